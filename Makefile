@@ -1,0 +1,60 @@
+# FreshChain: `make run` starts the whole stack with demo data; `make test` runs lint and
+# every test. Both install what is missing first and are safe to run again.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export WEB_HOST ?= 127.0.0.1
+export WEB_PORT ?= 8000
+
+.PHONY: run test lint format bench services services-browser translations messages clean
+
+run: services $(VENV)/.installed translations
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	mkdir -p var
+	$(MANAGE) seed_demo
+	@echo
+	@echo "FreshChain is starting at http://$(WEB_HOST):$(WEB_PORT)/  (health: /healthz, API: /api/docs/)"
+	@echo "Ctrl-C stops the web server, the Celery worker and beat."
+	@echo
+	$(BIN)/honcho start
+
+test: services-browser $(VENV)/.installed translations lint
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# make bench, or make bench NAME=api
+bench: services $(VENV)/.installed translations
+	$(BIN)/python bench/run.py $(NAME)
+
+services:
+	scripts/services.sh
+
+services-browser:
+	scripts/services.sh --browser
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+translations: $(VENV)/.installed
+	$(MANAGE) compilemessages --ignore '.venv' --verbosity 0
+
+# Refresh locale/*/django.po after changing translatable strings.
+messages: $(VENV)/.installed
+	$(MANAGE) makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete
+
+clean:
+	rm -rf var $(VENV)

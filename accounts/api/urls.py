@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
+    path("me/", views.MeApi.as_view(), name="api-me"),
+]

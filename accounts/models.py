@@ -1,0 +1,64 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from common.units import WeightUnit
+
+from .choices import Role
+from .phone import normalize_phone, validate_china_mobile
+
+
+class User(AbstractUser):
+    """A person who signs in. One role decides the workspace and what they may see.
+
+    Phone numbers are stored normalised (+86…) so sign-in matches however it is typed.
+    """
+
+    phone = models.CharField(
+        _("mobile phone"),
+        max_length=14,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_china_mobile],
+        help_text=_("Mainland China mobile number; you can sign in with it."),
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role, default=Role.BUYER)
+    display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    weight_unit = models.CharField(
+        _("weight unit"),
+        max_length=3,
+        choices=WeightUnit,
+        default=WeightUnit.KG,
+        help_text=_("How weights and prices per weight are shown to you."),
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="user_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs):
+        if self.phone:
+            self.phone = normalize_phone(self.phone) or self.phone
+        else:
+            self.phone = None  # unique allows many NULLs, not many empty strings
+        if self.is_superuser:
+            self.role = Role.ADMIN
+        super().save(*args, **kwargs)
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_active and self.role in roles
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.is_active and (self.is_superuser or self.role == Role.ADMIN)

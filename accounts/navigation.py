@@ -1,0 +1,44 @@
+"""Role-aware navigation: what each role's menu shows, in order.
+
+An app that adds a page for a role adds its entry here; the URL name must exist.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Role
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+
+
+WORKSPACE = NavEntry(_("Workspace"), "accounts:workspace")
+CATALOGUE = NavEntry(_("Catalogue"), "farms:product_list")
+MY_LOTS = NavEntry(_("Harvest lots"), "farms:lot_list")
+RECORD_LOT = NavEntry(_("Record harvest"), "farms:lot_create")
+FARMS = NavEntry(_("Farms"), "farms:farm_list")
+MEMBERS = NavEntry(_("Members"), "farms:member_list")
+API_DOCS = NavEntry(_("API"), "api-docs")
+
+NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
+    Role.FARMER: (WORKSPACE, RECORD_LOT, MY_LOTS, FARMS),
+    Role.COOPERATIVE_MANAGER: (WORKSPACE, MEMBERS, FARMS, MY_LOTS, CATALOGUE),
+    Role.MARKET_OPERATOR: (WORKSPACE, CATALOGUE),
+    Role.BUYER: (WORKSPACE, CATALOGUE),
+    Role.WAREHOUSE_MANAGER: (WORKSPACE, CATALOGUE),
+    Role.COURIER: (WORKSPACE,),
+    Role.COLDCHAIN_CONTROLLER: (WORKSPACE, CATALOGUE),
+    Role.CONSUMER: (WORKSPACE,),
+    Role.ADMIN: (WORKSPACE, MEMBERS, FARMS, MY_LOTS, CATALOGUE, API_DOCS),
+}
+
+
+def navigation_for(user) -> tuple[NavEntry, ...]:
+    if not user.is_authenticated:
+        return ()
+    role = Role.ADMIN if user.is_platform_admin else user.role
+    return NAVIGATION.get(role, (WORKSPACE,))

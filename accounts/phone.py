@@ -1,0 +1,25 @@
+"""China mainland mobile numbers: 11 digits starting 13–19, optionally +86 in front."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+MOBILE_PATTERN = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+SEPARATORS = re.compile(r"[\s\-()]")
+
+
+def normalize_phone(raw: str) -> str | None:
+    """'+86 138-0013-8000' → '+8613800138000'; None when it is not a mainland mobile."""
+    match = MOBILE_PATTERN.match(SEPARATORS.sub("", raw or ""))
+    return f"+86{match.group(1)}" if match else None
+
+
+def validate_china_mobile(value: str) -> None:
+    if normalize_phone(value) is None:
+        raise ValidationError(
+            _(
+                "Enter a mainland China mobile number: 11 digits starting with 1, e.g. 138 0013 8000."
+            ),
+            code="invalid_phone",
+        )

@@ -1,0 +1,13 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("sign-in/", views.SignInView.as_view(), name="sign_in"),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="sign_out"),
+    path("workspace/", views.workspace, name="workspace"),
+    path("workspace/<slug:role>/", views.role_workspace, name="role_workspace"),
+]

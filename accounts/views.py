@@ -1,0 +1,35 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from .choices import Role
+from .forms import SignInForm
+from .permissions import user_has_role
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/sign_in.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+
+@login_required
+def workspace(request):
+    """Every role lands on its own workspace after sign-in."""
+    role = Role.ADMIN if request.user.is_platform_admin else request.user.role
+    return redirect("accounts:role_workspace", role=role)
+
+
+@login_required
+def role_workspace(request, role: str):
+    if role not in Role.values:
+        raise Http404
+    if not user_has_role(request.user, role):
+        raise PermissionDenied
+    return render(
+        request,
+        f"accounts/workspace/{role}.html",
+        {"role": role, "role_label": Role(role).label},
+    )

@@ -1,0 +1,36 @@
+"""Weights are kilograms as Decimal with 3 places; 斤 (jin) is a display choice only."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+GRAM = Decimal("0.001")
+KG_PER_JIN = Decimal("0.5")
+
+
+class WeightUnit(models.TextChoices):
+    KG = "kg", _("kg")
+    JIN = "jin", _("jin (斤)")
+
+
+def round_kg(value: Decimal) -> Decimal:
+    return value.quantize(GRAM, rounding=ROUND_HALF_UP)
+
+
+def kg_to_jin(kg: Decimal) -> Decimal:
+    return round_kg(kg / KG_PER_JIN)
+
+
+def jin_to_kg(jin: Decimal) -> Decimal:
+    return round_kg(jin * KG_PER_JIN)
+
+
+def kg_in(unit: str, kg: Decimal) -> Decimal:
+    """A weight in kg expressed in the user's display unit."""
+    return kg_to_jin(kg) if unit == WeightUnit.JIN else round_kg(kg)
+
+
+def to_kg(unit: str, amount: Decimal) -> Decimal:
+    """A weight entered in the user's display unit, in kg."""
+    return jin_to_kg(amount) if unit == WeightUnit.JIN else round_kg(amount)

@@ -1,0 +1,14 @@
+"""The Celery app. Every periodic schedule is listed here, in one place."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("freshchain")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Beat schedule: each entry with its crontab in words (Asia/Shanghai).
+app.conf.beat_schedule = {}

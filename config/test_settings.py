@@ -1,0 +1,29 @@
+"""Test overrides: only what tests need. Database, broker and channel layer stay real."""
+
+from .env import env_str
+from .settings import *  # noqa: F403
+from .settings import CHANNEL_LAYERS, STORAGES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A Redis database of its own, so a test run never touches development queues.
+TEST_REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+CELERY_BROKER_URL = TEST_REDIS_URL
+CELERY_RESULT_BACKEND = TEST_REDIS_URL
+CHANNEL_LAYERS["default"]["CONFIG"] = {
+    "hosts": [TEST_REDIS_URL],
+    "prefix": "freshchain-test:channels",
+}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": TEST_REDIS_URL,
+        "KEY_PREFIX": "freshchain-test",
+    }
+}
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+HEALTH_CELERY_TIMEOUT = 10
