@@ -34,7 +34,8 @@ format: $(VENV)/.installed
 	$(BIN)/ruff format .
 
 # make bench, or make bench NAME=api
-bench: services $(VENV)/.installed translations
+bench: $(VENV)/.installed translations
+	scripts/services.sh --bench
 	$(BIN)/python bench/run.py $(NAME)
 
 services:

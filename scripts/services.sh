@@ -2,7 +2,8 @@
 # Bring up what FreshChain needs on this Debian/Ubuntu machine, idempotently:
 #   - installs what is missing: PostGIS for the installed PostgreSQL major version,
 #     GDAL/GEOS/PROJ (GeoDjango), Redis, gettext (translations), python3-venv;
-#     with --browser also Chromium and CJK fonts for the browser tests;
+#     with --browser also Chromium and CJK fonts for the browser tests, with --bench
+#     wrk, the HTTP load generator of the benchmarks;
 #   - starts PostgreSQL and Redis if they are down;
 #   - creates the database role and database, with the PostGIS extension.
 # Works where PostgreSQL trusts local connections and where it uses Debian's default
@@ -13,8 +14,14 @@ set -euo pipefail
 DB_NAME=${FRESHCHAIN_DB_NAME:-freshchain}
 DB_USER=${FRESHCHAIN_DB_USER:-freshchain}
 DB_PASSWORD=${FRESHCHAIN_DB_PASSWORD:-freshchain}
-WANT_BROWSER=no
-[ "${1:-}" = "--browser" ] && WANT_BROWSER=yes
+extra_packages=()
+for arg in "$@"; do
+  case "$arg" in
+    --browser) extra_packages+=(chromium fonts-noto-cjk) ;;
+    --bench) extra_packages+=(wrk) ;;
+    *) echo "usage: scripts/services.sh [--browser] [--bench]" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf 'services: %s\n' "$*"; }
 die() { printf 'services: %s\n' "$*" >&2; exit 1; }
@@ -52,9 +59,7 @@ for pkg in "postgresql-${PG_MAJOR}-postgis-3" gdal-bin libgdal-dev libgeos-dev p
   is_installed "$pkg" || missing+=("$pkg")
 done
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
-if [ "$WANT_BROWSER" = yes ]; then
-  for pkg in chromium fonts-noto-cjk; do is_installed "$pkg" || missing+=("$pkg"); done
-fi
+for pkg in "${extra_packages[@]}"; do is_installed "$pkg" || missing+=("$pkg"); done
 apt_install "${missing[@]}"
 
 # Start PostgreSQL if it is down.

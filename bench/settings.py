@@ -1,0 +1,21 @@
+"""Benchmarks run against production-like settings in a database of their own."""
+
+from config.env import database_from_url, env_str
+from config.settings import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+ROOT_URLCONF = "bench.urls"
+DATABASES = {
+    "default": database_from_url(
+        env_str(
+            "BENCH_DATABASE_URL",
+            "postgis://freshchain:freshchain@127.0.0.1:5432/freshchain_bench",
+        )
+    )
+}
+LOGGING = {"version": 1, "root": {"level": "WARNING"}}
