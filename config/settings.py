@@ -145,9 +145,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# Map tiles: any XYZ tile server (a Chinese provider, or an in-house one). Empty means
+# Map tiles: any XYZ tile server (a Chinese provider, or an in-house one). Empty (the
+# default, since the app must run with no outside network) means
 # no base layer: the farm map still works, drawing over a plain grid.
-MAP_TILES_URL = env_str("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILES_URL = env_str("MAP_TILES_URL", "")
 MAP_TILES_ATTRIBUTION = env_str("MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors")
 
 REST_FRAMEWORK = {

@@ -1,0 +1,80 @@
+"""Demo people: one or more per role, with sign-ins printed by `manage.py seed_demo`."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from .choices import Role
+from .models import User
+
+DEMO_PASSWORD = "freshchain"  # demo only; seed_demo refuses to run with DEBUG off
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    username: str
+    display_name: str
+    phone: str
+    role: str
+    note: str
+
+
+DEMO_PEOPLE = (
+    DemoPerson("admin", "平台管理员", "13900000001", Role.ADMIN, "platform admin"),
+    DemoPerson("farmer", "王秀英", "13800000001", Role.FARMER, "Shouguang vegetable co-op"),
+    DemoPerson("farmer2", "李建国", "13800000002", Role.FARMER, "Shouguang vegetable co-op"),
+    DemoPerson("farmer3", "赵春梅", "13800000003", Role.FARMER, "Shouguang pepper co-op"),
+    DemoPerson("apple.farmer", "刘长安", "13800000004", Role.FARMER, "Luochuan apple co-op"),
+    DemoPerson(
+        "coop", "张伟", "13800000010", Role.COOPERATIVE_MANAGER, "Shouguang vegetable co-op"
+    ),
+    DemoPerson("coop2", "孙丽", "13800000011", Role.COOPERATIVE_MANAGER, "Shouguang pepper co-op"),
+    DemoPerson(
+        "apple.coop", "马文", "13800000012", Role.COOPERATIVE_MANAGER, "Luochuan apple co-op"
+    ),
+    DemoPerson("operator", "陈静", "13700000001", Role.MARKET_OPERATOR, "Xinfadi market, Beijing"),
+    DemoPerson("buyer", "鲜味餐厅", "13600000001", Role.BUYER, "restaurant, Chaoyang"),
+    DemoPerson("buyer2", "邻里超市", "13600000002", Role.BUYER, "retailer, Haidian"),
+    DemoPerson(
+        "warehouse", "周敏", "13500000001", Role.WAREHOUSE_MANAGER, "front warehouse, Chaoyang"
+    ),
+    DemoPerson("courier", "吴强", "13300000001", Role.COURIER, "courier, Chaoyang"),
+    DemoPerson("courier2", "郑磊", "13300000002", Role.COURIER, "courier, Chaoyang"),
+    DemoPerson("courier3", "冯涛", "13300000003", Role.COURIER, "courier, Haidian"),
+    DemoPerson(
+        "controller", "黄娟", "13200000001", Role.COLDCHAIN_CONTROLLER, "cold-chain control tower"
+    ),
+    DemoPerson("consumer", "林小姐", "13100000001", Role.CONSUMER, "consumer, Chaoyang"),
+)
+
+
+@transaction.atomic
+def seed(context: dict) -> None:
+    """Create or refresh the demo people; context["people"] holds them by username."""
+    people = {}
+    for person in DEMO_PEOPLE:
+        user, _ = User.objects.update_or_create(
+            username=person.username,
+            defaults={
+                "display_name": person.display_name,
+                "phone": f"+86{person.phone}",
+                "role": person.role,
+                "is_staff": person.role == Role.ADMIN,
+                "is_superuser": person.role == Role.ADMIN,
+            },
+        )
+        if not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        people[person.username] = user
+    context["people"] = people
+
+
+def sign_in_lines() -> list[str]:
+    lines = [f"{'role':<22} {'username':<14} {'phone':<13} name / where"]
+    lines += [
+        f"{Role(p.role).label!s:<22} {p.username:<14} {p.phone:<13} {p.display_name} / {p.note}"
+        for p in DEMO_PEOPLE
+    ]
+    lines.append(f"password for every demo account: {DEMO_PASSWORD}")
+    return lines
