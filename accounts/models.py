@@ -47,14 +47,23 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
 
+    def clean_fields(self, exclude=None):
+        # Normalise before the field checks run, so "+86 138 0013 8000" fits in 14
+        # characters and the unique check compares like with like.
+        self._normalize_phone()
+        super().clean_fields(exclude=exclude)
+
     def save(self, *args, **kwargs):
+        self._normalize_phone()
+        if self.is_superuser:
+            self.role = Role.ADMIN
+        super().save(*args, **kwargs)
+
+    def _normalize_phone(self) -> None:
         if self.phone:
             self.phone = normalize_phone(self.phone) or self.phone
         else:
             self.phone = None  # unique allows many NULLs, not many empty strings
-        if self.is_superuser:
-            self.role = Role.ADMIN
-        super().save(*args, **kwargs)
 
     def has_role(self, *roles: str) -> bool:
         return self.is_active and self.role in roles

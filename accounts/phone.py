@@ -1,17 +1,21 @@
-"""China mainland mobile numbers: 11 digits starting 13–19, optionally +86 in front."""
+"""China mainland mobile numbers: 11 digits starting 13–19, optionally 86 in front."""
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-MOBILE_PATTERN = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+# Country code written as 86, +86 or 0086 (the international dialling prefix).
+MOBILE_PATTERN = re.compile(r"^(?:(?:\+|00)?86)?(1[3-9]\d{9})$", re.ASCII)
 SEPARATORS = re.compile(r"[\s\-()]")
 
 
 def normalize_phone(raw: str) -> str | None:
     """'+86 138-0013-8000' → '+8613800138000'; None when it is not a mainland mobile."""
-    match = MOBILE_PATTERN.match(SEPARATORS.sub("", raw or ""))
+    # NFKC turns the full-width digits and plus sign of Chinese input methods into ASCII.
+    spelling = unicodedata.normalize("NFKC", raw or "")
+    match = MOBILE_PATTERN.match(SEPARATORS.sub("", spelling))
     return f"+86{match.group(1)}" if match else None
 
 

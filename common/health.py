@@ -13,36 +13,41 @@ from . import tasks
 def check_database() -> tuple[bool, dict]:
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT version(), postgis_full_version()")
-            version, postgis = cursor.fetchone()
+            cursor.execute("SELECT current_setting('server_version'), postgis_lib_version()")
+            version, postgis_version = cursor.fetchone()
     except Exception as exc:
         return False, {"error": str(exc)}
-    postgis_version = postgis.split('"')[1] if '"' in postgis else postgis
-    return True, {"version": version.split(" on ")[0], "postgis": postgis_version}
+    return True, {"version": version, "postgis": postgis_version}
 
 
 def check_redis() -> tuple[bool, dict]:
+    # Both timeouts: an unreachable host must fail the check, not hang the probe.
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
         started = time.perf_counter()
         client.ping()
+        ping_ms = round((time.perf_counter() - started) * 1000, 1)
         info = client.info("server")
     except Exception as exc:
         return False, {"error": str(exc)}
-    return True, {
-        "version": info.get("redis_version"),
-        "ping_ms": round((time.perf_counter() - started) * 1000, 1),
-    }
+    finally:
+        client.close()
+    return True, {"version": info.get("redis_version"), "ping_ms": ping_ms}
 
 
 def check_celery() -> tuple[bool, dict]:
     """A ping task sent through the broker and answered by a worker."""
     timeout = settings.HEALTH_CELERY_TIMEOUT
+    # Empty means the default queue; a deployment that splits queues names one every
+    # worker consumes.
+    queue = settings.HEALTH_CELERY_QUEUE or None
     started = time.perf_counter()
     try:
         # expires: a ping nobody took in time is dropped, so pings never pile up.
-        result = tasks.ping.apply_async(expires=timeout)
+        result = tasks.ping.apply_async(expires=timeout, queue=queue)
         answer = result.get(timeout=timeout)
+        # Probes come every few seconds; don't keep each answer for CELERY_RESULT_EXPIRES.
+        result.forget()
     except CeleryTimeout:
         return False, {"error": f"no worker answered within {timeout} s"}
     except Exception as exc:

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -11,4 +12,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Beat schedule: each entry with its crontab in words (Asia/Shanghai).
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Every day at 04:00, when hardly anyone is signed in.
+    "clear-expired-sessions": {
+        "task": "accounts.clear_expired_sessions",
+        "schedule": crontab(hour=4, minute=0),
+    },
+}

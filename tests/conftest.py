@@ -49,10 +49,17 @@ def api_as(api_client):
 
 @pytest.fixture(scope="session")
 def celery_worker_live():
-    """A real Celery worker thread consuming the test Redis broker (not eager mode)."""
+    """A real Celery worker, in a thread of this process, consuming the test Redis broker.
+
+    Tasks go through Redis and back exactly as in production (no eager mode). The worker
+    has its own database connection, so a task that reads or writes rows needs
+    `django_db(transaction=True)`: it cannot see a test's uncommitted transaction.
+    """
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
 
+    assert not app.conf.task_always_eager
+    # No ping check: it needs celery.contrib.testing's own task, which is not registered.
     with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False) as worker:
         yield worker
