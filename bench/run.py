@@ -13,7 +13,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-SUPPORT_MODULES = {"run", "settings", "urls", "support", "__init__"}
+SUPPORT_MODULES = {"run", "settings", "urls", "views", "support", "__init__"}
 
 
 def available() -> list[str]:
