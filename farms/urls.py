@@ -1,14 +1,18 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "farms"
 
-# Placeholder routes, replaced by the farms pages.
-_placeholder = TemplateView.as_view(template_name="base.html")
 urlpatterns = [
-    path("farms/", _placeholder, name="farm_list"),
-    path("lots/", _placeholder, name="lot_list"),
-    path("lots/new/", _placeholder, name="lot_create"),
-    path("members/", _placeholder, name="member_list"),
-    path("catalogue/", _placeholder, name="product_list"),
+    path("catalogue/", views.product_list, name="product_list"),
+    path("catalogue/<str:code>/", views.product_detail, name="product_detail"),
+    path("farms/", views.farm_list, name="farm_list"),
+    path("farms/new/", views.farm_create, name="farm_create"),
+    path("farms/<int:pk>/", views.farm_detail, name="farm_detail"),
+    path("farms/<int:pk>/edit/", views.farm_update, name="farm_update"),
+    path("lots/", views.lot_list, name="lot_list"),
+    path("lots/new/", views.lot_create, name="lot_create"),
+    path("lots/<int:pk>/", views.lot_detail, name="lot_detail"),
+    path("members/", views.member_list, name="member_list"),
 ]

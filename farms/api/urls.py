@@ -1,1 +1,18 @@
-urlpatterns = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("products", views.ProductViewSet, basename="product")
+router.register("farms", views.FarmViewSet, basename="farm")
+router.register("lots", views.HarvestLotViewSet, basename="harvest-lot")
+
+urlpatterns = [
+    path(
+        "cooperatives/members/",
+        views.CooperativeMemberListApi.as_view(),
+        name="cooperative-member-list",
+    ),
+    *router.urls,
+]

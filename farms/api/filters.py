@@ -1,0 +1,83 @@
+from decimal import Decimal
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from farms import geometry
+from farms.choices import Grade, PesticideTestResult, ProductCategory
+from farms.exceptions import InvalidLocation
+from farms.selectors import farms_near
+
+DEFAULT_RADIUS_KM = Decimal("10")
+
+
+class LongitudeLatitudeField(forms.CharField):
+    """ "longitude,latitude" (WGS 84, in China) → a Point."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return geometry.parse_location(value)
+        except InvalidLocation as exc:
+            raise forms.ValidationError(str(exc.message)) from exc
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class LongitudeLatitudeFilter(django_filters.Filter):
+    field_class = LongitudeLatitudeField
+
+
+class ProductFilter(django_filters.FilterSet):
+    category = django_filters.ChoiceFilter(choices=ProductCategory.choices)
+    code = django_filters.CharFilter(field_name="code", lookup_expr="iexact")
+    search = django_filters.CharFilter(
+        method="filter_search", label=_("Name contains (Chinese or English)")
+    )
+    chilling_sensitive = django_filters.BooleanFilter(
+        field_name="storage_profile__lowest_safe_temperature_c",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("Chilling-sensitive"),
+    )
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(
+            Q(name_zh__icontains=value) | Q(name_en__icontains=value) | Q(code__icontains=value)
+        )
+
+
+class FarmFilter(django_filters.FilterSet):
+    near = LongitudeLatitudeFilter(
+        method="filter_near",
+        label=_("Near longitude,latitude (WGS 84); nearest first"),
+    )
+    radius_km = django_filters.NumberFilter(
+        method="filter_radius_is_read_by_near",
+        min_value=Decimal("0.1"),
+        max_value=Decimal("1000"),
+        label=_("Radius around `near`, in km (default 10)"),
+    )
+    farmer = django_filters.NumberFilter(field_name="farmer_id")
+    cooperative = django_filters.NumberFilter(field_name="cooperative_id")
+
+    def filter_near(self, queryset, name, point):
+        radius_km = self.form.cleaned_data.get("radius_km") or DEFAULT_RADIUS_KM
+        return farms_near(point, float(radius_km), among=queryset)
+
+    def filter_radius_is_read_by_near(self, queryset, name, value):
+        return queryset
+
+
+class HarvestLotFilter(django_filters.FilterSet):
+    product = django_filters.CharFilter(field_name="product__code", lookup_expr="iexact")
+    farm = django_filters.NumberFilter(field_name="farm_id")
+    harvested_since = django_filters.DateFilter(field_name="harvest_date", lookup_expr="gte")
+    harvested_until = django_filters.DateFilter(field_name="harvest_date", lookup_expr="lte")
+    grade = django_filters.ChoiceFilter(choices=Grade.choices)
+    pesticide_test_result = django_filters.ChoiceFilter(choices=PesticideTestResult.choices)

@@ -1,0 +1,235 @@
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework_gis.fields import GeometryField
+
+from farms import geometry
+from farms.choices import Certification, Grade, PesticideTestResult
+from farms.exceptions import InvalidBoundary, InvalidLocation
+from farms.models import MAX_LOT_QUANTITY_KG, Farm, HarvestLot, Membership, Product, StorageProfile
+
+
+class StorageProfileOutputSerializer(serializers.ModelSerializer):
+    is_chilling_sensitive = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = StorageProfile
+        fields = [*StorageProfile.VALUE_FIELDS, "is_chilling_sensitive", "sources"]
+        read_only_fields = fields
+
+
+class ProductOutputSerializer(serializers.ModelSerializer):
+    category_label = serializers.CharField(source="get_category_display", read_only=True)
+    storage_profile = StorageProfileOutputSerializer(read_only=True, allow_null=True)
+    grade_scale = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "code",
+            "name_zh",
+            "name_en",
+            "category",
+            "category_label",
+            "unit",
+            "grade_scale",
+            "is_active",
+            "storage_profile",
+        ]
+        read_only_fields = fields
+
+
+GEOJSON_POLYGON_SCHEMA = {
+    "type": "object",
+    "description": "GeoJSON Polygon (WGS 84, longitude first); a Feature or a "
+    'FeatureCollection of one is accepted. A "crs" member is refused.',
+    "properties": {
+        "type": {"type": "string", "enum": ["Polygon"]},
+        "coordinates": {
+            "type": "array",
+            "items": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+        },
+    },
+}
+GEOJSON_POINT_SCHEMA = {
+    "type": "object",
+    "description": 'GeoJSON Point (WGS 84), or the text "longitude,latitude".',
+    "properties": {
+        "type": {"type": "string", "enum": ["Point"]},
+        "coordinates": {"type": "array", "items": {"type": "number"}},
+    },
+}
+
+
+@extend_schema_field(GEOJSON_POLYGON_SCHEMA)
+class BoundaryField(GeometryField):
+    """A GeoJSON Polygon (or a Feature / FeatureCollection of one) in; GeoJSON out.
+
+    Input is read by farms.geometry, never by GDAL, so a "crs" member is refused.
+    """
+
+    def to_internal_value(self, value):
+        try:
+            return geometry.parse_boundary(value)
+        except InvalidBoundary as exc:
+            raise serializers.ValidationError(str(exc.message)) from exc
+
+
+@extend_schema_field(GEOJSON_POINT_SCHEMA)
+class LocationField(GeometryField):
+    """A GeoJSON Point or "longitude,latitude" text in (WGS 84); GeoJSON out."""
+
+    def to_internal_value(self, value):
+        try:
+            return geometry.parse_location(value)
+        except InvalidLocation as exc:
+            raise serializers.ValidationError(str(exc.message)) from exc
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ChoicesFromContext(serializers.PrimaryKeyRelatedField):
+    """A related object chosen among those the requester may use (context[key])."""
+
+    def __init__(self, *, context_key: str, **kwargs):
+        self.context_key = context_key
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.context[self.context_key]
+
+
+class FarmInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    farmer = ChoicesFromContext(
+        context_key="farmer_choices",
+        required=False,
+        help_text=_("The member who works the farm; a farmer adding her own farm leaves it out."),
+    )
+    boundary = BoundaryField(required=False, allow_null=True)
+    location = LocationField(
+        required=False,
+        allow_null=True,
+        help_text=_("WGS 84; taken from the boundary when left out."),
+    )
+
+
+class FarmOutputSerializer(serializers.ModelSerializer):
+    cooperative_name = serializers.CharField(source="cooperative.name", read_only=True)
+    farmer_name = serializers.CharField(source="farmer.__str__", read_only=True)
+    boundary = GeometryField(read_only=True)
+    location = GeometryField(read_only=True)
+    distance_km = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Farm
+        fields = [
+            "id",
+            "name",
+            "cooperative",
+            "cooperative_name",
+            "farmer",
+            "farmer_name",
+            "boundary",
+            "location",
+            "area_hectares",
+            "distance_km",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_distance_km(self, farm: Farm) -> float | None:
+        distance = getattr(farm, "distance", None)
+        return round(distance.km, 3) if distance is not None else None
+
+
+class HarvestLotInputSerializer(serializers.Serializer):
+    lot_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text=_("Leave empty to have one generated."),
+    )
+    product = serializers.SlugRelatedField(
+        slug_field="code", queryset=Product.objects.filter(is_active=True)
+    )
+    farm = ChoicesFromContext(context_key="farm_choices")
+    harvest_date = serializers.DateField()
+    quantity_kg = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        max_value=MAX_LOT_QUANTITY_KG,
+    )
+    grade = serializers.ChoiceField(choices=Grade.choices)
+    certifications = serializers.ListField(
+        child=serializers.ChoiceField(choices=Certification.choices), required=False
+    )
+    pesticide_test_result = serializers.ChoiceField(
+        choices=PesticideTestResult.choices, default=PesticideTestResult.NOT_TESTED
+    )
+    tested_on = serializers.DateField(required=False, allow_null=True)
+
+
+class HarvestLotOutputSerializer(serializers.ModelSerializer):
+    product = serializers.CharField(source="product.code", read_only=True)
+    product_name_zh = serializers.CharField(source="product.name_zh", read_only=True)
+    product_name_en = serializers.CharField(source="product.name_en", read_only=True)
+    farm_name = serializers.CharField(source="farm.name", read_only=True)
+    grade_label = serializers.CharField(source="get_grade_display", read_only=True)
+
+    class Meta:
+        model = HarvestLot
+        fields = [
+            "id",
+            "lot_code",
+            "product",
+            "product_name_zh",
+            "product_name_en",
+            "farm",
+            "farm_name",
+            "harvest_date",
+            "quantity_kg",
+            "grade",
+            "grade_label",
+            "certifications",
+            "pesticide_test_result",
+            "tested_on",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MemberInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    phone = serializers.CharField(max_length=20)
+    cooperative = serializers.IntegerField(
+        required=False, help_text=_("Platform admins only: the co-operative to add to.")
+    )
+
+
+class MembershipOutputSerializer(serializers.ModelSerializer):
+    cooperative_name = serializers.CharField(source="cooperative.name", read_only=True)
+    user_id = serializers.IntegerField(source="user.pk", read_only=True)
+    name = serializers.CharField(source="user.__str__", read_only=True)
+    phone = serializers.CharField(source="user.phone", read_only=True)
+    role = serializers.CharField(source="user.role", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = [
+            "id",
+            "cooperative",
+            "cooperative_name",
+            "user_id",
+            "name",
+            "phone",
+            "role",
+            "is_manager",
+            "joined_on",
+        ]
+        read_only_fields = fields

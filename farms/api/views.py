@@ -1,0 +1,168 @@
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.choices import Role
+from accounts.permissions import HasRole, is_admin
+from farms import selectors, services
+from farms.models import Cooperative
+
+from .filters import FarmFilter, HarvestLotFilter, ProductFilter
+from .serializers import (
+    FarmInputSerializer,
+    FarmOutputSerializer,
+    HarvestLotInputSerializer,
+    HarvestLotOutputSerializer,
+    MemberInputSerializer,
+    MembershipOutputSerializer,
+    ProductOutputSerializer,
+)
+
+FARM_WORKERS = (Role.FARMER, Role.COOPERATIVE_MANAGER)
+
+
+class ProductViewSet(viewsets.ReadOnlyModelViewSet):
+    """The product catalogue with storage profiles; any signed-in user may read it."""
+
+    serializer_class = ProductOutputSerializer
+    filterset_class = ProductFilter
+    ordering_fields = ["code", "name_en", "category"]
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return selectors.catalogue_products()
+
+
+class FarmViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Farms the user may see. `near=lon,lat&radius_km=` lists those nearby, nearest first."""
+
+    serializer_class = FarmOutputSerializer
+    filterset_class = FarmFilter
+    ordering_fields = ["name", "area_hectares", "created_at"]
+
+    def get_queryset(self):
+        return selectors.farms_visible_to(self.request.user)
+
+    def get_permissions(self):
+        if self.action in ("create", "update", "partial_update"):
+            return [IsAuthenticated(), HasRole.of(*FARM_WORKERS)()]
+        return super().get_permissions()
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["farmer_choices"] = selectors.farmers_for_new_farms(self.request.user)
+        return context
+
+    @extend_schema(request=FarmInputSerializer, responses={201: FarmOutputSerializer})
+    def create(self, request):
+        params = FarmInputSerializer(data=request.data, context=self.get_serializer_context())
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        farm = services.create_farm(
+            created_by=request.user,
+            farmer=data.get("farmer", request.user),
+            name=data["name"],
+            boundary=data.get("boundary"),
+            location=data.get("location"),
+        )
+        return Response(FarmOutputSerializer(farm).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FarmInputSerializer, responses=FarmOutputSerializer)
+    def update(self, request, pk=None):
+        return self._update(request, partial=False)
+
+    @extend_schema(request=FarmInputSerializer, responses=FarmOutputSerializer)
+    def partial_update(self, request, pk=None):
+        return self._update(request, partial=True)
+
+    def _update(self, request, *, partial: bool):
+        farm = self.get_object()  # 404 for a farm the user may not see
+        params = FarmInputSerializer(
+            data=request.data, partial=partial, context=self.get_serializer_context()
+        )
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        if "farmer" in data and data["farmer"].pk != farm.farmer_id:
+            raise serializers.ValidationError({"farmer": [_("A farm's farmer cannot change.")]})
+        changes = {key: data[key] for key in ("name", "boundary", "location") if key in data}
+        if not partial:
+            changes.setdefault("boundary", None)
+            changes.setdefault("location", None)
+        farm = services.update_farm(updated_by=request.user, farm_id=farm.pk, **changes)
+        return Response(FarmOutputSerializer(farm).data)
+
+
+class HarvestLotViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Harvest lots the user may see, newest first; farmers and managers record new ones."""
+
+    serializer_class = HarvestLotOutputSerializer
+    filterset_class = HarvestLotFilter
+    ordering_fields = ["harvest_date", "quantity_kg", "created_at"]
+
+    def get_queryset(self):
+        return selectors.lots_visible_to(self.request.user)
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [IsAuthenticated(), HasRole.of(*FARM_WORKERS)()]
+        return super().get_permissions()
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["farm_choices"] = selectors.farm_choices_for(self.request.user)
+        return context
+
+    @extend_schema(request=HarvestLotInputSerializer, responses={201: HarvestLotOutputSerializer})
+    def create(self, request):
+        params = HarvestLotInputSerializer(data=request.data, context=self.get_serializer_context())
+        params.is_valid(raise_exception=True)
+        lot = services.record_harvest_lot(recorded_by=request.user, **params.validated_data)
+        return Response(HarvestLotOutputSerializer(lot).data, status=status.HTTP_201_CREATED)
+
+
+class CooperativeMemberListApi(mixins.ListModelMixin, GenericAPIView):
+    """Members of the manager's co-operative (every co-operative's, for a platform admin)."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.COOPERATIVE_MANAGER)]
+    serializer_class = MembershipOutputSerializer
+
+    def get_queryset(self):
+        return selectors.members_visible_to(self.request.user)
+
+    def get(self, request):
+        return self.list(request)
+
+    @extend_schema(request=MemberInputSerializer, responses={201: MembershipOutputSerializer})
+    def post(self, request):
+        params = MemberInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        cooperative = self._cooperative(request, data.get("cooperative"))
+        membership = services.add_member(
+            added_by=request.user, cooperative=cooperative, name=data["name"], phone=data["phone"]
+        )
+        return Response(MembershipOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    def _cooperative(self, request, cooperative_id: int | None) -> Cooperative:
+        if is_admin(request.user):
+            cooperative = Cooperative.objects.filter(pk=cooperative_id).first()
+            if cooperative is None:
+                raise serializers.ValidationError(
+                    {"cooperative": [_("Choose the co-operative to add the member to.")]}
+                )
+            return cooperative
+        cooperative = selectors.cooperative_managed_by(request.user)
+        if cooperative is None:
+            raise serializers.ValidationError({"detail": _("You do not manage a co-operative.")})
+        return cooperative

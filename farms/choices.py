@@ -1,0 +1,61 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProductCategory(models.TextChoices):
+    """Produce groups as Chinese wholesale markets sort them (叶菜类, 茄果类, 仁果类 …)."""
+
+    LEAFY_VEGETABLE = "leafy_vegetable", _("Leafy vegetable")
+    FRUIT_VEGETABLE = "fruit_vegetable", _("Fruit vegetable")
+    ROOT_AND_TUBER = "root_and_tuber", _("Root and tuber")
+    ALLIUM = "allium", _("Onion and garlic")
+    BRASSICA = "brassica", _("Cabbage family")
+    MUSHROOM = "mushroom", _("Mushroom")
+    POME_FRUIT = "pome_fruit", _("Pome fruit")
+    STONE_FRUIT = "stone_fruit", _("Stone fruit")
+    CITRUS = "citrus", _("Citrus")
+    BERRY = "berry", _("Berry, grape and kiwifruit")
+    TROPICAL_FRUIT = "tropical_fruit", _("Tropical fruit")
+    MELON = "melon", _("Melon")
+    FLOWERS = "flowers", _("Cut flowers")
+
+
+class Grade(models.TextChoices):
+    """Quality grades of the Chinese produce grading standards (NY/T, GB/T)."""
+
+    SPECIAL = "special", _("Special grade")
+    FIRST = "first", _("Grade 1")
+    SECOND = "second", _("Grade 2")
+    THIRD = "third", _("Grade 3")
+
+
+DEFAULT_GRADE_SCALE = [Grade.SPECIAL.value, Grade.FIRST.value, Grade.SECOND.value]
+
+
+def default_grade_scale() -> list[str]:
+    return list(DEFAULT_GRADE_SCALE)
+
+
+class ProductUnit(models.TextChoices):
+    KG = "kg", _("kg")
+
+
+class Certification(models.TextChoices):
+    GREEN_FOOD = "green_food", _("Green Food")
+    ORGANIC = "organic", _("Organic")
+    POLLUTION_FREE = "pollution_free", _("Pollution-free")
+    GEOGRAPHICAL_INDICATION = "geographical_indication", _("Geographical indication")
+
+
+class PesticideTestResult(models.TextChoices):
+    NOT_TESTED = "not_tested", _("Not tested")
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
+
+
+class ShelfLifeModel(models.TextChoices):
+    """How the rate of quality loss changes with temperature (see StorageProfile)."""
+
+    Q10 = "q10", _("Q10 (rate ratio per 10 °C)")
+    ARRHENIUS = "arrhenius", _("Arrhenius (activation energy)")
+    SQRT = "sqrt", _("Square-root (Ratkowsky)")

@@ -1,0 +1,102 @@
+"""Refusals of the farms app. Each names the input at fault in `field` where one is."""
+
+from django.utils.translation import gettext_lazy as _
+
+from common.exceptions import DomainError
+
+
+class FarmsError(DomainError):
+    default_message = _("The farms request was refused.")
+
+
+class InvalidBoundary(FarmsError):
+    default_message = _("Enter the farm boundary as one GeoJSON polygon.")
+    field = "boundary"
+
+
+class InvalidLocation(FarmsError):
+    default_message = _("Enter a location in China as longitude,latitude.")
+    field = "location"
+
+
+class BoundaryOrLocationRequired(FarmsError):
+    default_message = _("Draw the farm's boundary or give its location.")
+    field = "boundary"
+
+
+class FarmNameTaken(FarmsError):
+    default_message = _("This farmer already has a farm with this name.")
+    field = "name"
+
+
+class NotCooperativeManager(FarmsError):
+    default_message = _("Only a manager of this co-operative may do that.")
+    status_code = 403
+
+
+class FarmerNotMember(FarmsError):
+    default_message = _("Choose a farmer who is a member of the co-operative.")
+    field = "farmer"
+
+
+class AlreadyMember(FarmsError):
+    default_message = _("This person already belongs to a co-operative.")
+    field = "phone"
+
+
+class PhoneBelongsToNonFarmer(FarmsError):
+    default_message = _("This mobile number belongs to an account that is not a farmer's.")
+    field = "phone"
+
+
+class InvalidMemberDetails(FarmsError):
+    default_message = _("Check the member's name and mobile number.")
+
+
+class FarmNotAvailable(FarmsError):
+    default_message = _("Choose one of your farms.")
+    field = "farm"
+
+
+class ProductNotAvailable(FarmsError):
+    default_message = _("Choose a product from the catalogue.")
+    field = "product"
+
+
+class GradeNotInScale(FarmsError):
+    default_message = _("This grade is not used for this product.")
+    field = "grade"
+
+
+class InvalidQuantity(FarmsError):
+    default_message = _("Enter a quantity above 0 kg and at most 500,000 kg.")
+    field = "quantity_kg"
+
+
+class HarvestDateInFuture(FarmsError):
+    default_message = _("The harvest date cannot be in the future.")
+    field = "harvest_date"
+
+
+class InvalidCertification(FarmsError):
+    default_message = _("Choose certifications from the list.")
+    field = "certifications"
+
+
+class InvalidTestDate(FarmsError):
+    default_message = _("Give a test date only for a tested lot, and not in the future.")
+    field = "tested_on"
+
+
+class InvalidLotCode(FarmsError):
+    default_message = _("Use 3 to 40 letters, digits, dots, hyphens or underscores.")
+    field = "lot_code"
+
+
+class LotCodeTaken(FarmsError):
+    default_message = _("This lot code is already used; choose another or leave it empty.")
+    field = "lot_code"
+
+
+class InvalidCatalogue(FarmsError):
+    default_message = _("The product catalogue file is invalid.")

@@ -1,0 +1,150 @@
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from common.units import WeightUnit, to_kg
+
+from . import geometry
+from .choices import Certification, Grade, PesticideTestResult, ProductCategory
+from .exceptions import InvalidBoundary, InvalidLocation
+from .models import business_today
+
+
+class DateInput(forms.DateInput):
+    """A native date picker; it takes ISO dates whatever the page language."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class ProductChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, product):
+        return f"{product.name_zh} · {product.name_en}"
+
+
+class CatalogueSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=60)
+    category = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+        choices=[("", _("All categories")), *ProductCategory.choices],
+    )
+
+
+class HarvestLotForm(forms.Form):
+    """The farmer's record-harvest form; the quantity is in her own unit (kg or 斤)."""
+
+    product = ProductChoiceField(label=_("Product"), queryset=None, to_field_name="code")
+    farm = forms.ModelChoiceField(label=_("Farm"), queryset=None)
+    harvest_date = forms.DateField(label=_("Harvest date"), widget=DateInput)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), max_digits=12, decimal_places=3, min_value=Decimal("0.001")
+    )
+    grade = forms.ChoiceField(label=_("Grade"), choices=Grade.choices, initial=Grade.FIRST)
+    certifications = forms.MultipleChoiceField(
+        label=_("Certifications"),
+        choices=Certification.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    pesticide_test_result = forms.ChoiceField(
+        label=_("Pesticide residue test"),
+        choices=PesticideTestResult.choices,
+        initial=PesticideTestResult.NOT_TESTED,
+    )
+    tested_on = forms.DateField(label=_("Tested on"), required=False, widget=DateInput)
+
+    # Service argument → form field, for errors the service reports.
+    SERVICE_FIELDS = {"quantity_kg": "quantity"}
+
+    def __init__(self, *args, user, products, farms, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["product"].queryset = products
+        self.fields["farm"].queryset = farms
+        if len(farms) == 1:
+            self.fields["farm"].initial = farms[0].pk
+        self.fields["harvest_date"].initial = business_today
+        unit = WeightUnit(user.weight_unit)
+        self.fields["quantity"].label = _("Quantity (%(unit)s)") % {"unit": unit.label}
+        self.fields["quantity"].widget.attrs.update({"inputmode": "decimal", "step": "0.001"})
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "product": data["product"],
+            "farm": data["farm"],
+            "harvest_date": data["harvest_date"],
+            "quantity_kg": to_kg(self.user.weight_unit, data["quantity"]),
+            "grade": data["grade"],
+            "certifications": data["certifications"],
+            "pesticide_test_result": data["pesticide_test_result"],
+            "tested_on": data["tested_on"],
+        }
+
+
+class FarmForm(forms.Form):
+    """A farm's name and its boundary, drawn on the map or pasted as GeoJSON."""
+
+    name = forms.CharField(label=_("Farm name"), max_length=120)
+    farmer = forms.ModelChoiceField(label=_("Farmer"), queryset=None, required=False)
+    boundary = forms.CharField(
+        label=_("Boundary (GeoJSON)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text=_(
+            "Draw the field on the map, or paste a GeoJSON polygon in WGS 84 "
+            "(longitude, latitude). Coordinates copied from Chinese map apps are GCJ-02 "
+            "and sit a few hundred metres off."
+        ),
+    )
+    location = forms.CharField(
+        label=_("Location (longitude,latitude)"),
+        required=False,
+        max_length=60,
+        help_text=_("Optional, WGS 84; a point inside the boundary is used when empty."),
+    )
+
+    def __init__(self, *args, farmers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if farmers is None:
+            del self.fields["farmer"]
+        else:
+            self.fields["farmer"].queryset = farmers
+            self.fields["farmer"].required = True
+
+    def clean_boundary(self):
+        text = self.cleaned_data["boundary"].strip()
+        if not text:
+            return None
+        try:
+            return geometry.parse_boundary(text)
+        except InvalidBoundary as exc:
+            raise forms.ValidationError(str(exc.message)) from exc
+
+    def clean_location(self):
+        text = self.cleaned_data["location"].strip()
+        if not text:
+            return None
+        try:
+            return geometry.parse_location(text)
+        except InvalidLocation as exc:
+            raise forms.ValidationError(str(exc.message)) from exc
+
+
+class MemberForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80)
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
+    )
+
+
+def add_service_error(form: forms.Form, error, field_map: dict[str, str] | None = None) -> None:
+    """Show a DomainError on its form field, or above the form when no field matches."""
+    field = (field_map or {}).get(error.field, error.field)
+    form.add_error(field if field in form.fields else None, str(error.message))

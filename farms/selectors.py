@@ -1,0 +1,118 @@
+"""Reads shared by pages, the API and other apps, including who may see what.
+
+Visibility: a farmer sees her own farms and lots; a co-operative manager sees those of
+her co-operative; a platform admin sees everything; every other role sees none.
+"""
+
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point
+from django.contrib.gis.measure import D
+from django.db.models import QuerySet
+
+from accounts.choices import Role
+from accounts.models import User
+from accounts.permissions import is_admin
+
+from .models import Cooperative, Farm, HarvestLot, Membership, Product
+
+
+def _is_active_user(user: User) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def cooperative_managed_by(user: User) -> Cooperative | None:
+    """The co-operative this user manages, if any."""
+    if not _is_active_user(user) or user.role != Role.COOPERATIVE_MANAGER:
+        return None
+    membership = (
+        Membership.objects.filter(user=user, is_manager=True).select_related("cooperative").first()
+    )
+    return membership.cooperative if membership else None
+
+
+def cooperative_of(user: User) -> Cooperative | None:
+    """The co-operative this user belongs to (as member or manager), if any."""
+    membership = Membership.objects.filter(user=user).select_related("cooperative").first()
+    return membership.cooperative if membership else None
+
+
+def farms_visible_to(user: User) -> QuerySet[Farm]:
+    farms = Farm.objects.select_related("cooperative", "farmer")
+    if is_admin(user):
+        return farms
+    if not _is_active_user(user):
+        return farms.none()
+    if user.role == Role.FARMER:
+        return farms.filter(farmer=user)
+    if user.role == Role.COOPERATIVE_MANAGER:
+        return farms.filter(
+            cooperative__in=Membership.objects.filter(user=user, is_manager=True).values(
+                "cooperative"
+            )
+        )
+    return farms.none()
+
+
+def farm_choices_for(user: User) -> QuerySet[Farm]:
+    """Farms on which this user may record a harvest or change the boundary."""
+    return farms_visible_to(user).order_by("name", "id")
+
+
+def lots_visible_to(user: User) -> QuerySet[HarvestLot]:
+    return HarvestLot.objects.filter(farm__in=farms_visible_to(user).values("pk")).select_related(
+        "product", "farm", "farm__cooperative", "recorded_by"
+    )
+
+
+def members_visible_to(user: User) -> QuerySet[Membership]:
+    members = Membership.objects.select_related("user", "cooperative")
+    if is_admin(user):
+        return members
+    if not _is_active_user(user) or user.role != Role.COOPERATIVE_MANAGER:
+        return members.none()
+    return members.filter(
+        cooperative__in=Membership.objects.filter(user=user, is_manager=True).values("cooperative")
+    )
+
+
+def farmers_of(cooperative: Cooperative) -> QuerySet[User]:
+    """Members of the co-operative who farm (hold the farmer role)."""
+    return User.objects.filter(
+        membership__cooperative=cooperative, role=Role.FARMER, is_active=True
+    ).order_by("display_name", "username")
+
+
+def catalogue_products() -> QuerySet[Product]:
+    """The active catalogue, with storage profiles; every signed-in user may read it."""
+    return Product.objects.filter(is_active=True).select_related("storage_profile")
+
+
+def farms_near(
+    point: Point, radius_km: float, *, among: QuerySet[Farm] | None = None
+) -> QuerySet[Farm]:
+    """Farms whose location lies within radius_km of the point, nearest first.
+
+    Distances are geodesic (PostGIS geography); each farm carries `distance` (a Distance).
+    """
+    farms = among if among is not None else Farm.objects.all()
+    return (
+        farms.filter(location__dwithin=(point, D(km=radius_km)))
+        .annotate(distance=Distance("location", point))
+        .order_by("distance", "id")
+    )
+
+
+def farmers_for_new_farms(user: User) -> QuerySet[User]:
+    """Whose farms this user may add: her own (a member farmer), her co-op's farmers
+    (a manager), every member farmer (a platform admin)."""
+    farmers = User.objects.filter(role=Role.FARMER, is_active=True, membership__isnull=False)
+    if is_admin(user):
+        return farmers.order_by("display_name", "username")
+    if not _is_active_user(user):
+        return farmers.none()
+    if user.role == Role.FARMER:
+        return farmers.filter(pk=user.pk)
+    if user.role == Role.COOPERATIVE_MANAGER:
+        cooperative = cooperative_managed_by(user)
+        return farmers_of(cooperative) if cooperative else farmers.none()
+    return farmers.none()
