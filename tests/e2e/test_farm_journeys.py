@@ -4,82 +4,13 @@ Playwright drives Debian's Chromium against pytest-django's live server.
 """
 
 import json
-import os
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
-from playwright.sync_api import sync_playwright
 
 from farms.models import Farm, HarvestLot
+from tests.e2e.conftest import fits_the_screen
 
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-# Playwright's sync API runs an event loop in the test's thread; the ORM calls around it
-# are plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/services.sh --browser (make test does)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def phone_as(browser, live_server):
-    """phone_as(user) → a signed-in 360x640 page; JavaScript errors fail the test."""
-    contexts, errors = [], []
-
-    def open_page(user):
-        client = Client()
-        client.force_login(user)
-        context = browser.new_context(viewport={"width": 360, "height": 640}, locale="en-US")
-        context.add_cookies(
-            [
-                {
-                    "name": django_settings.SESSION_COOKIE_NAME,
-                    "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        # The app works offline: any request off the live server is a failure.
-        context.route(
-            lambda url: not url.startswith(live_server.url),
-            lambda route: (errors.append(f"outside request {route.request.url}"), route.abort()),
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert errors == []
-
-
-def fits_the_screen(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_farmer_draws_her_farm_on_a_map_without_tiles(phone_as, live_server, settings, member):

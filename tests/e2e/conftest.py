@@ -1,0 +1,105 @@
+"""Browser journeys: Playwright drives Debian's Chromium against pytest-django's live server.
+
+Every page opens 360x640 like a cheap phone; a JavaScript error or any request that leaves
+the live server (a CDN, a tile server) fails the test, since the app must work offline.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from playwright.sync_api import sync_playwright
+
+# The farms actors (a member farmer, her farm, the catalogue) serve the journeys too.
+from tests.farms.conftest import catalogue, cooperative, farm, member  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+OUTPUT_DIR = Path(__file__).resolve().parents[2] / "test-results" / "e2e"
+
+# Playwright's sync API runs an event loop in the test's thread; the ORM calls the test
+# makes around it (setup and assertions) are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(item.fspath).parent.name == "e2e":
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/services.sh --browser (make test does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """phone(locale=…, user=…) → a 360x640 page; signed in as `user` when one is given."""
+    contexts, errors = [], []
+
+    def open_page(*, locale: str = "zh-CN", user=None):
+        context = browser.new_context(viewport={"width": 360, "height": 640}, locale=locale)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+            context.add_cookies(
+                [
+                    {
+                        "name": django_settings.SESSION_COOKIE_NAME,
+                        "value": cookie,
+                        "url": live_server.url,
+                    }
+                ]
+            )
+        context.route(
+            lambda url: not url.startswith(live_server.url),
+            lambda route: (errors.append(f"outside request {route.request.url}"), route.abort()),
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert errors == []
+
+
+@pytest.fixture
+def phone_as(phone):
+    """phone_as(user) → a signed-in English page (assertions read the source strings)."""
+    return lambda user: phone(locale="en-US", user=user)
+
+
+def fits_the_screen(page) -> bool:
+    """Nothing sticks out sideways: the page reads on a 360-px screen without zooming."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.fixture
+def output_dir(request) -> Path:
+    """test-results/e2e/<test name>/: screenshots a person can look at afterwards."""
+    folder = OUTPUT_DIR / re.sub(r"[^\w.-]", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
