@@ -11,7 +11,7 @@ from farms.choices import ProductCategory
 from farms.models import Product, StorageProfile
 
 PRODUCT_FIELDS = ("code", "name_zh", "name_en", "category", "unit", "grade_scale", "is_active")
-PROFILE_FIELDS = (*StorageProfile.VALUE_FIELDS, "sources")
+PROFILE_FIELDS = StorageProfile.VALUE_FIELDS
 CATEGORY_LABELS = dict(ProductCategory.choices)
 
 
@@ -49,11 +49,6 @@ def plain_product_list(request):
             if field not in {"nominal_shelf_life_days", "shelf_life_model"}:
                 profile[field] = _as_text(profile[field])
         profile["is_chilling_sensitive"] = profile["lowest_safe_temperature_c"] is not None
-        profile = {
-            **{f: profile[f] for f in StorageProfile.VALUE_FIELDS},
-            "is_chilling_sensitive": profile["is_chilling_sensitive"],
-            "sources": profile["sources"],
-        }
         results.append(
             {
                 **{f: row[f] for f in ("code", "name_zh", "name_en", "category")},

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
 from farms import geometry
-from farms.choices import Certification, Grade, PesticideTestResult
+from farms.choices import Certification, Grade, PesticideTestResult, ProductCategory
 from farms.exceptions import InvalidBoundary, InvalidLocation
 from farms.models import MAX_LOT_QUANTITY_KG, Farm, HarvestLot, Membership, Product, StorageProfile
 
@@ -17,12 +17,22 @@ class StorageProfileOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StorageProfile
-        fields = [*StorageProfile.VALUE_FIELDS, "is_chilling_sensitive", "sources"]
+        fields = [*StorageProfile.VALUE_FIELDS, "is_chilling_sensitive"]
+        read_only_fields = fields
+
+
+class StorageProfileWithSourcesOutputSerializer(StorageProfileOutputSerializer):
+    """With the citation of every value: long text, so only on a product's own page."""
+
+    class Meta(StorageProfileOutputSerializer.Meta):
+        fields = [*StorageProfileOutputSerializer.Meta.fields, "sources"]
         read_only_fields = fields
 
 
 class ProductOutputSerializer(serializers.ModelSerializer):
-    category_label = serializers.CharField(source="get_category_display", read_only=True)
+    # ProductCategory(...).label rather than get_category_display(), which rebuilds and
+    # translates the whole choice list for every product of a page.
+    category_label = serializers.SerializerMethodField()
     storage_profile = StorageProfileOutputSerializer(read_only=True, allow_null=True)
     grade_scale = serializers.ListField(child=serializers.CharField(), read_only=True)
 
@@ -40,6 +50,13 @@ class ProductOutputSerializer(serializers.ModelSerializer):
             "storage_profile",
         ]
         read_only_fields = fields
+
+    def get_category_label(self, product: Product) -> str:
+        return str(ProductCategory(product.category).label)
+
+
+class ProductDetailOutputSerializer(ProductOutputSerializer):
+    storage_profile = StorageProfileWithSourcesOutputSerializer(read_only=True, allow_null=True)
 
 
 GEOJSON_POLYGON_SCHEMA = {

@@ -18,6 +18,7 @@ from .serializers import (
     HarvestLotOutputSerializer,
     MemberInputSerializer,
     MembershipOutputSerializer,
+    ProductDetailOutputSerializer,
     ProductOutputSerializer,
 )
 
@@ -25,15 +26,27 @@ FARM_WORKERS = (Role.FARMER, Role.COOPERATIVE_MANAGER)
 
 
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
-    """The product catalogue with storage profiles; any signed-in user may read it."""
+    """The product catalogue with storage profiles; any signed-in user may read it.
+
+    The list leaves out the sources of the storage values (a page of them would weigh
+    ten times more on a farmer's phone); a product's detail has them.
+    """
 
     serializer_class = ProductOutputSerializer
     filterset_class = ProductFilter
     ordering_fields = ["code", "name_en", "category"]
     lookup_field = "code"
 
+    def get_serializer_class(self):
+        return (
+            ProductDetailOutputSerializer if self.action == "retrieve" else ProductOutputSerializer
+        )
+
     def get_queryset(self):
-        return selectors.catalogue_products()
+        products = selectors.catalogue_products()
+        if self.action == "list":
+            products = products.defer("storage_profile__sources")
+        return products
 
 
 class FarmViewSet(

@@ -48,7 +48,16 @@ def test_buyer_lists_the_catalogue_with_storage_profiles(api_as, buyer, catalogu
     assert response.data["count"] == len(catalogue)
     assert len(response.data["results"]) == 5
     profile = response.data["results"][0]["storage_profile"]
-    assert set(profile["sources"]) >= {"min_temperature_c", "max_temperature_c", "q10"}
+    assert {"min_temperature_c", "max_temperature_c", "q10"} <= set(profile)
+    assert "sources" not in profile  # citations are on the detail only
+
+
+def test_product_detail_cites_a_source_for_every_storage_value(api_as, buyer, catalogue):
+    response = api_as(buyer).get("/api/products/VEG-CUCUMBER/")
+
+    sources = response.data["storage_profile"]["sources"]
+    assert sources["lowest_safe_temperature_c"].startswith("USDA AH-66 Table 20.5")
+    assert all(sources[field] for field in ("min_temperature_c", "max_temperature_c"))
 
 
 def test_product_detail_by_code(api_as, buyer, catalogue):
