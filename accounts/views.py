@@ -1,8 +1,11 @@
 from django.contrib.auth import views as auth_views
+from django.contrib.messages.views import SuccessMessageMixin
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
 from .forms import SignInForm
@@ -13,6 +16,14 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+
+class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    """A member who was handed a password by her co-operative replaces it here."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:workspace")
+    success_message = _("Your password is changed.")
 
 
 @login_required

@@ -1,5 +1,6 @@
 """Every write the farms domain allows. Each public function is one transaction."""
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -10,6 +11,7 @@ from django.contrib.gis.geos import Point, Polygon
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from accounts.choices import Role
 from accounts.models import User
@@ -169,6 +171,37 @@ def add_member(*, added_by: User, cooperative: Cooperative, name: str, phone: st
         except IntegrityError as exc:
             raise AlreadyMember from exc
     return membership
+
+
+# Easy to read aloud and type on a phone: no 0/o, 1/l/i.
+PASSWORD_ALPHABET: Final = "23456789abcdefghjkmnpqrstuvwxyz"
+FIRST_PASSWORD_LENGTH: Final = 8
+
+
+def issue_member_password(*, issued_by: User, membership_id: int) -> str:
+    """Give a member farmer a new password, returned once for the manager to hand over.
+
+    New members have no usable password; a farmer who forgot hers gets a new one the same
+    way. Only the co-operative's manager (or a platform admin) may, and only for farmers:
+    a manager's own password is changed by the manager. Old API tokens stop working.
+    """
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_related("cooperative", "user")
+            .select_for_update(of=("user",))
+            .filter(pk=membership_id)
+            .first()
+        )
+        if membership is None or not _may_manage(issued_by, membership.cooperative):
+            raise NotCooperativeManager
+        member = membership.user
+        if member.role != Role.FARMER:
+            raise PhoneBelongsToNonFarmer
+        password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(FIRST_PASSWORD_LENGTH))
+        member.set_password(password)
+        member.save(update_fields=["password"])
+        Token.objects.filter(user=member).delete()
+    return password
 
 
 def _lock_or_create_farmer(*, phone: str, name: str) -> User:

@@ -15,4 +15,5 @@ urlpatterns = [
     path("lots/new/", views.lot_create, name="lot_create"),
     path("lots/<int:pk>/", views.lot_detail, name="lot_detail"),
     path("members/", views.member_list, name="member_list"),
+    path("members/<int:pk>/password/", views.member_password, name="member_password"),
 ]

@@ -9,6 +9,8 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, is_admin, role_required
@@ -238,4 +240,24 @@ def member_list(request):
         request,
         "farms/member_list.html",
         {"cooperative": cooperative, "form": form, "members": members},
+    )
+
+
+@never_cache
+@require_POST
+@role_required(Role.COOPERATIVE_MANAGER)
+def member_password(request, pk: int):
+    """A new password for a member farmer, shown once on this page (never stored in a message)."""
+    membership = get_visible_or_404(selectors.members_visible_to(request.user), pk=pk)
+    try:
+        password = services.issue_member_password(
+            issued_by=request.user, membership_id=membership.pk
+        )
+    except FarmsError as error:
+        messages.error(request, error.message)
+        return redirect("farms:member_list")
+    return render(
+        request,
+        "farms/member_password.html",
+        {"member": membership.user, "password": password},
     )

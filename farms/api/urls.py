@@ -14,5 +14,10 @@ urlpatterns = [
         views.CooperativeMemberListApi.as_view(),
         name="cooperative-member-list",
     ),
+    path(
+        "cooperatives/members/<int:pk>/password/",
+        views.MemberPasswordApi.as_view(),
+        name="cooperative-member-password",
+    ),
     *router.urls,
 ]

@@ -1,12 +1,13 @@
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.choices import Role
-from accounts.permissions import HasRole, is_admin
+from accounts.permissions import HasRole, get_visible_or_404, is_admin
 from farms import selectors, services
 from farms.models import Cooperative
 
@@ -179,3 +180,20 @@ class CooperativeMemberListApi(mixins.ListModelMixin, GenericAPIView):
         if cooperative is None:
             raise serializers.ValidationError({"detail": _("You do not manage a co-operative.")})
         return cooperative
+
+
+class MemberPasswordApi(APIView):
+    """POST: a new password for a member farmer of your co-operative, returned once."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.COOPERATIVE_MANAGER)]
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("MemberPasswordOutput", {"password": serializers.CharField()}),
+    )
+    def post(self, request, pk: int):
+        membership = get_visible_or_404(selectors.members_visible_to(request.user), pk=pk)
+        password = services.issue_member_password(
+            issued_by=request.user, membership_id=membership.pk
+        )
+        return Response({"password": password}, headers={"Cache-Control": "no-store"})
