@@ -7,7 +7,7 @@ her co-operative; a platform admin sees everything; every other role sees none.
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.choices import Role
 from accounts.models import User
@@ -85,6 +85,13 @@ def farmers_of(cooperative: Cooperative) -> QuerySet[User]:
 def catalogue_products() -> QuerySet[Product]:
     """The active catalogue, with storage profiles; every signed-in user may read it."""
     return Product.objects.filter(is_active=True).select_related("storage_profile")
+
+
+def products_named(products: QuerySet[Product], words: str) -> QuerySet[Product]:
+    """Products whose Chinese or English name, or code, contains the words."""
+    return products.filter(
+        Q(name_zh__icontains=words) | Q(name_en__icontains=words) | Q(code__icontains=words)
+    )
 
 
 def farms_near(

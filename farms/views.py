@@ -5,7 +5,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -37,9 +37,7 @@ def product_list(request):
     products = selectors.catalogue_products()
     if form.is_valid():
         if query := form.cleaned_data["q"].strip():
-            products = products.filter(
-                Q(name_zh__icontains=query) | Q(name_en__icontains=query) | Q(code__icontains=query)
-            )
+            products = selectors.products_named(products, query)
         if category := form.cleaned_data["category"]:
             products = products.filter(category=category)
     return render(

@@ -2,7 +2,6 @@ from decimal import Decimal
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -10,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from farms import geometry
 from farms.choices import Grade, PesticideTestResult, ProductCategory
 from farms.exceptions import InvalidLocation
-from farms.selectors import farms_near
+from farms.selectors import farms_near, products_named
 
 DEFAULT_RADIUS_KM = Decimal("10")
 
@@ -47,9 +46,7 @@ class ProductFilter(django_filters.FilterSet):
     )
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(
-            Q(name_zh__icontains=value) | Q(name_en__icontains=value) | Q(code__icontains=value)
-        )
+        return products_named(queryset, value)
 
 
 class FarmFilter(django_filters.FilterSet):
