@@ -55,7 +55,7 @@ translations: $(VENV)/.installed
 
 # Refresh locale/*/django.po after changing translatable strings.
 messages: $(VENV)/.installed
-	$(MANAGE) makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete
+	$(MANAGE) makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'var/*' --ignore 'bench/*' --ignore 'tests/*' --no-obsolete
 
 clean:
 	rm -rf var $(VENV)

@@ -70,9 +70,11 @@ def test_phone_errors_follow_the_active_language():
     with translation.override("en"):
         english = refused.value.message_dict["phone"]
 
-    # Django's own length message is already translated; ours waits for locale/zh_Hans.
+    # Django's own length message comes from Django's catalogue; ours from locale/zh_Hans.
     assert "Ensure this value has at most 14 characters (it has 15)." in english
+    assert INVALID_PHONE_MESSAGE in english
     assert "确保该变量包含不超过 14 字符 (目前字符数 15)。" in chinese
+    assert "请输入中国大陆手机号：以 1 开头的 11 位数字，如 138 0013 8000。" in chinese
 
 
 @pytest.mark.django_db

@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.contrib.gis.geos import Point, Polygon
+from django.utils import translation
 
 from farms.exceptions import InvalidBoundary, InvalidLocation
 from farms.geometry import parse_boundary, parse_location, validate_boundary
@@ -94,10 +95,11 @@ def test_malformed_boundaries_are_refused(document):
 def test_vertex_outside_china_is_refused():
     tokyo = [[139.69, 35.68], [139.70, 35.68], [139.70, 35.69], [139.69, 35.69], [139.69, 35.68]]
 
-    with pytest.raises(InvalidBoundary) as refusal:
+    with translation.override("en"), pytest.raises(InvalidBoundary) as refusal:
         parse_boundary(polygon(tokyo))
 
-    assert "China" in str(refusal.value.message)
+    with translation.override("en"):
+        assert "China" in str(refusal.value.message)
 
 
 def test_latitude_first_coordinates_fall_outside_china_and_are_refused():
@@ -115,10 +117,11 @@ def test_geojson_carrying_a_crs_member_is_refused(level):
     collection = {"type": "FeatureCollection", "features": [feature]}
     {"collection": collection, "feature": feature, "geometry": geometry}[level]["crs"] = crs
 
-    with pytest.raises(InvalidBoundary) as refusal:
+    with translation.override("en"), pytest.raises(InvalidBoundary) as refusal:
         parse_boundary(collection)
 
-    assert '"crs"' in str(refusal.value.message)
+    with translation.override("en"):
+        assert '"crs"' in str(refusal.value.message)
 
 
 def test_validate_boundary_checks_a_polygon_built_in_code():
