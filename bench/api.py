@@ -16,7 +16,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 django.setup()
 
 import httpx  # noqa: E402
-from django.db import transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts.choices import Role  # noqa: E402
@@ -59,6 +59,8 @@ def build_catalogue() -> None:
 
 def main() -> None:
     build_catalogue()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # fresh statistics, as autovacuum would give a live site
     user, _ = User.objects.get_or_create(username="bench.buyer", defaults={"role": Role.BUYER})
     token, _ = Token.objects.get_or_create(user=user)
     headers = [f"Authorization: Token {token.key}"]

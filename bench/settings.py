@@ -15,7 +15,8 @@ DATABASES = {
         env_str(
             "BENCH_DATABASE_URL",
             "postgis://freshchain:freshchain@127.0.0.1:5432/freshchain_bench",
-        )
+        ),
+        pool=DATABASES["default"]["OPTIONS"].get("pool"),  # noqa: F405
     )
 }
 LOGGING = {"version": 1, "root": {"level": "WARNING"}}

@@ -44,8 +44,11 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-def database_from_url(url: str) -> dict:
-    """Django DATABASES entry from postgis://user:password@host:port/name."""
+def database_from_url(url: str, *, pool: dict | None = None) -> dict:
+    """Django DATABASES entry from postgis://user:password@host:port/name.
+
+    `pool` holds psycopg_pool.ConnectionPool options (min_size, max_size, timeout).
+    """
     parts = urlparse(url)
     if parts.scheme not in {"postgis", "postgres", "postgresql"}:
         raise ImproperlyConfigured(f"DATABASE_URL must be postgis://…, not {url!r}")
@@ -56,6 +59,8 @@ def database_from_url(url: str) -> dict:
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
-        "CONN_MAX_AGE": 0,  # ASGI runs each request in its own thread
-        "CONN_HEALTH_CHECKS": True,
+        # ASGI runs each request in a thread of its own, so connections come from a
+        # psycopg pool per process instead of persistent per-thread connections.
+        "CONN_MAX_AGE": 0,
+        "OPTIONS": {"pool": pool} if pool else {},
     }

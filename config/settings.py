@@ -84,7 +84,11 @@ TEMPLATES = [
 
 DATABASES = {
     "default": database_from_url(
-        env_str("DATABASE_URL", "postgis://freshchain:freshchain@127.0.0.1:5432/freshchain")
+        env_str("DATABASE_URL", "postgis://freshchain:freshchain@127.0.0.1:5432/freshchain"),
+        # Connections per process; 0 turns the pool off (e.g. behind PgBouncer).
+        pool={"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 10), "timeout": 10}
+        if env_int("DATABASE_POOL_SIZE", 10)
+        else None,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -176,6 +176,8 @@ class Product(TimeStampedModel):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["category", "code"]
+        # The catalogue is listed by category, in this order, on every page and API call.
+        indexes = [models.Index(fields=["category", "code"], name="product_category_code_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(category__in=ProductCategory.values), name="product_category_valid"

@@ -9,49 +9,61 @@ from rest_framework_gis.fields import GeometryField
 from farms import geometry
 from farms.choices import Certification, Grade, PesticideTestResult, ProductCategory
 from farms.exceptions import InvalidBoundary, InvalidLocation
-from farms.models import MAX_LOT_QUANTITY_KG, Farm, HarvestLot, Membership, Product, StorageProfile
+from farms.models import MAX_LOT_QUANTITY_KG, Farm, HarvestLot, Membership, Product
 
 
-class StorageProfileOutputSerializer(serializers.ModelSerializer):
+@extend_schema_field(OpenApiTypes.DECIMAL)
+class DecimalStringField(serializers.Field):
+    """A stored Decimal as the string the database holds ("2.50"), as DRF sends decimals.
+
+    Output only. Cheaper than DecimalField's re-quantizing, which matters on list pages
+    of the catalogue (eight decimals a product, fifty products a page).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: Decimal) -> str:
+        return str(value)
+
+
+# Explicit fields rather than ModelSerializer: the catalogue list is read by every screen,
+# and ModelSerializer rebuilds its fields from the model on every request.
+class StorageProfileOutputSerializer(serializers.Serializer):
+    min_temperature_c = DecimalStringField()
+    max_temperature_c = DecimalStringField()
+    min_humidity_pct = DecimalStringField()
+    max_humidity_pct = DecimalStringField()
+    nominal_shelf_life_days = serializers.IntegerField(read_only=True)
+    reference_temperature_c = DecimalStringField()
+    lowest_safe_temperature_c = DecimalStringField(allow_null=True)
+    shelf_life_model = serializers.CharField(read_only=True)
+    q10 = DecimalStringField(allow_null=True)
+    activation_energy_kj_mol = DecimalStringField(allow_null=True)
+    sqrt_minimum_temperature_c = DecimalStringField(allow_null=True)
     is_chilling_sensitive = serializers.BooleanField(read_only=True)
-
-    class Meta:
-        model = StorageProfile
-        fields = [*StorageProfile.VALUE_FIELDS, "is_chilling_sensitive"]
-        read_only_fields = fields
 
 
 class StorageProfileWithSourcesOutputSerializer(StorageProfileOutputSerializer):
     """With the citation of every value: long text, so only on a product's own page."""
 
-    class Meta(StorageProfileOutputSerializer.Meta):
-        fields = [*StorageProfileOutputSerializer.Meta.fields, "sources"]
-        read_only_fields = fields
+    sources = serializers.DictField(child=serializers.CharField(), read_only=True)
 
 
-class ProductOutputSerializer(serializers.ModelSerializer):
-    # ProductCategory(...).label rather than get_category_display(), which rebuilds and
-    # translates the whole choice list for every product of a page.
+class ProductOutputSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    name_zh = serializers.CharField(read_only=True)
+    name_en = serializers.CharField(read_only=True)
+    category = serializers.CharField(read_only=True)
     category_label = serializers.SerializerMethodField()
-    storage_profile = StorageProfileOutputSerializer(read_only=True, allow_null=True)
+    unit = serializers.CharField(read_only=True)
     grade_scale = serializers.ListField(child=serializers.CharField(), read_only=True)
-
-    class Meta:
-        model = Product
-        fields = [
-            "code",
-            "name_zh",
-            "name_en",
-            "category",
-            "category_label",
-            "unit",
-            "grade_scale",
-            "is_active",
-            "storage_profile",
-        ]
-        read_only_fields = fields
+    is_active = serializers.BooleanField(read_only=True)
+    storage_profile = StorageProfileOutputSerializer(read_only=True, allow_null=True)
 
     def get_category_label(self, product: Product) -> str:
+        # The enum's label, not get_category_display(), which rebuilds and translates the
+        # whole choice list for every product.
         return str(ProductCategory(product.category).label)
 
 
