@@ -10,6 +10,7 @@ from common.views import healthz
 api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("farms.api.urls")),
+    path("", include("marketplace.api.urls")),
 ]
 
 urlpatterns = [
