@@ -44,6 +44,8 @@
 
   function setUp(container) {
     var map = L.map(container, { center: CHINA_CENTRE, zoom: 4, zoomControl: true });
+    // Credit Leaflet by name only; its default prefix carries a flag image.
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     var tilesUrl = container.dataset.tilesUrl;
     if (tilesUrl) {
       L.tileLayer(tilesUrl, {
