@@ -34,3 +34,16 @@ def kg_in(unit: str, kg: Decimal) -> Decimal:
 def to_kg(unit: str, amount: Decimal) -> Decimal:
     """A weight entered in the user's display unit, in kg."""
     return jin_to_kg(amount) if unit == WeightUnit.JIN else round_kg(amount)
+
+
+def price_in(unit: str, price_per_kg: Decimal) -> Decimal:
+    """A price per kg expressed per the user's display unit (per 斤 = per kg × 0.5).
+
+    Not rounded: money is rounded once, by the caller, with common.money.round_money.
+    """
+    return price_per_kg * KG_PER_JIN if unit == WeightUnit.JIN else price_per_kg
+
+
+def price_per_kg_from(unit: str, price: Decimal) -> Decimal:
+    """A price entered per the user's display unit, per kg (per kg = per 斤 × 2)."""
+    return price / KG_PER_JIN if unit == WeightUnit.JIN else price

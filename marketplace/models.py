@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
@@ -75,6 +75,10 @@ class Listing(TimeStampedModel):
         _("status"), max_length=16, choices=ListingStatus, default=ListingStatus.DRAFT
     )
     notes = models.CharField(_("notes"), max_length=300, blank=True)
+    # Pinyin initials of the product's Chinese name (黄瓜 → "hg"), so buyers can type them.
+    product_initials = models.CharField(
+        _("product name initials"), max_length=60, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("listing")
@@ -86,6 +90,12 @@ class Listing(TimeStampedModel):
             models.Index(fields=["status", "-harvest_date"], name="listing_freshness_idx"),
             GinIndex(fields=["certifications"], name="listing_certifications_idx"),
             models.Index(fields=["seller", "status"], name="listing_seller_idx"),
+            # Search near a buyer looks only at listings on sale: a GiST index of those.
+            GistIndex(
+                fields=["pickup_point"],
+                condition=Q(status="active"),
+                name="listing_active_pickup_gist",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

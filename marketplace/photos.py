@@ -1,0 +1,116 @@
+"""Listing photos from a phone camera: check, turn upright, strip EXIF, resize.
+
+A phone photo carries EXIF, often with the GPS position of the farmer's house. The image
+is decoded and re-encoded from its pixels alone, so nothing of the original metadata
+(EXIF, GPS, XMP, ICC, comments) reaches storage.
+"""
+
+import io
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from marketplace.exceptions import InvalidPhoto, PhotoTooLarge
+
+ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
+MAX_PIXELS = 50_000_000  # 50 megapixels: more than any phone camera, less than a bomb
+MAX_EDGE_PX = 1600
+THUMBNAIL_EDGE_PX = 320
+JPEG_QUALITY = 85
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    image: bytes  # JPEG, at most MAX_EDGE_PX on its longer side
+    thumbnail: bytes  # JPEG, at most THUMBNAIL_EDGE_PX
+    width: int
+    height: int
+    stem: str  # a random file name: the uploaded name is the user's, not ours
+
+
+def _read_upload(upload) -> bytes:
+    limit = settings.LISTING_PHOTO_MAX_BYTES
+    size = getattr(upload, "size", None)
+    if size is not None and size > limit:
+        raise PhotoTooLarge(
+            _("This photo is too large: at most %(mb)s MB.") % {"mb": limit // (1024 * 1024)}
+        )
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise PhotoTooLarge(
+            _("This photo is too large: at most %(mb)s MB.") % {"mb": limit // (1024 * 1024)}
+        )
+    if not data:
+        raise InvalidPhoto(_("The file is empty."))
+    return data
+
+
+def _open_checked(data: bytes) -> Image.Image:
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            width, height = probe.size
+            probe.verify()  # structure check; the image cannot be used after it
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InvalidPhoto() from exc
+    except Image.DecompressionBombError as exc:
+        raise PhotoTooLarge(_("This image has too many pixels.")) from exc
+    if kind not in ALLOWED_FORMATS:
+        raise InvalidPhoto()
+    if width * height > MAX_PIXELS or width < 1 or height < 1:
+        raise PhotoTooLarge(_("This image has too many pixels."))
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidPhoto() from exc
+    return image
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB pixels only, transparency on white, and no metadata carried over."""
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+    else:
+        flat = image.convert("RGB")
+    clean = Image.new("RGB", flat.size)
+    clean.paste(flat)
+    return clean
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+def process_listing_photo(upload) -> ProcessedPhoto:
+    """Check an uploaded file is a JPEG, PNG or WebP photo and make it fit to publish.
+
+    Refuses (InvalidPhoto, PhotoTooLarge) files over settings.LISTING_PHOTO_MAX_BYTES,
+    files that are not such images, and images of absurd pixel counts. Applies the EXIF
+    orientation, then drops all metadata; returns JPEGs of at most 1600 px and 320 px.
+    """
+    image = _open_checked(_read_upload(upload))
+    try:
+        upright = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InvalidPhoto() from exc
+    clean = _flatten(upright)
+    clean.thumbnail((MAX_EDGE_PX, MAX_EDGE_PX), Image.Resampling.LANCZOS)
+    small = clean.copy()
+    small.thumbnail((THUMBNAIL_EDGE_PX, THUMBNAIL_EDGE_PX), Image.Resampling.LANCZOS)
+    return ProcessedPhoto(
+        image=_jpeg(clean),
+        thumbnail=_jpeg(small),
+        width=clean.width,
+        height=clean.height,
+        stem=secrets.token_hex(12),
+    )
