@@ -18,4 +18,10 @@ app.conf.beat_schedule = {
         "task": "accounts.clear_expired_sessions",
         "schedule": crontab(hour=4, minute=0),
     },
+    # Every five minutes, all day: orders not accepted within ORDER_ACCEPT_HOURS expire and
+    # their quantity goes back on sale.
+    "expire-overdue-orders": {
+        "task": "marketplace.expire_overdue_orders",
+        "schedule": crontab(minute="*/5"),
+    },
 }

@@ -181,6 +181,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # No validator badge: it would send the schema URL to validator.swagger.io.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # One name for a choice set used by several serializers (a user's unit, a price's unit).
+    "ENUM_NAME_OVERRIDES": {"WeightUnitEnum": "common.units.WeightUnit"},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
@@ -198,6 +200,12 @@ HEALTH_CELERY_QUEUE = env_str("HEALTH_CELERY_QUEUE", "")
 
 DEFAULT_CURRENCY = "CNY"
 CURRENCIES = ("CNY",)
+
+# Hours a seller has to accept a new order before it expires and its quantity is released.
+ORDER_ACCEPT_HOURS = env_int("ORDER_ACCEPT_HOURS", 24)
+
+# Largest listing photo accepted from a phone, in bytes; it is resized on the server.
+LISTING_PHOTO_MAX_BYTES = env_int("LISTING_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 
 # Production hardening; `manage.py check --deploy` is clean with DJANGO_DEBUG=false.
 SESSION_COOKIE_SECURE = not DEBUG

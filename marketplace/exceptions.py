@@ -16,3 +16,163 @@ class InvalidTransition(ConflictError):
 
     def __init__(self, message=None, *, current: str = "", requested: str = "", **details):
         super().__init__(message, current=current, requested=requested, **details)
+
+
+# --- Orders -------------------------------------------------------------------------------
+
+
+class OrderError(MarketplaceError):
+    default_message = _("The order was refused.")
+
+
+class OrderLineError(OrderError):
+    """A refusal about one line of an order: the API names the field and the line's index."""
+
+    field = "quantity_kg"
+
+    def __init__(self, message=None, *, line: int, field: str | None = None, **details):
+        self.line = line
+        super().__init__(message, field=field, line=line, **details)
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "line": self.line}
+
+
+class InvalidOrderQuantity(OrderLineError):
+    default_message = _("Enter a quantity above zero, in kg with at most 3 decimals.")
+
+
+class InsufficientQuantity(OrderLineError):
+    default_message = _("Not that much is left: %(available)s kg is available.")
+
+    def __init__(self, *, line: int, listing_id: int, requested_kg, available_kg):
+        super().__init__(
+            self.default_message % {"available": available_kg},
+            line=line,
+            listing_id=listing_id,
+            requested_kg=requested_kg,
+            available_kg=available_kg,
+        )
+
+
+class BelowMinimumOrder(OrderLineError):
+    default_message = _("The minimum order for this listing is %(minimum)s kg.")
+
+    def __init__(self, *, line: int, listing_id: int, minimum_kg):
+        super().__init__(
+            self.default_message % {"minimum": minimum_kg},
+            line=line,
+            listing_id=listing_id,
+            minimum_kg=minimum_kg,
+        )
+
+
+class ListingNotAvailable(OrderLineError):
+    """Draft, paused, closed, sold out or outside its window, or no such listing."""
+
+    default_message = _("This listing is not on sale now.")
+    field = "listing_id"
+
+
+class DuplicateOrderLine(OrderLineError):
+    default_message = _("Each listing may appear only once in an order.")
+    field = "listing_id"
+
+
+class MixedSellers(OrderError):
+    default_message = _("An order takes listings of one seller only; place one order per seller.")
+    field = "lines"
+
+
+class EmptyOrder(OrderError):
+    default_message = _("Add at least one line to the order.")
+    field = "lines"
+
+
+class OwnListing(OrderError):
+    default_message = _("You cannot order your own produce.")
+    field = "lines"
+
+
+class OrderNotYours(OrderError):
+    """The order is visible to this user, but this step belongs to the other side (HTTP 403)."""
+
+    default_message = _("This step is not yours to take on this order.")
+    status_code = 403
+
+
+class OrderExpired(ConflictError):
+    default_message = _("The order was not accepted in time and has expired.")
+
+
+class InvalidPackedWeights(OrderError):
+    default_message = _("Enter the packed weight of every line, above zero, in kg.")
+    field = "packed_kg"
+
+
+# Listings
+
+
+class InvalidPrice(MarketplaceError):
+    default_message = _("Enter a price per kg above zero, with at most two decimals.")
+    field = "price_per_kg"
+
+
+class InvalidQuantity(MarketplaceError):
+    default_message = _("Enter a quantity above zero, in kg with at most three decimals.")
+    field = "available_kg"
+
+
+class InvalidMinimumOrder(MarketplaceError):
+    default_message = _("The minimum order must be above zero and no more than the quantity.")
+    field = "minimum_order_kg"
+
+
+class LotOverlisted(MarketplaceError):
+    default_message = _("This is more than the lot has left to list.")
+    field = "available_kg"
+
+
+class InvalidWindow(MarketplaceError):
+    default_message = _("The listing must end after it starts, and not in the past.")
+    field = "available_until"
+
+
+class InvalidPickupPoint(MarketplaceError):
+    default_message = _("Enter a pickup point in China as longitude,latitude.")
+    field = "pickup_point"
+
+
+class LotNotAvailable(MarketplaceError):
+    default_message = _("Choose a harvest lot of one of your farms.")
+    field = "lot"
+
+
+class ListingNotFound(MarketplaceError):
+    """The listing does not exist or is not the user's to change: 404, never confirming it."""
+
+    default_message = _("No such listing.")
+    status_code = 404
+
+
+class ListingClosed(ConflictError, MarketplaceError):
+    default_message = _("This listing is closed and can no longer change.")
+
+
+class InvalidPhoto(MarketplaceError):
+    default_message = _("Upload a photo in JPEG, PNG or WebP format.")
+    field = "image"
+
+
+class PhotoTooLarge(InvalidPhoto):
+    default_message = _("This photo is too large.")
+
+
+class TooManyPhotos(ConflictError, MarketplaceError):
+    default_message = _("This listing has as many photos as it may have.")
+    field = "image"
+
+
+class InvalidWeightTolerance(OrderError):
+    default_message = _("Enter a weight tolerance between 0 and 50 %, with at most 1 decimal.")
+    field = "weight_tolerance_pct"

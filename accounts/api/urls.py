@@ -5,4 +5,10 @@ from . import views
 urlpatterns = [
     path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
     path("me/", views.MeApi.as_view(), name="api-me"),
+    path("notifications/", views.NotificationListApi.as_view(), name="api-notifications"),
+    path(
+        "notifications/read/",
+        views.NotificationReadApi.as_view(),
+        name="api-notifications-read",
+    ),
 ]

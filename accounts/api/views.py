@@ -1,11 +1,19 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .serializers import TokenInputSerializer, UserOutputSerializer
+from accounts.notifications import mark_notifications_read, notifications_of, unread_count
+
+from .serializers import (
+    NotificationOutputSerializer,
+    NotificationReadInputSerializer,
+    TokenInputSerializer,
+    UserOutputSerializer,
+)
 
 
 class TokenObtainApi(APIView):
@@ -31,3 +39,55 @@ class MeApi(APIView):
     @extend_schema(responses=UserOutputSerializer)
     def get(self, request):
         return Response(UserOutputSerializer(request.user).data)
+
+
+class NotificationListApi(ListAPIView):
+    """The signed-in user's own notifications, newest first, with the unread count.
+
+    `unread=true` lists only the unread ones. A screen that was offline catches up here.
+    """
+
+    serializer_class = NotificationOutputSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        notifications = notifications_of(self.request.user)
+        if self.request.query_params.get("unread") in ("1", "true", "yes"):
+            notifications = notifications.filter(read_at__isnull=True)
+        return notifications
+
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", bool, required=False)],
+        responses=inline_serializer(
+            "NotificationPage",
+            {
+                "count": serializers.IntegerField(),
+                "unread_count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": NotificationOutputSerializer(many=True),
+            },
+        ),
+    )
+    def get(self, request, *args, **kwargs):
+        response = self.list(request, *args, **kwargs)
+        response.data["unread_count"] = unread_count(request.user)
+        return response
+
+
+class NotificationReadApi(APIView):
+    """Mark some (`ids`) or all (`all: true`) of one's own notifications read."""
+
+    @extend_schema(
+        request=NotificationReadInputSerializer,
+        responses=inline_serializer(
+            "NotificationReadOutput",
+            {"marked": serializers.IntegerField(), "unread_count": serializers.IntegerField()},
+        ),
+    )
+    def post(self, request):
+        params = NotificationReadInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        ids = None if params.validated_data["all"] else params.validated_data["ids"]
+        marked = mark_notifications_read(user=request.user, ids=ids)
+        return Response({"marked": marked, "unread_count": unread_count(request.user)})

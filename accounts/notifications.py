@@ -1,0 +1,78 @@
+"""In-app notifications: saved with the caller's transaction, pushed live after commit.
+
+The row is written first and pushed only once the transaction commits, so a screen never
+shows news that was rolled back, and a screen that was offline catches up from the API.
+"""
+
+from functools import partial
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import Notification, User
+from .realtime import push_to_user
+
+NOTIFICATION_EVENT = "notification"
+
+
+def notify(
+    *,
+    user: User,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    payload: dict | None = None,
+) -> Notification:
+    """Keep a notification for `user` and push it to their open screens after commit.
+
+    The live event is named by `kind` (e.g. `order.placed`) and carries the notification.
+    """
+    with transaction.atomic():
+        notification = Notification.objects.create(
+            user=user,
+            kind=kind,
+            title=str(title)[:200],
+            body=str(body)[:500],
+            url=url,
+            payload=payload or {},
+        )
+        transaction.on_commit(
+            partial(push_to_user, user.pk, kind, notification_as_event(notification))
+        )
+    return notification
+
+
+def notification_as_event(notification: Notification) -> dict:
+    """The JSON a live screen receives; the same fields the API lists."""
+    return {
+        "id": notification.pk,
+        "kind": notification.kind,
+        "title": notification.title,
+        "body": notification.body,
+        "url": notification.url,
+        "payload": notification.payload,
+        "created_at": notification.created_at.isoformat(),
+        "read_at": None,
+    }
+
+
+def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark the user's own unread notifications read (the given ids, or all); returns how many.
+
+    Ids of other people's notifications are ignored, never marked.
+    """
+    with transaction.atomic():
+        unread = notifications_of(user).filter(read_at__isnull=True)
+        if ids is not None:
+            unread = unread.filter(pk__in=ids)
+        return unread.update(read_at=timezone.now())
+
+
+def notifications_of(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user)
+
+
+def unread_count(user: User) -> int:
+    return notifications_of(user).filter(read_at__isnull=True).count()

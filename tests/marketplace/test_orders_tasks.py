@@ -1,0 +1,41 @@
+"""Expiry runs in a real Celery worker, through the Redis broker, against the real database."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from config.celery import app
+from marketplace.choices import ListingStatus, OrderStatus
+from marketplace.models import Listing, Order, OrderEvent
+from marketplace.services.orders import place_order
+from marketplace.tasks import expire_overdue_orders
+from tests.marketplace.factories import BuyerFactory, ListingFactory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_expires_an_overdue_order_and_releases_its_quantity(celery_worker_live):
+    listing = ListingFactory(available_kg=Decimal("12.000"))
+    overdue = place_order(buyer=BuyerFactory(), lines=[(listing.pk, Decimal("12"))])
+    Order.objects.filter(pk=overdue.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
+    assert Listing.objects.get(pk=listing.pk).status == ListingStatus.SOLD_OUT
+
+    expired = expire_overdue_orders.delay().get(timeout=30)
+    again = expire_overdue_orders.delay().get(timeout=30)
+
+    assert expired == [overdue.pk]
+    assert again == []
+    assert Order.objects.get(pk=overdue.pk).status == OrderStatus.EXPIRED
+    listing = Listing.objects.get(pk=listing.pk)
+    assert listing.available_kg == Decimal("12.000")
+    assert listing.status == ListingStatus.ACTIVE
+    assert OrderEvent.objects.filter(order=overdue, status=OrderStatus.EXPIRED).count() == 1
+
+
+def test_expiry_is_on_the_beat_schedule_every_five_minutes():
+    entry = app.conf.beat_schedule["expire-overdue-orders"]
+
+    assert entry["task"] == "marketplace.expire_overdue_orders"
+    assert entry["schedule"].minute == set(range(0, 60, 5))
+    assert entry["task"] in app.tasks
