@@ -23,17 +23,38 @@ RECORD_LOT = NavEntry(_("Record harvest"), "farms:lot_create")
 FARMS = NavEntry(_("Farms"), "farms:farm_list")
 MEMBERS = NavEntry(_("Members"), "farms:member_list")
 API_DOCS = NavEntry(_("API"), "api-docs")
+MY_LISTINGS = NavEntry(_("My listings"), "marketplace:my_listings")
+ORDERS = NavEntry(_("Orders"), "marketplace:order_list")
+FIND_PRODUCE = NavEntry(_("Find produce"), "marketplace:search")
 
 NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
-    Role.FARMER: (WORKSPACE, RECORD_LOT, MY_LOTS, FARMS),
-    Role.COOPERATIVE_MANAGER: (WORKSPACE, MEMBERS, FARMS, MY_LOTS, CATALOGUE),
+    Role.FARMER: (WORKSPACE, RECORD_LOT, MY_LOTS, MY_LISTINGS, ORDERS, FARMS),
+    Role.COOPERATIVE_MANAGER: (
+        WORKSPACE,
+        MEMBERS,
+        FARMS,
+        MY_LOTS,
+        MY_LISTINGS,
+        ORDERS,
+        CATALOGUE,
+    ),
     Role.MARKET_OPERATOR: (WORKSPACE, CATALOGUE),
-    Role.BUYER: (WORKSPACE, CATALOGUE),
+    Role.BUYER: (WORKSPACE, FIND_PRODUCE, ORDERS, CATALOGUE),
     Role.WAREHOUSE_MANAGER: (WORKSPACE, CATALOGUE),
     Role.COURIER: (WORKSPACE,),
     Role.COLDCHAIN_CONTROLLER: (WORKSPACE, CATALOGUE),
     Role.CONSUMER: (WORKSPACE,),
-    Role.ADMIN: (WORKSPACE, MEMBERS, FARMS, MY_LOTS, CATALOGUE, API_DOCS),
+    Role.ADMIN: (
+        WORKSPACE,
+        MEMBERS,
+        FARMS,
+        MY_LOTS,
+        MY_LISTINGS,
+        FIND_PRODUCE,
+        ORDERS,
+        CATALOGUE,
+        API_DOCS,
+    ),
 }
 
 

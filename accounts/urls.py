@@ -9,6 +9,8 @@ urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="sign_in"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign_out"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("workspace/", views.workspace, name="workspace"),
     path("workspace/<slug:role>/", views.role_workspace, name="role_workspace"),
 ]

@@ -1,14 +1,18 @@
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from .choices import Role
 from .forms import SignInForm
+from .notifications import mark_notifications_read, notifications_of
 from .permissions import user_has_role
 
 
@@ -44,3 +48,19 @@ def role_workspace(request, role: str):
         f"accounts/workspace/{role}.html",
         {"role": role, "role_label": Role(role).label},
     )
+
+
+@login_required
+def notifications(request):
+    """The user's notifications, newest first, each linking to the page it is about."""
+    page = Paginator(notifications_of(request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "accounts/notifications.html", {"page": page})
+
+
+@require_POST
+@login_required
+def notifications_read(request):
+    marked = mark_notifications_read(user=request.user)
+    if marked:
+        messages.success(request, _("All notifications are marked read."))
+    return redirect("accounts:notifications")

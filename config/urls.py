@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("accounts.urls")),
     path("", include("farms.urls")),
+    path("", include("marketplace.urls")),
 ]
 
 if settings.DEBUG:

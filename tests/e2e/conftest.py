@@ -30,7 +30,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API holds an event loop on the main thread while it runs,
+# which would stop asyncio tests collected after a browser module from running.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/services.sh --browser (make test does)")
