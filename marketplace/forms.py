@@ -114,6 +114,17 @@ class ListingSearchForm(forms.Form):
         required=False,
         choices=[("", _("My location")), *((key, city[0]) for key, city in CITIES.items())],
     )
+    min_available = _decimal_field(_("At least"), required=False, min_value=Decimal(0))
+    harvested_since = forms.DateField(label=_("Harvested since"), required=False, widget=DateInput)
+    ordering = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("", _("Nearest first (or freshest)")),
+            ("price", _("Cheapest first")),
+            ("-harvest_date", _("Freshest first")),
+        ],
+    )
     lon = forms.FloatField(required=False, widget=forms.HiddenInput)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput)
 
@@ -123,6 +134,29 @@ class ListingSearchForm(forms.Form):
         self.fields["max_price"].label = _("Max price (yuan per %(unit)s)") % {
             "unit": _unit_label(user)
         }
+        self.fields["min_available"].label = _("At least (%(unit)s on sale)") % {
+            "unit": _unit_label(user)
+        }
+
+    def filter_params(self, point: Point | None) -> dict:
+        """The search as the API's filter parameters (marketplace.filters), in kg."""
+        data = self.cleaned_data
+        params = {
+            "q": data["q"].strip(),
+            "category": data["category"],
+            "grade": data["grade"],
+            "certification": data["certification"],
+            "price_max": data["max_price"],
+            "price_unit": self.unit,
+            "harvested_since": data["harvested_since"],
+            "ordering": data["ordering"],
+        }
+        if data["min_available"] is not None:
+            params["min_available_kg"] = to_kg(self.unit, data["min_available"])
+        if point is not None:
+            params["near"] = f"{point.x},{point.y}"
+            params["radius_km"] = data["radius_km"] or "50"
+        return {name: value for name, value in params.items() if value not in (None, "")}
 
     def point(self) -> Point | None:
         """Where the buyer is: the phone's position, else the chosen city, else unknown."""

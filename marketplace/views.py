@@ -4,8 +4,6 @@ A refusal of a service (DomainError) becomes a form error or a message; an objec
 may not see is a 404, never a 403, so ids of other people's listings and orders stay hidden.
 """
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -37,6 +35,7 @@ from marketplace.selectors.orders import (
 from marketplace.services import listings as listing_services
 from marketplace.services import orders as order_services
 
+from .filters import ListingSearchFilter
 from .forms import (
     ConfirmWeightsForm,
     HandOverForm,
@@ -48,7 +47,6 @@ from .forms import (
 
 SELLERS = (Role.FARMER, Role.COOPERATIVE_MANAGER)  # platform admins hold every role
 PAGE_SIZE = 20
-DEFAULT_RADIUS_KM = Decimal("50")
 # A seller's buttons; which states each starts from is listing_services.LISTING_ACTIONS.
 LISTING_BUTTONS = {
     "publish": gettext_lazy("Publish"),
@@ -152,26 +150,18 @@ def listing_status(request, pk: int, action: str):
 def search(request):
     """Find produce on sale by words, category, grade, certification, price and distance."""
     form = ListingSearchForm(request.GET or None, user=request.user)
-    listings = listing_selectors.listings_for_buyers()
+    listings = listing_selectors.listings_for_buyers().order_by("-harvest_date", "-id")
     point = None
     if form.is_valid():
-        data = form.cleaned_data
-        if data["q"].strip():
-            listings = listing_selectors.listings_named(listings, data["q"])
-        if data["category"]:
-            listings = listings.filter(product__category=data["category"])
-        if data["grade"]:
-            listings = listings.filter(grade=data["grade"])
-        if data["certification"]:
-            listings = listing_selectors.listings_with_certification(
-                listings, data["certification"]
-            )
-        if (max_price := form.max_price_per_kg()) is not None:
-            listings = listings.filter(price_per_kg__lte=max_price)
-        if (point := form.point()) is not None:
-            radius = Decimal(data["radius_km"] or DEFAULT_RADIUS_KM)
-            listings = listing_selectors.listings_near(listings, point=point, radius_km=radius)
-            listings = listings.order_by("distance", "id")
+        point = form.point()
+        # The API's filters, so the page and the API find exactly the same listings.
+        found = ListingSearchFilter(form.filter_params(point), queryset=listings)
+        if found.is_valid():
+            listings = found.qs
+        else:
+            for errors in found.errors.values():
+                for error in errors:
+                    form.add_error(None, error)
     page = Paginator(listings.only("pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     results = _with_labels(listing_selectors.display_facts_for(list(page)), request.user)
     query = request.GET.copy()

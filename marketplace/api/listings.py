@@ -18,10 +18,10 @@ from common.api.pagination import StandardPagination
 from common.units import WeightUnit, price_per_kg_from
 from farms.selectors import lots_visible_to
 from marketplace.exceptions import InvalidPrice
+from marketplace.filters import ListingSearchFilter, SellerListingFilter
 from marketplace.selectors import listings as selectors
 from marketplace.services import listings as services
 
-from .filters import ListingSearchFilter, SellerListingFilter
 from .serializers_listings import (
     ListingCreateInputSerializer,
     ListingDetailOutputSerializer,

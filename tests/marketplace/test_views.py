@@ -261,6 +261,25 @@ def test_max_price_is_read_in_the_buyers_unit(page_as, lot):
     assert "¥2.40/jin (斤)" in client.get("/produce/").content.decode()
 
 
+def test_page_sorts_and_filters_like_the_api(page_as, lot):
+    buyer = BuyerFactory(weight_unit="jin")
+    older = HarvestLotFactory(farm=lot.farm, harvest_date=lot.harvest_date - timedelta(days=5))
+    cheap_old = ListingFactory(lot=older, price_per_kg=Money("3.00", "CNY"))
+    dear_fresh = ListingFactory(
+        lot=lot, price_per_kg=Money("6.00", "CNY"), available_kg=Decimal("8")
+    )
+    client = page_as(buyer)
+
+    def found(**params):
+        return [listing.pk for listing in client.get("/produce/", params).context["results"]]
+
+    assert found() == [dear_fresh.pk, cheap_old.pk]  # freshest first without a location
+    assert found(ordering="price") == [cheap_old.pk, dear_fresh.pk]
+    assert found(harvested_since=str(lot.harvest_date)) == [dear_fresh.pk]
+    assert found(min_available="20") == [cheap_old.pk]  # 20 斤 = 10 kg; dear_fresh has 8 kg
+    assert found(min_available="16") == [dear_fresh.pk, cheap_old.pk]
+
+
 def test_paused_listings_are_not_found_nor_ordered(page_as, buyer, lot):
     paused = ListingFactory(lot=lot, status=ListingStatus.PAUSED)
 

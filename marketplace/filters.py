@@ -1,4 +1,7 @@
-"""Search filters of listings: they shape the queryset listings_for_buyers() returned."""
+"""Search filters of listings, shared by the API and the buyers' page.
+
+They shape the queryset listings_for_buyers() returned; the page fills them from its form.
+"""
 
 from decimal import Decimal
 
