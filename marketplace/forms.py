@@ -8,8 +8,10 @@ from django import forms
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
 
-from common.units import WeightUnit, price_per_kg_from, to_kg
+from common.money import round_money
+from common.units import WeightUnit, kg_in, price_in, price_per_kg_from, to_kg
 from farms.choices import Certification, Grade, ProductCategory
 from farms.forms import DateInput
 from farms.models import business_today
@@ -75,6 +77,17 @@ class ListingForm(forms.Form):
         self.fields["available_until"].initial = lambda: (
             business_today() + timedelta(days=LISTING_DAYS)
         )
+
+    @staticmethod
+    def initial_for(listing, *, user) -> dict:
+        """A listing's figures in the user's unit, to edit them."""
+        unit = getattr(user, "weight_unit", WeightUnit.KG)
+        return {
+            "price": round_money(Money(price_in(unit, listing.price_per_kg.amount), "CNY")).amount,
+            "quantity": kg_in(unit, listing.available_kg),
+            "minimum_order": kg_in(unit, listing.minimum_order_kg),
+            "available_until": timezone.localdate(listing.available_until),
+        }
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data

@@ -7,6 +7,7 @@ app_name = "marketplace"
 urlpatterns = [
     path("lots/<int:lot_pk>/sell/", views.listing_create, name="listing_create"),
     path("listings/mine/", views.my_listings, name="my_listings"),
+    path("listings/<int:pk>/edit/", views.listing_edit, name="listing_edit"),
     path("listings/<int:pk>/<slug:action>/", views.listing_status, name="listing_status"),
     path("produce/", views.search, name="search"),
     path("produce/<int:pk>/", views.listing_detail, name="listing_detail"),

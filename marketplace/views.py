@@ -112,6 +112,40 @@ def listing_create(request, lot_pk: int):
 
 
 @role_required(*SELLERS)
+def listing_edit(request, pk: int):
+    """Change the price, quantity, minimum or end of one listing, or add a photo."""
+    listing = get_visible_or_404(
+        listing_selectors.listings_visible_to(request.user).select_related("lot", "product"),
+        pk=pk,
+    )
+    form = ListingForm(
+        request.POST or None,
+        request.FILES or None,
+        user=request.user,
+        initial=ListingForm.initial_for(listing, user=request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            listing_services.update_listing(
+                updated_by=request.user, listing_id=listing.pk, **form.service_arguments()
+            )
+            if photo := form.cleaned_data.get("photo"):
+                listing_services.add_listing_photo(
+                    added_by=request.user, listing_id=listing.pk, upload=photo
+                )
+        except DomainError as error:
+            add_service_error(form, error, ListingForm.SERVICE_FIELDS)
+        else:
+            messages.success(request, _("%(product)s is saved.") % {"product": listing.product})
+            return redirect("marketplace:my_listings")
+    return render(
+        request,
+        "marketplace/listing_form.html",
+        {"form": form, "lot": listing.lot, "listing": listing},
+    )
+
+
+@role_required(*SELLERS)
 def my_listings(request):
     listings = listing_selectors.with_display_facts(
         listing_selectors.seller_listings_for(request.user)

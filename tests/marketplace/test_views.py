@@ -525,3 +525,64 @@ def test_menus_lead_each_role_to_its_pages(page_as, member, buyer):
     assert 'href="/orders/"' in farmer_page
     assert 'href="/produce/"' in buyer_page
     assert 'href="/orders/"' in buyer_page
+
+
+# Editing a listing
+
+
+def test_seller_edits_price_quantity_and_adds_a_photo_in_her_unit(page_as, lot):
+    lot.farm.farmer.weight_unit = "jin"
+    lot.farm.farmer.save(update_fields=["weight_unit"])
+    listing = ListingFactory(lot=lot, price_per_kg=Money("4.80", "CNY"))
+    client = page_as(lot.farm.farmer)
+
+    form = client.get(f"/listings/{listing.pk}/edit/").context["form"]
+    assert form.initial["price"] == Decimal("2.40")  # per 斤
+    assert form.initial["quantity"] == Decimal("100.000")  # 50 kg
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "green").save(buffer, "JPEG")
+    buffer.seek(0)
+    buffer.name = "cucumber.jpg"
+    response = client.post(
+        f"/listings/{listing.pk}/edit/",
+        {
+            "price": "2.50",
+            "quantity": "60",
+            "minimum_order": "2",
+            "available_until": str(form.initial["available_until"]),
+            "photo": buffer,
+        },
+    )
+
+    assert response.status_code == 302
+    listing.refresh_from_db()
+    assert listing.price_per_kg == Money("5.00", "CNY")
+    assert listing.available_kg == Decimal("30.000")
+    assert listing.minimum_order_kg == Decimal("1.000")
+    assert listing.photos.count() == 1
+
+
+def test_another_farmers_listing_cannot_be_edited(page_as, lot, other_lot):
+    listing = ListingFactory(lot=lot)
+    stranger = page_as(other_lot.farm.farmer)  # a farmer of another co-operative
+
+    assert stranger.get(f"/listings/{listing.pk}/edit/").status_code == 404
+    assert stranger.post(f"/listings/{listing.pk}/edit/", {"price": "1"}).status_code == 404
+    listing.refresh_from_db()
+    assert listing.price_per_kg == Money("4.80", "CNY")
+
+
+def test_bad_price_on_edit_is_a_field_error_and_changes_nothing(page_as, lot):
+    listing = ListingFactory(lot=lot)
+    client = page_as(lot.farm.farmer)
+    initial = client.get(f"/listings/{listing.pk}/edit/").context["form"].initial
+
+    response = client.post(
+        f"/listings/{listing.pk}/edit/",
+        {**{k: str(v) for k, v in initial.items()}, "price": "1.234"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["price"]
+    listing.refresh_from_db()
+    assert listing.price_per_kg == Money("4.80", "CNY")
