@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from farms.choices import Certification
 from farms.forms import add_service_error
 from farms.selectors import lots_visible_to
 from marketplace.choices import ListingStatus, OrderStatus
+from marketplace.models import Listing
 from marketplace.selectors import listings as listing_selectors
 from marketplace.selectors.orders import (
     OrderSide,
@@ -89,23 +91,36 @@ def _with_labels(listings, user) -> list:
 # Selling
 
 
+def _save_listing(request, form: ListingForm, save) -> Listing | None:
+    """Save the listing and the form's photo together, or neither: a refused photo must
+    not leave a listing behind that the seller's second try would double."""
+    try:
+        with transaction.atomic():
+            listing = save()
+            if photo := form.cleaned_data.get("photo"):
+                listing_services.add_listing_photo(
+                    added_by=request.user, listing_id=listing.pk, upload=photo
+                )
+    except DomainError as error:
+        add_service_error(form, error, ListingForm.SERVICE_FIELDS)
+        return None
+    return listing
+
+
 @role_required(*SELLERS)
 def listing_create(request, lot_pk: int):
     """Sell from a harvest lot: price, quantity, minimum order, until when, a photo."""
     lot = get_visible_or_404(lots_visible_to(request.user).select_related("product"), pk=lot_pk)
     form = ListingForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            listing = listing_services.create_listing(
+        saved = _save_listing(
+            request,
+            form,
+            lambda: listing_services.create_listing(
                 listed_by=request.user, lot=lot, **form.service_arguments()
-            )
-            if photo := form.cleaned_data.get("photo"):
-                listing_services.add_listing_photo(
-                    added_by=request.user, listing_id=listing.pk, upload=photo
-                )
-        except DomainError as error:
-            add_service_error(form, error, ListingForm.SERVICE_FIELDS)
-        else:
+            ),
+        )
+        if saved:
             messages.success(request, _("%(product)s is on sale.") % {"product": lot.product})
             return redirect("marketplace:my_listings")
     return render(request, "marketplace/listing_form.html", {"form": form, "lot": lot})
@@ -125,17 +140,14 @@ def listing_edit(request, pk: int):
         initial=ListingForm.initial_for(listing, user=request.user),
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            listing_services.update_listing(
+        saved = _save_listing(
+            request,
+            form,
+            lambda: listing_services.update_listing(
                 updated_by=request.user, listing_id=listing.pk, **form.service_arguments()
-            )
-            if photo := form.cleaned_data.get("photo"):
-                listing_services.add_listing_photo(
-                    added_by=request.user, listing_id=listing.pk, upload=photo
-                )
-        except DomainError as error:
-            add_service_error(form, error, ListingForm.SERVICE_FIELDS)
-        else:
+            ),
+        )
+        if saved:
             messages.success(request, _("%(product)s is saved.") % {"product": listing.product})
             return redirect("marketplace:my_listings")
     return render(

@@ -141,6 +141,23 @@ def test_a_file_that_is_not_an_image_is_refused(page_as, member, lot, settings, 
     assert ListingPhoto.objects.count() == 0
 
 
+def test_a_photo_the_service_refuses_leaves_no_listing_behind(
+    page_as, member, lot, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    gif = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(gif, "GIF")  # an image, but not a format we keep
+    gif.seek(0)
+    gif.name = "photo.gif"
+
+    response = _sell(page_as(member), lot, photo=gif)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["photo"]
+    assert Listing.objects.count() == 0
+    assert ListingPhoto.objects.count() == 0
+
+
 def test_farmer_cannot_sell_another_farmers_lot(page_as, member, other_lot):
     response = _sell(page_as(member), other_lot)
 
