@@ -47,3 +47,8 @@ def price_in(unit: str, price_per_kg: Decimal) -> Decimal:
 def price_per_kg_from(unit: str, price: Decimal) -> Decimal:
     """A price entered per the user's display unit, per kg (per kg = per 斤 × 2)."""
     return price / KG_PER_JIN if unit == WeightUnit.JIN else price
+
+
+def unit_of(user) -> str:
+    """The unit a user reads weights in; kg for anyone without a choice (anonymous)."""
+    return getattr(user, "weight_unit", None) or WeightUnit.KG

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from common.money import round_money
-from common.units import WeightUnit, kg_in, price_in, price_per_kg_from, to_kg
+from common.units import WeightUnit, kg_in, price_in, price_per_kg_from, to_kg, unit_of
 from farms.choices import Certification, Grade, ProductCategory
 from farms.forms import DateInput
 from farms.models import business_today
@@ -42,7 +42,7 @@ def _decimal_field(label, **kwargs) -> forms.DecimalField:
 
 
 def _unit_label(user) -> str:
-    return str(WeightUnit(getattr(user, "weight_unit", WeightUnit.KG)).label)
+    return str(WeightUnit(unit_of(user)).label)
 
 
 class ListingForm(forms.Form):
@@ -69,7 +69,7 @@ class ListingForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.unit = getattr(user, "weight_unit", WeightUnit.KG)
+        self.unit = unit_of(user)
         unit = _unit_label(user)
         self.fields["price"].label = _("Price (yuan per %(unit)s)") % {"unit": unit}
         self.fields["quantity"].label = _("Quantity (%(unit)s)") % {"unit": unit}
@@ -81,7 +81,7 @@ class ListingForm(forms.Form):
     @staticmethod
     def initial_for(listing, *, user) -> dict:
         """A listing's figures in the user's unit, to edit them."""
-        unit = getattr(user, "weight_unit", WeightUnit.KG)
+        unit = unit_of(user)
         return {
             "price": round_money(Money(price_in(unit, listing.price_per_kg.amount), "CNY")).amount,
             "quantity": kg_in(unit, listing.available_kg),
@@ -143,7 +143,7 @@ class ListingSearchForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.unit = getattr(user, "weight_unit", WeightUnit.KG)
+        self.unit = unit_of(user)
         self.fields["max_price"].label = _("Max price (yuan per %(unit)s)") % {
             "unit": _unit_label(user)
         }
@@ -212,7 +212,7 @@ class OrderForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.unit = getattr(user, "weight_unit", WeightUnit.KG)
+        self.unit = unit_of(user)
         self.fields["quantity"].label = _("Quantity (%(unit)s)") % {"unit": _unit_label(user)}
         self.fields["idempotency_key"].initial = lambda: uuid.uuid4().hex
 

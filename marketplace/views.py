@@ -21,7 +21,7 @@ from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, role_required, user_has_role
 from common.exceptions import DomainError
 from common.money import round_money
-from common.units import WeightUnit, price_in
+from common.units import WeightUnit, price_in, unit_of
 from farms.choices import Certification
 from farms.forms import add_service_error
 from farms.selectors import lots_visible_to
@@ -58,13 +58,9 @@ LISTING_BUTTONS = {
 }
 
 
-def _unit(user) -> str:
-    return getattr(user, "weight_unit", WeightUnit.KG) or WeightUnit.KG
-
-
 def price_label(price: Money, user) -> str:
     """ "¥2.40/jin (斤)": a price per kg shown per the user's unit, rounded once."""
-    unit = _unit(user)
+    unit = unit_of(user)
     shown = round_money(Money(price_in(unit, price.amount), price.currency))
     return _("¥%(amount)s/%(unit)s") % {"amount": shown.amount, "unit": WeightUnit(unit).label}
 

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.money import round_money
-from common.units import WeightUnit, kg_in, price_in
+from common.units import WeightUnit, kg_in, price_in, unit_of
 from farms.api.serializers import ChoicesFromContext, DecimalStringField, LocationField
 from farms.choices import Certification, Grade, ProductCategory
 from marketplace.choices import ListingStatus
@@ -23,7 +23,7 @@ def _datetime(value) -> str:
 
 def _weight_unit(context: dict) -> str:
     user = getattr(context.get("request"), "user", None)
-    return getattr(user, "weight_unit", WeightUnit.KG) or WeightUnit.KG
+    return unit_of(user)
 
 
 class ListingCreateInputSerializer(serializers.Serializer):
