@@ -5,18 +5,16 @@ which is offset by up to a few hundred metres; coordinates entering here must be
 """
 
 import math
-from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db.models import Func, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.dates import business_today
 from common.models import TimeStampedModel
 
 from .choices import (
@@ -29,15 +27,9 @@ from .choices import (
     default_grade_scale,
 )
 
-BUSINESS_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 MAX_LOT_QUANTITY_KG = Decimal("500000")
 GAS_CONSTANT_J_PER_MOL_K = 8.314462618
 KELVIN_AT_0_C = 273.15
-
-
-def business_today() -> date:
-    """Today's date in Asia/Shanghai, the calendar of harvests and business days."""
-    return timezone.localdate(timezone=BUSINESS_TIME_ZONE)
 
 
 class GeodesicAreaHectares(Func):

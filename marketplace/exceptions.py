@@ -176,3 +176,102 @@ class TooManyPhotos(ConflictError, MarketplaceError):
 class InvalidWeightTolerance(OrderError):
     default_message = _("Enter a weight tolerance between 0 and 50 %, with at most 1 decimal.")
     field = "weight_tolerance_pct"
+
+
+# --- Settlement (the ledger and the wholesale markets) -------------------------------------
+
+
+class SettlementError(MarketplaceError):
+    default_message = _("The settlement was refused.")
+
+
+class IdempotencyConflict(ConflictError, SettlementError):
+    """The key was used before for a different request: nothing is written (HTTP 409)."""
+
+    default_message = _(
+        "This request key was already used for a different request; nothing was recorded."
+    )
+    field = "idempotency_key"
+
+
+class InsufficientBalance(SettlementError):
+    default_message = _("The balance of %(balance)s does not cover %(needed)s.")
+
+    def __init__(self, *, balance, needed, field: str = "amount"):
+        super().__init__(
+            self.default_message % {"balance": balance, "needed": needed},
+            field=field,
+            balance=balance,
+            needed=needed,
+        )
+
+
+class InvalidAmount(SettlementError):
+    default_message = _("Enter an amount above zero with at most two decimals.")
+    field = "amount"
+
+
+class UnknownCard(SettlementError):
+    default_message = _("No trader of this market has this card number.")
+    field = "card_number"
+
+
+class InactiveTrader(SettlementError):
+    default_message = _("This trader's card is suspended.")
+    field = "card_number"
+
+
+class WrongTraderKind(SettlementError):
+    default_message = _("This card belongs to a trader of the other side.")
+    field = "card_number"
+
+
+class InvalidWeight(SettlementError):
+    default_message = _("Enter a weight above zero in kg, with at most three decimals.")
+    field = "gross_kg"
+
+
+class TareAboveGross(SettlementError):
+    default_message = _("The tare must be less than the gross weight.")
+    field = "tare_kg"
+
+
+class InvalidUnitPrice(SettlementError):
+    default_message = _("Enter a price per kg above zero, with at most two decimals.")
+    field = "unit_price"
+
+
+class InvalidProduct(SettlementError):
+    default_message = _("Choose a product from the catalogue, and a lot of that product.")
+    field = "product"
+
+
+class BusinessDayClosed(ConflictError, SettlementError):
+    default_message = _("The business day %(date)s is closed; no more trades can be recorded.")
+
+    def __init__(self, *, business_date):
+        super().__init__(self.default_message % {"date": business_date}, date=business_date)
+
+
+class TradeAlreadyReversed(ConflictError, SettlementError):
+    default_message = _("This trade has already been reversed.")
+
+
+class NotReversible(ConflictError, SettlementError):
+    default_message = _("Only a trade can be reversed; a reversal cannot be reversed again.")
+
+
+class ReasonRequired(SettlementError):
+    default_message = _("Say why the trade is reversed.")
+    field = "reason"
+
+
+class NotMarketStaff(SettlementError):
+    """The user does not work for this market, or is not a supervisor where one is needed."""
+
+    default_message = _("Only the market's supervisors may do this.")
+    status_code = 403
+
+
+class NothingToPay(ConflictError, SettlementError):
+    default_message = _("There is nothing to pay out.")

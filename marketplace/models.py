@@ -272,3 +272,41 @@ class OrderEvent(models.Model):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
         ordering = ["at", "id"]
+
+
+# The ledger and the wholesale markets live in their own packages; Django finds their
+# models through this module.
+from .ledger.models import Account, BalanceSlot, Book, JournalEntry, Posting  # noqa: E402
+from .markets.models import (  # noqa: E402
+    CommissionRule,
+    DailyReport,
+    Market,
+    MarketDay,
+    MarketStaff,
+    Stall,
+    Statement,
+    Trade,
+    Trader,
+)
+
+__all__ = [
+    "Account",
+    "BalanceSlot",
+    "Book",
+    "CommissionRule",
+    "DailyReport",
+    "JournalEntry",
+    "Listing",
+    "ListingPhoto",
+    "Market",
+    "MarketDay",
+    "MarketStaff",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
+    "Posting",
+    "Stall",
+    "Statement",
+    "Trade",
+    "Trader",
+]

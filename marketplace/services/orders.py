@@ -40,6 +40,7 @@ from ..exceptions import (
     OrderNotYours,
     OwnListing,
 )
+from ..ledger.services import settle_order
 from ..models import Listing, Order, OrderEvent, OrderLine
 from ..selectors.orders import is_buyer_side, is_seller_side, overdue_placed_orders
 
@@ -313,7 +314,9 @@ def hand_over(*, by: User, order_id: int, packed_kg: Mapping[int, Decimal]) -> O
 
     Every line needs a weight. Within the buyer's tolerance (|packed − ordered| ≤ tolerance %
     of ordered, on every line) the order is handed over; beyond it on any line, the buyer
-    must confirm the new amounts first (AWAITING_BUYER). Listing quantity is not touched:
+    must confirm the new amounts first (AWAITING_BUYER). Handed over, the order is settled:
+    the buyer's wallet pays its total (refused, and nothing changes, if it is short).
+    Listing quantity is not touched:
     the reservation was of the ordered weight and the listing shows what is left to sell.
     """
     with transaction.atomic():
@@ -332,6 +335,8 @@ def hand_over(*, by: User, order_id: int, packed_kg: Mapping[int, Decimal]) -> O
         new_status = OrderStatus.HANDED_OVER if within_tolerance else OrderStatus.AWAITING_BUYER
         OrderLine.objects.bulk_update(lines, ["packed_kg", "amount"])
         order.total = _sum_money(line.amount for line in lines)
+        if new_status == OrderStatus.HANDED_OVER:
+            settle_order(order=order, by=by)
         _move(order, new_status, actor=by, extra_fields=["total"])
     return order
 
@@ -348,6 +353,7 @@ def confirm_weights(*, by: User, order_id: int, accept: bool = True) -> Order:
                 requested=OrderStatus.HANDED_OVER if accept else OrderStatus.READY,
             )
         if accept:
+            settle_order(order=order, by=by)
             _move(order, OrderStatus.HANDED_OVER, actor=by)
             return order
         lines = list(order.lines.order_by("id"))

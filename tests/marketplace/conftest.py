@@ -39,3 +39,21 @@ def other_lot(other_farm):  # noqa: F811
 @pytest.fixture
 def in_three_days():
     return timezone.now() + timedelta(days=3)
+
+
+@pytest.fixture(autouse=True)
+def buyer_wallet(request):
+    """The buyer of the order journeys has money in his wallet: hand-over settles the order
+    from it. Tests of a short wallet ask for `buyer` without this (see test_order_settlement)."""
+    if "buyer" not in request.fixturenames or "unfunded_buyer" in request.keywords:
+        return None
+    from marketplace.ledger.services import top_up, wallet_of  # noqa: PLC0415
+
+    buyer = request.getfixturevalue("buyer")
+    return top_up(
+        account=wallet_of(buyer),
+        amount=Decimal("100000.00"),
+        method="bank",
+        by=None,
+        idempotency_key=f"test-funding:{buyer.pk}",
+    )

@@ -1,0 +1,41 @@
+"""Kinds of books, accounts and entries in the settlement ledger."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BookKind(models.TextChoices):
+    MARKET = "market", _("Wholesale market")
+    PLATFORM = "platform", _("Platform")
+
+
+class AccountKind(models.TextChoices):
+    # Held by a party: what the book owes them.
+    PREPAID = "prepaid", _("Prepaid balance")
+    PAYABLE = "payable", _("Seller payable")
+    # Held by the book itself.
+    COMMISSION = "commission", _("Commission revenue")
+    CASH = "cash", _("Cash clearing")
+    BANK = "bank", _("Bank clearing")
+
+    @classmethod
+    def is_credit_normal(cls, kind: str) -> bool:
+        """Liabilities and revenue grow with credits; the clearing accounts (assets) with debits."""
+        return kind in (cls.PREPAID, cls.PAYABLE, cls.COMMISSION)
+
+
+BOOK_OWNED_KINDS = (AccountKind.COMMISSION, AccountKind.CASH, AccountKind.BANK)
+
+
+class EntryKind(models.TextChoices):
+    TOP_UP = "top_up", _("Top-up")
+    TRADE = "trade", _("Trade")
+    ORDER = "order", _("Order")
+    REVERSAL = "reversal", _("Reversal")
+    PAYOUT = "payout", _("Payout")
+    WITHDRAWAL = "withdrawal", _("Withdrawal")
+
+
+class FundingMethod(models.TextChoices):
+    CASH = "cash", _("Cash")
+    BANK = "bank", _("Bank transfer")

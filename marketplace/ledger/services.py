@@ -1,0 +1,504 @@
+"""Posting to the ledger: every movement of money on the platform goes through `post_entry`.
+
+The rules, each kept here once:
+- An entry's legs sum to zero (PostgreSQL checks it again at commit).
+- Balance slots are locked in (account id, slot) order, checked, and changed in the same
+  transaction as the postings, so balances and postings never disagree and two settlements
+  never wait for each other in a cycle.
+- Every entry carries an idempotency key: a retry with the same key and the same request gets
+  the first entry back; with a different request it is refused (409) and nothing is written.
+- Entries are sealed into a hash chain after commit (`seal_entries`), in the order they
+  became visible, so settlements do not queue behind one chain head.
+
+Funding operations that need no other app (top-up, withdrawal, payout) live here too.
+"""
+
+import hashlib
+import json
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from moneyed import Money
+
+from accounts.models import User
+from common.dates import business_today
+from common.money import CENT
+
+from ..exceptions import (
+    IdempotencyConflict,
+    InsufficientBalance,
+    InvalidAmount,
+    NothingToPay,
+    NotReversible,
+)
+from .choices import BOOK_OWNED_KINDS, AccountKind, BookKind, EntryKind, FundingMethod
+from .models import Account, BalanceSlot, Book, JournalEntry, Posting
+
+GENESIS_HASH = "0" * 64
+# Slots of the accounts every settlement touches: enough that 4–8 concurrent counters rarely
+# pick the same row.
+BOOK_OWNED_SLOTS = 8
+MAX_AMOUNT = Decimal("100000000.00")
+SEAL_LOCK_ID = 7_310_001  # pg_advisory_xact_lock key: one sealer at a time
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One posting to be made: debit (positive) or credit (negative) of an account."""
+
+    account: Account
+    amount: Decimal
+
+
+# --- Accounts ------------------------------------------------------------------------------
+
+
+def open_account(
+    *, book: Book, kind: str, name: str, trader=None, user: User | None = None
+) -> Account:
+    """The holder's account of this kind in the book, opened (with its balance slots) if new."""
+    holder = {"trader": trader, "user": user}
+    existing = Account.objects.filter(book=book, kind=kind, **holder).first()
+    if existing is not None:
+        return existing
+    slots = BOOK_OWNED_SLOTS if kind in BOOK_OWNED_KINDS else 1
+    with transaction.atomic():
+        account = Account.objects.create(book=book, kind=kind, name=name, slots=slots, **holder)
+        BalanceSlot.objects.bulk_create(
+            BalanceSlot(account=account, slot=n, no_overdraft=kind == AccountKind.PREPAID)
+            for n in range(slots)
+        )
+    return account
+
+
+def book_account(book: Book, kind: str) -> Account:
+    """The book's own account of this kind (commission, cash or bank clearing)."""
+    return open_account(book=book, kind=kind, name=f"{book.name} · {AccountKind(kind).label}")
+
+
+def balance_of(account: Account) -> Money:
+    """The account's balance as its holder reads it: credits minus debits for what the book
+    owes (prepaid, payable, revenue), debits minus credits for clearing accounts."""
+    amounts = BalanceSlot.objects.filter(account=account).values_list("amount", flat=True)
+    total = sum(amounts, Decimal("0.00"))
+    return Money(-total if account.credit_normal else total, "CNY")
+
+
+# --- Posting -------------------------------------------------------------------------------
+
+
+def request_hash(request: dict) -> str:
+    """A stable hash of what a caller asked for, to tell a retry from a different request."""
+    return _sha256(json.dumps(request, sort_keys=True, default=str, separators=(",", ":")))
+
+
+def post_entry(
+    *,
+    book: Book,
+    kind: str,
+    legs: Sequence[Leg],
+    idempotency_key: str,
+    request: dict,
+    by: User | None = None,
+    memo: str = "",
+    reference: str = "",
+    reverses: JournalEntry | None = None,
+    business_date: date | None = None,
+) -> tuple[JournalEntry, bool]:
+    """Post a balanced entry and change the balances with it; return (entry, created).
+
+    A retry with the same key and request returns the first entry and created=False. The
+    same key with another request raises IdempotencyConflict. A prepaid account that would
+    be overdrawn raises InsufficientBalance with its balance. Runs in its own savepoint, so a
+    refusal leaves the caller's transaction as it was.
+    """
+    fingerprint = request_hash(request)
+    existing = find_entry(idempotency_key, request)
+    if existing is not None:
+        return existing, False
+    _check_legs(legs)
+    try:
+        with transaction.atomic():
+            slots = _apply_to_balances(legs)
+            entry = _write_entry(
+                book=book,
+                kind=kind,
+                slots=slots,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                by=by,
+                memo=memo,
+                reference=reference,
+                reverses=reverses,
+                business_date=business_date or business_today(),
+            )
+    except IntegrityError as error:
+        # Another transaction with the same key committed while this one waited on the key.
+        if "idempotency_key" not in str(error):
+            raise
+        existing = find_entry(idempotency_key, request)
+        if existing is None:
+            raise
+        return existing, False
+    return entry, True
+
+
+def find_entry(key: str, request: dict) -> JournalEntry | None:
+    """The entry written for this key, if any; IdempotencyConflict if it was for another
+    request."""
+    entry = JournalEntry.objects.filter(idempotency_key=key).first()
+    if entry is not None and entry.request_hash != request_hash(request):
+        raise IdempotencyConflict()
+    return entry
+
+
+def _check_legs(legs: Sequence[Leg]) -> None:
+    if len(legs) < 2 or sum(leg.amount for leg in legs) != 0:
+        raise ValueError(f"an entry needs at least two legs summing to zero, got {legs!r}")
+    for leg in legs:
+        if leg.amount == 0 or leg.amount != leg.amount.quantize(CENT):
+            raise ValueError(f"a leg must be a non-zero amount in cents, got {leg.amount!r}")
+
+
+def _apply_to_balances(legs: Sequence[Leg]) -> list[tuple[Account, int, Decimal]]:
+    """Lock the slots the legs touch in (account, slot) order, refuse an overdraft, apply.
+
+    Returns the postings to write: (account, slot, amount), one per leg.
+    """
+    postings = [(leg.account, _pick_slot(leg.account), leg.amount) for leg in legs]
+    deltas: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for account, slot, amount in postings:
+        deltas[account.pk, slot] += amount
+    keys = sorted(deltas)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT account_id, slot, amount, no_overdraft FROM marketplace_balanceslot"
+            " WHERE (account_id, slot) IN (SELECT * FROM unnest(%s::bigint[], %s::int[]))"
+            " ORDER BY account_id, slot FOR UPDATE",
+            [[a for a, _ in keys], [s for _, s in keys]],
+        )
+        locked = {(a, s): (amount, no_overdraft) for a, s, amount, no_overdraft in cursor}
+        if len(locked) != len(keys):
+            raise ValueError(f"balance slots missing for {set(keys) - set(locked)}")
+        for key in keys:
+            amount, no_overdraft = locked[key]
+            if no_overdraft and amount + deltas[key] > 0:
+                raise InsufficientBalance(
+                    balance=Money(-amount, "CNY"), needed=Money(deltas[key], "CNY")
+                )
+        cursor.execute(
+            "UPDATE marketplace_balanceslot AS b SET amount = b.amount + d.delta"
+            " FROM unnest(%s::bigint[], %s::int[], %s::numeric[]) AS d(account_id, slot, delta)"
+            " WHERE b.account_id = d.account_id AND b.slot = d.slot",
+            [[a for a, _ in keys], [s for _, s in keys], [deltas[k] for k in keys]],
+        )
+    return postings
+
+
+def _pick_slot(account: Account) -> int:
+    return 0 if account.slots == 1 else random.randrange(account.slots)
+
+
+def _write_entry(
+    *,
+    book: Book,
+    kind: str,
+    slots: list[tuple[Account, int, Decimal]],
+    idempotency_key: str,
+    fingerprint: str,
+    by: User | None,
+    memo: str,
+    reference: str,
+    reverses: JournalEntry | None,
+    business_date: date,
+) -> JournalEntry:
+    entry = JournalEntry(
+        book=book,
+        kind=kind,
+        memo=memo[:200],
+        business_date=business_date,
+        created_at=timezone.now(),
+        created_by=by,
+        reference=reference,
+        reverses=reverses,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+    )
+    entry.content_hash = content_hash(
+        entry, [(account.pk, slot, amount) for account, slot, amount in slots]
+    )
+    entry.save(force_insert=True)
+    Posting.objects.bulk_create(
+        Posting(entry=entry, account=account, slot=slot, amount=Money(amount, "CNY"))
+        for account, slot, amount in slots
+    )
+    return entry
+
+
+# --- The hash chain ------------------------------------------------------------------------
+
+
+def content_hash(entry: JournalEntry, postings: Iterable[tuple[int, int, Decimal]]) -> str:
+    """The hash of what an entry says: its fields and its postings, in a fixed order."""
+    body = {
+        "book": entry.book_id,
+        "kind": entry.kind,
+        "memo": entry.memo,
+        "business_date": entry.business_date.isoformat(),
+        "created_at": entry.created_at.isoformat(timespec="microseconds"),
+        "created_by": entry.created_by_id,
+        "reference": entry.reference,
+        "reverses": entry.reverses_id,
+        "idempotency_key": entry.idempotency_key,
+        "request_hash": entry.request_hash,
+        "postings": sorted(
+            [account_id, slot, f"{Decimal(amount):.2f}"] for account_id, slot, amount in postings
+        ),
+    }
+    return _sha256(json.dumps(body, sort_keys=True, separators=(",", ":")))
+
+
+def chain_hash(previous: str, seal_seq: int, entry_hash: str) -> str:
+    return _sha256(f"{previous}:{seal_seq}:{entry_hash}")
+
+
+def seal_entries(*, limit: int = 10_000) -> int:
+    """Chain the committed, unsealed entries after the last sealed one, oldest id first.
+
+    One sealer at a time (an advisory lock); settlements never wait for it. An entry that
+    commits late, after younger ones were sealed, is simply sealed in the next run: the chain
+    follows the order entries became visible. Returns how many were sealed.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_ID])
+        last = (
+            JournalEntry.objects.filter(seal_seq__isnull=False)
+            .order_by("-seal_seq")
+            .values_list("seal_seq", "chain_hash")
+            .first()
+        )
+        seq, previous = last if last else (0, GENESIS_HASH)
+        pending = list(
+            JournalEntry.objects.filter(seal_seq__isnull=True)
+            .order_by("id")
+            .values_list("id", "content_hash")[:limit]
+        )
+        if not pending:
+            return 0
+        ids, seqs, hashes = [], [], []
+        for entry_id, entry_hash in pending:
+            seq += 1
+            previous = chain_hash(previous, seq, entry_hash)
+            ids.append(entry_id)
+            seqs.append(seq)
+            hashes.append(previous)
+        cursor.execute(
+            "UPDATE marketplace_journalentry AS e SET seal_seq = s.seq, chain_hash = s.hash"
+            " FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS s(id, seq, hash)"
+            " WHERE e.id = s.id",
+            [ids, seqs, hashes],
+        )
+    return len(pending)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- Funding: top-up, withdrawal, payout ---------------------------------------------------
+
+
+def clean_amount(value, *, field: str = "amount") -> Decimal:
+    """A positive CNY amount with at most two decimals, or InvalidAmount on that field."""
+    try:
+        amount = Decimal(str(value.amount if isinstance(value, Money) else value))
+    except (ArithmeticError, ValueError, TypeError):
+        raise InvalidAmount(field=field) from None
+    if (
+        not amount.is_finite()
+        or amount <= 0
+        or amount > MAX_AMOUNT
+        or amount != amount.quantize(CENT)
+    ):
+        raise InvalidAmount(field=field)
+    return amount.quantize(CENT)
+
+
+def _clearing_kind(method: str) -> str:
+    return AccountKind.CASH if method == FundingMethod.CASH else AccountKind.BANK
+
+
+def top_up(
+    *,
+    account: Account,
+    amount,
+    method: str,
+    by: User,
+    idempotency_key: str,
+    memo: str = "",
+) -> JournalEntry:
+    """Money paid in (cash at the counter or a bank transfer) credits a prepaid account."""
+    value = clean_amount(amount)
+    method = FundingMethod(method)
+    clearing = book_account(account.book, _clearing_kind(method))
+    entry, _ = post_entry(
+        book=account.book,
+        kind=EntryKind.TOP_UP,
+        legs=[Leg(clearing, value), Leg(account, -value)],
+        idempotency_key=f"top_up:{account.book_id}:{idempotency_key}",
+        request={"account": account.pk, "amount": value, "method": method},
+        by=by,
+        memo=memo or f"{method.label} {value}",
+        reference=f"account:{account.pk}",
+    )
+    return entry
+
+
+def withdraw(
+    *,
+    account: Account,
+    amount,
+    method: str,
+    by: User,
+    idempotency_key: str,
+) -> JournalEntry:
+    """A prepaid balance paid back to its holder; never more than the balance."""
+    value = clean_amount(amount)
+    method = FundingMethod(method)
+    clearing = book_account(account.book, _clearing_kind(method))
+    entry, _ = post_entry(
+        book=account.book,
+        kind=EntryKind.WITHDRAWAL,
+        legs=[Leg(account, value), Leg(clearing, -value)],
+        idempotency_key=f"withdrawal:{account.book_id}:{idempotency_key}",
+        request={"account": account.pk, "amount": value, "method": method},
+        by=by,
+        memo=f"{method.label} {value}",
+        reference=f"account:{account.pk}",
+    )
+    return entry
+
+
+def pay_out(
+    *,
+    account: Account,
+    by: User | None,
+    idempotency_key: str,
+    business_date: date | None = None,
+) -> JournalEntry:
+    """Pay a seller what the book owes her (her whole payable balance) by bank transfer.
+
+    The balance is read under the account's lock, so a trade settling at the same moment is
+    either in this payout or left for the next one, never both or neither.
+    """
+    key = f"payout:{account.book_id}:{idempotency_key}"
+    with transaction.atomic():
+        already = JournalEntry.objects.filter(idempotency_key=key).first()
+        if already is not None:
+            return already
+        slot = BalanceSlot.objects.select_for_update().get(account=account, slot=0)
+        owed = -slot.amount
+        if owed <= 0:
+            raise NothingToPay()
+        bank = book_account(account.book, AccountKind.BANK)
+        entry, _ = post_entry(
+            book=account.book,
+            kind=EntryKind.PAYOUT,
+            legs=[Leg(account, owed), Leg(bank, -owed)],
+            idempotency_key=key,
+            request={"account": account.pk, "amount": owed},
+            by=by,
+            memo=f"{owed}",
+            reference=f"account:{account.pk}",
+            business_date=business_date,
+        )
+    return entry
+
+
+def reverse_entry(
+    *, entry: JournalEntry, by: User, reason: str, idempotency_key: str
+) -> JournalEntry:
+    """A new entry with every posting of `entry` negated, in the same slots' accounts.
+
+    Nothing is deleted. The caller checks who may reverse what; the database's one-to-one
+    `reverses` makes a second reversal of the same entry impossible, and a reversal itself
+    is never reversed (the mistake it undid is recorded again instead).
+    """
+    if entry.kind == EntryKind.REVERSAL:
+        raise NotReversible()
+    legs = [
+        Leg(posting.account, -posting.amount.amount)
+        for posting in entry.postings.select_related("account").order_by("id")
+    ]
+    reversal, _ = post_entry(
+        book=entry.book,
+        kind=EntryKind.REVERSAL,
+        legs=legs,
+        idempotency_key=idempotency_key,
+        request={"reverses": entry.pk, "reason": reason},
+        by=by,
+        memo=reason,
+        reference=entry.reference,
+        reverses=entry,
+    )
+    return reversal
+
+
+# --- The platform book: marketplace orders (and, later, consumer wallets) ------------------
+
+PLATFORM_BOOK_CODE = "platform"
+
+
+def platform_book() -> Book:
+    book, created = Book.objects.get_or_create(
+        code=PLATFORM_BOOK_CODE,
+        defaults={"kind": BookKind.PLATFORM, "name": str(BookKind.PLATFORM.label)},
+    )
+    if created:
+        for kind in BOOK_OWNED_KINDS:
+            book_account(book, kind)
+    return book
+
+
+def wallet_of(user: User) -> Account:
+    """The user's prepaid wallet in the platform book (opened empty on first use)."""
+    return open_account(
+        book=platform_book(),
+        kind=AccountKind.PREPAID,
+        user=user,
+        name=str(user),
+    )
+
+
+def payable_to(user: User) -> Account:
+    """What the platform owes a seller for her orders."""
+    return open_account(
+        book=platform_book(),
+        kind=AccountKind.PAYABLE,
+        user=user,
+        name=str(user),
+    )
+
+
+def settle_order(*, order, by: User | None) -> JournalEntry:
+    """A handed-over marketplace order is paid: the buyer's wallet pays its total, which the
+    platform then owes the seller. Idempotent per order; a wallet short of the total is
+    refused with its balance, and the hand-over with it."""
+    total = order.total.amount
+    entry, _ = post_entry(
+        book=platform_book(),
+        kind=EntryKind.ORDER,
+        legs=[Leg(wallet_of(order.buyer), total), Leg(payable_to(order.seller), -total)],
+        idempotency_key=f"order:{order.pk}",
+        request={"order": order.pk, "total": total},
+        by=by,
+        memo=f"#{order.pk}",
+        reference=f"order:{order.pk}",
+    )
+    return entry

@@ -1,0 +1,363 @@
+"""Wholesale markets: stalls, traders with settlement cards, counter trades, business days.
+
+A market settles electronically (电子统一结算): buyers pay from a prepaid card (一卡通), the
+operator records each trade at the weighing counter, the market keeps its commission and
+pays sellers out at the end of the business day. The money moves in the ledger
+(marketplace/ledger); the rows here say what was traded and what each day produced.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+
+from common.models import TimeStampedModel
+
+from .choices import DayStatus, TraderKind
+
+MAX_TRADE_KG = Decimal("100000")  # one weighing; beyond any truck, so a typo is caught
+MAX_UNIT_PRICE = Decimal("10000.00")  # CNY per kg
+CARD_NUMBER = RegexValidator(r"^[0-9]{8,19}$", _("A card number has 8 to 19 digits."))
+
+
+class Market(TimeStampedModel):
+    """A wholesale market with its own settlement book."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    city = models.CharField(_("city"), max_length=80)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    book = models.OneToOneField(
+        "marketplace.Book", on_delete=models.PROTECT, related_name="market", verbose_name=_("book")
+    )
+
+    class Meta:
+        verbose_name = _("wholesale market")
+        verbose_name_plural = _("wholesale markets")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MarketStaff(models.Model):
+    """An operator works for one market and sees only it; a supervisor may reverse trades."""
+
+    market = models.ForeignKey(
+        Market, on_delete=models.PROTECT, related_name="staff", verbose_name=_("market")
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="market_staff",
+        verbose_name=_("user"),
+    )
+    is_supervisor = models.BooleanField(_("is a supervisor"), default=False)
+
+    class Meta:
+        verbose_name = _("market staff member")
+        verbose_name_plural = _("market staff")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.market}"
+
+
+class Stall(models.Model):
+    market = models.ForeignKey(
+        Market, on_delete=models.PROTECT, related_name="stalls", verbose_name=_("market")
+    )
+    code = models.CharField(_("stall number"), max_length=20)
+    hall = models.CharField(_("hall"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("stall")
+        verbose_name_plural = _("stalls")
+        constraints = [
+            models.UniqueConstraint(fields=["market", "code"], name="market_stall_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hall} {self.code}".strip()
+
+
+class Trader(TimeStampedModel):
+    """A seller or buyer registered at a market, with a settlement card and account."""
+
+    market = models.ForeignKey(
+        Market, on_delete=models.PROTECT, related_name="traders", verbose_name=_("market")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=TraderKind)
+    name = models.CharField(_("name"), max_length=120)
+    card_number = models.CharField(
+        _("card number"), max_length=19, unique=True, validators=[CARD_NUMBER]
+    )
+    # The person who signs in to see statements (a farmer, a buyer), if she has an account.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="market_traders",
+        verbose_name=_("user"),
+    )
+    cooperative = models.ForeignKey(
+        "farms.Cooperative",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="market_traders",
+        verbose_name=_("co-operative"),
+    )
+    stall = models.ForeignKey(
+        Stall,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="traders",
+        verbose_name=_("stall"),
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("is active"), default=True)
+
+    class Meta:
+        verbose_name = _("trader")
+        verbose_name_plural = _("traders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["market", "kind", "user"],
+                condition=Q(user__isnull=False),
+                name="market_trader_one_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_seller(self) -> bool:
+        return self.kind == TraderKind.SELLER
+
+
+class CommissionRule(models.Model):
+    """The market's commission on a trade, per side: a percentage with a minimum fee.
+
+    A rule for the product's category wins over the market's default (no category).
+    """
+
+    market = models.ForeignKey(
+        Market, on_delete=models.CASCADE, related_name="commission_rules", verbose_name=_("market")
+    )
+    category = models.CharField(_("category"), max_length=32, blank=True)
+    buyer_pct = models.DecimalField(
+        _("buyer commission (%)"), max_digits=5, decimal_places=2, default=0
+    )
+    seller_pct = models.DecimalField(
+        _("seller commission (%)"), max_digits=5, decimal_places=2, default=0
+    )
+    minimum_fee = MoneyField(
+        _("minimum fee per side"),
+        max_digits=10,
+        decimal_places=2,
+        default_currency="CNY",
+        default=0,
+    )
+
+    class Meta:
+        verbose_name = _("commission rule")
+        verbose_name_plural = _("commission rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["market", "category"], name="market_commission_rule_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(buyer_pct__gte=0, buyer_pct__lte=20, seller_pct__gte=0)
+                & Q(seller_pct__lte=20),
+                name="market_commission_pct_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.market} {self.category or '*'}: {self.buyer_pct}% / {self.seller_pct}%"
+
+
+class MarketDay(models.Model):
+    """A market's business day (Asia/Shanghai): open for trades, closing, closed."""
+
+    market = models.ForeignKey(
+        Market, on_delete=models.PROTECT, related_name="days", verbose_name=_("market")
+    )
+    business_date = models.DateField(_("business date"))
+    status = models.CharField(_("status"), max_length=16, choices=DayStatus, default=DayStatus.OPEN)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("business day")
+        verbose_name_plural = _("business days")
+        constraints = [
+            models.UniqueConstraint(fields=["market", "business_date"], name="market_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.market} {self.business_date}"
+
+
+class Trade(models.Model):
+    """A sale weighed and settled at the market's counter. Reversed, never deleted."""
+
+    market = models.ForeignKey(
+        Market, on_delete=models.PROTECT, related_name="trades", verbose_name=_("market")
+    )
+    business_date = models.DateField(_("business date"))
+    seller = models.ForeignKey(
+        Trader, on_delete=models.PROTECT, related_name="sales", verbose_name=_("seller")
+    )
+    buyer = models.ForeignKey(
+        Trader, on_delete=models.PROTECT, related_name="purchases", verbose_name=_("buyer")
+    )
+    product = models.ForeignKey(
+        "farms.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
+    lot = models.ForeignKey(
+        "farms.HarvestLot",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="market_trades",
+        verbose_name=_("lot"),
+    )
+    gross_kg = models.DecimalField(_("gross (kg)"), max_digits=10, decimal_places=3)
+    tare_kg = models.DecimalField(_("tare (kg)"), max_digits=10, decimal_places=3, default=0)
+    net_kg = models.DecimalField(_("net (kg)"), max_digits=10, decimal_places=3)
+    unit_price = MoneyField(
+        _("price per kg"), max_digits=10, decimal_places=2, default_currency="CNY"
+    )
+    amount = MoneyField(_("amount"), max_digits=14, decimal_places=2, default_currency="CNY")
+    buyer_fee = MoneyField(
+        _("buyer commission"), max_digits=14, decimal_places=2, default_currency="CNY"
+    )
+    seller_fee = MoneyField(
+        _("seller commission"), max_digits=14, decimal_places=2, default_currency="CNY"
+    )
+    entry = models.OneToOneField(
+        "marketplace.JournalEntry",
+        on_delete=models.PROTECT,
+        related_name="trade",
+        verbose_name=_("settlement entry"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+    reversal = models.OneToOneField(
+        "marketplace.JournalEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_trade",
+        verbose_name=_("reversal entry"),
+    )
+    reversal_reason = models.CharField(_("reason for reversal"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("trade")
+        verbose_name_plural = _("trades")
+        indexes = [
+            models.Index(fields=["market", "business_date"], name="market_trade_day"),
+            models.Index(fields=["product", "business_date"], name="market_trade_product_day"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tare_kg__gte=0) & Q(net_kg__gt=0),
+                name="market_trade_weights",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.product} {self.net_kg} kg"
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversal_id is not None
+
+    @property
+    def buyer_pays(self):
+        return self.amount + self.buyer_fee
+
+    @property
+    def seller_receives(self):
+        return self.amount - self.seller_fee
+
+
+class Statement(models.Model):
+    """A trader's settlement statement for one closed business day (PDF and CSV on request).
+
+    Written once by end of day from the ledger; rerunning end of day finds it and keeps it.
+    """
+
+    trader = models.ForeignKey(
+        Trader, on_delete=models.PROTECT, related_name="statements", verbose_name=_("trader")
+    )
+    business_date = models.DateField(_("business date"))
+    opening_balance = MoneyField(
+        _("opening balance"), max_digits=14, decimal_places=2, default_currency="CNY"
+    )
+    closing_balance = MoneyField(
+        _("closing balance"), max_digits=14, decimal_places=2, default_currency="CNY"
+    )
+    trade_count = models.PositiveIntegerField(_("trades"), default=0)
+    volume_kg = models.DecimalField(_("volume (kg)"), max_digits=14, decimal_places=3, default=0)
+    # The statement's lines as the ledger had them, so the PDF and CSV always read the same.
+    lines = models.JSONField(_("lines"), default=list)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trader", "business_date"], name="market_statement_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trader} {self.business_date}"
+
+
+class DailyReport(models.Model):
+    """The market's figures for one closed business day."""
+
+    market = models.ForeignKey(
+        Market, on_delete=models.PROTECT, related_name="daily_reports", verbose_name=_("market")
+    )
+    business_date = models.DateField(_("business date"))
+    trade_count = models.PositiveIntegerField(_("trades"))
+    reversed_count = models.PositiveIntegerField(_("reversed trades"))
+    volume_kg = models.DecimalField(_("volume (kg)"), max_digits=14, decimal_places=3)
+    turnover = MoneyField(_("turnover"), max_digits=14, decimal_places=2, default_currency="CNY")
+    commission = MoneyField(
+        _("commission"), max_digits=14, decimal_places=2, default_currency="CNY"
+    )
+    top_ups = MoneyField(_("top-ups"), max_digits=14, decimal_places=2, default_currency="CNY")
+    payouts = MoneyField(_("payouts"), max_digits=14, decimal_places=2, default_currency="CNY")
+    withdrawals = MoneyField(
+        _("withdrawals"), max_digits=14, decimal_places=2, default_currency="CNY"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("daily report")
+        verbose_name_plural = _("daily reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["market", "business_date"], name="market_daily_report_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.market} {self.business_date}"
