@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("farms.urls")),
     path("", include("marketplace.urls")),
+    path("market/", include("marketplace.markets.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,5 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
+from ..markets.api import counter, days, prices, trader
 from .listings import ListingViewSet
 from .orders import OrderViewSet
 
@@ -8,5 +9,8 @@ router.register("listings", ListingViewSet, basename="listing")
 # Listings and search register here (marketplace/api/listings.py), orders below them
 # (marketplace/api/orders.py).
 router.register("orders", OrderViewSet, basename="order")
+# Wholesale markets, under market/: each area registers its own viewsets.
+for area in (counter, days, trader, prices):
+    area.register(router)
 
 urlpatterns = [*router.urls]

@@ -1,0 +1,5 @@
+"""API: prices (being built)."""
+
+
+def register(router) -> None:
+    """Add this area's viewsets to the API router."""

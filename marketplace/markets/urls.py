@@ -1,0 +1,12 @@
+"""Pages of the wholesale markets, under /market/. Each views module lists its own routes."""
+
+from .views import counter, days, prices, trader
+
+app_name = "markets"
+
+urlpatterns = [
+    *counter.urlpatterns,  # the operator's counter: trades, receipts, card top-ups, traders
+    *days.urlpatterns,  # business days, end of day reports, reconciliation
+    *trader.urlpatterns,  # a trader's balance and statements on her phone
+    *prices.urlpatterns,  # the public daily price board
+]

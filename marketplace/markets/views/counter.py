@@ -1,0 +1,3 @@
+"""Pages: counter (being built)."""
+
+urlpatterns: list = []

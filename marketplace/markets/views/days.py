@@ -1,0 +1,3 @@
+"""Pages: days (being built)."""
+
+urlpatterns: list = []

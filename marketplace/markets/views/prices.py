@@ -1,0 +1,3 @@
+"""Pages: prices (being built)."""
+
+urlpatterns: list = []

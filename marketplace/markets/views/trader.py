@@ -1,0 +1,3 @@
+"""Pages: trader (being built)."""
+
+urlpatterns: list = []
