@@ -1,0 +1,3 @@
+"""Pages: reconciliation (being built)."""
+
+urlpatterns: list = []
