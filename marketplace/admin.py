@@ -1,6 +1,19 @@
 from django.contrib import admin
 
-from .models import Listing, ListingPhoto
+from .models import (
+    Account,
+    Book,
+    CommissionRule,
+    JournalEntry,
+    Listing,
+    ListingPhoto,
+    Market,
+    MarketDay,
+    MarketStaff,
+    Posting,
+    Trade,
+    Trader,
+)
 
 
 class ListingPhotoInline(admin.TabularInline):
@@ -33,3 +46,95 @@ class ListingAdmin(admin.ModelAdmin):
 class ListingPhotoAdmin(admin.ModelAdmin):
     list_display = ["id", "listing", "width", "height", "position", "uploaded_at"]
     raw_id_fields = ["listing"]
+
+
+# --- Settlement: the ledger is read-only here; money moves only through the services ------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class PostingInline(admin.TabularInline):
+    model = Posting
+    extra = 0
+    fields = ["account", "slot", "amount"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Book)
+class BookAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name", "kind"]
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ["id", "name", "book", "kind", "trader", "user", "slots"]
+    list_filter = ["book", "kind"]
+    search_fields = ["name", "trader__card_number", "user__username"]
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "book", "kind", "business_date", "memo", "reference", "seal_seq"]
+    list_filter = ["book", "kind", "business_date"]
+    search_fields = ["idempotency_key", "reference", "memo"]
+    inlines = [PostingInline]
+
+
+@admin.register(Market)
+class MarketAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "city"]
+    readonly_fields = ["book"]
+
+
+@admin.register(MarketStaff)
+class MarketStaffAdmin(admin.ModelAdmin):
+    list_display = ["user", "market", "is_supervisor"]
+    list_filter = ["market", "is_supervisor"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Trader)
+class TraderAdmin(admin.ModelAdmin):
+    """Register traders through the counter pages (which open their account); here only the
+    contact details and the active flag are changed."""
+
+    list_display = ["card_number", "name", "kind", "market", "is_active"]
+    list_filter = ["market", "kind", "is_active"]
+    search_fields = ["card_number", "name", "phone"]
+    readonly_fields = ["market", "kind", "card_number"]
+    raw_id_fields = ["user", "cooperative", "stall"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(CommissionRule)
+class CommissionRuleAdmin(admin.ModelAdmin):
+    list_display = ["market", "category", "buyer_pct", "seller_pct", "minimum_fee"]
+    list_filter = ["market"]
+
+
+@admin.register(Trade)
+class TradeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "market", "business_date", "product", "net_kg", "unit_price", "amount"]
+    list_filter = ["market", "business_date"]
+    search_fields = ["seller__name", "buyer__name", "product__name_zh"]
+
+
+@admin.register(MarketDay)
+class MarketDayAdmin(ReadOnlyAdmin):
+    list_display = ["market", "business_date", "status", "closed_at"]
+    list_filter = ["market", "status"]
