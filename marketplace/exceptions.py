@@ -194,12 +194,17 @@ class IdempotencyConflict(ConflictError, SettlementError):
     field = "idempotency_key"
 
 
+def _yuan(value) -> str:
+    """¥1234.50, as the pages print money, from a Money or a Decimal."""
+    return f"¥{getattr(value, 'amount', value):.2f}"
+
+
 class InsufficientBalance(SettlementError):
     default_message = _("The balance of %(balance)s does not cover %(needed)s.")
 
     def __init__(self, *, balance, needed, field: str = "amount"):
         super().__init__(
-            self.default_message % {"balance": balance, "needed": needed},
+            self.default_message % {"balance": _yuan(balance), "needed": _yuan(needed)},
             field=field,
             balance=balance,
             needed=needed,

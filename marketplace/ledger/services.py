@@ -36,9 +36,10 @@ from ..exceptions import (
     InvalidAmount,
     NothingToPay,
     NotReversible,
+    TradeAlreadyReversed,
 )
 from .choices import BOOK_OWNED_KINDS, AccountKind, BookKind, EntryKind, FundingMethod
-from .models import Account, BalanceSlot, Book, JournalEntry, Posting
+from .models import Account, BalanceSlot, Book, JournalEntry
 
 GENESIS_HASH = "0" * 64
 # Slots of the accounts every settlement touches: enough that 4–8 concurrent counters rarely
@@ -49,10 +50,18 @@ SEAL_LOCK_ID = 7_310_001  # pg_advisory_xact_lock key: one sealer at a time
 
 
 @dataclass(frozen=True)
+class AccountRef:
+    """An account known by id and slot count only: what posting needs, without loading it."""
+
+    pk: int
+    slots: int
+
+
+@dataclass(frozen=True)
 class Leg:
     """One posting to be made: debit (positive) or credit (negative) of an account."""
 
-    account: Account
+    account: Account | AccountRef
     amount: Decimal
 
 
@@ -118,10 +127,9 @@ def post_entry(
     be overdrawn raises InsufficientBalance with its balance. Runs in its own savepoint, so a
     refusal leaves the caller's transaction as it was.
     """
+    # No look-up of the key first: the UNIQUE key catches a retry (the first entry is then
+    # fetched), so the common case, a new entry, pays for no extra query.
     fingerprint = request_hash(request)
-    existing = find_entry(idempotency_key, request)
-    if existing is not None:
-        return existing, False
     _check_legs(legs)
     try:
         with transaction.atomic():
@@ -139,23 +147,37 @@ def post_entry(
                 business_date=business_date or business_today(),
             )
     except IntegrityError as error:
-        # Another transaction with the same key committed while this one waited on the key.
-        if "idempotency_key" not in str(error):
-            raise
-        existing = find_entry(idempotency_key, request)
-        if existing is None:
-            raise
-        return existing, False
+        if "idempotency_key" in str(error):
+            # A retry, or the same key sent twice at once: the first entry is the answer.
+            existing = find_entry(idempotency_key, request)
+            if existing is not None:
+                return existing, False
+        elif "ledger_prepaid_not_overdrawn" in str(error):
+            # A retry that waited behind its first request finds the card already spent by
+            # it: the first entry is the answer, not a refusal.
+            existing = find_entry(idempotency_key, request)
+            if existing is not None:
+                return existing, False
+            raise _overdraft(legs) from None
+        raise
     return entry, True
 
 
 def find_entry(key: str, request: dict) -> JournalEntry | None:
     """The entry written for this key, if any; IdempotencyConflict if it was for another
     request."""
-    entry = JournalEntry.objects.filter(idempotency_key=key).first()
-    if entry is not None and entry.request_hash != request_hash(request):
+    # Every settlement asks this first, and almost always gets no row: one plain query.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, request_hash FROM marketplace_journalentry WHERE idempotency_key = %s",
+            [key],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if row[1] != request_hash(request):
         raise IdempotencyConflict()
-    return entry
+    return JournalEntry.objects.get(pk=row[0])
 
 
 def _check_legs(legs: Sequence[Leg]) -> None:
@@ -166,10 +188,12 @@ def _check_legs(legs: Sequence[Leg]) -> None:
             raise ValueError(f"a leg must be a non-zero amount in cents, got {leg.amount!r}")
 
 
-def _apply_to_balances(legs: Sequence[Leg]) -> list[tuple[Account, int, Decimal]]:
-    """Lock the slots the legs touch in (account, slot) order, refuse an overdraft, apply.
+def _apply_to_balances(legs: Sequence[Leg]) -> list[tuple[Account | AccountRef, int, Decimal]]:
+    """Lock the slots the legs touch in (account, slot) order and apply the legs to them.
 
-    Returns the postings to write: (account, slot, amount), one per leg.
+    An overdrawn prepaid slot is refused by the database's CHECK on the same statement
+    (post_entry turns it into InsufficientBalance). Returns the postings to write:
+    (account, slot, amount), one per leg.
     """
     postings = [(leg.account, _pick_slot(leg.account), leg.amount) for leg in legs]
     deltas: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
@@ -178,27 +202,45 @@ def _apply_to_balances(legs: Sequence[Leg]) -> list[tuple[Account, int, Decimal]
     keys = sorted(deltas)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT account_id, slot, amount, no_overdraft FROM marketplace_balanceslot"
-            " WHERE (account_id, slot) IN (SELECT * FROM unnest(%s::bigint[], %s::int[]))"
-            " ORDER BY account_id, slot FOR UPDATE",
-            [[a for a, _ in keys], [s for _, s in keys]],
-        )
-        locked = {(a, s): (amount, no_overdraft) for a, s, amount, no_overdraft in cursor}
-        if len(locked) != len(keys):
-            raise ValueError(f"balance slots missing for {set(keys) - set(locked)}")
-        for key in keys:
-            amount, no_overdraft = locked[key]
-            if no_overdraft and amount + deltas[key] > 0:
-                raise InsufficientBalance(
-                    balance=Money(-amount, "CNY"), needed=Money(deltas[key], "CNY")
-                )
-        cursor.execute(
-            "UPDATE marketplace_balanceslot AS b SET amount = b.amount + d.delta"
-            " FROM unnest(%s::bigint[], %s::int[], %s::numeric[]) AS d(account_id, slot, delta)"
-            " WHERE b.account_id = d.account_id AND b.slot = d.slot",
+            _LOCK_AND_APPLY,
             [[a for a, _ in keys], [s for _, s in keys], [deltas[k] for k in keys]],
         )
+        if cursor.rowcount != len(keys):
+            raise ValueError(f"balance slots missing among {keys}")
     return postings
+
+
+# Locks the rows in (account, slot) order first (a sorted FOR UPDATE locks as it sorts), then
+# changes them: one round trip for what every settlement does.
+_LOCK_AND_APPLY = """
+WITH leg AS (
+    SELECT * FROM unnest(%s::bigint[], %s::int[], %s::numeric[]) AS leg(account_id, slot, delta)
+), locked AS MATERIALIZED (
+    SELECT b.id, leg.delta FROM marketplace_balanceslot b JOIN leg USING (account_id, slot)
+     ORDER BY b.account_id, b.slot FOR UPDATE OF b
+)
+UPDATE marketplace_balanceslot AS b SET amount = b.amount + locked.delta
+  FROM locked WHERE b.id = locked.id
+"""
+
+
+def _overdraft(legs: Sequence[Leg]) -> InsufficientBalance:
+    """The refusal for the prepaid slot these legs would overdraw, with its balance."""
+    with connection.cursor() as cursor:
+        for leg in legs:
+            if leg.amount <= 0:
+                continue
+            cursor.execute(
+                "SELECT sum(amount), bool_or(no_overdraft) FROM marketplace_balanceslot"
+                " WHERE account_id = %s",
+                [leg.account.pk],
+            )
+            amount, no_overdraft = cursor.fetchone()
+            if no_overdraft and amount + leg.amount > 0:
+                return InsufficientBalance(
+                    balance=Money(-amount, "CNY"), needed=Money(leg.amount, "CNY")
+                )
+    return InsufficientBalance(balance=Money(0, "CNY"), needed=Money(0, "CNY"))
 
 
 def _pick_slot(account: Account) -> int:
@@ -230,15 +272,51 @@ def _write_entry(
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
     )
-    entry.content_hash = content_hash(
-        entry, [(account.pk, slot, amount) for account, slot, amount in slots]
-    )
-    entry.save(force_insert=True)
-    Posting.objects.bulk_create(
-        Posting(entry=entry, account=account, slot=slot, amount=Money(amount, "CNY"))
-        for account, slot, amount in slots
-    )
+    postings = [(account.pk, slot, amount) for account, slot, amount in slots]
+    entry.content_hash = content_hash(entry, postings)
+    # The entry and its postings in one statement: this is every settlement's hot path.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_ENTRY,
+            {
+                "book": book.pk,
+                "kind": entry.kind,
+                "memo": entry.memo,
+                "business_date": entry.business_date,
+                "created_at": entry.created_at,
+                "created_by": by.pk if by else None,
+                "reference": entry.reference,
+                "reverses": reverses.pk if reverses else None,
+                "key": entry.idempotency_key,
+                "request_hash": entry.request_hash,
+                "content_hash": entry.content_hash,
+                "accounts": [account_id for account_id, _, _ in postings],
+                "slots": [slot for _, slot, _ in postings],
+                "amounts": [amount for _, _, amount in postings],
+            },
+        )
+        entry.pk = cursor.fetchone()[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
     return entry
+
+
+_INSERT_ENTRY = """
+WITH entry AS (
+    INSERT INTO marketplace_journalentry (book_id, kind, memo, business_date, created_at,
+        created_by_id, reference, reverses_id, idempotency_key, request_hash, content_hash,
+        chain_hash)
+    VALUES (%(book)s, %(kind)s, %(memo)s, %(business_date)s, %(created_at)s, %(created_by)s,
+        %(reference)s, %(reverses)s, %(key)s, %(request_hash)s, %(content_hash)s, '')
+    RETURNING id
+), postings AS (
+    INSERT INTO marketplace_posting (entry_id, account_id, slot, amount, amount_currency)
+    SELECT entry.id, leg.account_id, leg.slot, leg.amount, 'CNY'
+      FROM entry, unnest(%(accounts)s::bigint[], %(slots)s::int[], %(amounts)s::numeric[])
+           AS leg(account_id, slot, amount)
+)
+SELECT id FROM entry
+"""
 
 
 # --- The hash chain ------------------------------------------------------------------------
@@ -316,6 +394,8 @@ def _sha256(text: str) -> str:
 
 def clean_amount(value, *, field: str = "amount") -> Decimal:
     """A positive CNY amount with at most two decimals, or InvalidAmount on that field."""
+    if isinstance(value, Money) and value.currency.code != "CNY":
+        raise InvalidAmount(field=field)
     try:
         amount = Decimal(str(value.amount if isinstance(value, Money) else value))
     except (ArithmeticError, ValueError, TypeError):
@@ -398,15 +478,27 @@ def pay_out(
     either in this payout or left for the next one, never both or neither.
     """
     key = f"payout:{account.book_id}:{idempotency_key}"
+    already = _payout_already(key, account)
+    if already is not None:
+        return already
+    bank = book_account(account.book, AccountKind.BANK)
     with transaction.atomic():
-        already = JournalEntry.objects.filter(idempotency_key=key).first()
+        # Every slot the entry may touch, in (account, slot) order as post_entry locks them:
+        # locking the payable before the bank would close a cycle with a bank top-up (bank,
+        # then card) and a trade (card, then payable).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT account_id, amount FROM marketplace_balanceslot"
+                " WHERE account_id IN (%s, %s) ORDER BY account_id, slot FOR UPDATE",
+                [account.pk, bank.pk],
+            )
+            owed = -sum((amount for held, amount in cursor if held == account.pk), Decimal(0))
+        # A retry that waited on the lock behind its first request gets that payout.
+        already = _payout_already(key, account)
         if already is not None:
             return already
-        slot = BalanceSlot.objects.select_for_update().get(account=account, slot=0)
-        owed = -slot.amount
         if owed <= 0:
             raise NothingToPay()
-        bank = book_account(account.book, AccountKind.BANK)
         entry, _ = post_entry(
             book=account.book,
             kind=EntryKind.PAYOUT,
@@ -421,32 +513,52 @@ def pay_out(
     return entry
 
 
+def _payout_already(key: str, account: Account) -> JournalEntry | None:
+    """The payout made under this key, if any; IdempotencyConflict if it paid another account."""
+    already = JournalEntry.objects.filter(idempotency_key=key).first()
+    if already is not None and already.reference != f"account:{account.pk}":
+        raise IdempotencyConflict()
+    return already
+
+
 def reverse_entry(
     *, entry: JournalEntry, by: User, reason: str, idempotency_key: str
 ) -> JournalEntry:
     """A new entry with every posting of `entry` negated, in the same slots' accounts.
 
-    Nothing is deleted. The caller checks who may reverse what; the database's one-to-one
-    `reverses` makes a second reversal of the same entry impossible, and a reversal itself
-    is never reversed (the mistake it undid is recorded again instead).
+    Nothing is deleted. The caller checks who may reverse what. An entry is reversed once
+    (TradeAlreadyReversed; the database's one-to-one `reverses` settles a race), and a
+    reversal itself is never reversed (the mistake it undid is recorded again instead).
     """
     if entry.kind == EntryKind.REVERSAL:
         raise NotReversible()
+    request = {"reverses": entry.pk, "reason": reason}
+    retried = find_entry(idempotency_key, request)
+    if retried is not None:
+        return retried
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        raise TradeAlreadyReversed()
     legs = [
         Leg(posting.account, -posting.amount.amount)
         for posting in entry.postings.select_related("account").order_by("id")
     ]
-    reversal, _ = post_entry(
-        book=entry.book,
-        kind=EntryKind.REVERSAL,
-        legs=legs,
-        idempotency_key=idempotency_key,
-        request={"reverses": entry.pk, "reason": reason},
-        by=by,
-        memo=reason,
-        reference=entry.reference,
-        reverses=entry,
-    )
+    try:
+        reversal, _ = post_entry(
+            book=entry.book,
+            kind=EntryKind.REVERSAL,
+            legs=legs,
+            idempotency_key=idempotency_key,
+            request=request,
+            by=by,
+            memo=reason,
+            reference=entry.reference,
+            reverses=entry,
+        )
+    except IntegrityError as error:
+        # Another reversal of the entry, under another key, committed while this one waited.
+        if "reverses_id" not in str(error):
+            raise
+        raise TradeAlreadyReversed() from None
     return reversal
 
 

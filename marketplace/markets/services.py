@@ -4,12 +4,14 @@ Money moves only through the ledger (marketplace.ledger.services.post_entry); th
 functions decide what moves and check who may move it.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from moneyed import Money
 
 from accounts.models import User
@@ -20,6 +22,8 @@ from farms.models import HarvestLot, Product
 from ..exceptions import (
     BusinessDayClosed,
     InactiveTrader,
+    InsufficientBalance,
+    InvalidAmount,
     InvalidProduct,
     InvalidUnitPrice,
     InvalidWeight,
@@ -33,6 +37,7 @@ from ..exceptions import (
 from ..ledger.choices import BOOK_OWNED_KINDS, AccountKind, BookKind, EntryKind
 from ..ledger.models import Account, Book, JournalEntry
 from ..ledger.services import (
+    AccountRef,
     Leg,
     book_account,
     find_entry,
@@ -104,6 +109,18 @@ def register_trader(
     return trader
 
 
+def set_trader_active(*, market: Market, by: User, trader_id: int, is_active: bool) -> Trader:
+    """An operator of the market suspends a trader's card (no trades, top-ups or withdrawals
+    until it is lifted) or lifts the suspension. Trades already recorded stay as they are."""
+    _require_staff(by, market)
+    with transaction.atomic():
+        trader = Trader.objects.select_for_update(no_key=True).get(pk=trader_id, market=market)
+        if trader.is_active != is_active:
+            trader.is_active = is_active
+            trader.save(update_fields=["is_active", "updated_at"])
+    return trader
+
+
 def settlement_kind(trader_kind: str) -> str:
     return AccountKind.PREPAID if trader_kind == TraderKind.BUYER else AccountKind.PAYABLE
 
@@ -161,43 +178,62 @@ class Commission:
 
 
 def commission_for(*, market: Market, category: str, amount: Money) -> Commission:
+    """Each side's fee on a trade of this amount by the market's rule for the category."""
+    rule = (
+        CommissionRule.objects.filter(market=market)
+        .filter(Q(category=category) | Q(category=""))
+        .order_by("-category")
+        .values_list("buyer_pct", "seller_pct", "minimum_fee")
+        .first()
+    )
+    return _fees(rule, amount)
+
+
+def _fees(rule: tuple[Decimal, Decimal, Decimal] | None, amount: Money) -> Commission:
     """Each side's fee: its percentage of the amount, at least the minimum fee (when the
     percentage is not zero), rounded half up once. A rule for the category wins over the
-    market's default; the seller's fee never exceeds the amount."""
-    rules = CommissionRule.objects.filter(market=market).filter(
-        Q(category=category) | Q(category="")
-    )
-    rule = max(rules, key=lambda r: r.category != "", default=None)
+    market's default (the caller picks it); the seller's fee never exceeds the amount."""
+    zero = Money(Decimal("0.00"), "CNY")
     if rule is None:
-        zero = Money(0, "CNY")
         return Commission(zero, zero)
+    buyer_pct, seller_pct, minimum = rule
+    minimum_fee = Money(minimum, "CNY")
 
     def fee(pct: Decimal) -> Money:
         if pct == 0:
-            return Money(Decimal("0.00"), "CNY")
-        return max(round_money(amount * pct / 100), rule.minimum_fee)
+            return zero
+        return max(round_money(amount * pct / 100), minimum_fee)
 
-    return Commission(buyer_fee=fee(rule.buyer_pct), seller_fee=min(fee(rule.seller_pct), amount))
+    return Commission(buyer_fee=fee(buyer_pct), seller_fee=min(fee(seller_pct), amount))
 
 
 def clean_weights(gross_kg, tare_kg) -> tuple[Decimal, Decimal, Decimal]:
-    """(gross, tare, net) in kg with 3 decimals, or a field error."""
+    """(gross, tare, net) in kg with 3 decimals, or a field error.
+
+    Always written with 3 decimals, so "100" and "100.000" are the same request to the
+    idempotency check. Tare is compared with gross before it is quantized: a tare too large
+    to quantize is simply above the gross.
+    """
     gross = _decimal(gross_kg, InvalidWeight())
     tare = _decimal(tare_kg if tare_kg not in (None, "") else 0, InvalidWeight(field="tare_kg"))
     if gross <= 0 or gross > MAX_TRADE_KG or gross != gross.quantize(GRAM):
         raise InvalidWeight()
-    if tare < 0 or tare != tare.quantize(GRAM):
+    if tare < 0:
         raise InvalidWeight(field="tare_kg")
     if tare >= gross:
         raise TareAboveGross()
-    return gross, tare, (gross - tare).quantize(GRAM)
+    if tare != tare.quantize(GRAM):
+        raise InvalidWeight(field="tare_kg")
+    gross, tare = gross.quantize(GRAM), tare.quantize(GRAM)
+    return gross, tare, gross - tare
 
 
 def clean_unit_price(value) -> Decimal:
+    """The price per kg with 2 decimals ("1.2" and "1.20" are the same price), or a field error."""
     price = _decimal(value.amount if isinstance(value, Money) else value, InvalidUnitPrice())
     if price <= 0 or price > MAX_UNIT_PRICE or price != price.quantize(CENT):
         raise InvalidUnitPrice()
-    return price
+    return price.quantize(CENT)
 
 
 def _decimal(value, error: Exception) -> Decimal:
@@ -222,6 +258,98 @@ def trader_by_card(*, market: Market, card_number: str, kind: str, field: str) -
     return trader
 
 
+@dataclass(frozen=True)
+class _Card:
+    trader_id: int
+    account: AccountRef
+
+
+@dataclass(frozen=True)
+class _CounterContext:
+    is_staff: bool
+    day_status: str | None  # None: the day has no row yet
+    product_id: int | None
+    product_name: str
+    product_active: bool
+    rule: tuple[Decimal, Decimal, Decimal] | None  # buyer %, seller %, minimum fee
+    commission_account: AccountRef
+    cards: dict[str, tuple]  # card number → (trader id, kind, active, account id, slots)
+
+    def card(self, number: str, *, kind: str, field: str) -> _Card:
+        """The card's trader and settlement account; the refusals of trader_by_card."""
+        row = self.cards.get(number)
+        if row is None:
+            raise UnknownCard(field=field)
+        trader_id, trader_kind, active, account_id, slots = row
+        if not active:
+            raise InactiveTrader(field=field)
+        if trader_kind != kind:
+            raise WrongTraderKind(field=field)
+        return _Card(trader_id=trader_id, account=AccountRef(pk=account_id, slots=slots))
+
+
+# Everything a trade reads, in one round trip inside its transaction, the day's row held
+# FOR SHARE (see _hold_open_day): settling is the counter's hot path, and each ORM query
+# costs about a millisecond of Python.
+_COUNTER_CONTEXT = """
+SELECT EXISTS (SELECT 1 FROM marketplace_marketstaff s
+                WHERE s.user_id = %(by)s AND s.market_id = %(market)s),
+       (SELECT d.status FROM marketplace_marketday d
+         WHERE d.market_id = %(market)s AND d.business_date = %(today)s FOR SHARE),
+       p.id, p.name_zh, p.is_active,
+       (SELECT array[r.buyer_pct, r.seller_pct, r.minimum_fee] FROM marketplace_commissionrule r
+         WHERE r.market_id = %(market)s AND r.category IN (p.category, '')
+         ORDER BY r.category DESC LIMIT 1),
+       a.id, a.slots,
+       (SELECT json_agg(json_build_array(t.card_number, t.id, t.kind, t.is_active, c.id, c.slots))
+          FROM marketplace_trader t
+          JOIN marketplace_account c ON c.trader_id = t.id
+           AND c.kind = CASE t.kind WHEN 'buyer' THEN 'prepaid' ELSE 'payable' END
+         WHERE t.market_id = %(market)s AND t.card_number IN (%(buyer_card)s, %(seller_card)s))
+  FROM marketplace_account a
+  LEFT JOIN farms_product p ON p.id = %(product_id)s OR p.code = %(product_code)s
+ WHERE a.book_id = %(book)s AND a.kind = 'commission' AND a.trader_id IS NULL
+   AND a.user_id IS NULL
+"""
+
+
+def _counter_context(
+    *, market: Market, by: User, product: Product | str, cards: tuple[str, str], today: date
+) -> _CounterContext:
+    is_product = isinstance(product, Product)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _COUNTER_CONTEXT,
+            {
+                "by": by.pk,
+                "market": market.pk,
+                "book": market.book_id,
+                "today": today,
+                "product_id": product.pk if is_product else None,
+                "product_code": None if is_product else str(product or "").strip(),
+                "buyer_card": cards[0],
+                "seller_card": cards[1],
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:  # no commission account: a book opened by hand, not by create_market
+        book_account(market.book, AccountKind.COMMISSION)
+        return _counter_context(market=market, by=by, product=product, cards=cards, today=today)
+    is_staff, day_status, product_id, name, active, rule, account_id, slots, card_rows = row
+    if isinstance(card_rows, str):
+        card_rows = json.loads(card_rows)
+    return _CounterContext(
+        is_staff=is_staff,
+        day_status=day_status,
+        product_id=product_id,
+        product_name=name or "",
+        product_active=bool(active),
+        rule=tuple(Decimal(str(value)) for value in rule) if rule else None,
+        commission_account=AccountRef(pk=account_id, slots=slots),
+        cards={number: tuple(rest) for number, *rest in card_rows or ()},
+    )
+
+
 def settle_trade(
     *,
     market: Market,
@@ -242,64 +370,74 @@ def settle_trade(
     nothing written for an unknown or suspended card, a bad weight or price, a lot of another
     product, too little on the card (the balance is shown), or a closed business day.
     """
-    _require_staff(by, market)
-    gross, tare, net = clean_weights(gross_kg, tare_kg)
-    price = clean_unit_price(unit_price)
-    if isinstance(product, str):
-        product = Product.objects.filter(code=product, is_active=True).first()
-    if product is None or (lot is not None and lot.product_id != product.pk):
-        raise InvalidProduct(field="lot" if product is not None else "product")
-    buyer = trader_by_card(
-        market=market, card_number=buyer_card, kind=TraderKind.BUYER, field="buyer_card"
-    )
-    seller = trader_by_card(
-        market=market, card_number=seller_card, kind=TraderKind.SELLER, field="seller_card"
-    )
-    amount = round_money(Money(net * price, "CNY"))
-    fees = commission_for(market=market, category=product.category, amount=amount)
-    request = {
-        "buyer": buyer.pk,
-        "seller": seller.pk,
-        "product": product.pk,
-        "lot": lot.pk if lot else None,
-        "gross": gross,
-        "tare": tare,
-        "price": price,
-    }
+    cards = (str(buyer_card or "").strip(), str(seller_card or "").strip())
     key = f"trade:{market.pk}:{idempotency_key}"
-    existing = find_entry(key, request)
-    if existing is not None:
-        return existing.trade
     today = business_today()
-    buyer_pays = amount + fees.buyer_fee
-    seller_gets = amount - fees.seller_fee
-    legs = [
-        Leg(settlement_account(buyer), buyer_pays.amount),
-        Leg(settlement_account(seller), -seller_gets.amount),
-    ]
-    commission = fees.buyer_fee + fees.seller_fee
-    if commission.amount:
-        legs.append(Leg(book_account(market.book, AccountKind.COMMISSION), -commission.amount))
     with transaction.atomic():
-        _hold_open_day(market, today)
-        entry, created = post_entry(
-            book=market.book,
-            kind=EntryKind.TRADE,
-            legs=legs,
-            idempotency_key=key,
-            request=request,
-            by=by,
-            memo=f"{product.name_zh} {net} kg × {price}",
-            business_date=today,
-        )
+        counter = _counter_context(market=market, by=by, product=product, cards=cards, today=today)
+        if not counter.is_staff:
+            raise NotMarketStaff()
+        gross, tare, net = clean_weights(gross_kg, tare_kg)
+        price = clean_unit_price(unit_price)
+        if counter.product_id is None or not counter.product_active:
+            raise InvalidProduct(field="product")
+        if lot is not None and lot.product_id != counter.product_id:
+            raise InvalidProduct(field="lot")
+        buyer = counter.card(cards[0], kind=TraderKind.BUYER, field="buyer_card")
+        seller = counter.card(cards[1], kind=TraderKind.SELLER, field="seller_card")
+        amount = round_money(Money(net * price, "CNY"))
+        if not amount.amount:
+            raise InvalidAmount(
+                _("This weight at this price comes to less than one cent."), field="unit_price"
+            )
+        request = {
+            "buyer": buyer.trader_id,
+            "seller": seller.trader_id,
+            "product": counter.product_id,
+            "lot": lot.pk if lot else None,
+            "gross": gross,
+            "tare": tare,
+            "price": price,
+        }
+        if counter.day_status != DayStatus.OPEN:
+            if counter.day_status is None:  # the day's first trade opens it
+                _hold_open_day(market, today)
+            else:
+                # A retry of a trade recorded before the close still gets its trade back.
+                existing = find_entry(key, request)
+                if existing is None:
+                    raise BusinessDayClosed(business_date=today)
+                return existing.trade
+        fees = _fees(counter.rule, amount)
+        legs = [
+            Leg(buyer.account, (amount + fees.buyer_fee).amount),
+            Leg(seller.account, -(amount - fees.seller_fee).amount),
+            Leg(counter.commission_account, -(fees.buyer_fee + fees.seller_fee).amount),
+        ]
+        # No posting of nothing: no commission, or a seller fee that took the whole amount.
+        legs = [leg for leg in legs if leg.amount]
+        try:
+            entry, created = post_entry(
+                book=market.book,
+                kind=EntryKind.TRADE,
+                legs=legs,
+                idempotency_key=key,
+                request=request,
+                by=by,
+                memo=f"{counter.product_name} {net} kg × {price}",
+                business_date=today,
+            )
+        except InsufficientBalance as short:
+            # Only the buyer's card can be short in a trade: say so on its field.
+            raise InsufficientBalance(field="buyer_card", **short.details) from None
         if not created:
             return entry.trade
         return Trade.objects.create(
             market=market,
             business_date=today,
-            seller=seller,
-            buyer=buyer,
-            product=product,
+            seller_id=seller.trader_id,
+            buyer_id=buyer.trader_id,
+            product_id=counter.product_id,
             lot=lot,
             gross_kg=gross,
             tare_kg=tare,
@@ -317,7 +455,8 @@ def settle_trade(
 def reverse_trade(*, trade_id: int, by: User, reason: str, idempotency_key: str) -> Trade:
     """A supervisor undoes a mistaken trade with a reversing entry; nothing is deleted.
 
-    The reversal is dated today (which must be open); a trade is reversed at most once.
+    The reversal is dated today (which must be open); a trade is reversed at most once. A
+    retry with the key of the reversal that was made returns the trade as it is.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -325,20 +464,20 @@ def reverse_trade(*, trade_id: int, by: User, reason: str, idempotency_key: str)
     with transaction.atomic():
         trade = (
             Trade.objects.select_for_update(of=("self",))
-            .select_related("market__book", "entry")
+            .select_related("market__book", "entry", "reversal")
             .get(pk=trade_id)
         )
         _require_staff(by, trade.market, supervisor=True)
+        key = f"reversal:{trade.market_id}:{idempotency_key}"
         if trade.reversal_id is not None:
+            if trade.reversal.idempotency_key == key:
+                # The same request again (or IdempotencyConflict if the reason differs).
+                find_entry(key, {"reverses": trade.entry_id, "reason": reason})
+                return trade
             raise TradeAlreadyReversed()
         today = business_today()
         _hold_open_day(trade.market, today)
-        reversal = reverse_entry(
-            entry=trade.entry,
-            by=by,
-            reason=reason,
-            idempotency_key=f"reversal:{trade.market_id}:{idempotency_key}",
-        )
+        reversal = reverse_entry(entry=trade.entry, by=by, reason=reason, idempotency_key=key)
         trade.reversal = reversal
         trade.reversal_reason = reason[:200]
         trade.save(update_fields=["reversal", "reversal_reason"])
