@@ -1,0 +1,52 @@
+"""manage.py close_business_day --market CODE [--date YYYY-MM-DD]: end of day by hand.
+
+The same service as the nightly task, run here and now: after a failed night, or to close a
+day early. Without --date it closes the day the nightly run would close at this moment
+(today from MARKET_END_OF_DAY on, yesterday before it). Safe to run again.
+"""
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from common.dates import business_today
+from marketplace.markets.end_of_day import close_business_day, due_business_date
+from marketplace.markets.models import Market
+
+
+class Command(BaseCommand):
+    help = (
+        "Close a market's business day: stop trades, pay sellers out, write statements and "
+        "the daily report. Earlier days left open are closed first. Safe to run again."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--market", required=True, help="The market's code.")
+        parser.add_argument(
+            "--date",
+            dest="day",
+            help="The business day, YYYY-MM-DD (default: the day due for end of day now).",
+        )
+
+    def handle(self, *args, market: str, day: str | None = None, **options):
+        found = Market.objects.filter(code=market).first()
+        if found is None:
+            raise CommandError(f"No market has the code {market!r}.")
+        business_date = _parse_date(day) if day else due_business_date()
+        if business_date > business_today():
+            raise CommandError(f"{business_date} has not begun yet.")
+        report = close_business_day(market=found, business_date=business_date)
+        self.stdout.write(
+            f"{found.code} {business_date}: closed. "
+            f"trades {report.trade_count} (reversed {report.reversed_count}), "
+            f"volume {report.volume_kg} kg, turnover {report.turnover.amount}, "
+            f"commission {report.commission.amount}, top-ups {report.top_ups.amount}, "
+            f"payouts {report.payouts.amount}, withdrawals {report.withdrawals.amount} (CNY)."
+        )
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--date must be YYYY-MM-DD, not {text!r}.") from None
