@@ -24,4 +24,28 @@ app.conf.beat_schedule = {
         "task": "marketplace.expire_overdue_orders",
         "schedule": crontab(minute="*/5"),
     },
+    # Every minute, all day: entries committed since the last run are chained into the
+    # ledger's hash chain. A run left waiting past the next one is dropped, not stacked.
+    "seal-ledger": {
+        "task": "marketplace.seal_ledger",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
+    # "close-business-days" is added below, once Django's settings are loaded: every day at
+    # MARKET_END_OF_DAY (23:30 unless set), every market's business day closes: trades stop,
+    # sellers are paid out, statements and the daily report are written. Earlier days left
+    # open or half-closed (a missed night, a crashed run) are closed in the same sweep.
 }
+
+
+@app.on_after_configure.connect
+def schedule_end_of_day(sender, **kwargs) -> None:
+    """The end of day's time is a Django setting; reading it at import would load the settings
+    while config/ itself is still being imported."""
+    from django.conf import settings
+
+    closing = settings.MARKET_END_OF_DAY
+    sender.conf.beat_schedule["close-business-days"] = {
+        "task": "marketplace.close_business_days",
+        "schedule": crontab(hour=closing.hour, minute=closing.minute),
+    }

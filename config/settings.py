@@ -4,6 +4,8 @@ Every variable is listed with a comment in .env.example. The defaults are safe f
 development on one machine; production sets DJANGO_DEBUG=false and real secrets.
 """
 
+import re
+from datetime import time
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -206,6 +208,23 @@ ORDER_ACCEPT_HOURS = env_int("ORDER_ACCEPT_HOURS", 24)
 
 # Largest listing photo accepted from a phone, in bytes; it is resized on the server.
 LISTING_PHOTO_MAX_BYTES = env_int("LISTING_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
+
+
+def _time_of_day(name: str, default: str) -> time:
+    """A time of day written HH:MM (24-hour clock)."""
+    raw = env_str(name, default).strip()
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", raw)
+    if match is None:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be a time of day as HH:MM, not {raw!r}")
+    return time(int(match[1]), int(match[2]))
+
+
+# When wholesale markets close their business day (Asia/Shanghai, HH:MM on the day itself):
+# the nightly end of day (config/celery.py) stops trades, pays sellers out and writes the
+# statements and reports. A run before this time of day closes yesterday instead.
+MARKET_END_OF_DAY = _time_of_day("MARKET_END_OF_DAY", "23:30")
 
 # Production hardening; `manage.py check --deploy` is clean with DJANGO_DEBUG=false.
 SESSION_COOKIE_SECURE = not DEBUG

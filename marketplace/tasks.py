@@ -1,7 +1,15 @@
 """Celery entry points of the marketplace: ids in, one service call, harmless when run twice."""
 
-from celery import shared_task
+from datetime import date
 
+from celery import shared_task
+from django.db import OperationalError
+
+from accounts.models import User
+
+from .ledger.services import seal_entries
+from .markets import end_of_day
+from .markets.models import Market
 from .services import orders as order_services
 
 
@@ -21,3 +29,48 @@ def expire_overdue_orders() -> list[int]:
     if len(expired) >= order_services.EXPIRY_BATCH:
         expire_overdue_orders.delay()
     return expired
+
+
+@shared_task(name="marketplace.close_business_days")
+def close_business_days() -> list[dict]:
+    """End of day for every market: queue one close per market and day due (today's, from
+    MARKET_END_OF_DAY on, and any earlier day left open or half-closed). Returns what was
+    queued, with each task's id. Queuing twice only queues closes that find nothing to do."""
+    queued = []
+    for day in end_of_day.days_to_close():
+        result = close_business_day.delay(day.market_id, day.business_date.isoformat())
+        queued.append(
+            {
+                "market": day.market_id,
+                "business_date": day.business_date.isoformat(),
+                "task_id": result.id,
+            }
+        )
+    return queued
+
+
+@shared_task(
+    name="marketplace.close_business_day",
+    # A worker killed halfway puts the task back on the queue; the rerun finishes the day.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(ConnectionError, OperationalError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def close_business_day(market_id: int, business_date: str, by_id: int | None = None) -> dict:
+    """Close one market's business day (earlier unclosed days first): payouts, statements,
+    the daily report. Harmless when run twice or after a crash: it finishes what is missing."""
+    market = Market.objects.get(pk=market_id)
+    by = User.objects.get(pk=by_id) if by_id is not None else None
+    report = end_of_day.close_business_day(
+        market=market, business_date=date.fromisoformat(business_date), by=by
+    )
+    return {"market": market_id, "business_date": business_date, "report": report.pk}
+
+
+@shared_task(name="marketplace.seal_ledger")
+def seal_ledger() -> int:
+    """Chain the entries committed since the last run into the ledger's hash chain; returns
+    how many were sealed. One sealer at a time; a second run finds nothing to seal."""
+    return seal_entries()

@@ -1,111 +1,268 @@
 """End of day: close a market's business day, pay sellers out (T+0), write statements and the
 daily report.
 
-Every step is idempotent and the day's status records how far it got, so a worker killed
-halfway leaves the day CLOSING and a rerun finishes it: payouts carry a key per trader and
-day, statements and the report are unique per day and written once from the ledger.
+Crash safety. The work is a row of small transactions, each idempotent, and the day's status
+records how far it got:
+
+1. OPEN → CLOSING, under the day's row lock (FOR UPDATE). Trades, reversals, top-ups and
+   withdrawals hold that row FOR SHARE while they post, so this waits for the ones in flight
+   and every later one finds the day CLOSING and is refused: from here on nothing new is
+   dated this day except the payouts below.
+2. One payout per seller, each in its own transaction, keyed by trader and day: a rerun finds
+   the payouts already made and makes the missing ones.
+3. The statements, then the report, read from the ledger once every payout exists, each
+   written once (unique per trader/market and day): a rerun keeps those written and writes
+   the rest, from the same postings, so they come out the same.
+4. CLOSING → CLOSED.
+
+A worker killed anywhere leaves the day CLOSING (or OPEN, before step 1 commits) with whole
+payouts and whole statements only; running end of day again finishes it and produces what
+one clean run produces. Earlier days of the market left open or half-closed (a missed night,
+a crashed run) are closed first, oldest first, so each day's payouts and opening balances
+follow the day before. Two closers of the same market at once (a retried task beside a late
+one) meet at the same keys and unique rows and end with the same result.
 """
 
-import contextlib
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from moneyed import Money
 
 from accounts.models import User
-from common.dates import BUSINESS_TIME_ZONE
+from common.dates import BUSINESS_TIME_ZONE, business_today
 
-from ..exceptions import NothingToPay
-from ..ledger.choices import EntryKind
-from ..ledger.models import Posting
-from ..ledger.services import pay_out, seal_entries
+from ..exceptions import NotMarketStaff
+from ..ledger.choices import AccountKind, EntryKind
+from ..ledger.models import Account, BalanceSlot, JournalEntry, Posting
+from ..ledger.services import Leg, book_account, post_entry, seal_entries
 from .choices import DayStatus, TraderKind
-from .models import DailyReport, Market, MarketDay, Statement, Trade, Trader
+from .models import DailyReport, Market, MarketDay, MarketStaff, Statement, Trade, Trader
 from .services import settlement_account
 
 ZERO = Decimal("0.00")
 
 
-def close_business_day(
-    *, market: Market, business_date: date, by: User | None = None
-) -> DailyReport:
-    """Close the day (no more trades), pay every seller what she is owed, write each
-    trader's statement and the market's report, then mark the day closed.
+# --- Which days to close ------------------------------------------------------------------
 
-    Running it again on a closed day returns the report and changes nothing.
+
+def end_of_day_time() -> time:
+    """MARKET_END_OF_DAY: the time of day (Asia/Shanghai) the business day closes."""
+    return settings.MARKET_END_OF_DAY
+
+
+def due_business_date(now: datetime | None = None) -> date:
+    """The latest business day whose end of day has come: today from MARKET_END_OF_DAY on,
+    yesterday before it (a run delayed past midnight still closes the day it was meant for,
+    not the one just begun)."""
+    local = timezone.localtime(now or timezone.now(), BUSINESS_TIME_ZONE)
+    if local.time() >= end_of_day_time():
+        return local.date()
+    return local.date() - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DayToClose:
+    market_id: int
+    business_date: date
+
+
+def days_to_close(now: datetime | None = None) -> list[DayToClose]:
+    """Every market's due day, and each earlier day still open or closing (a missed night, a
+    crashed run), oldest first within a market."""
+    due = due_business_date(now)
+    earlier = (
+        MarketDay.objects.filter(business_date__lt=due)
+        .exclude(status=DayStatus.CLOSED)
+        .values_list("market_id", "business_date")
+    )
+    days = {(market_id, day) for market_id, day in earlier}
+    days.update((market_id, due) for market_id in Market.objects.values_list("pk", flat=True))
+    return [DayToClose(market_id, day) for market_id, day in sorted(days)]
+
+
+# --- Closing a day -------------------------------------------------------------------------
+
+
+def start_closing(*, market: Market, business_date: date, by: User | None = None) -> MarketDay:
+    """Stop the day taking trades: OPEN → CLOSING, once the trades in flight have landed.
+
+    Returns the day as it now stands (CLOSING, or CLOSED if it was already). `by`, when
+    given, must be one of the market's supervisors (NotMarketStaff otherwise).
     """
+    if by is not None:
+        _require_supervisor(by, market)
+    if business_date > business_today():
+        raise ValueError(f"{business_date} has not begun; only a begun day can be closed")
     with transaction.atomic():
         day, _ = MarketDay.objects.get_or_create(market=market, business_date=business_date)
-        # FOR UPDATE waits for trades in flight (they hold the row FOR SHARE), then shuts
-        # new ones out once CLOSING commits.
+        # FOR UPDATE waits for trades in flight (they hold the row FOR SHARE while they post),
+        # and once CLOSING commits every later trade reads it and is refused.
         day = MarketDay.objects.select_for_update().get(pk=day.pk)
-        if day.status == DayStatus.CLOSED:
-            return DailyReport.objects.get(market=market, business_date=business_date)
         if day.status == DayStatus.OPEN:
             day.status = DayStatus.CLOSING
             day.save(update_fields=["status"])
+    return day
 
+
+def close_business_day(
+    *, market: Market, business_date: date, by: User | None = None
+) -> DailyReport:
+    """Close the day (no more trades), pay every seller what she is owed up to that day,
+    write each trader's statement and the market's report, then mark the day closed.
+
+    Earlier days of the market not yet closed are closed first. Running it again, or after
+    a crash, finishes what is missing and changes nothing that was written. `by` (a
+    supervisor) is recorded on the payouts; the nightly task passes None.
+    """
+    if by is not None:
+        _require_supervisor(by, market)
+    earlier = (
+        MarketDay.objects.filter(market=market, business_date__lt=business_date)
+        .exclude(status=DayStatus.CLOSED)
+        .order_by("business_date")
+        .values_list("business_date", flat=True)
+    )
+    for day in list(earlier):
+        _close_day(market, day, by=by)
+    return _close_day(market, business_date, by=by)
+
+
+def _close_day(market: Market, business_date: date, *, by: User | None) -> DailyReport:
+    day = start_closing(market=market, business_date=business_date)
+    if day.status == DayStatus.CLOSED:
+        return write_daily_report(market, business_date=business_date)
     traders = list(Trader.objects.filter(market=market).order_by("id"))
     for trader in traders:
         if trader.kind == TraderKind.SELLER:
-            _pay_out_seller(trader, business_date=business_date, by=by)
+            pay_out_seller(trader, business_date=business_date, by=by)
     for trader in traders:
         write_statement(trader, business_date=business_date)
     report = write_daily_report(market, business_date=business_date)
+    MarketDay.objects.filter(pk=day.pk, status=DayStatus.CLOSING).update(
+        status=DayStatus.CLOSED, closed_at=timezone.now()
+    )
+    # Chain the day's entries now, so the closed day is sealed when anyone reads it.
     seal_entries()
-    with transaction.atomic():
-        MarketDay.objects.filter(pk=day.pk).update(
-            status=DayStatus.CLOSED, closed_at=timezone.now()
-        )
     return report
 
 
-def _pay_out_seller(trader: Trader, *, business_date: date, by: User | None) -> None:
-    with contextlib.suppress(NothingToPay):
-        pay_out(
-            account=settlement_account(trader),
+def _require_supervisor(user: User, market: Market) -> None:
+    if not MarketStaff.objects.filter(user=user, market=market, is_supervisor=True).exists():
+        raise NotMarketStaff()
+
+
+# --- Payouts ------------------------------------------------------------------------------
+
+
+def payout_key(account: Account, business_date: date) -> str:
+    """The payout's idempotency key: one payout per seller's account and day (the form
+    ledger.services.pay_out gives it too)."""
+    return f"payout:{account.book_id}:{account.trader_id}:{business_date.isoformat()}"
+
+
+def pay_out_seller(trader: Trader, *, business_date: date, by: User | None) -> JournalEntry | None:
+    """Pay the seller, by bank transfer, what her trades up to this day earned and was not
+    paid yet; None when that is nothing (a reversal may even leave her owing the market).
+
+    Trades of later days are left for their own day's payout (a missed night closed late
+    pays only its own day). Nor is more paid than she is owed now (a later reversal may have
+    taken some back). The balance is read under her account's lock and the key is checked
+    under it too, so a payout is made once however many closers run.
+    """
+    account = settlement_account(trader)
+    key = payout_key(account, business_date)
+    bank = book_account(account.book, AccountKind.BANK)
+    with transaction.atomic():
+        # The payable's and the bank's slots, in (account, slot) order as post_entry locks
+        # them: taking the payable first would close a cycle with a bank top-up (bank, then
+        # card) and a trade (card, then payable) on a day that is still trading.
+        slots = list(
+            BalanceSlot.objects.select_for_update()
+            .filter(account__in=[account, bank])
+            .order_by("account_id", "slot")
+        )
+        paid = JournalEntry.objects.filter(idempotency_key=key).first()
+        if paid is not None:
+            return paid
+        owed_now = -sum((slot.amount for slot in slots if slot.account_id == account.pk), ZERO)
+        amount = min(_earned_unpaid(account, business_date=business_date), owed_now)
+        if amount <= 0:
+            return None
+        entry, _ = post_entry(
+            book=account.book,
+            kind=EntryKind.PAYOUT,
+            legs=[Leg(account, amount), Leg(bank, -amount)],
+            idempotency_key=key,
+            request={"account": account.pk, "amount": amount},
             by=by,
-            idempotency_key=f"{trader.pk}:{business_date.isoformat()}",
+            memo=f"T+0 {business_date.isoformat()}",
+            reference=f"account:{account.pk}",
             business_date=business_date,
         )
+    return entry
+
+
+def _earned_unpaid(account: Account, *, business_date: date) -> Decimal:
+    """What the payable's entries up to the day credited, less every payout made so far."""
+    postings = Posting.objects.filter(account=account)
+    earned = postings.filter(entry__business_date__lte=business_date).exclude(
+        entry__kind=EntryKind.PAYOUT
+    )
+    paid = postings.filter(entry__kind=EntryKind.PAYOUT)
+    # Debit-positive: credits (what she earned) are negative, payouts positive.
+    return -(_total(earned) + _total(paid))
+
+
+def _total(postings: QuerySet) -> Decimal:
+    return postings.aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+# --- Statements and the report ------------------------------------------------------------
+
+
+def _standing_on(business_date: date) -> Q:
+    """Trades not reversed by the end of the day (a later reversal belongs to a later day)."""
+    return Q(reversal__isnull=True) | Q(reversal__business_date__gt=business_date)
 
 
 def write_statement(trader: Trader, *, business_date: date) -> Statement | None:
     """The trader's statement of the day, from her account's postings; written once.
 
-    A trader with no movement that day and a zero balance gets none.
+    Balances are the holder's: what the market owes her (a buyer's card balance, a seller's
+    unpaid takings). The opening balance is what her entries of earlier days left; the lines
+    are the day's entries (trades, reversals, top-ups, withdrawals, the payout), each with the
+    balance after it. A trader with no entry that day and nothing owed gets none.
     """
     existing = Statement.objects.filter(trader=trader, business_date=business_date).first()
     if existing is not None:
         return existing
     account = settlement_account(trader)
+    sign = -1 if account.credit_normal else 1
     postings = Posting.objects.filter(account=account)
-    before = (
-        postings.filter(entry__business_date__lt=business_date).aggregate(total=Sum("amount"))[
-            "total"
-        ]
-        or ZERO
-    )
+    opening = sign * _total(postings.filter(entry__business_date__lt=business_date))
     todays = list(
         postings.filter(entry__business_date=business_date)
-        .select_related("entry__trade__product", "entry__reversed_trade")
+        .select_related("entry__trade__product", "entry__reversed_trade__product")
         .order_by("entry_id", "id")
     )
-    opening = -before  # settlement accounts are credit-normal: what the market owes her
     if not todays and opening == 0:
         return None
     lines, balance = [], opening
     for posting in todays:
-        change = -posting.amount.amount
+        change = sign * posting.amount.amount
         balance += change
         lines.append(_statement_line(posting, change=change, balance=balance))
-    trades = Trade.objects.filter(business_date=business_date, reversal__isnull=True).filter(
-        Q(seller=trader) | Q(buyer=trader)
+    figures = (
+        Trade.objects.filter(business_date=business_date)
+        .filter(Q(seller=trader) | Q(buyer=trader))
+        .filter(_standing_on(business_date))
+        .aggregate(count=Count("id"), volume=Sum("net_kg"))
     )
-    figures = trades.aggregate(count=Count("id"), volume=Sum("net_kg"))
     statement, _ = Statement.objects.get_or_create(
         trader=trader,
         business_date=business_date,
@@ -122,6 +279,7 @@ def write_statement(trader: Trader, *, business_date: date) -> Statement | None:
 
 def _statement_line(posting: Posting, *, change: Decimal, balance: Decimal) -> dict:
     entry = posting.entry
+    # A trade's own entry, or the reversal of one (reversed_trade is set on the reversal).
     trade = getattr(entry, "trade", None) or getattr(entry, "reversed_trade", None)
     return {
         "entry": entry.pk,
@@ -139,41 +297,48 @@ def _statement_line(posting: Posting, *, change: Decimal, balance: Decimal) -> d
 
 
 def write_daily_report(market: Market, *, business_date: date) -> DailyReport:
-    """The market's figures of the day: trades, volume, turnover, commission, cash flows."""
+    """The market's figures of the day; written once.
+
+    trade_count and reversed_count: the day's trades still standing at its close, and the
+    trades reversed that day (of whatever day). Volume, turnover and commission: what the
+    day booked, net of the reversals booked that day, so they agree with the ledger (a
+    correction of an earlier day shows on the day it was made). Top-ups, payouts and
+    withdrawals: what the day's entries of each kind moved on traders' accounts.
+    """
     existing = DailyReport.objects.filter(market=market, business_date=business_date).first()
     if existing is not None:
         return existing
-    trades = Trade.objects.filter(market=market, business_date=business_date)
-    settled = trades.filter(reversal__isnull=True).aggregate(
-        count=Count("id"),
-        volume=Sum("net_kg"),
-        turnover=Sum("amount"),
-        buyer_fees=Sum("buyer_fee"),
-        seller_fees=Sum("seller_fee"),
-    )
-    entries = Posting.objects.filter(
+    trades = Trade.objects.filter(market=market)
+    booked = trades.filter(business_date=business_date)
+    reversed_that_day = trades.filter(reversal__business_date=business_date)
+
+    def net(field: str) -> Decimal:
+        return _sum(booked, field) - _sum(reversed_that_day, field)
+
+    flows = Posting.objects.filter(
         entry__book=market.book, entry__business_date=business_date, account__trader__isnull=False
     )
 
-    def flow(kind: str) -> Money:
+    def moved(kind: str) -> Money:
         """What the day's entries of this kind moved into or out of traders' accounts."""
-        total = entries.filter(entry__kind=kind).aggregate(total=Sum("amount"))["total"]
-        return Money(abs(total or ZERO), "CNY")
+        return Money(abs(_total(flows.filter(entry__kind=kind))), "CNY")
 
     report, _ = DailyReport.objects.get_or_create(
         market=market,
         business_date=business_date,
         defaults={
-            "trade_count": settled["count"],
-            "reversed_count": trades.filter(reversal__isnull=False).count(),
-            "volume_kg": settled["volume"] or Decimal("0"),
-            "turnover": Money(settled["turnover"] or ZERO, "CNY"),
-            "commission": Money(
-                (settled["buyer_fees"] or ZERO) + (settled["seller_fees"] or ZERO), "CNY"
-            ),
-            "top_ups": flow(EntryKind.TOP_UP),
-            "payouts": flow(EntryKind.PAYOUT),
-            "withdrawals": flow(EntryKind.WITHDRAWAL),
+            "trade_count": booked.filter(_standing_on(business_date)).count(),
+            "reversed_count": reversed_that_day.count(),
+            "volume_kg": net("net_kg"),
+            "turnover": Money(net("amount"), "CNY"),
+            "commission": Money(net("buyer_fee") + net("seller_fee"), "CNY"),
+            "top_ups": moved(EntryKind.TOP_UP),
+            "payouts": moved(EntryKind.PAYOUT),
+            "withdrawals": moved(EntryKind.WITHDRAWAL),
         },
     )
     return report
+
+
+def _sum(trades: QuerySet, field: str) -> Decimal:
+    return trades.aggregate(total=Sum(field))["total"] or Decimal("0")
