@@ -26,9 +26,26 @@ API_DOCS = NavEntry(_("API"), "api-docs")
 MY_LISTINGS = NavEntry(_("My listings"), "marketplace:my_listings")
 ORDERS = NavEntry(_("Orders"), "marketplace:order_list")
 FIND_PRODUCE = NavEntry(_("Find produce"), "marketplace:search")
+COUNTER = NavEntry(_("Counter"), "markets:counter")
+TRADES = NavEntry(_("Trades"), "markets:trade_list")
+TOP_UP = NavEntry(_("Card top-up"), "markets:top_up")
+TRADERS = NavEntry(_("Traders"), "markets:trader_list")
+BUSINESS_DAYS = NavEntry(_("Business days"), "markets:day_list")
+RECONCILIATION = NavEntry(_("Reconciliation"), "markets:reconciliation")
+MARKET_ACCOUNT = NavEntry(_("Market account"), "markets:my_account")
+PRICE_BOARD = NavEntry(_("Prices"), "markets:price_board")
 
 NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
-    Role.FARMER: (WORKSPACE, RECORD_LOT, MY_LOTS, MY_LISTINGS, ORDERS, FARMS),
+    Role.FARMER: (
+        WORKSPACE,
+        RECORD_LOT,
+        MY_LOTS,
+        MY_LISTINGS,
+        ORDERS,
+        MARKET_ACCOUNT,
+        PRICE_BOARD,
+        FARMS,
+    ),
     Role.COOPERATIVE_MANAGER: (
         WORKSPACE,
         MEMBERS,
@@ -36,10 +53,22 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         MY_LOTS,
         MY_LISTINGS,
         ORDERS,
+        MARKET_ACCOUNT,
+        PRICE_BOARD,
         CATALOGUE,
     ),
-    Role.MARKET_OPERATOR: (WORKSPACE, CATALOGUE),
-    Role.BUYER: (WORKSPACE, FIND_PRODUCE, ORDERS, CATALOGUE),
+    Role.MARKET_OPERATOR: (
+        WORKSPACE,
+        COUNTER,
+        TRADES,
+        TOP_UP,
+        TRADERS,
+        BUSINESS_DAYS,
+        RECONCILIATION,
+        PRICE_BOARD,
+        CATALOGUE,
+    ),
+    Role.BUYER: (WORKSPACE, FIND_PRODUCE, ORDERS, MARKET_ACCOUNT, PRICE_BOARD, CATALOGUE),
     Role.WAREHOUSE_MANAGER: (WORKSPACE, CATALOGUE),
     Role.COURIER: (WORKSPACE,),
     Role.COLDCHAIN_CONTROLLER: (WORKSPACE, CATALOGUE),
@@ -52,6 +81,7 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         MY_LISTINGS,
         FIND_PRODUCE,
         ORDERS,
+        PRICE_BOARD,
         CATALOGUE,
         API_DOCS,
     ),
