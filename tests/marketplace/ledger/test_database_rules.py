@@ -276,3 +276,51 @@ def test_a_balance_slot_cannot_be_deleted(ledger):
         run("DELETE FROM marketplace_balanceslot WHERE account_id = %s", [ledger["card"]])
 
     assert snapshot() == before
+
+
+def test_a_prepaid_slot_cannot_lose_its_overdraft_rule_to_be_overdrawn(ledger):
+    before = snapshot()
+
+    with refused(RESTRICT_VIOLATION), transaction.atomic():
+        run(
+            "UPDATE marketplace_balanceslot SET no_overdraft = false, amount = 100"
+            " WHERE account_id = %s",
+            [ledger["card"]],
+        )
+
+    assert snapshot() == before
+
+
+def test_an_unsealed_entry_chain_hash_is_written_once(ledger):
+    with transaction.atomic():
+        run(
+            "UPDATE marketplace_journalentry SET chain_hash = 'forged' WHERE id = %s",
+            [ledger["entry"]],
+        )
+    before = snapshot()
+
+    with refused(RESTRICT_VIOLATION), transaction.atomic():
+        run(
+            "UPDATE marketplace_journalentry SET chain_hash = 'forged again' WHERE id = %s",
+            [ledger["entry"]],
+        )
+
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("slot", "currency", "sqlstate"),
+    [(99, "CNY", "23503"), (0, "USD", CHECK_VIOLATION)],  # 23503: foreign key violation
+)
+def test_a_posting_names_a_real_slot_in_cny(ledger, slot, currency, sqlstate):
+    before = snapshot()
+
+    with refused(sqlstate), transaction.atomic():
+        entry = insert_entry(ledger["book"], f"raw-{slot}-{currency}")
+        run(
+            "INSERT INTO marketplace_posting (entry_id, account_id, slot, amount, amount_currency)"
+            " VALUES (%s, %s, %s, 5, %s)",
+            [entry, ledger["cash"], slot, currency],
+        )
+
+    assert snapshot() == before
