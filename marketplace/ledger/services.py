@@ -434,7 +434,7 @@ def top_up(
         idempotency_key=f"top_up:{account.book_id}:{idempotency_key}",
         request={"account": account.pk, "amount": value, "method": method},
         by=by,
-        memo=memo or f"{method.label} {value}",
+        memo=memo or method.value,  # data, not words in the operator's language
         reference=f"account:{account.pk}",
     )
     return entry
@@ -459,7 +459,7 @@ def withdraw(
         idempotency_key=f"withdrawal:{account.book_id}:{idempotency_key}",
         request={"account": account.pk, "amount": value, "method": method},
         by=by,
-        memo=f"{method.label} {value}",
+        memo=method.value,  # data, not words in the operator's language
         reference=f"account:{account.pk}",
     )
     return entry

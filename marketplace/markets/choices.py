@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TraderKind(models.TextChoices):
@@ -10,7 +11,8 @@ class TraderKind(models.TextChoices):
 
 
 class DayStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    # "Closed" alone already means a listing taken off sale: the day's states have a context.
+    OPEN = "open", pgettext_lazy("business day", "Open")
     # End of day has begun: no new trades; payouts and statements are being written.
-    CLOSING = "closing", _("Closing")
-    CLOSED = "closed", _("Closed")
+    CLOSING = "closing", pgettext_lazy("business day", "Closing")
+    CLOSED = "closed", pgettext_lazy("business day", "Closed")
