@@ -471,11 +471,14 @@ def pay_out(
     by: User | None,
     idempotency_key: str,
     business_date: date | None = None,
+    at_most: Decimal | None = None,
+    memo: str = "",
 ) -> JournalEntry:
-    """Pay a seller what the book owes her (her whole payable balance) by bank transfer.
+    """Pay a seller what the book owes her by bank transfer: her whole payable balance, or
+    `at_most` of it (end of day pays only what the day earned).
 
-    The balance is read under the account's lock, so a trade settling at the same moment is
-    either in this payout or left for the next one, never both or neither.
+    The balance and the key are read under the account's lock, so a trade settling at the
+    same moment is either in this payout or left for the next one, and one key pays once.
     """
     key = f"payout:{account.book_id}:{idempotency_key}"
     already = _payout_already(key, account)
@@ -497,6 +500,8 @@ def pay_out(
         already = _payout_already(key, account)
         if already is not None:
             return already
+        if at_most is not None:
+            owed = min(owed, at_most)
         if owed <= 0:
             raise NothingToPay()
         entry, _ = post_entry(
@@ -506,7 +511,7 @@ def pay_out(
             idempotency_key=key,
             request={"account": account.pk, "amount": owed},
             by=by,
-            memo=f"{owed}",
+            memo=memo or f"{owed}",
             reference=f"account:{account.pk}",
             business_date=business_date,
         )

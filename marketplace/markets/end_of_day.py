@@ -36,10 +36,10 @@ from moneyed import Money
 from accounts.models import User
 from common.dates import BUSINESS_TIME_ZONE, business_today
 
-from ..exceptions import NotMarketStaff
-from ..ledger.choices import AccountKind, EntryKind
-from ..ledger.models import Account, BalanceSlot, JournalEntry, Posting
-from ..ledger.services import Leg, book_account, post_entry, seal_entries
+from ..exceptions import NothingToPay, NotMarketStaff
+from ..ledger.choices import EntryKind
+from ..ledger.models import Account, JournalEntry, Posting
+from ..ledger.services import pay_out, seal_entries
 from .choices import DayStatus, TraderKind
 from .models import DailyReport, Market, MarketDay, MarketStaff, Statement, Trade, Trader
 from .services import settlement_account
@@ -160,8 +160,7 @@ def _require_supervisor(user: User, market: Market) -> None:
 
 
 def payout_key(account: Account, business_date: date) -> str:
-    """The payout's idempotency key: one payout per seller's account and day (the form
-    ledger.services.pay_out gives it too)."""
+    """The payout's idempotency key: one payout per seller's account and day."""
     return f"payout:{account.book_id}:{account.trader_id}:{business_date.isoformat()}"
 
 
@@ -171,40 +170,20 @@ def pay_out_seller(trader: Trader, *, business_date: date, by: User | None) -> J
 
     Trades of later days are left for their own day's payout (a missed night closed late
     pays only its own day). Nor is more paid than she is owed now (a later reversal may have
-    taken some back). The balance is read under her account's lock and the key is checked
-    under it too, so a payout is made once however many closers run.
+    taken some back): pay_out reads that, and the key, under the account's lock.
     """
     account = settlement_account(trader)
-    key = payout_key(account, business_date)
-    bank = book_account(account.book, AccountKind.BANK)
-    with transaction.atomic():
-        # The payable's and the bank's slots, in (account, slot) order as post_entry locks
-        # them: taking the payable first would close a cycle with a bank top-up (bank, then
-        # card) and a trade (card, then payable) on a day that is still trading.
-        slots = list(
-            BalanceSlot.objects.select_for_update()
-            .filter(account__in=[account, bank])
-            .order_by("account_id", "slot")
-        )
-        paid = JournalEntry.objects.filter(idempotency_key=key).first()
-        if paid is not None:
-            return paid
-        owed_now = -sum((slot.amount for slot in slots if slot.account_id == account.pk), ZERO)
-        amount = min(_earned_unpaid(account, business_date=business_date), owed_now)
-        if amount <= 0:
-            return None
-        entry, _ = post_entry(
-            book=account.book,
-            kind=EntryKind.PAYOUT,
-            legs=[Leg(account, amount), Leg(bank, -amount)],
-            idempotency_key=key,
-            request={"account": account.pk, "amount": amount},
+    try:
+        return pay_out(
+            account=account,
             by=by,
-            memo=f"T+0 {business_date.isoformat()}",
-            reference=f"account:{account.pk}",
+            idempotency_key=f"{account.trader_id}:{business_date.isoformat()}",
             business_date=business_date,
+            at_most=_earned_unpaid(account, business_date=business_date),
+            memo=f"T+0 {business_date.isoformat()}",
         )
-    return entry
+    except NothingToPay:
+        return None
 
 
 def _earned_unpaid(account: Account, *, business_date: date) -> Decimal:
