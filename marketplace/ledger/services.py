@@ -119,25 +119,27 @@ def post_entry(
     reference: str = "",
     reverses: JournalEntry | None = None,
     business_date: date | None = None,
+    savepoint: bool = True,
 ) -> tuple[JournalEntry, bool]:
     """Post a balanced entry and change the balances with it; return (entry, created).
 
     A retry with the same key and request returns the first entry and created=False. The
     same key with another request raises IdempotencyConflict. A prepaid account that would
     be overdrawn raises InsufficientBalance with its balance. Runs in its own savepoint, so a
-    refusal leaves the caller's transaction as it was.
+    refusal leaves the caller's transaction as it was; a caller that owns the transaction
+    may pass savepoint=False (two round trips fewer) and then hands an IntegrityError from
+    its atomic block to `answer_for_refused_entry` itself.
     """
     # No look-up of the key first: the UNIQUE key catches a retry (the first entry is then
     # fetched), so the common case, a new entry, pays for no extra query.
     fingerprint = request_hash(request)
     _check_legs(legs)
     try:
-        with transaction.atomic():
-            slots = _apply_to_balances(legs)
+        with transaction.atomic(savepoint=savepoint):
             entry = _write_entry(
                 book=book,
                 kind=kind,
-                slots=slots,
+                legs=legs,
                 idempotency_key=idempotency_key,
                 fingerprint=fingerprint,
                 by=by,
@@ -147,20 +149,32 @@ def post_entry(
                 business_date=business_date or business_today(),
             )
     except IntegrityError as error:
-        if "idempotency_key" in str(error):
-            # A retry, or the same key sent twice at once: the first entry is the answer.
-            existing = find_entry(idempotency_key, request)
-            if existing is not None:
-                return existing, False
-        elif "ledger_prepaid_not_overdrawn" in str(error):
-            # A retry that waited behind its first request finds the card already spent by
-            # it: the first entry is the answer, not a refusal.
-            existing = find_entry(idempotency_key, request)
-            if existing is not None:
-                return existing, False
-            raise _overdraft(legs) from None
-        raise
+        if not savepoint:
+            raise
+        return answer_for_refused_entry(
+            error, key=idempotency_key, request=request, legs=legs
+        ), False
     return entry, True
+
+
+def answer_for_refused_entry(
+    error: IntegrityError, *, key: str, request: dict, legs: Sequence[Leg]
+) -> JournalEntry:
+    """After the database refused an entry (its transaction rolled back): the first entry of
+    a retry, IdempotencyConflict, InsufficientBalance, or the error itself."""
+    if "idempotency_key" in str(error):
+        # A retry, or the same key sent twice at once: the first entry is the answer.
+        existing = find_entry(key, request)
+        if existing is not None:
+            return existing
+    elif "ledger_prepaid_not_overdrawn" in str(error):
+        # A retry that waited behind its first request finds the card already spent by it:
+        # the first entry is the answer, not a refusal.
+        existing = find_entry(key, request)
+        if existing is not None:
+            return existing
+        raise _overdraft(legs) from None
+    raise error
 
 
 def find_entry(key: str, request: dict) -> JournalEntry | None:
@@ -186,42 +200,6 @@ def _check_legs(legs: Sequence[Leg]) -> None:
     for leg in legs:
         if leg.amount == 0 or leg.amount != leg.amount.quantize(CENT):
             raise ValueError(f"a leg must be a non-zero amount in cents, got {leg.amount!r}")
-
-
-def _apply_to_balances(legs: Sequence[Leg]) -> list[tuple[Account | AccountRef, int, Decimal]]:
-    """Lock the slots the legs touch in (account, slot) order and apply the legs to them.
-
-    An overdrawn prepaid slot is refused by the database's CHECK on the same statement
-    (post_entry turns it into InsufficientBalance). Returns the postings to write:
-    (account, slot, amount), one per leg.
-    """
-    postings = [(leg.account, _pick_slot(leg.account), leg.amount) for leg in legs]
-    deltas: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    for account, slot, amount in postings:
-        deltas[account.pk, slot] += amount
-    keys = sorted(deltas)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _LOCK_AND_APPLY,
-            [[a for a, _ in keys], [s for _, s in keys], [deltas[k] for k in keys]],
-        )
-        if cursor.rowcount != len(keys):
-            raise ValueError(f"balance slots missing among {keys}")
-    return postings
-
-
-# Locks the rows in (account, slot) order first (a sorted FOR UPDATE locks as it sorts), then
-# changes them: one round trip for what every settlement does.
-_LOCK_AND_APPLY = """
-WITH leg AS (
-    SELECT * FROM unnest(%s::bigint[], %s::int[], %s::numeric[]) AS leg(account_id, slot, delta)
-), locked AS MATERIALIZED (
-    SELECT b.id, leg.delta FROM marketplace_balanceslot b JOIN leg USING (account_id, slot)
-     ORDER BY b.account_id, b.slot FOR UPDATE OF b
-)
-UPDATE marketplace_balanceslot AS b SET amount = b.amount + locked.delta
-  FROM locked WHERE b.id = locked.id
-"""
 
 
 def _overdraft(legs: Sequence[Leg]) -> InsufficientBalance:
@@ -251,7 +229,7 @@ def _write_entry(
     *,
     book: Book,
     kind: str,
-    slots: list[tuple[Account, int, Decimal]],
+    legs: Sequence[Leg],
     idempotency_key: str,
     fingerprint: str,
     by: User | None,
@@ -260,6 +238,12 @@ def _write_entry(
     reverses: JournalEntry | None,
     business_date: date,
 ) -> JournalEntry:
+    """Apply the legs to their balance slots and write the entry with its postings, in one
+    statement: every settlement's hot path, so one round trip."""
+    postings = [(leg.account.pk, _pick_slot(leg.account), leg.amount) for leg in legs]
+    deltas: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for account_id, slot, amount in postings:
+        deltas[account_id, slot] += amount
     entry = JournalEntry(
         book=book,
         kind=kind,
@@ -272,13 +256,14 @@ def _write_entry(
         idempotency_key=idempotency_key,
         request_hash=fingerprint,
     )
-    postings = [(account.pk, slot, amount) for account, slot, amount in slots]
     entry.content_hash = content_hash(entry, postings)
-    # The entry and its postings in one statement: this is every settlement's hot path.
     with connection.cursor() as cursor:
         cursor.execute(
-            _INSERT_ENTRY,
+            _POST_ENTRY,
             {
+                "slot_accounts": [account_id for account_id, _ in deltas],
+                "slot_numbers": [slot for _, slot in deltas],
+                "slot_deltas": list(deltas.values()),
                 "book": book.pk,
                 "kind": entry.kind,
                 "memo": entry.memo,
@@ -295,14 +280,29 @@ def _write_entry(
                 "amounts": [amount for _, _, amount in postings],
             },
         )
-        entry.pk = cursor.fetchone()[0]
+        entry.pk, applied = cursor.fetchone()
+    if applied != len(deltas):
+        raise ValueError(f"balance slots missing among {sorted(deltas)}")
     entry._state.adding = False
     entry._state.db = connection.alias
     return entry
 
 
-_INSERT_ENTRY = """
-WITH entry AS (
+# `locked` takes the slots' row locks in (account, slot) order before anything changes (a
+# sorted FOR UPDATE locks as it sorts, and a MATERIALIZED CTE runs whole); `applied` changes
+# them (an overdrawn prepaid slot fails its CHECK here); then the entry and its postings.
+_POST_ENTRY = """
+WITH delta AS (
+    SELECT * FROM unnest(%(slot_accounts)s::bigint[], %(slot_numbers)s::int[],
+                         %(slot_deltas)s::numeric[]) AS delta(account_id, slot, amount)
+), locked AS MATERIALIZED (
+    SELECT b.id, delta.amount FROM marketplace_balanceslot b JOIN delta USING (account_id, slot)
+     ORDER BY b.account_id, b.slot FOR UPDATE OF b
+), applied AS (
+    UPDATE marketplace_balanceslot AS b SET amount = b.amount + locked.amount
+      FROM locked WHERE b.id = locked.id
+    RETURNING b.id
+), entry AS (
     INSERT INTO marketplace_journalentry (book_id, kind, memo, business_date, created_at,
         created_by_id, reference, reverses_id, idempotency_key, request_hash, content_hash,
         chain_hash)
@@ -315,7 +315,7 @@ WITH entry AS (
       FROM entry, unnest(%(accounts)s::bigint[], %(slots)s::int[], %(amounts)s::numeric[])
            AS leg(account_id, slot, amount)
 )
-SELECT id FROM entry
+SELECT (SELECT id FROM entry), (SELECT count(*) FROM applied)
 """
 
 

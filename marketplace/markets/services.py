@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from moneyed import Money
@@ -39,6 +39,7 @@ from ..ledger.models import Account, Book, JournalEntry
 from ..ledger.services import (
     AccountRef,
     Leg,
+    answer_for_refused_entry,
     book_account,
     find_entry,
     open_account,
@@ -373,6 +374,40 @@ def settle_trade(
     cards = (str(buyer_card or "").strip(), str(seller_card or "").strip())
     key = f"trade:{market.pk}:{idempotency_key}"
     today = business_today()
+    try:
+        return _settle_trade(
+            market=market,
+            by=by,
+            cards=cards,
+            product=product,
+            gross_kg=gross_kg,
+            tare_kg=tare_kg,
+            unit_price=unit_price,
+            key=key,
+            lot=lot,
+            today=today,
+        )
+    except _RefusedEntry as refused:
+        # The database refused the entry and the transaction is rolled back: a retry gets
+        # its first trade, a short card its balance.
+        try:
+            entry = answer_for_refused_entry(
+                refused.error, key=key, request=refused.request, legs=refused.legs
+            )
+        except InsufficientBalance as short:
+            raise InsufficientBalance(field="buyer_card", **short.details) from None
+        return entry.trade
+
+
+class _RefusedEntry(Exception):
+    def __init__(self, error: IntegrityError, *, request: dict, legs: list[Leg]):
+        self.error, self.request, self.legs = error, request, legs
+
+
+def _settle_trade(
+    *, market, by, cards, product, gross_kg, tare_kg, unit_price, key, lot, today
+) -> Trade:
+    """settle_trade inside its one transaction (post_entry without a savepoint of its own)."""
     with transaction.atomic():
         counter = _counter_context(market=market, by=by, product=product, cards=cards, today=today)
         if not counter.is_staff:
@@ -417,7 +452,7 @@ def settle_trade(
         # No posting of nothing: no commission, or a seller fee that took the whole amount.
         legs = [leg for leg in legs if leg.amount]
         try:
-            entry, created = post_entry(
+            entry, _created = post_entry(
                 book=market.book,
                 kind=EntryKind.TRADE,
                 legs=legs,
@@ -426,12 +461,10 @@ def settle_trade(
                 by=by,
                 memo=f"{counter.product_name} {net} kg × {price}",
                 business_date=today,
+                savepoint=False,
             )
-        except InsufficientBalance as short:
-            # Only the buyer's card can be short in a trade: say so on its field.
-            raise InsufficientBalance(field="buyer_card", **short.details) from None
-        if not created:
-            return entry.trade
+        except IntegrityError as error:
+            raise _RefusedEntry(error, request=request, legs=legs) from error
         return Trade.objects.create(
             market=market,
             business_date=today,
