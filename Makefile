@@ -22,8 +22,10 @@ run: services $(VENV)/.installed translations
 	@echo
 	$(BIN)/honcho start
 
+# --create-db: a fresh test database every run, so rows left by an interrupted run (tests with
+# real commits, for threads and the Celery worker) can never fail the next one.
 test: services-browser $(VENV)/.installed translations lint
-	$(BIN)/pytest
+	$(BIN)/pytest --create-db
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
