@@ -216,6 +216,11 @@ class InvalidAmount(SettlementError):
     field = "amount"
 
 
+class AmountBelowOneCent(InvalidAmount):
+    default_message = _("This weight at this price comes to less than one cent.")
+    field = "unit_price"
+
+
 class UnknownCard(SettlementError):
     default_message = _("No trader of this market has this card number.")
     field = "card_number"

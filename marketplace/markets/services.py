@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
 from moneyed import Money
 
 from accounts.models import User
@@ -20,10 +19,10 @@ from common.money import CENT, round_money
 from farms.models import HarvestLot, Product
 
 from ..exceptions import (
+    AmountBelowOneCent,
     BusinessDayClosed,
     InactiveTrader,
     InsufficientBalance,
-    InvalidAmount,
     InvalidProduct,
     InvalidUnitPrice,
     InvalidWeight,
@@ -237,6 +236,14 @@ def clean_unit_price(value) -> Decimal:
     return price.quantize(CENT)
 
 
+def trade_amount(*, net_kg: Decimal, unit_price: Decimal) -> Money:
+    """Net weight × price, rounded half up once; a trade worth less than a cent is refused."""
+    amount = round_money(Money(net_kg * unit_price, "CNY"))
+    if not amount.amount:
+        raise AmountBelowOneCent()
+    return amount
+
+
 def _decimal(value, error: Exception) -> Decimal:
     try:
         number = Decimal(str(value).strip())
@@ -420,11 +427,7 @@ def _settle_trade(
             raise InvalidProduct(field="lot")
         buyer = counter.card(cards[0], kind=TraderKind.BUYER, field="buyer_card")
         seller = counter.card(cards[1], kind=TraderKind.SELLER, field="seller_card")
-        amount = round_money(Money(net * price, "CNY"))
-        if not amount.amount:
-            raise InvalidAmount(
-                _("This weight at this price comes to less than one cent."), field="unit_price"
-            )
+        amount = trade_amount(net_kg=net, unit_price=price)
         request = {
             "buyer": buyer.trader_id,
             "seller": seller.trader_id,

@@ -15,20 +15,25 @@ from typing import TypeVar
 
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext_lazy as _
 from moneyed import Money
 
 from accounts.models import User
 from common.money import round_money
 from farms.models import HarvestLot, Product
 
-from ...exceptions import InsufficientBalance, InvalidAmount, InvalidProduct, SettlementError
+from ...exceptions import InsufficientBalance, InvalidProduct, SettlementError
 from ...ledger.choices import AccountKind
 from ...ledger.models import BalanceSlot
 from ...ledger.services import clean_amount
 from ..choices import TraderKind
 from ..models import Market, MarketStaff, Trade, Trader
-from ..services import clean_unit_price, clean_weights, commission_for, trader_by_card
+from ..services import (
+    clean_unit_price,
+    clean_weights,
+    commission_for,
+    trade_amount,
+    trader_by_card,
+)
 
 T = TypeVar("T")
 ZERO = Decimal("0.00")
@@ -254,11 +259,7 @@ def trade_preview(
         preview.buyer_balance = card_balance(preview.buyer)
     if preview.net_kg is not None and price is not None:
         preview.amount = round_money(Money(preview.net_kg * price, "CNY"))
-        if not preview.amount.amount:
-            refusal = InvalidAmount(
-                _("This weight at this price comes to less than one cent."), field="unit_price"
-            )
-            preview.errors.setdefault("unit_price", str(refusal.message))
+        preview.attempt(lambda: trade_amount(net_kg=preview.net_kg, unit_price=price))
         if product is not None:
             fees = commission_for(market=market, category=product.category, amount=preview.amount)
             preview.buyer_fee, preview.seller_fee = fees.buyer_fee, fees.seller_fee
