@@ -424,20 +424,10 @@ def top_up(
     memo: str = "",
 ) -> JournalEntry:
     """Money paid in (cash at the counter or a bank transfer) credits a prepaid account."""
-    value = clean_amount(amount)
-    method = FundingMethod(method)
-    clearing = book_account(account.book, _clearing_kind(method))
-    entry, _ = post_entry(
-        book=account.book,
-        kind=EntryKind.TOP_UP,
-        legs=[Leg(clearing, value), Leg(account, -value)],
-        idempotency_key=f"top_up:{account.book_id}:{idempotency_key}",
-        request={"account": account.pk, "amount": value, "method": method},
-        by=by,
-        memo=memo or method.value,  # data, not words in the operator's language
-        reference=f"account:{account.pk}",
-    )
-    return entry
+    return _cash_in_or_out(
+        kind=EntryKind.TOP_UP, account=account, amount=amount, method=method, by=by,
+        idempotency_key=idempotency_key, memo=memo,
+    )  # fmt: skip
 
 
 def withdraw(
@@ -449,17 +439,39 @@ def withdraw(
     idempotency_key: str,
 ) -> JournalEntry:
     """A prepaid balance paid back to its holder; never more than the balance."""
+    return _cash_in_or_out(
+        kind=EntryKind.WITHDRAWAL, account=account, amount=amount, method=method, by=by,
+        idempotency_key=idempotency_key,
+    )  # fmt: skip
+
+
+def _cash_in_or_out(
+    *,
+    kind: str,
+    account: Account,
+    amount,
+    method: str,
+    by: User,
+    idempotency_key: str,
+    memo: str = "",
+) -> JournalEntry:
+    """A top-up debits the clearing account (money came in) and credits the holder; a
+    withdrawal the other way round."""
     value = clean_amount(amount)
     method = FundingMethod(method)
     clearing = book_account(account.book, _clearing_kind(method))
+    paid_in = kind == EntryKind.TOP_UP
     entry, _ = post_entry(
         book=account.book,
-        kind=EntryKind.WITHDRAWAL,
-        legs=[Leg(account, value), Leg(clearing, -value)],
-        idempotency_key=f"withdrawal:{account.book_id}:{idempotency_key}",
+        kind=kind,
+        legs=[
+            Leg(clearing, value if paid_in else -value),
+            Leg(account, -value if paid_in else value),
+        ],
+        idempotency_key=f"{kind}:{account.book_id}:{idempotency_key}",
         request={"account": account.pk, "amount": value, "method": method},
         by=by,
-        memo=method.value,  # data, not words in the operator's language
+        memo=memo or method.value,  # data, not words in the operator's language
         reference=f"account:{account.pk}",
     )
     return entry

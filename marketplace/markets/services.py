@@ -257,13 +257,20 @@ def _decimal(value, error: Exception) -> Decimal:
 def trader_by_card(*, market: Market, card_number: str, kind: str, field: str) -> Trader:
     """The active trader of this market and side holding the card, or a field error."""
     trader = Trader.objects.filter(market=market, card_number=str(card_number).strip()).first()
-    if trader is None:
-        raise UnknownCard(field=field)
-    if not trader.is_active:
-        raise InactiveTrader(field=field)
-    if trader.kind != kind:
-        raise WrongTraderKind(field=field)
+    _refuse_unusable_card(trader and (trader.kind, trader.is_active), kind=kind, field=field)
     return trader
+
+
+def _refuse_unusable_card(held: tuple[str, bool] | None, *, kind: str, field: str) -> None:
+    """The refusals of a card: unknown (held is None), suspended, or of the other side.
+    `held` is the card's (trader kind, is active)."""
+    if held is None:
+        raise UnknownCard(field=field)
+    trader_kind, active = held
+    if not active:
+        raise InactiveTrader(field=field)
+    if trader_kind != kind:
+        raise WrongTraderKind(field=field)
 
 
 @dataclass(frozen=True)
@@ -286,13 +293,8 @@ class _CounterContext:
     def card(self, number: str, *, kind: str, field: str) -> _Card:
         """The card's trader and settlement account; the refusals of trader_by_card."""
         row = self.cards.get(number)
-        if row is None:
-            raise UnknownCard(field=field)
-        trader_id, trader_kind, active, account_id, slots = row
-        if not active:
-            raise InactiveTrader(field=field)
-        if trader_kind != kind:
-            raise WrongTraderKind(field=field)
+        _refuse_unusable_card(row and (row[1], row[2]), kind=kind, field=field)
+        trader_id, _kind, _active, account_id, slots = row
         return _Card(trader_id=trader_id, account=AccountRef(pk=account_id, slots=slots))
 
 
@@ -527,35 +529,30 @@ def top_up_card(
     *, market: Market, by: User, card_number: str, amount, method: str, idempotency_key: str
 ) -> JournalEntry:
     """An operator records cash or a bank transfer paid onto a buyer's card."""
-    _require_staff(by, market)
-    buyer = trader_by_card(
-        market=market, card_number=card_number, kind=TraderKind.BUYER, field="card_number"
-    )
-    with transaction.atomic():
-        _hold_open_day(market, business_today())
-        return top_up(
-            account=settlement_account(buyer),
-            amount=amount,
-            method=method,
-            by=by,
-            idempotency_key=idempotency_key,
-        )
+    return _at_the_counter(
+        top_up, market=market, by=by, card_number=card_number, amount=amount, method=method,
+        idempotency_key=idempotency_key,
+    )  # fmt: skip
 
 
 def withdraw_from_card(
     *, market: Market, by: User, card_number: str, amount, method: str, idempotency_key: str
 ) -> JournalEntry:
     """An operator pays a buyer back (part of) her card balance."""
+    return _at_the_counter(
+        withdraw, market=market, by=by, card_number=card_number, amount=amount, method=method,
+        idempotency_key=idempotency_key,
+    )  # fmt: skip
+
+
+def _at_the_counter(
+    operation, *, market: Market, by: User, card_number: str, **arguments
+) -> JournalEntry:
+    """A ledger top-up or withdrawal on a buyer's card, by the market's staff, on an open day."""
     _require_staff(by, market)
     buyer = trader_by_card(
         market=market, card_number=card_number, kind=TraderKind.BUYER, field="card_number"
     )
     with transaction.atomic():
         _hold_open_day(market, business_today())
-        return withdraw(
-            account=settlement_account(buyer),
-            amount=amount,
-            method=method,
-            by=by,
-            idempotency_key=idempotency_key,
-        )
+        return operation(account=settlement_account(buyer), by=by, **arguments)
