@@ -226,6 +226,13 @@ def _time_of_day(name: str, default: str) -> time:
 # statements and reports. A run before this time of day closes yesterday instead.
 MARKET_END_OF_DAY = _time_of_day("MARKET_END_OF_DAY", "23:30")
 
+# Cold chain. A batch from a logger or gateway holds at most this many readings; a reading more
+# than COLDCHAIN_MAX_CLOCK_SKEW_SECONDS in the future is refused (a logger's clock runs a little
+# fast, a year ahead is a fault). MKT uses ΔH/R = activation energy / gas constant.
+COLDCHAIN_MAX_BATCH_READINGS = env_int("COLDCHAIN_MAX_BATCH_READINGS", 10_000)
+COLDCHAIN_MAX_CLOCK_SKEW_SECONDS = env_int("COLDCHAIN_MAX_CLOCK_SKEW_SECONDS", 300)
+COLDCHAIN_MKT_ACTIVATION_ENERGY_KJ_MOL = 83.144
+
 # Production hardening; `manage.py check --deploy` is clean with DJANGO_DEBUG=false.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

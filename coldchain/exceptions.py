@@ -1,0 +1,34 @@
+"""Refusals of the cold chain, one class each; the API turns them into 400/409."""
+
+from django.utils.translation import gettext_lazy as _
+
+from common.exceptions import ConflictError, DomainError
+
+
+class ColdChainError(DomainError):
+    default_message = _("The cold-chain request was refused.")
+
+
+class InvalidShipmentTransition(ConflictError):
+    default_message = _("The shipment cannot do this in its current state.")
+
+
+class AlertAlreadyAcknowledged(ConflictError):
+    default_message = _("This alert has already been acknowledged.")
+
+
+class LoggerAlreadyAssigned(ConflictError):
+    default_message = _("This logger is already assigned for that period.")
+
+
+class IngestRejected(ColdChainError):
+    """A batch with bad rows: `errors` lists {"index", "field", "message"} for each."""
+
+    default_message = _("The batch was rejected: some readings are not valid.")
+
+    def __init__(self, message=None, *, errors: list[dict], **details):
+        self.errors = errors
+        super().__init__(message, **details)
+
+    def as_dict(self) -> dict:
+        return {"detail": str(self.message), "errors": self.errors}
