@@ -194,9 +194,7 @@ class Shipment(TimeStampedModel, MonitoredRange):
     planned_arrival_at = models.DateTimeField(_("planned arrival"))
     departed_at = models.DateTimeField(_("departed at"), null=True, blank=True)
     arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
-    compatibility_warnings = models.JSONField(
-        _("compatibility warnings"), default=list, blank=True
-    )
+    compatibility_warnings = models.JSONField(_("compatibility warnings"), default=list, blank=True)
     planned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -279,9 +277,7 @@ class DataLogger(TimeStampedModel):
     """A temperature logger. It signs in with its device id and secret; only a hash of the
     secret is kept (a long random token, so a fast hash is enough, as for API tokens)."""
 
-    device_id = models.CharField(
-        _("device id"), max_length=64, unique=True, validators=[DEVICE_ID]
-    )
+    device_id = models.CharField(_("device id"), max_length=64, unique=True, validators=[DEVICE_ID])
     secret_hash = models.CharField(_("secret hash"), max_length=64)
     label = models.CharField(_("label"), max_length=120, blank=True)
     is_active = models.BooleanField(_("is active"), default=True)

@@ -1,0 +1,79 @@
+"""Live pushes to the tracking screens, sent after commit.
+
+Groups are named by the server: every controller's screen joins `coldchain.all`; a
+co-operative manager's joins `coldchain.cooperative.<id>`, a market operator's
+`coldchain.market.<id>`. An event about a shipment goes to the groups of its origin and
+destination; one about a store to its site's.
+
+A push is best effort: the event is in the database already, and a screen that reconnects
+reloads its state from the API. So a push that fails (Redis down) is logged, never raised:
+ingest keeps storing readings and raising alerts while the channel layer is away.
+"""
+
+import logging
+from functools import partial
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from .models import Alert, ColdStore, Shipment, Site
+
+logger = logging.getLogger(__name__)
+
+ALL_GROUP = "coldchain.all"
+
+
+def cooperative_group(cooperative_id: int) -> str:
+    return f"coldchain.cooperative.{cooperative_id}"
+
+
+def market_group(market_id: int) -> str:
+    return f"coldchain.market.{market_id}"
+
+
+def _site_groups(site: Site) -> set[str]:
+    groups = set()
+    if site.cooperative_id:
+        groups.add(cooperative_group(site.cooperative_id))
+    if site.market_id:
+        groups.add(market_group(site.market_id))
+    return groups
+
+
+def groups_for_shipment(shipment: Shipment) -> list[str]:
+    return sorted({ALL_GROUP} | _site_groups(shipment.origin) | _site_groups(shipment.destination))
+
+
+def groups_for_store(store: ColdStore) -> list[str]:
+    return sorted({ALL_GROUP} | _site_groups(store.site))
+
+
+def groups_for_subject(subject: Shipment | ColdStore) -> list[str]:
+    if isinstance(subject, Shipment):
+        return groups_for_shipment(subject)
+    return groups_for_store(subject)
+
+
+def send_now(groups: list[str], event: str, payload: dict) -> None:
+    """Send one event to the groups at once; failures are logged (see the module's docstring)."""
+    try:
+        layer = get_channel_layer()
+        for group in groups:
+            async_to_sync(layer.group_send)(
+                group, {"type": "coldchain.event", "event": event, "payload": payload}
+            )
+    except Exception:  # the channel layer is down or misconfigured: the database has it all
+        logger.warning("cold-chain push %s to %s failed", event, groups, exc_info=True)
+
+
+def broadcast_on_commit(groups: list[str], event: str, payload: dict) -> None:
+    transaction.on_commit(partial(send_now, groups, event, payload), robust=True)
+
+
+def push_alert(alert: Alert, *, event: str = "alert") -> None:
+    """`alert` for a new alert, `alert.updated` when it grows, resolves or is acknowledged."""
+    from .selectors import alert_payload
+
+    subject = alert.shipment or alert.store
+    broadcast_on_commit(groups_for_subject(subject), event, alert_payload(alert))
