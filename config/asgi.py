@@ -13,10 +13,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from accounts.routing import websocket_urlpatterns as accounts_ws  # noqa: E402
+from coldchain.routing import websocket_urlpatterns as coldchain_ws  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(accounts_ws))),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter([*accounts_ws, *coldchain_ws]))
+        ),
     }
 )

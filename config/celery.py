@@ -31,6 +31,19 @@ app.conf.beat_schedule = {
         "schedule": crontab(),
         "options": {"expires": 50},
     },
+    # Every minute: a watched shipment or store silent for its signal timeout raises one
+    # loss-of-signal alert (coldchain.monitoring).
+    "coldchain-signal-losses": {
+        "task": "coldchain.raise_signal_losses",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
+    # Every five minutes: remaining shelf life of the lots on active and recent shipments.
+    "coldchain-lot-conditions": {
+        "task": "coldchain.refresh_lot_conditions",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 280},
+    },
     # "close-business-days" is added below, once Django's settings are loaded: every day at
     # MARKET_END_OF_DAY (23:30 unless set), every market's business day closes: trades stop,
     # sellers are paid out, statements and the daily report are written. Earlier days left

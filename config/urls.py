@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("accounts.api.urls")),
     path("", include("farms.api.urls")),
     path("", include("marketplace.api.urls")),
+    path("coldchain/", include("coldchain.api.urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("", include("farms.urls")),
     path("", include("marketplace.urls")),
     path("market/", include("marketplace.markets.urls")),
+    path("coldchain/", include("coldchain.urls")),
 ]
 
 if settings.DEBUG:

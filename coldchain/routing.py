@@ -1,0 +1,3 @@
+"""WebSocket routes of the cold chain's live screens. (Being written.)"""
+
+websocket_urlpatterns: list = []

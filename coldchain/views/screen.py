@@ -1,0 +1,3 @@
+"""Cold-chain pages: screen. (Being written.)"""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Cold-chain pages: shipments. (Being written.)"""
+
+urlpatterns: list = []
