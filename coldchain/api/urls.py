@@ -1,13 +1,20 @@
 """The cold chain's API, under /api/coldchain/. Each area module registers its own routes:
 ingest (loggers post readings), shipments (sites, stores, vehicles, loggers, shipments,
-handovers, reading series), screen (the wall screen's snapshot and alerts)."""
+handovers, reading series), screen (the wall screen's snapshot and alerts), lots (remaining
+shelf life)."""
 
 from rest_framework.routers import SimpleRouter
 
-from . import ingest, screen, shipments
+from . import ingest, lots, screen, shipments
 
 router = SimpleRouter()
-for area in (ingest, shipments, screen):
+for area in (ingest, shipments, screen, lots):
     area.register(router)
 
-urlpatterns = [*ingest.urlpatterns, *shipments.urlpatterns, *screen.urlpatterns, *router.urls]
+urlpatterns = [
+    *ingest.urlpatterns,
+    *shipments.urlpatterns,
+    *screen.urlpatterns,
+    *lots.urlpatterns,
+    *router.urls,
+]

@@ -1,0 +1,32 @@
+"""A subject's temperature history: the readings of the loggers that watched it, each within
+its assignment's period. Charts, handover records, MKT and shelf life all read it here."""
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from .models import ColdStore, LoggerAssignment, Reading, Shipment
+
+
+def assignments_of(subject: Shipment | ColdStore) -> QuerySet[LoggerAssignment]:
+    field = "shipment" if isinstance(subject, Shipment) else "store"
+    return LoggerAssignment.objects.filter(**{field: subject}).order_by("starts_at")
+
+
+def subject_readings(
+    subject: Shipment | ColdStore, *, start: datetime | None = None, end: datetime | None = None
+) -> QuerySet[Reading]:
+    """Readings of `subject` in [start, end), in time order. Each assignment is one range scan
+    of the readings' primary key (logger, recorded_at)."""
+    periods = Q(pk__in=[])
+    for assignment in assignments_of(subject):
+        period = Q(logger_id=assignment.logger_id, recorded_at__gte=assignment.starts_at)
+        if assignment.ends_at is not None:
+            period &= Q(recorded_at__lt=assignment.ends_at)
+        periods |= period
+    readings = Reading.objects.filter(periods)
+    if start is not None:
+        readings = readings.filter(recorded_at__gte=start)
+    if end is not None:
+        readings = readings.filter(recorded_at__lt=end)
+    return readings.order_by("recorded_at")
