@@ -1,24 +1,15 @@
 """The first kilometre on two phones: the demo farmer lists a lot with a photo, the demo
 buyer finds it by distance and orders, the farmer sees the order arrive live and accepts.
 
-pytest-django's live_server speaks WSGI only and cannot carry the ws/me/ socket, so this
-journey runs the real ASGI app under uvicorn, in a subprocess, against the test database
-(committed data: django_db(transaction=True)), and points both browsers at it.
+The ws/me/ socket needs the real ASGI app: both browsers use tests/e2e/conftest.py's
+`asgi_server` (uvicorn against the test database).
 """
 
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from PIL import Image
 
 from accounts.demo import DEMO_PASSWORD
@@ -29,86 +20,7 @@ from tests.e2e.conftest import fits_the_screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 BEIJING_CHAOYANG = {"longitude": 116.4800, "latitude": 39.9200}  # the demo buyer's restaurant
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def asgi_server(transactional_db, tmp_path):
-    """The ASGI app (HTTP and WebSockets) under uvicorn on a free port; yields its URL."""
-    db = connection.settings_dict
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.test_settings",
-        "DATABASE_URL": (
-            f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "DATABASE_POOL_SIZE": "4",
-        "TEST_REDIS_URL": settings.TEST_REDIS_URL,
-        "DJANGO_DEBUG": "true",  # serves the uploaded photos; plain-http cookies
-        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
-    }
-    log = (tmp_path / "uvicorn.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--lifespan", "off"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/sign-in/", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail((tmp_path / "uvicorn.log").read_text())
-            time.sleep(0.2)
-    yield url
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
-
-
-@pytest.fixture
-def asgi_phone(browser, asgi_server):
-    """asgi_phone(**context options) → a 360x640 English page on the ASGI server.
-
-    As tests/e2e/conftest.py's `phone`: a JavaScript error or a request leaving the server
-    fails the test.
-    """
-    contexts, errors = [], []
-
-    def open_page(**options):
-        context = browser.new_context(
-            viewport={"width": 360, "height": 640}, locale="en-US", **options
-        )
-        context.route(
-            lambda url: not url.startswith(asgi_server),
-            lambda route: (errors.append(f"outside request {route.request.url}"), route.abort()),
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert errors == []
 
 
 def _sign_in(page, base: str, phone: str) -> None:
