@@ -6,6 +6,7 @@ An app that adds a page for a role adds its entry here; the URL name must exist.
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .choices import Role
 
@@ -34,6 +35,9 @@ BUSINESS_DAYS = NavEntry(_("Business days"), "markets:day_list")
 RECONCILIATION = NavEntry(_("Reconciliation"), "markets:reconciliation")
 MARKET_ACCOUNT = NavEntry(_("Market account"), "markets:my_account")
 PRICE_BOARD = NavEntry(_("Prices"), "markets:price_board")
+CONTROL_SCREEN = NavEntry(pgettext_lazy("cold-chain wall screen", "Screen"), "coldchain:screen")
+COLD_CHAIN_SCREEN = NavEntry(_("Cold chain screen"), "coldchain:screen")
+SHIPMENTS = NavEntry(_("Shipments"), "coldchain:shipment_list")
 
 NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
     Role.FARMER: (
@@ -53,6 +57,8 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         MY_LOTS,
         MY_LISTINGS,
         ORDERS,
+        COLD_CHAIN_SCREEN,
+        SHIPMENTS,
         MARKET_ACCOUNT,
         PRICE_BOARD,
         CATALOGUE,
@@ -61,6 +67,8 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         WORKSPACE,
         COUNTER,
         TRADES,
+        COLD_CHAIN_SCREEN,
+        SHIPMENTS,
         TOP_UP,
         TRADERS,
         BUSINESS_DAYS,
@@ -71,7 +79,7 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
     Role.BUYER: (WORKSPACE, FIND_PRODUCE, ORDERS, MARKET_ACCOUNT, PRICE_BOARD, CATALOGUE),
     Role.WAREHOUSE_MANAGER: (WORKSPACE, CATALOGUE),
     Role.COURIER: (WORKSPACE,),
-    Role.COLDCHAIN_CONTROLLER: (WORKSPACE, CATALOGUE),
+    Role.COLDCHAIN_CONTROLLER: (WORKSPACE, CONTROL_SCREEN, SHIPMENTS, CATALOGUE),
     Role.CONSUMER: (WORKSPACE,),
     Role.ADMIN: (
         WORKSPACE,
@@ -81,6 +89,8 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         MY_LISTINGS,
         FIND_PRODUCE,
         ORDERS,
+        COLD_CHAIN_SCREEN,
+        SHIPMENTS,
         PRICE_BOARD,
         CATALOGUE,
         API_DOCS,

@@ -1,3 +1,9 @@
-"""WebSocket routes of the cold chain's live screens. (Being written.)"""
+"""WebSocket routes of the cold chain's live screens."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import ColdChainScreenConsumer
+
+websocket_urlpatterns = [
+    path("ws/coldchain/", ColdChainScreenConsumer.as_asgi()),
+]
