@@ -1,3 +1,302 @@
-"""Cold-chain pages: shipments. (Being written.)"""
+"""Cold-chain pages for the phone: shipments (list, plan, the shipment page with its live
+temperature chart), their handovers and the logger records attached to them.
 
-urlpatterns: list = []
+Controllers see every shipment; a co-operative manager or a market operator those from or to
+her own sites (another's is simply not found); other roles get 403. Who may plan, hand over or
+cancel is the services' rule.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import path, re_path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import get_visible_or_404, role_required
+from common.exceptions import DomainError
+from farms.models import HarvestLot
+from farms.selectors import lots_visible_to
+
+from .. import services
+from ..choices import HandoverDecision, HandoverKind, ShipmentStatus
+from ..exceptions import ColdChainError
+from ..forms import HandoverForm, LotLineFormSet, PatienceForm, ShipmentPlanForm, lots_from
+from ..models import Alert, Handover, ShipmentLot, Site
+from ..selectors import SCREEN_ROLES, sees_everything, shipments_visible_to
+
+PAGE_SIZE = 30
+LOT_SUGGESTIONS = 50
+
+screen_roles_only = role_required(*SCREEN_ROLES)
+
+
+# --- The list ---------------------------------------------------------------------------------
+
+
+@screen_roles_only
+def shipment_list(request):
+    shipments = shipments_visible_to(request.user)
+    wanted = request.GET.get("status", "")
+    if wanted in ShipmentStatus.values:
+        shipments = shipments.filter(status=wanted)
+    else:
+        wanted = ""
+    page = Paginator(shipments, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "coldchain/shipment_list.html",
+        {
+            "page": page,
+            "statuses": ShipmentStatus.choices,
+            "wanted": wanted,
+            "query": f"status={wanted}" if wanted else "",
+        },
+    )
+
+
+# --- Planning ---------------------------------------------------------------------------------
+
+
+def _plan_forms(request, data=None):
+    user = request.user
+    initial = None
+    if data is None:
+        start = (timezone.localtime() + timedelta(hours=1)).replace(
+            minute=0, second=0, microsecond=0
+        )
+        initial = {"planned_departure_at": start, "planned_arrival_at": start + timedelta(hours=6)}
+    form = ShipmentPlanForm(
+        data,
+        initial=initial,
+        sites=Site.objects.order_by("name"),
+        vehicles=services.vehicles_for_planning(user),
+    )
+    return form, LotLineFormSet(data, prefix="lots"), PatienceForm(data, prefix="range")
+
+
+def _lot_suggestions(user):
+    lots = HarvestLot.objects.all() if sees_everything(user) else lots_visible_to(user)
+    return lots.select_related("product").order_by("-harvest_date", "-id")[:LOT_SUGGESTIONS]
+
+
+def _render_plan(request, form, lot_forms, patience, *, warnings=(), lot_errors=(), status=200):
+    return render(
+        request,
+        "coldchain/shipment_form.html",
+        {
+            "form": form,
+            "lot_forms": lot_forms,
+            "patience": patience,
+            "warnings": warnings,
+            "lot_errors": lot_errors,
+            "lot_suggestions": _lot_suggestions(request.user),
+        },
+        status=status,
+    )
+
+
+def _report(form, field: str | None, message) -> None:
+    """Put a service's refusal on the form field it names, or above the form."""
+    form.add_error(field if field in form.fields else None, message)
+
+
+@screen_roles_only
+def shipment_create(request):
+    if request.method != "POST":
+        return _render_plan(request, *_plan_forms(request))
+    form, lot_forms, patience = _plan_forms(request, request.POST)
+    if not (form.is_valid() and lot_forms.is_valid() and patience.is_valid()):
+        return _render_plan(request, form, lot_forms, patience, status=400)
+    data = form.cleaned_data
+    try:
+        shipment = services.plan_shipment(
+            planned_by=request.user,
+            origin=data["origin"],
+            destination=data["destination"],
+            vehicle=data["vehicle"],
+            lots=lots_from(lot_forms),
+            planned_departure_at=data["planned_departure_at"],
+            planned_arrival_at=data["planned_arrival_at"],
+            code=data["code"],
+            accept_warnings=data["accept_warnings"],
+            **patience.cleaned_data,
+        )
+    except services.MixedLoadNeedsConfirmation as warning:
+        return _render_plan(request, form, lot_forms, patience, warnings=warning.warnings)
+    except ColdChainError as error:
+        if error.field == "lots":
+            return _render_plan(
+                request, form, lot_forms, patience, lot_errors=[error.message], status=400
+            )
+        _report(form, error.field, error.message)
+        return _render_plan(request, form, lot_forms, patience, status=400)
+    except PermissionDenied as refusal:
+        _report(form, "origin", str(refusal))
+        return _render_plan(request, form, lot_forms, patience, status=400)
+    except ValidationError as error:
+        problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+        for field, texts in problems.items():
+            for text in texts:
+                _report(patience if field in patience.fields else form, field, text)
+        return _render_plan(request, form, lot_forms, patience, status=400)
+    messages.success(request, _("Shipment %(code)s is planned.") % {"code": shipment.code})
+    return redirect("coldchain:shipment_detail", pk=shipment.pk)
+
+
+# --- The shipment page ------------------------------------------------------------------------
+
+
+def _visible_shipment(request, pk: int):
+    return get_visible_or_404(shipments_visible_to(request.user), pk=pk)
+
+
+@screen_roles_only
+def shipment_detail(request, pk: int):
+    shipment = get_visible_or_404(
+        shipments_visible_to(request.user).prefetch_related(
+            Prefetch(
+                "lots",
+                queryset=ShipmentLot.objects.select_related(
+                    "lot__product", "lot__farm", "lot__condition"
+                ).order_by("id"),
+            ),
+            Prefetch(
+                "handovers",
+                queryset=Handover.objects.select_related("recorded_by").order_by("recorded_at"),
+            ),
+            Prefetch(
+                "alerts",
+                queryset=Alert.objects.select_related("excursion").order_by("-raised_at", "-id"),
+            ),
+        ),
+        pk=pk,
+    )
+    user = request.user
+    done = {handover.kind for handover in shipment.handovers.all()}
+    may_load = (
+        shipment.status == ShipmentStatus.PLANNED
+        and HandoverKind.LOADING not in done
+        and services.may_record_handover(user, shipment, HandoverKind.LOADING)
+    )
+    may_unload = (
+        shipment.status == ShipmentStatus.IN_TRANSIT
+        and HandoverKind.UNLOADING not in done
+        and services.may_record_handover(user, shipment, HandoverKind.UNLOADING)
+    )
+    return render(
+        request,
+        "coldchain/shipment_detail.html",
+        {
+            "shipment": shipment,
+            "readings_url": reverse("coldchain-shipment-readings", kwargs={"pk": shipment.pk}),
+            "may_load": may_load,
+            "may_unload": may_unload,
+            "may_cancel": shipment.can_move_to(ShipmentStatus.CANCELLED)
+            and services.may_plan_between(user, shipment.origin, shipment.destination),
+            "kinds": HandoverKind,
+        },
+    )
+
+
+@screen_roles_only
+@require_POST
+def shipment_cancel(request, pk: int):
+    shipment = _visible_shipment(request, pk)
+    try:
+        services.cancel_shipment(shipment=shipment, by=request.user)
+    except DomainError as refusal:  # it has left already (409)
+        messages.error(request, refusal.message)
+        return redirect("coldchain:shipment_detail", pk=shipment.pk)
+    messages.success(request, _("Shipment %(code)s is cancelled.") % {"code": shipment.code})
+    return redirect("coldchain:shipment_detail", pk=shipment.pk)
+
+
+# --- Handovers --------------------------------------------------------------------------------
+
+
+@screen_roles_only
+def handover(request, pk: int, kind: str):
+    """Loading or unloading: the probe temperature, accept or reject, a note. Someone who sees
+    the shipment but works at the other end gets 403."""
+    shipment = _visible_shipment(request, pk)
+    if not services.may_record_handover(request.user, shipment, kind):
+        raise PermissionDenied
+    form = HandoverForm(request.POST if request.method == "POST" else None)
+    status = 200
+    required_status, _moves = services.HANDOVER_MOVES[kind]
+    is_due = (
+        shipment.status == required_status and not shipment.handovers.filter(kind=kind).exists()
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            recorded = services.record_handover(
+                shipment=shipment,
+                kind=kind,
+                decision=data["decision"],
+                probe_temperature_c=data["probe_temperature_c"],
+                note=data["note"],
+                by=request.user,
+            )
+        except DomainError as error:  # 400 for bad input, 409 when it is not due (any more)
+            _report(form, error.field, error.message)
+            status = error.status_code
+        else:
+            if recorded.decision == HandoverDecision.ACCEPTED:
+                text = _("%(kind)s recorded: the goods are accepted.")
+            else:
+                text = _("%(kind)s recorded: the goods are rejected.")
+            messages.success(request, text % {"kind": recorded.get_kind_display()})
+            return redirect("coldchain:shipment_detail", pk=shipment.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "coldchain/handover_form.html",
+        {
+            "shipment": shipment,
+            "kind": kind,
+            "kind_label": HandoverKind(kind).label,
+            "form": form,
+            "is_due": is_due,
+        },
+        status=status,
+    )
+
+
+@screen_roles_only
+def handover_record(request, pk: int, kind: str):
+    """The logger record attached at the handover, as the CSV file it was saved as."""
+    shipment = _visible_shipment(request, pk)
+    attached = Handover.objects.filter(shipment=shipment, kind=kind).first()
+    if attached is None:
+        raise Http404
+    return FileResponse(
+        attached.record_file.open("rb"),
+        as_attachment=True,
+        filename=f"{shipment.code}-{kind}.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+KIND = r"(?P<kind>loading|unloading)"
+
+urlpatterns = [
+    path("shipments/", shipment_list, name="shipment_list"),
+    path("shipments/new/", shipment_create, name="shipment_create"),
+    path("shipments/<int:pk>/", shipment_detail, name="shipment_detail"),
+    path("shipments/<int:pk>/cancel/", shipment_cancel, name="shipment_cancel"),
+    re_path(rf"^shipments/(?P<pk>[0-9]+)/handover/{KIND}/$", handover, name="handover"),
+    re_path(
+        rf"^shipments/(?P<pk>[0-9]+)/handover/{KIND}/record/$",
+        handover_record,
+        name="handover_record",
+    ),
+]
