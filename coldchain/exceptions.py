@@ -32,3 +32,23 @@ class IngestRejected(ColdChainError):
 
     def as_dict(self) -> dict:
         return {"detail": str(self.message), "errors": self.errors}
+
+
+class MalformedBatch(ColdChainError):
+    """The body cannot be read as a batch at all (HTTP 400)."""
+
+    default_message = _("The batch could not be read.")
+
+
+class BatchTooLarge(ColdChainError):
+    """More readings (or bytes) than one batch may hold (HTTP 413)."""
+
+    status_code = 413
+    default_message = _("The batch is too large.")
+
+
+class ForeignReadings(ColdChainError):
+    """A row names another logger (HTTP 403): nothing of the batch is stored."""
+
+    status_code = 403
+    default_message = _("A logger may only send its own readings.")

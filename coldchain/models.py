@@ -376,7 +376,11 @@ class Reading(models.Model):
     class Meta:
         verbose_name = _("reading")
         verbose_name_plural = _("readings")
-        indexes = [BrinIndex(fields=["recorded_at"], name="reading_recorded_brin")]
+        # autosummarize: new block ranges join the index as they fill, not at the next VACUUM
+        # (unsummarized ranges turned a time-range read into a sequential scan).
+        indexes = [
+            BrinIndex(fields=["recorded_at"], name="reading_recorded_brin", autosummarize=True)
+        ]
 
 
 class Excursion(models.Model):
