@@ -6,7 +6,7 @@ from django.utils import translation
 
 # Each app that has demo data offers <app>/demo.py with seed(context) -> None; the order
 # follows the apps' dependencies. Later apps read what earlier ones made from `context`.
-DEMO_MODULES = ("accounts.demo", "farms.demo", "marketplace.markets.demo")
+DEMO_MODULES = ("accounts.demo", "farms.demo", "marketplace.markets.demo", "coldchain.demo")
 
 
 class Command(BaseCommand):
