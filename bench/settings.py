@@ -20,3 +20,5 @@ DATABASES = {
     )
 }
 LOGGING = {"version": 1, "root": {"level": "WARNING"}}
+# The bench's live pushes (alert latency) stay off the development screens' channel groups.
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "freshchain-bench:channels"  # noqa: F405

@@ -1,5 +1,8 @@
 """Test overrides: only what tests need. Database, broker and channel layer stay real."""
 
+import os
+import tempfile
+
 from .env import env_str
 from .settings import *  # noqa: F403
 from .settings import CHANNEL_LAYERS, STORAGES
@@ -30,3 +33,7 @@ STORAGES = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 HEALTH_CELERY_TIMEOUT = 10
+# Uploads (listing photos, handover records written by seed_demo) go to a scratch folder,
+# never into the repository's var/media; a server a test starts is given its own.
+if "DJANGO_MEDIA_ROOT" not in os.environ:
+    MEDIA_ROOT = tempfile.mkdtemp(prefix="freshchain-test-media-")

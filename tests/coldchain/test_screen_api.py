@@ -177,7 +177,7 @@ def test_state_comes_from_unresolved_alerts_and_the_worst_comes_first(
     raise_alert(shipment_assignment)  # an excursion outranks a loss of signal
     raise_alert(store.logger_assignments.get(), kind=AlertKind.SIGNAL_LOST)
 
-    snapshot = api_as(coldchain_controller).get(SCREEN).json()
+    snapshot = api_as(coldchain_controller).get(SCREEN, HTTP_ACCEPT_LANGUAGE="en").json()
 
     states = [(item["code"], item["state"]) for item in snapshot["shipments"]]
     assert states == [

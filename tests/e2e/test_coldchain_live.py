@@ -76,7 +76,10 @@ async def _alerts_while_posting(base: str, cookie: str, post) -> list[dict]:
 
 
 def test_readings_posted_over_http_open_an_excursion_and_the_screen_gets_the_alert(
-    asgi_server, shipment, shipment_logger, coldchain_controller
+    asgi_server,
+    shipment,  # noqa: F811
+    shipment_logger,  # noqa: F811
+    coldchain_controller,
 ):
     # The range is 0–4 °C and an excursion needs 15 minutes outside it. A door opened for
     # three minutes first (no excursion), then the compressor failed 20 minutes ago.
