@@ -14,6 +14,7 @@ from django.utils.translation import pgettext
 
 from accounts.permissions import role_required
 
+from ..choices import AlertKind, ExcursionKind, Severity, ShipmentStatus
 from ..selectors import SCREEN_ROLES, sees_everything
 
 
@@ -36,6 +37,17 @@ def _strings() -> dict:
     }
 
 
+def _labels() -> dict:
+    """Names of codes in the page's language: a live event carries the words of whichever
+    request caused it (a logger's, in the default language), the screen shows its own."""
+    return {
+        "alert_kind": {code: str(label) for code, label in AlertKind.choices},
+        "excursion_kind": {code: str(label) for code, label in ExcursionKind.choices},
+        "severity": {str(code): str(label) for code, label in Severity.choices},
+        "shipment_status": {code: str(label) for code, label in ShipmentStatus.choices},
+    }
+
+
 @role_required(*SCREEN_ROLES)
 def screen(request):
     return render(
@@ -50,6 +62,7 @@ def screen(request):
                 "can_acknowledge": sees_everything(request.user),
                 "time_zone": timezone.get_current_timezone_name(),
                 "strings": _strings(),
+                "labels": _labels(),
             },
         },
     )

@@ -49,6 +49,13 @@
 
   // ---- words, numbers and times ----
 
+  var labels = config.labels || {};
+  // The page's own words for a code; an event's label is in its sender's language.
+  function label(group, code, fallback) {
+    var names = labels[group] || {};
+    return names[String(code)] || fallback || String(code);
+  }
+
   var stateLabels = {};
   document.querySelectorAll("[data-state-label]").forEach(function (element) {
     stateLabels[element.getAttribute("data-state-label")] = element.textContent.trim();
@@ -355,7 +362,7 @@
     var code = fill(row, "code", shipment.code);
     if (shipment.detail_url) code.setAttribute("href", shipment.detail_url);
     else code.removeAttribute("href");
-    fill(row, "status_label", shipment.status_label);
+    fill(row, "status_label", label("shipment_status", shipment.status, shipment.status_label));
     fill(row, "origin", shipment.origin.name);
     fill(row, "destination", shipment.destination.name);
     fill(row, "range", range(shipment));
@@ -499,10 +506,10 @@
     item.setAttribute("data-subject", alert.subject + ":" + alert.subject_id);
     item.setAttribute("data-acknowledged", alert.acknowledged_at ? "true" : "false");
     item.setAttribute("data-resolved", alert.resolved_at ? "true" : "false");
-    fill(item, "severity_label", alert.severity_label);
+    fill(item, "severity_label", label("severity", alert.severity, alert.severity_label));
     fill(item, "subject_code", alert.subject_code);
     fill(item, "subject_kind", alert.subject === "store" ? words.cold_store : "");
-    fill(item, "kind_label", alert.kind_label);
+    fill(item, "kind_label", label("alert_kind", alert.kind, alert.kind_label));
     var excursion = alert.excursion;
     var since = excursion ? excursion.started_at : alert.raised_at;
     setTime(slot(item, "since"), since);
@@ -511,7 +518,7 @@
     var facts = slot(item, "excursion");
     facts.hidden = !excursion;
     if (excursion) {
-      fill(item, "excursion_kind", excursion.kind_label);
+      fill(item, "excursion_kind", label("excursion_kind", excursion.kind, excursion.kind_label));
       fill(item, "peak", celsius(excursion.peak_c));
       fill(item, "degree_minutes", Number(excursion.degree_minutes).toFixed(1));
     }
