@@ -271,7 +271,7 @@ def _checked_batch(rows: Sequence, *, device_id: str, now: datetime, is_text: bo
         value = row.get("recorded_at")
         moment = None
         if value is None or value == "":
-            errors.append(_error(index, "recorded_at", _("This field is required.")))
+            errors.append(_error(index, "recorded_at", _("Every reading needs this value.")))
         elif type(value) is not str:
             errors.append(_error(index, "recorded_at", _time_format_message()))
         else:
@@ -308,7 +308,7 @@ def _checked_batch(rows: Sequence, *, device_id: str, now: datetime, is_text: bo
 
         temperature = number(row.get("temperature_c"))
         if temperature is None:
-            errors.append(_error(index, "temperature_c", _("This field is required.")))
+            errors.append(_error(index, "temperature_c", _("Every reading needs this value.")))
         elif temperature is _NOT_A_NUMBER:
             errors.append(_not_a_number(index, "temperature_c", row["temperature_c"]))
         elif not t_low <= temperature <= t_high:

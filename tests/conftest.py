@@ -1,10 +1,22 @@
 """Shared actors and real infrastructure: PostGIS, Redis, a Celery worker, a channel layer."""
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
 import pytest
+from django.conf import settings as django_settings
+from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.choices import Role
 from tests.accounts.factories import PASSWORD, UserFactory
+
+BASE_DIR = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -63,3 +75,55 @@ def celery_worker_live():
     # No ping check: it needs celery.contrib.testing's own task, which is not registered.
     with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False) as worker:
         yield worker
+
+
+# pytest-django's live_server speaks WSGI only and cannot carry WebSockets; journeys with live
+# updates run the real ASGI app under uvicorn, in a subprocess, against the test database
+# (committed data: django_db(transaction=True)).
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def asgi_server(transactional_db, tmp_path):
+    """The ASGI app (HTTP and WebSockets) under uvicorn on a free port; yields its URL."""
+    db = connection.settings_dict
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.test_settings",
+        "DATABASE_URL": (
+            f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "DATABASE_POOL_SIZE": "4",
+        "TEST_REDIS_URL": django_settings.TEST_REDIS_URL,
+        "DJANGO_DEBUG": "true",  # serves the uploaded photos; plain-http cookies
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    log = (tmp_path / "uvicorn.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+         "--port", str(port), "--lifespan", "off"],
+        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/sign-in/", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail((tmp_path / "uvicorn.log").read_text())
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()

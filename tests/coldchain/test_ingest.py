@@ -123,7 +123,7 @@ SKEW = 300  # settings.COLDCHAIN_MAX_CLOCK_SKEW_SECONDS in the tests' settings
 @pytest.mark.parametrize(
     ("row", "field", "message"),
     [
-        ({"temperature_c": 3.2}, "recorded_at", "This field is required."),
+        ({"temperature_c": 3.2}, "recorded_at", "Every reading needs this value."),
         (
             {"recorded_at": "2026-11-28T03:50:00", "temperature_c": 3.2},
             "recorded_at",
@@ -149,7 +149,7 @@ SKEW = 300  # settings.COLDCHAIN_MAX_CLOCK_SKEW_SECONDS in the tests' settings
             "recorded_at",
             "2025-11-01T04:00:00+08:00 is more than a year ago; the logger's clock is probably not set.",
         ),
-        (reading(temperature_c=None), "temperature_c", "This field is required."),
+        (reading(temperature_c=None), "temperature_c", "Every reading needs this value."),
         (reading(temperature_c="3.2"), "temperature_c", "“3.2” is not a number."),
         (reading(temperature_c=True), "temperature_c", "“True” is not a number."),
         (

@@ -149,7 +149,7 @@ def test_accept_partial_stores_the_good_rows_and_lists_the_bad_ones(post):
                 "field": "humidity_pct",
                 "message": "140 is outside the plausible range 0 to 100.",
             },
-            {"index": 3, "field": "recorded_at", "message": "This field is required."},
+            {"index": 3, "field": "recorded_at", "message": "Every reading needs this value."},
         ],
     }
     assert stored_count() == 2

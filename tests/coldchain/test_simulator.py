@@ -1,20 +1,12 @@
 """`manage.py simulate_loggers`: realistic readings, posted through the real HTTP API of a
 running ASGI server, land in the database and raise exactly the alerts the scenario holds."""
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
@@ -110,51 +102,6 @@ def test_a_truck_moves_along_its_road_and_its_battery_runs_down():
 
 
 # --- Through a running server ---------------------------------------------------------------
-
-
-@pytest.fixture
-def asgi_server(transactional_db, tmp_path):
-    """The project's ASGI app under uvicorn on a free port, against the test database (as
-    tests/e2e/conftest.py runs it, HTTP only here); yields its URL."""
-    db = connection.settings_dict
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.test_settings",
-        "DATABASE_URL": (
-            f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "DATABASE_POOL_SIZE": "4",
-        "TEST_REDIS_URL": django_settings.TEST_REDIS_URL,
-        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
-    }
-    log_path = tmp_path / "uvicorn.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--lifespan", "off"],
-            cwd=django_settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/sign-in/", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    server.kill()
-                    pytest.fail(log_path.read_text())
-                time.sleep(0.2)
-        yield url
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 @pytest.fixture

@@ -6,16 +6,10 @@ the live server (a CDN, a tile server) fails the test, since the app must work o
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 from django.test import Client
 from playwright.sync_api import sync_playwright
 
@@ -112,58 +106,6 @@ def output_dir(request) -> Path:
     folder = OUTPUT_DIR / re.sub(r"[^\w.-]", "_", request.node.name)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-# pytest-django's live_server speaks WSGI only and cannot carry WebSockets; journeys with live
-# updates run the real ASGI app under uvicorn, in a subprocess, against the test database
-# (committed data: django_db(transaction=True)).
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def asgi_server(transactional_db, tmp_path):
-    """The ASGI app (HTTP and WebSockets) under uvicorn on a free port; yields its URL."""
-    db = connection.settings_dict
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.test_settings",
-        "DATABASE_URL": (
-            f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "DATABASE_POOL_SIZE": "4",
-        "TEST_REDIS_URL": django_settings.TEST_REDIS_URL,
-        "DJANGO_DEBUG": "true",  # serves the uploaded photos; plain-http cookies
-        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
-    }
-    log = (tmp_path / "uvicorn.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--lifespan", "off"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/sign-in/", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail((tmp_path / "uvicorn.log").read_text())
-            time.sleep(0.2)
-    yield url
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
 
 
 @pytest.fixture
