@@ -77,3 +77,77 @@ class WarehouseStaff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.warehouse}"
+
+
+class WriteOffReason(models.TextChoices):
+    SPOILED = "spoiled", _("Spoiled")
+    DAMAGED = "damaged", _("Damaged")
+    EXPIRED = "expired", _("Past its shelf life")
+    COUNT_DIFFERENCE = "count_difference", _("Stock count difference")
+
+
+class StockLot(TimeStampedModel):
+    """What a warehouse holds of one harvest lot. `expires_at` is the lot's expected end of
+    shelf life when it was received (from the cold chain's LotCondition where the lot was
+    watched); picking takes the earliest first (first-expired-first-out)."""
+
+    warehouse = models.ForeignKey(
+        FrontWarehouse, on_delete=models.PROTECT, related_name="stock", verbose_name=_("warehouse")
+    )
+    lot = models.ForeignKey(
+        "farms.HarvestLot",
+        on_delete=models.PROTECT,
+        related_name="warehouse_stock",
+        verbose_name=_("harvest lot"),
+    )
+    product = models.ForeignKey(
+        "farms.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
+    quantity_kg = models.DecimalField(_("quantity (kg)"), max_digits=12, decimal_places=3)
+    received_at = models.DateTimeField(_("received at"))
+    expires_at = models.DateTimeField(_("expected expiry"))
+
+    class Meta:
+        verbose_name = _("stock lot")
+        verbose_name_plural = _("stock lots")
+        indexes = [
+            models.Index(fields=["warehouse", "product", "expires_at"], name="stock_fefo"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "lot"], name="stock_lot_once"),
+            # The last line of defence against overselling: stock never goes below zero.
+            models.CheckConstraint(
+                condition=Q(quantity_kg__gte=0), name="stock_quantity_not_negative"
+            ),
+        ]
+
+
+class StockWriteOff(models.Model):
+    """Stock taken out without a sale (spoilage, damage, a count difference), with its reason;
+    the loss rate counts these."""
+
+    stock_lot = models.ForeignKey(
+        StockLot, on_delete=models.PROTECT, related_name="write_offs", verbose_name=_("stock lot")
+    )
+    quantity_kg = models.DecimalField(_("quantity (kg)"), max_digits=12, decimal_places=3)
+    reason = models.CharField(_("reason"), max_length=20, choices=WriteOffReason)
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("write-off")
+        verbose_name_plural = _("write-offs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_kg__gt=0), name="write_off_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(reason__in=WriteOffReason.values), name="write_off_reason_valid"
+            ),
+        ]

@@ -3,49 +3,26 @@
 from datetime import time
 
 import pytest
-from django.contrib.gis.geos import Point, Polygon
 
-from coldchain.choices import SiteKind
 from delivery.models import FrontWarehouse
 from delivery.selectors import warehouse_serving
-from tests.coldchain.factories import SiteFactory
+from tests.delivery.factories import front_warehouse
 
 pytestmark = pytest.mark.django_db
 
 
-def _warehouse(code: str, longitude: float, latitude: float, *, half_side: float, **extra):
-    site = SiteFactory(
-        name=f"{code} 前置仓",
-        kind=SiteKind.FRONT_WAREHOUSE,
-        location=Point(longitude, latitude, srid=4326),
-    )
-    zone = Polygon.from_bbox(
-        (longitude - half_side, latitude - half_side, longitude + half_side, latitude + half_side)
-    )
-    zone.srid = 4326
-    return FrontWarehouse.objects.create(
-        code=code,
-        name=f"{code} 前置仓",
-        site=site,
-        delivery_zone=zone,
-        opens_at=time(7),
-        closes_at=time(23),
-        **extra,
-    )
-
-
 @pytest.fixture
 def chaoyang():
-    return _warehouse("chaoyang", 116.48, 39.92, half_side=0.03)
+    return front_warehouse("chaoyang", 116.48, 39.92, half_side=0.03)
 
 
 @pytest.fixture
 def sanlitun():
     """A smaller zone inside Chaoyang's, centred 2 km to the west."""
-    return _warehouse("sanlitun", 116.455, 39.93, half_side=0.01)
+    return front_warehouse("sanlitun", 116.455, 39.93, half_side=0.01)
 
 
-def test_a_home_inside_one_zone_is_served_by_its_warehouse(chaoyang, sanlitun):
+def test_a_home_inside_one_zone_is_served_by_itsfront_warehouse(chaoyang, sanlitun):
     assert warehouse_serving(longitude=116.50, latitude=39.90) == chaoyang
 
 
