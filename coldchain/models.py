@@ -383,14 +383,14 @@ class Reading(models.Model):
         ]
 
 
-class Excursion(models.Model):
-    """A confirmed breach of a subject's range, in one direction, from its first reading outside
-    (`started_at`) until the temperature was back inside by the margin (`ended_at`)."""
+class AboutWatchedSubject(models.Model):
+    """What happened to one subject (a shipment or a cold store) while one logger watched it;
+    the subject is named again beside the assignment so screens filter without a join."""
 
     assignment = models.ForeignKey(
         LoggerAssignment,
         on_delete=models.PROTECT,
-        related_name="excursions",
+        related_name="%(class)ss",
         verbose_name=_("logger assignment"),
     )
     shipment = models.ForeignKey(
@@ -398,7 +398,7 @@ class Excursion(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="excursions",
+        related_name="%(class)ss",
         verbose_name=_("shipment"),
     )
     store = models.ForeignKey(
@@ -406,9 +406,18 @@ class Excursion(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="excursions",
+        related_name="%(class)ss",
         verbose_name=_("cold store"),
     )
+
+    class Meta:
+        abstract = True
+
+
+class Excursion(AboutWatchedSubject):
+    """A confirmed breach of a subject's range, in one direction, from its first reading outside
+    (`started_at`) until the temperature was back inside by the margin (`ended_at`)."""
+
     kind = models.CharField(_("kind"), max_length=16, choices=ExcursionKind)
     limit_c = models.FloatField(_("limit (°C)"))
     started_at = models.DateTimeField(_("started at"))
@@ -440,35 +449,13 @@ class Excursion(models.Model):
         return self.ended_at is None
 
 
-class Alert(models.Model):
+class Alert(AboutWatchedSubject):
     """What a controller must look at: one per excursion, one per loss of signal. Saved before
     it is pushed, so a screen that reconnects catches up from the API."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=AlertKind)
     severity = models.PositiveSmallIntegerField(
         _("severity"), choices=Severity, default=Severity.MINOR
-    )
-    assignment = models.ForeignKey(
-        LoggerAssignment,
-        on_delete=models.PROTECT,
-        related_name="alerts",
-        verbose_name=_("logger assignment"),
-    )
-    shipment = models.ForeignKey(
-        Shipment,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="alerts",
-        verbose_name=_("shipment"),
-    )
-    store = models.ForeignKey(
-        ColdStore,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="alerts",
-        verbose_name=_("cold store"),
     )
     excursion = models.OneToOneField(
         Excursion,
