@@ -44,6 +44,19 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 280},
     },
+    # Every 20 seconds: the safety net of dispatch (delivery.dispatch.sweep). Offers past their
+    # time whose countdown task was lost (a worker restarted) move on; packed orders without a
+    # task, and tasks nobody took, are offered again.
+    "delivery-dispatch-sweep": {
+        "task": "delivery.sweep_dispatch",
+        "schedule": 20.0,
+        "options": {"expires": 18},
+    },
+    # Every day at 05:00, before the morning buying: each warehouse's suggested purchases.
+    "delivery-replenishment-plans": {
+        "task": "delivery.suggest_replenishment",
+        "schedule": crontab(hour=5, minute=0),
+    },
     # "close-business-days" is added below, once Django's settings are loaded: every day at
     # MARKET_END_OF_DAY (23:30 unless set), every market's business day closes: trades stop,
     # sellers are paid out, statements and the daily report are written. Earlier days left

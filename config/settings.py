@@ -233,6 +233,20 @@ COLDCHAIN_MAX_BATCH_READINGS = env_int("COLDCHAIN_MAX_BATCH_READINGS", 10_000)
 COLDCHAIN_MAX_CLOCK_SKEW_SECONDS = env_int("COLDCHAIN_MAX_CLOCK_SKEW_SECONDS", 300)
 COLDCHAIN_MKT_ACTIVATION_ENERGY_KJ_MOL = 83.144
 
+# Instant delivery (delivery/). A courier has DELIVERY_OFFER_SECONDS to answer an offer before
+# it moves to the next candidate; dispatch looks at the DELIVERY_CANDIDATES nearest couriers on
+# shift within DELIVERY_SEARCH_RADIUS_M of the warehouse. A position implying more than
+# DELIVERY_MAX_COURIER_SPEED_KMH since the last one is refused (a GPS jump or a forged fix);
+# positions closer together than DELIVERY_POSITION_MIN_SECONDS are dropped (the phone throttles
+# too). A delivery code allows DELIVERY_CODE_MAX_ATTEMPTS wrong tries, then only a photo.
+DELIVERY_OFFER_SECONDS = env_int("DELIVERY_OFFER_SECONDS", 45)
+DELIVERY_CANDIDATES = env_int("DELIVERY_CANDIDATES", 20)
+DELIVERY_SEARCH_RADIUS_M = env_int("DELIVERY_SEARCH_RADIUS_M", 5_000)
+DELIVERY_MAX_COURIER_SPEED_KMH = env_int("DELIVERY_MAX_COURIER_SPEED_KMH", 80)
+DELIVERY_POSITION_MIN_SECONDS = env_int("DELIVERY_POSITION_MIN_SECONDS", 3)
+DELIVERY_CODE_MAX_ATTEMPTS = env_int("DELIVERY_CODE_MAX_ATTEMPTS", 5)
+DELIVERY_COURIER_FEE_PER_ORDER = env_str("DELIVERY_COURIER_FEE_PER_ORDER", "6.00")  # CNY
+
 # Production hardening; `manage.py check --deploy` is clean with DJANGO_DEBUG=false.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

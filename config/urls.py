@@ -12,6 +12,7 @@ api_patterns = [
     path("", include("farms.api.urls")),
     path("", include("marketplace.api.urls")),
     path("coldchain/", include("coldchain.api.urls")),
+    path("delivery/", include("delivery.api.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("marketplace.urls")),
     path("market/", include("marketplace.markets.urls")),
     path("coldchain/", include("coldchain.urls")),
+    path("", include("delivery.urls")),
 ]
 
 if settings.DEBUG:

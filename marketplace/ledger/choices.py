@@ -15,16 +15,17 @@ class AccountKind(models.TextChoices):
     PAYABLE = "payable", _("Seller payable")
     # Held by the book itself.
     COMMISSION = "commission", _("Commission revenue")
+    SALES = "sales", _("Shop sales revenue")  # front warehouses' sales to consumers
     CASH = "cash", _("Cash clearing")
     BANK = "bank", _("Bank clearing")
 
     @classmethod
     def is_credit_normal(cls, kind: str) -> bool:
         """Liabilities and revenue grow with credits; the clearing accounts (assets) with debits."""
-        return kind in (cls.PREPAID, cls.PAYABLE, cls.COMMISSION)
+        return kind in (cls.PREPAID, cls.PAYABLE, cls.COMMISSION, cls.SALES)
 
 
-BOOK_OWNED_KINDS = (AccountKind.COMMISSION, AccountKind.CASH, AccountKind.BANK)
+BOOK_OWNED_KINDS = (AccountKind.COMMISSION, AccountKind.SALES, AccountKind.CASH, AccountKind.BANK)
 
 
 class EntryKind(models.TextChoices):
@@ -34,6 +35,8 @@ class EntryKind(models.TextChoices):
     REVERSAL = "reversal", _("Reversal")
     PAYOUT = "payout", _("Payout")
     WITHDRAWAL = "withdrawal", _("Withdrawal")
+    SHOP_ORDER = "shop_order", _("Shop order")  # a consumer pays a front warehouse
+    REFUND = "refund", _("Refund")
 
 
 class FundingMethod(models.TextChoices):

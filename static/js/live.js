@@ -5,6 +5,9 @@
  *  - every element with data-live-refresh="url" whose data-live-events lists the kind
  *    (or "*") is fetched again and its contents replaced: the whole response, or the
  *    element matching data-live-select in it; data-live-order-id limits it to that order.
+ * Every event is also dispatched on document as a "live:event" CustomEvent (detail: the
+ * event), for pages that move a marker or start a countdown. Events marked quiet
+ * (payload.quiet, e.g. a courier's position) update screens but are not notifications.
  * The socket reconnects with exponential backoff (1 s doubling to 30 s) and pings every
  * 25 s so proxies keep it open. After a reconnect the lists are refetched: events may
  * have been missed while offline.
@@ -60,7 +63,10 @@
     socket.onopen = function () {
       delay = 1000;
       document.documentElement.setAttribute("data-live", "open");
-      if (connectedOnce) refreshAll(null);
+      if (connectedOnce) {
+        refreshAll(null);
+        document.dispatchEvent(new CustomEvent("live:reconnected"));
+      }
       connectedOnce = true;
       pinger = setInterval(function () {
         if (socket.readyState === WebSocket.OPEN) socket.send('{"type":"ping"}');
@@ -70,7 +76,8 @@
       var event;
       try { event = JSON.parse(message.data); } catch (error) { return; }
       if (!event || !event.type || event.type === "pong" || event.type === "error") return;
-      bumpBadge();
+      if (!(event.payload && event.payload.quiet)) bumpBadge();
+      document.dispatchEvent(new CustomEvent("live:event", { detail: event }));
       refreshAll(event);
     };
     socket.onclose = function (close) {

@@ -8,9 +8,9 @@ import pytest
 from django.db import close_old_connections
 from django.utils import timezone
 
-from delivery import services
 from delivery.exceptions import DeliveryError, InsufficientStock
 from delivery.models import StockLot, StockWriteOff, WriteOffReason
+from delivery.services import stock as stock_services
 from tests.delivery.factories import front_warehouse
 from tests.farms.factories import HarvestLotFactory, ProductFactory
 
@@ -31,7 +31,7 @@ def _receive(warehouse, product, kg: str, harvested_days_ago: int):
         quantity_kg=Decimal("500"),
         harvest_date=timezone.localdate() - timedelta(days=harvested_days_ago),
     )
-    return services.receive_stock(
+    return stock_services.receive_stock(
         warehouse=warehouse, lot=lot, quantity_kg=kg, received_at=timezone.now()
     )
 
@@ -43,7 +43,7 @@ def test_picking_takes_the_earliest_expiring_lots_first(warehouse, spinach):
     middle = _receive(warehouse, spinach, "6", harvested_days_ago=3)
     assert oldest.expires_at < middle.expires_at < fresh.expires_at
 
-    picks = services.take_stock_fefo(warehouse=warehouse, product=spinach, quantity_kg="7")
+    picks = stock_services.take_stock_fefo(warehouse=warehouse, product=spinach, quantity_kg="7")
 
     assert [(pick.stock_lot.pk, pick.quantity_kg) for pick in picks] == [
         (oldest.pk, Decimal("4.000")),
@@ -57,7 +57,7 @@ def test_picking_takes_the_earliest_expiring_lots_first(warehouse, spinach):
 def test_asking_for_more_than_the_stock_is_refused_and_changes_nothing(warehouse, spinach):
     _receive(warehouse, spinach, "4", harvested_days_ago=2)
     with pytest.raises(InsufficientStock) as refusal:
-        services.take_stock_fefo(warehouse=warehouse, product=spinach, quantity_kg="4.5")
+        stock_services.take_stock_fefo(warehouse=warehouse, product=spinach, quantity_kg="4.5")
     assert refusal.value.field == "quantity_kg"
     assert "4.000" in str(refusal.value.message)
     assert StockLot.objects.get().quantity_kg == Decimal("4.000")
@@ -66,7 +66,7 @@ def test_asking_for_more_than_the_stock_is_refused_and_changes_nothing(warehouse
 @pytest.mark.django_db
 def test_receiving_the_same_lot_again_adds_to_its_stock(warehouse, spinach):
     stock = _receive(warehouse, spinach, "4", harvested_days_ago=2)
-    again = services.receive_stock(
+    again = stock_services.receive_stock(
         warehouse=warehouse, lot=stock.lot, quantity_kg="2.5", received_at=timezone.now()
     )
     assert again.pk == stock.pk
@@ -76,7 +76,7 @@ def test_receiving_the_same_lot_again_adds_to_its_stock(warehouse, spinach):
 @pytest.mark.django_db
 def test_spoilage_is_written_off_with_its_reason(warehouse, spinach, warehouse_manager):
     stock = _receive(warehouse, spinach, "4", harvested_days_ago=2)
-    services.write_off_stock(
+    stock_services.write_off_stock(
         stock_lot=stock, quantity_kg="1.2", reason=WriteOffReason.SPOILED, by=warehouse_manager
     )
     stock.refresh_from_db()
@@ -84,11 +84,11 @@ def test_spoilage_is_written_off_with_its_reason(warehouse, spinach, warehouse_m
     assert StockWriteOff.objects.get().reason == WriteOffReason.SPOILED
 
     with pytest.raises(InsufficientStock):
-        services.write_off_stock(
+        stock_services.write_off_stock(
             stock_lot=stock, quantity_kg="3", reason=WriteOffReason.DAMAGED, by=warehouse_manager
         )
     with pytest.raises(DeliveryError) as refusal:
-        services.write_off_stock(
+        stock_services.write_off_stock(
             stock_lot=stock, quantity_kg="1", reason="stolen", by=warehouse_manager
         )
     assert refusal.value.field == "reason"
@@ -107,7 +107,7 @@ def test_eight_orders_racing_for_ten_kilograms_never_oversell(warehouse, spinach
     def order_two_kilograms():
         try:
             start.wait()
-            services.take_stock_fefo(warehouse=warehouse, product=spinach, quantity_kg="2")
+            stock_services.take_stock_fefo(warehouse=warehouse, product=spinach, quantity_kg="2")
             outcomes.append("taken")
         except InsufficientStock:
             outcomes.append("refused")

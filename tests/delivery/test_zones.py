@@ -5,7 +5,7 @@ from datetime import time
 import pytest
 
 from delivery.models import FrontWarehouse
-from delivery.selectors import warehouse_serving
+from delivery.selectors.zones import warehouse_serving
 from tests.delivery.factories import front_warehouse
 
 pytestmark = pytest.mark.django_db

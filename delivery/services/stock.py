@@ -12,8 +12,8 @@ from accounts.models import User
 from coldchain.shelf_life import assess_lot_condition, harvested_at
 from farms.models import HarvestLot, Product
 
-from .exceptions import DeliveryError, InsufficientStock
-from .models import FrontWarehouse, StockLot, StockWriteOff, WriteOffReason
+from ..exceptions import DeliveryError, InsufficientStock
+from ..models import FrontWarehouse, StockLot, StockWriteOff, WriteOffReason
 
 KG = Decimal("0.001")
 

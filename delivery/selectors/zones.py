@@ -3,7 +3,7 @@
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 
-from .models import FrontWarehouse
+from ..models import FrontWarehouse
 
 
 def warehouse_serving(*, longitude: float, latitude: float) -> FrontWarehouse | None:

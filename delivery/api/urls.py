@@ -1,0 +1,12 @@
+"""Delivery's API, under /api/delivery/. Each area module lists its own routes: shop (the
+consumer's catalogue and orders), courier (shift, positions, offers, tasks), warehouse (stock,
+packing, promises), replenishment (suggested purchases)."""
+
+from . import courier, replenishment, shop, warehouse
+
+urlpatterns = [
+    *shop.urlpatterns,
+    *courier.urlpatterns,
+    *warehouse.urlpatterns,
+    *replenishment.urlpatterns,
+]

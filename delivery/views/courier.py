@@ -1,0 +1,3 @@
+"""The courier pages of delivery (stub: routes are added by the area's work)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""The shop pages of delivery (stub: routes are added by the area's work)."""
+
+urlpatterns = []
