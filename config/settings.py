@@ -4,6 +4,7 @@ Every variable is listed with a comment in .env.example. The defaults are safe f
 development on one machine; production sets DJANGO_DEBUG=false and real secrets.
 """
 
+import os
 import re
 from datetime import time
 from pathlib import Path
@@ -246,6 +247,13 @@ DELIVERY_MAX_COURIER_SPEED_KMH = env_int("DELIVERY_MAX_COURIER_SPEED_KMH", 80)
 DELIVERY_POSITION_MIN_SECONDS = env_int("DELIVERY_POSITION_MIN_SECONDS", 3)
 DELIVERY_CODE_MAX_ATTEMPTS = env_int("DELIVERY_CODE_MAX_ATTEMPTS", 5)
 DELIVERY_COURIER_FEE_PER_ORDER = env_str("DELIVERY_COURIER_FEE_PER_ORDER", "6.00")  # CNY
+# Replenishment buys for the lead time (days until ordered goods arrive) plus the review period
+# (days until the next plan).
+DELIVERY_REPLENISHMENT_LEAD_DAYS = env_int("DELIVERY_REPLENISHMENT_LEAD_DAYS", 1)
+DELIVERY_REPLENISHMENT_REVIEW_DAYS = env_int("DELIVERY_REPLENISHMENT_REVIEW_DAYS", 1)
+# The forecast's small matrices run 3-4x faster on one BLAS thread than on a pool fighting the
+# web and worker processes for 2 cores; set before numpy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 # Production hardening; `manage.py check --deploy` is clean with DJANGO_DEBUG=false.
 SESSION_COOKIE_SECURE = not DEBUG
