@@ -122,3 +122,102 @@ def test_eight_orders_racing_for_ten_kilograms_never_oversell(warehouse, spinach
 
     assert sorted(outcomes) == ["refused"] * 3 + ["taken"] * 5
     assert sum(StockLot.objects.values_list("quantity_kg", flat=True)) == Decimal("0")
+
+
+# --- Counts (the warehouse manager's side) --------------------------------------------------
+
+
+@pytest.fixture
+def staff(warehouse, warehouse_manager):
+    from delivery.models import WarehouseStaff
+
+    WarehouseStaff.objects.create(warehouse=warehouse, user=warehouse_manager)
+    return warehouse_manager
+
+
+@pytest.mark.django_db
+def test_a_count_short_of_the_books_writes_the_difference_off(warehouse, spinach, staff):
+    from delivery.models import StockCount
+
+    stock = _receive(warehouse, spinach, "10", harvested_days_ago=2)
+
+    count = stock_services.record_count(stock_lot=stock, counted_kg="8.5", by=staff)
+
+    stock.refresh_from_db()
+    assert stock.quantity_kg == Decimal("8.500")
+    assert (count.expected_kg, count.counted_kg, count.counted_by) == (
+        Decimal("10.000"),
+        Decimal("8.500"),
+        staff,
+    )
+    assert StockCount.objects.count() == 1
+    write_off = StockWriteOff.objects.get()
+    assert (write_off.stock_lot, write_off.quantity_kg, write_off.reason) == (
+        stock,
+        Decimal("1.500"),
+        WriteOffReason.COUNT_DIFFERENCE,
+    )
+
+
+@pytest.mark.django_db
+def test_a_count_above_the_books_raises_the_stock(warehouse, spinach, staff):
+    stock = _receive(warehouse, spinach, "10", harvested_days_ago=2)
+
+    count = stock_services.record_count(stock_lot=stock, counted_kg="10.25", by=staff)
+
+    stock.refresh_from_db()
+    assert stock.quantity_kg == Decimal("10.250")
+    assert (count.expected_kg, count.counted_kg) == (Decimal("10.000"), Decimal("10.250"))
+    assert not StockWriteOff.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_count_of_zero_empties_the_lot_and_an_equal_count_changes_nothing(
+    warehouse, spinach, staff
+):
+    empty = _receive(warehouse, spinach, "3", harvested_days_ago=2)
+    right = _receive(warehouse, spinach, "4", harvested_days_ago=1)
+
+    stock_services.record_count(stock_lot=empty, counted_kg="0", by=staff)
+    stock_services.record_count(stock_lot=right, counted_kg="4.000", by=staff)
+
+    assert dict(StockLot.objects.values_list("pk", "quantity_kg")) == {
+        empty.pk: Decimal("0"),
+        right.pk: Decimal("4.000"),
+    }
+    assert list(StockWriteOff.objects.values_list("stock_lot", "quantity_kg")) == [
+        (empty.pk, Decimal("3.000"))
+    ]
+
+
+@pytest.mark.django_db
+def test_a_bad_count_is_refused_and_changes_nothing(warehouse, spinach, staff):
+    from delivery.models import StockCount
+
+    stock = _receive(warehouse, spinach, "10", harvested_days_ago=2)
+
+    for bad in ("-0.5", "", None, "ten", "1e400"):
+        with pytest.raises(DeliveryError) as refusal:
+            stock_services.record_count(stock_lot=stock, counted_kg=bad, by=staff)
+        assert refusal.value.field == "counted_kg", bad
+
+    stock.refresh_from_db()
+    assert stock.quantity_kg == Decimal("10.000")
+    assert not StockCount.objects.exists()
+    assert not StockWriteOff.objects.exists()
+
+
+@pytest.mark.django_db
+def test_only_the_warehouses_staff_count_its_stock(warehouse, spinach, warehouse_manager):
+    from django.core.exceptions import PermissionDenied
+
+    from delivery.models import StockCount
+
+    stock = _receive(warehouse, spinach, "10", harvested_days_ago=2)
+
+    with pytest.raises(PermissionDenied):
+        stock_services.record_count(stock_lot=stock, counted_kg="5", by=warehouse_manager)
+
+    stock.refresh_from_db()
+    assert stock.quantity_kg == Decimal("10.000")
+    assert not StockCount.objects.exists()
