@@ -38,6 +38,10 @@ PRICE_BOARD = NavEntry(_("Prices"), "markets:price_board")
 CONTROL_SCREEN = NavEntry(pgettext_lazy("cold-chain wall screen", "Screen"), "coldchain:screen")
 COLD_CHAIN_SCREEN = NavEntry(_("Cold chain screen"), "coldchain:screen")
 SHIPMENTS = NavEntry(_("Shipments"), "coldchain:shipment_list")
+WAREHOUSE = NavEntry(_("Warehouse"), "delivery:warehouse")
+STOCK = NavEntry(_("Stock"), "delivery:stock")
+RECEIVING = NavEntry(_("Receiving"), "delivery:receiving")
+REPLENISHMENT = NavEntry(_("Replenishment"), "delivery:replenishment")
 
 NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
     Role.FARMER: (
@@ -77,7 +81,16 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         CATALOGUE,
     ),
     Role.BUYER: (WORKSPACE, FIND_PRODUCE, ORDERS, MARKET_ACCOUNT, PRICE_BOARD, CATALOGUE),
-    Role.WAREHOUSE_MANAGER: (WORKSPACE, CATALOGUE),
+    Role.WAREHOUSE_MANAGER: (
+        WORKSPACE,
+        WAREHOUSE,
+        STOCK,
+        RECEIVING,
+        REPLENISHMENT,
+        ORDERS,
+        MARKET_ACCOUNT,
+        CATALOGUE,
+    ),
     Role.COURIER: (WORKSPACE,),
     Role.COLDCHAIN_CONTROLLER: (WORKSPACE, CONTROL_SCREEN, SHIPMENTS, CATALOGUE),
     Role.CONSUMER: (WORKSPACE,),
