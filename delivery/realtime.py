@@ -7,7 +7,7 @@ open order that courier carries. Events marked quiet move a screen without count
 notification (static/js/live.js).
 """
 
-from functools import partial
+import logging
 
 from django.db import transaction
 
@@ -19,8 +19,17 @@ ORDER_EVENT = "delivery.order"  # an order's status changed (consumer and wareho
 POSITION_EVENT = "delivery.position"  # the courier carrying the order moved
 
 
+logger = logging.getLogger(__name__)
+
+
 def _push_on_commit(user_id: int, event: str, payload: dict) -> None:
-    transaction.on_commit(partial(push_to_user, user_id, event, payload), robust=True)
+    def push() -> None:
+        try:
+            push_to_user(user_id, event, payload)
+        except Exception:  # the channel layer is down: the database has it all, screens refetch
+            logger.warning("delivery push %s to user %s failed", event, user_id, exc_info=True)
+
+    transaction.on_commit(push)
 
 
 def push_offer(offer) -> None:
