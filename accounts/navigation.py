@@ -42,6 +42,8 @@ WAREHOUSE = NavEntry(_("Warehouse"), "delivery:warehouse")
 STOCK = NavEntry(_("Stock"), "delivery:stock")
 RECEIVING = NavEntry(_("Receiving"), "delivery:receiving")
 REPLENISHMENT = NavEntry(_("Replenishment"), "delivery:replenishment")
+SHOP = NavEntry(_("Shop"), "delivery:shop")
+SHOP_ORDERS = NavEntry(_("My orders"), "delivery:shop_orders")
 
 NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
     Role.FARMER: (
@@ -93,7 +95,7 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
     ),
     Role.COURIER: (WORKSPACE,),
     Role.COLDCHAIN_CONTROLLER: (WORKSPACE, CONTROL_SCREEN, SHIPMENTS, CATALOGUE),
-    Role.CONSUMER: (WORKSPACE,),
+    Role.CONSUMER: (WORKSPACE, SHOP, SHOP_ORDERS),
     Role.ADMIN: (
         WORKSPACE,
         MEMBERS,

@@ -47,7 +47,9 @@
     var kinds = (element.getAttribute("data-live-events") || "").split(/\s+/);
     if (kinds.indexOf("*") < 0 && kinds.indexOf(event.type) < 0) return false;
     var orderId = element.getAttribute("data-live-order-id");
-    var data = (event.payload && event.payload.payload) || {};
+    // A notification carries its data one level down; delivery's quiet events carry it at the top.
+    var payload = event.payload || {};
+    var data = payload.payload || payload;
     return !orderId || String(data.order_id) === orderId;
   }
 
