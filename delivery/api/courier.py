@@ -1,3 +1,346 @@
-"""The courier API of delivery (stub: routes are added by the area's work)."""
+"""The courier's API, under /api/delivery/courier/: his shift, his phone's positions, the offer
+waiting for his answer, his tasks (pick up, deliver with the code or a photo) and his day.
 
-urlpatterns = []
+Couriers only (the courier role and a courier row; anyone else 403). Another courier's task,
+order or offer is not found (404) and nothing changes. Refusals of the rules come from the
+services (400 with the field at fault; 409 for a step the state does not allow). The delivery
+code is never sent to a courier: the consumer tells it at the door.
+"""
+
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.choices import Role
+from accounts.permissions import HasRole, get_visible_or_404
+
+from .. import dispatch
+from ..selectors.couriers import (
+    courier_day,
+    courier_of,
+    courier_offers,
+    courier_orders,
+    courier_tasks,
+    pending_offer,
+    task_route,
+)
+from ..services import couriers as courier_services
+
+# --- Shapes -----------------------------------------------------------------------------------
+
+
+class ShiftInputSerializer(serializers.Serializer):
+    on_shift = serializers.BooleanField()
+
+
+class ShiftOutputSerializer(serializers.Serializer):
+    on_shift = serializers.BooleanField(source="is_on_shift")
+    shift_started_at = serializers.DateTimeField(allow_null=True)
+
+
+class PositionInputSerializer(serializers.Serializer):
+    """WGS 84 degrees (convert GCJ-02 from a Chinese map SDK first); `at` defaults to the
+    server's clock; `accuracy_m` is the phone's estimate, in metres."""
+
+    longitude = serializers.FloatField()
+    latitude = serializers.FloatField()
+    at = serializers.DateTimeField(required=False)
+    accuracy_m = serializers.FloatField(required=False, allow_null=True)
+
+
+class PositionOutputSerializer(serializers.Serializer):
+    recorded = serializers.BooleanField(source="is_recorded")
+    reason = serializers.CharField(
+        help_text="Why a fix was dropped: too_soon (throttled) or off_shift; empty if recorded."
+    )
+    longitude = serializers.SerializerMethodField()
+    latitude = serializers.SerializerMethodField()
+    position_at = serializers.DateTimeField(source="courier.position_at", allow_null=True)
+
+    def get_longitude(self, outcome) -> float | None:
+        position = outcome.courier.position
+        return position.x if position else None
+
+    def get_latitude(self, outcome) -> float | None:
+        position = outcome.courier.position
+        return position.y if position else None
+
+
+class WarehouseOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    longitude = serializers.SerializerMethodField()
+    latitude = serializers.SerializerMethodField()
+
+    def get_longitude(self, warehouse) -> float:
+        return warehouse.site.location.x
+
+    def get_latitude(self, warehouse) -> float:
+        return warehouse.site.location.y
+
+
+class OfferOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    task_id = serializers.IntegerField()
+    status = serializers.CharField()
+    offered_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    seconds_left = serializers.SerializerMethodField()
+    distance_m = serializers.FloatField(help_text="From the courier to the warehouse, in metres.")
+    order_count = serializers.IntegerField()
+    warehouse = WarehouseOutputSerializer(source="task.warehouse")
+
+    def get_seconds_left(self, offer) -> int:
+        return max(0, int((offer.expires_at - timezone.now()).total_seconds()))
+
+
+class OfferAnsweredOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    task_id = serializers.IntegerField()
+    status = serializers.CharField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+
+
+class DropOffOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="order.pk")
+    number = serializers.CharField(source="order.number")
+    address = serializers.CharField(source="order.address")
+    longitude = serializers.FloatField()
+    latitude = serializers.FloatField()
+    status = serializers.CharField(source="order.status")
+    promised_by = serializers.DateTimeField(source="order.promised_by")
+    delivered_at = serializers.DateTimeField(source="order.delivered_at", allow_null=True)
+    tries_left = serializers.IntegerField(help_text="Wrong delivery codes still allowed.")
+    code_locked = serializers.BooleanField(
+        source="is_code_locked", help_text="Only a photo delivers the order now."
+    )
+
+
+class TaskRouteOutputSerializer(serializers.Serializer):
+    """A task as steps: pick up at the warehouse, then each order's door."""
+
+    id = serializers.IntegerField(source="task.pk")
+    status = serializers.CharField(source="task.status")
+    accepted_at = serializers.DateTimeField(source="task.accepted_at", allow_null=True)
+    picked_up_at = serializers.DateTimeField(source="task.picked_up_at", allow_null=True)
+    completed_at = serializers.DateTimeField(source="task.completed_at", allow_null=True)
+    earnings = serializers.DecimalField(
+        source="task.earnings.amount", max_digits=14, decimal_places=2
+    )
+    currency = serializers.CharField(source="task.earnings.currency.code")
+    warehouse = WarehouseOutputSerializer(source="pickup.warehouse")
+    picked_up = serializers.BooleanField(source="pickup.is_done")
+    orders = DropOffOutputSerializer(source="drop_offs", many=True)
+
+
+class TaskSummaryOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    warehouse = serializers.CharField(source="warehouse.name")
+    order_count = serializers.IntegerField()
+    delivered_count = serializers.IntegerField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    earnings = serializers.DecimalField(source="earnings.amount", max_digits=14, decimal_places=2)
+
+
+class DayOutputSerializer(serializers.Serializer):
+    date = serializers.DateField(source="day")
+    task_count = serializers.IntegerField()
+    done_count = serializers.IntegerField()
+    delivered_count = serializers.IntegerField()
+    earnings = serializers.DecimalField(source="earnings.amount", max_digits=14, decimal_places=2)
+    currency = serializers.CharField(source="earnings.currency.code")
+    tasks = TaskSummaryOutputSerializer(many=True)
+
+
+class DeliverInputSerializer(serializers.Serializer):
+    """The consumer's 4-digit code, or (multipart) a photo of the order left at the door."""
+
+    code = serializers.CharField(required=False, allow_blank=True, max_length=16)
+    photo = serializers.FileField(required=False, allow_empty_file=True)
+
+
+class DeliveredOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    has_photo = serializers.SerializerMethodField()
+    task_id = serializers.IntegerField()
+    task_status = serializers.CharField(source="task.status")
+    task_earnings = serializers.DecimalField(
+        source="task.earnings.amount", max_digits=14, decimal_places=2
+    )
+
+    def get_has_photo(self, order) -> bool:
+        return bool(order.proof_photo)
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+
+class _CourierApi(APIView):
+    """Couriers only; `self.courier` is the signed-in courier's row."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.COURIER)]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.courier = courier_of(request.user)
+        if self.courier is None:
+            raise PermissionDenied(_("You are not registered as a courier."))
+
+
+class ShiftApi(_CourierApi):
+    @extend_schema(request=ShiftInputSerializer, responses=ShiftOutputSerializer)
+    def post(self, request):
+        """Go on shift (offers may come) or off it (refused, 409, while a task is open; an
+        offer waiting for an answer is declined)."""
+        params = ShiftInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        if params.validated_data["on_shift"]:
+            courier = courier_services.start_shift(courier=self.courier)
+        else:
+            courier = courier_services.end_shift(courier=self.courier)
+        return Response(ShiftOutputSerializer(courier).data)
+
+
+class PositionApi(_CourierApi):
+    @extend_schema(request=PositionInputSerializer, responses=PositionOutputSerializer)
+    def post(self, request):
+        """A fix from the phone. A fix too soon after the last one, or off shift, is dropped
+        (200, recorded false); an impossible one is refused (400, field "position")."""
+        params = PositionInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        outcome = courier_services.record_position(courier=self.courier, **params.validated_data)
+        return Response(PositionOutputSerializer(outcome).data)
+
+
+class OfferListApi(_CourierApi):
+    @extend_schema(responses=OfferOutputSerializer(many=True))
+    def get(self, request):
+        """The offer waiting for my answer (a list of one, or empty)."""
+        offer = pending_offer(self.courier)
+        return Response(OfferOutputSerializer([offer] if offer else [], many=True).data)
+
+
+class OfferAcceptApi(_CourierApi):
+    @extend_schema(request=None, responses=TaskRouteOutputSerializer)
+    def post(self, request, pk: int):
+        """Accept my offer: the task is mine (refused when it ran out or was withdrawn)."""
+        offer = get_visible_or_404(courier_offers(self.courier), pk=pk)
+        task = dispatch.accept_offer(courier=self.courier, offer_id=offer.pk)
+        task = courier_tasks(self.courier).get(pk=task.pk)
+        return Response(TaskRouteOutputSerializer(task_route(task)).data)
+
+
+class OfferDeclineApi(_CourierApi):
+    @extend_schema(request=None, responses=OfferAnsweredOutputSerializer)
+    def post(self, request, pk: int):
+        """Decline my offer: dispatch offers the task to the next courier."""
+        offer = get_visible_or_404(courier_offers(self.courier), pk=pk)
+        dispatch.decline_offer(courier=self.courier, offer_id=offer.pk)
+        offer.refresh_from_db()
+        return Response(OfferAnsweredOutputSerializer(offer).data)
+
+
+class TaskListApi(_CourierApi):
+    @extend_schema(responses=TaskSummaryOutputSerializer(many=True))
+    def get(self, request):
+        """Today's tasks (Asia/Shanghai), open ones included, newest first."""
+        day = courier_day(self.courier)
+        return Response(TaskSummaryOutputSerializer(day.tasks, many=True).data)
+
+
+class TaskDetailApi(_CourierApi):
+    @extend_schema(responses=TaskRouteOutputSerializer)
+    def get(self, request, pk: int):
+        """One of my tasks as steps: the warehouse, then each order's door."""
+        task = get_visible_or_404(courier_tasks(self.courier), pk=pk)
+        return Response(TaskRouteOutputSerializer(task_route(task)).data)
+
+
+class TaskPickUpApi(_CourierApi):
+    @extend_schema(request=None, responses=TaskRouteOutputSerializer)
+    def post(self, request, pk: int):
+        """I have the task's orders in hand: the task and its orders are picked up."""
+        task = get_visible_or_404(courier_tasks(self.courier), pk=pk)
+        courier_services.pick_up(courier=self.courier, task_id=task.pk)
+        task = courier_tasks(self.courier).get(pk=task.pk)
+        return Response(TaskRouteOutputSerializer(task_route(task)).data)
+
+
+class OrderDeliverApi(_CourierApi):
+    @extend_schema(
+        request={
+            "application/json": DeliverInputSerializer,
+            "multipart/form-data": DeliverInputSerializer,
+        },
+        responses=DeliveredOutputSerializer,
+    )
+    def post(self, request, pk: int):
+        """Deliver my picked-up order with the consumer's code (a wrong one counts; after too
+        many only a photo works), or with a photo when the consumer is absent."""
+        order = get_visible_or_404(courier_orders(self.courier), pk=pk)
+        params = DeliverInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        photo = params.validated_data.get("photo")
+        if photo is not None:
+            order = courier_services.deliver_with_photo(
+                courier=self.courier, order_id=order.pk, photo=photo
+            )
+        elif params.validated_data.get("code"):
+            order = courier_services.deliver_with_code(
+                courier=self.courier, order_id=order.pk, code=params.validated_data["code"]
+            )
+        else:
+            raise serializers.ValidationError(
+                {"code": [_("Enter the consumer's 4-digit code, or send a photo.")]}
+            )
+        order = courier_orders(self.courier).select_related("task").get(pk=order.pk)
+        return Response(DeliveredOutputSerializer(order).data, status=status.HTTP_200_OK)
+
+
+class DayApi(_CourierApi):
+    @extend_schema(responses=DayOutputSerializer)
+    def get(self, request):
+        """Today (Asia/Shanghai): tasks, delivered orders and earnings."""
+        return Response(DayOutputSerializer(courier_day(self.courier)).data)
+
+
+urlpatterns = [
+    path("courier/shift/", ShiftApi.as_view(), name="delivery-courier-shift"),
+    path("courier/positions/", PositionApi.as_view(), name="delivery-courier-positions"),
+    path("courier/offers/", OfferListApi.as_view(), name="delivery-courier-offers"),
+    path(
+        "courier/offers/<int:pk>/accept/",
+        OfferAcceptApi.as_view(),
+        name="delivery-courier-offer-accept",
+    ),
+    path(
+        "courier/offers/<int:pk>/decline/",
+        OfferDeclineApi.as_view(),
+        name="delivery-courier-offer-decline",
+    ),
+    path("courier/tasks/", TaskListApi.as_view(), name="delivery-courier-tasks"),
+    path("courier/tasks/<int:pk>/", TaskDetailApi.as_view(), name="delivery-courier-task"),
+    path(
+        "courier/tasks/<int:pk>/pick-up/",
+        TaskPickUpApi.as_view(),
+        name="delivery-courier-task-pick-up",
+    ),
+    path(
+        "courier/orders/<int:pk>/deliver/",
+        OrderDeliverApi.as_view(),
+        name="delivery-courier-order-deliver",
+    ),
+    path("courier/day/", DayApi.as_view(), name="delivery-courier-day"),
+]

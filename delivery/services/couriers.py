@@ -1,0 +1,437 @@
+"""A courier's writes: his shift, his phone's positions, picking a task up at the warehouse
+and handing each order over (with the consumer's 4-digit code, or a photo when she is away).
+
+Every function takes the courier's own row and acts on his tasks and orders only: another
+courier's task or order is not found (404), whatever its id. Rows are locked in one order,
+orders before their task, as dispatch and cancelling do.
+"""
+
+import contextlib
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from djmoney.money import Money
+
+from common.exceptions import DomainError
+from common.money import round_money
+from marketplace.exceptions import InvalidPhoto
+from marketplace.photos import process_listing_photo
+
+from .. import dispatch, realtime
+from ..exceptions import DeliveryError
+from ..models import (
+    ACTIVE_TASK_STATUSES,
+    Courier,
+    DeliveryOrder,
+    DeliveryOrderStatus,
+    DeliveryTask,
+    DeliveryTaskStatus,
+    OfferStatus,
+    TaskOffer,
+)
+from ..selectors.couriers import orders_awaiting_courier
+
+# A phone's clock may run a little ahead of the server's; a fix further in the future is a
+# fault, not a position.
+POSITION_CLOCK_SKEW = timedelta(seconds=60)
+EARTH_RADIUS_M = 6_371_008.8  # mean radius; the sphere is close enough for a speed check
+CODE_PATTERN = re.compile(r"[0-9]{4}")
+
+
+# --- Refusals -------------------------------------------------------------------------------
+
+
+class CourierError(DeliveryError):
+    default_message = gettext_lazy("The courier's request was refused.")
+
+
+class TaskNotFound(CourierError):
+    """Not one of the courier's tasks (another's is not found either: ids are not confirmed)."""
+
+    status_code = 404
+    default_message = gettext_lazy("No such task.")
+
+
+class OrderNotFound(CourierError):
+    status_code = 404
+    default_message = gettext_lazy("No such order.")
+
+
+class StepNotAllowed(CourierError):
+    """The task or order is not in a state that allows this step (HTTP 409)."""
+
+    status_code = 409
+    default_message = gettext_lazy("This is not possible in the current state.")
+
+
+class ShiftNotEnded(CourierError):
+    status_code = 409
+    field = "on_shift"
+    default_message = gettext_lazy("Finish your current task before ending your shift.")
+
+
+class ImpossiblePosition(CourierError):
+    """A fix implying a speed no courier reaches (a GPS jump, or a forged position)."""
+
+    field = "position"
+
+
+class WrongDeliveryCode(CourierError):
+    field = "code"
+
+
+class DeliveryCodeLocked(CourierError):
+    field = "code"
+    default_message = gettext_lazy(
+        "Too many wrong codes: the code is locked. Take a photo of the delivery instead."
+    )
+
+
+class ProofPhotoRefused(CourierError):
+    field = "photo"
+
+
+# --- Shift ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_shift(*, courier: Courier) -> Courier:
+    """The courier goes on shift: dispatch may offer him tasks from now on. Starting a shift
+    already started changes nothing (a retried tap)."""
+    courier = Courier.objects.select_for_update(no_key=True).get(pk=courier.pk)
+    if courier.is_on_shift:
+        return courier
+    courier.is_on_shift = True
+    courier.shift_started_at = timezone.now()
+    courier.save(update_fields=["is_on_shift", "shift_started_at", "updated_at"])
+    return courier
+
+
+@transaction.atomic
+def end_shift(*, courier: Courier) -> Courier:
+    """The courier goes off shift. Refused (ShiftNotEnded) while he has a task assigned or
+    picked up: its orders must be delivered first. An offer waiting for his answer is
+    declined, so dispatch moves it on at once. Ending a shift already ended changes nothing.
+    """
+    # The offer is declined before the courier's row is locked: dispatch locks a task and its
+    # offer before the courier, and this keeps the same order. A refusal below rolls the
+    # decline back with everything else.
+    pending = TaskOffer.objects.filter(courier=courier, status=OfferStatus.PENDING).first()
+    if pending is not None:
+        # Answered or expired meanwhile: then nothing is waiting for him any more.
+        with contextlib.suppress(DomainError):
+            dispatch.decline_offer(courier=courier, offer_id=pending.pk)
+    courier = Courier.objects.select_for_update(no_key=True).get(pk=courier.pk)
+    if courier.tasks.filter(status__in=ACTIVE_TASK_STATUSES).exists():
+        raise ShiftNotEnded()
+    if not courier.is_on_shift:
+        return courier
+    courier.is_on_shift = False
+    courier.shift_started_at = None
+    courier.save(update_fields=["is_on_shift", "shift_started_at", "updated_at"])
+    return courier
+
+
+# --- Positions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PositionOutcome:
+    """What became of a fix: recorded, or dropped (`reason`: "too_soon" after the last one,
+    "off_shift" when the courier is not working; a dropped fix is not an error)."""
+
+    courier: Courier
+    is_recorded: bool
+    reason: str = ""
+
+
+def _coordinate(value, *, field: str, limit: int) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or not -limit <= number <= limit:
+        raise CourierError(
+            _("Give a number between -%(limit)s and %(limit)s.") % {"limit": limit}, field=field
+        )
+    return number
+
+
+def _accuracy(value) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise CourierError(_("Give the accuracy in metres, zero or more."), field="accuracy_m")
+    return number
+
+
+def distance_m(start: Point, end: Point) -> float:
+    """Great-circle distance between two WGS 84 points (haversine), in metres."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (start.x, start.y, end.x, end.y))
+    hav = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(hav)))
+
+
+def _check_time(at: datetime, *, now: datetime, last_at: datetime | None) -> None:
+    if timezone.is_naive(at):
+        raise CourierError(_("Give the time with its time zone."), field="at")
+    if at > now + POSITION_CLOCK_SKEW:
+        raise CourierError(
+            _("This position is from the future; check the phone's clock."), field="at"
+        )
+    if last_at is not None and at < last_at:
+        raise CourierError(_("This position is older than the last one recorded."), field="at")
+
+
+def _check_speed(courier: Courier, point: Point, at: datetime) -> None:
+    if courier.position is None or courier.position_at is None:
+        return
+    # The first fix of a shift is taken as it comes: between shifts the courier travels
+    # unfollowed (by metro, by car), so the last fix of the previous shift says nothing.
+    if courier.shift_started_at is not None and courier.position_at < courier.shift_started_at:
+        return
+    moved_m = distance_m(courier.position, point)
+    seconds = max((at - courier.position_at).total_seconds(), 0.001)
+    if moved_m / seconds * 3.6 > settings.DELIVERY_MAX_COURIER_SPEED_KMH:
+        raise ImpossiblePosition(
+            _(
+                "This position is %(km).1f km from the last one: faster than %(max)s km/h. "
+                "It looks like a GPS jump and was not recorded."
+            )
+            % {"km": moved_m / 1000, "max": settings.DELIVERY_MAX_COURIER_SPEED_KMH}
+        )
+
+
+@transaction.atomic
+def record_position(
+    *, courier: Courier, longitude, latitude, at: datetime | None = None, accuracy_m=None
+) -> PositionOutcome:
+    """A fix from the courier's phone (WGS 84 degrees; `at` aware, default now).
+
+    Refused with a field error, and nothing changes: coordinates out of range, a fix more than
+    a minute in the future or older than the last one recorded, and a fix implying a speed
+    above settings.DELIVERY_MAX_COURIER_SPEED_KMH from the last one of the same shift (field
+    "position"). Dropped without an error: a fix less than
+    settings.DELIVERY_POSITION_MIN_SECONDS after the last one, and any fix while the courier is
+    off shift (he is not followed then). A recorded fix moves him on the maps of the consumers
+    whose orders he carries or is coming to fetch.
+    """
+    longitude = _coordinate(longitude, field="longitude", limit=180)
+    latitude = _coordinate(latitude, field="latitude", limit=90)
+    _accuracy(accuracy_m)  # checked for sense; the model keeps no accuracy
+    now = timezone.now()
+    at = at or now
+    courier = Courier.objects.select_for_update(no_key=True).get(pk=courier.pk)
+    _check_time(at, now=now, last_at=courier.position_at)
+    if not courier.is_on_shift:
+        return PositionOutcome(courier=courier, is_recorded=False, reason="off_shift")
+    minimum = timedelta(seconds=settings.DELIVERY_POSITION_MIN_SECONDS)
+    if courier.position_at is not None and at - courier.position_at < minimum:
+        return PositionOutcome(courier=courier, is_recorded=False, reason="too_soon")
+    point = Point(longitude, latitude, srid=4326)
+    _check_speed(courier, point, at)
+    courier.position = point
+    courier.position_at = at
+    courier.save(update_fields=["position", "position_at", "updated_at"])
+    realtime.push_position(courier=courier, orders=list(orders_awaiting_courier(courier)))
+    return PositionOutcome(courier=courier, is_recorded=True)
+
+
+# --- Pick-up --------------------------------------------------------------------------------
+
+
+def _lock_own_task(courier: Courier, task_id) -> DeliveryTask | None:
+    task = (
+        DeliveryTask.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk=task_id, courier=courier)
+        .first()
+    )
+    if task is not None:
+        task.courier = courier
+    return task
+
+
+@transaction.atomic
+def pick_up(*, courier: Courier, task_id: int) -> DeliveryTask:
+    """The courier has his assigned task's orders in hand at the warehouse: the task and its
+    orders are picked up. Only his own ASSIGNED task (another's: TaskNotFound); a task already
+    picked up is returned unchanged (a retried tap); any other state is refused
+    (StepNotAllowed)."""
+    if not DeliveryTask.objects.filter(pk=task_id, courier=courier).exists():
+        raise TaskNotFound()
+    # The orders first, then their task: the order in which dispatch and cancelling lock them.
+    orders = list(
+        DeliveryOrder.objects.select_for_update(no_key=True, of=("self",))
+        .filter(task_id=task_id)
+        .select_related("warehouse")
+        .order_by("pk")
+    )
+    task = _lock_own_task(courier, task_id)
+    if task is None:  # taken from him between the two reads
+        raise TaskNotFound()
+    if task.status == DeliveryTaskStatus.PICKED_UP:
+        return task
+    if task.status != DeliveryTaskStatus.ASSIGNED:
+        raise StepNotAllowed(
+            _("This task cannot be picked up: it is %(status)s.")
+            % {"status": task.get_status_display()}
+        )
+    now = timezone.now()
+    task.status = DeliveryTaskStatus.PICKED_UP
+    task.picked_up_at = now
+    task.save(update_fields=["status", "picked_up_at", "updated_at"])
+    for order in orders:
+        if order.status != DeliveryOrderStatus.ASSIGNED:
+            continue  # cancelled before the courier came
+        order.status = DeliveryOrderStatus.PICKED_UP
+        order.picked_up_at = now
+        order.save(update_fields=["status", "picked_up_at", "updated_at"])
+        realtime.push_order(order)
+    realtime.push_task(task)
+    return task
+
+
+# --- Delivery -------------------------------------------------------------------------------
+
+
+def _lock_own_order(courier: Courier, order_id) -> tuple[DeliveryTask, DeliveryOrder]:
+    """His order and its task, locked order first; another's order is not found."""
+    order = (
+        DeliveryOrder.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk=order_id, task__courier=courier)
+        .select_related("warehouse")
+        .first()
+    )
+    if order is None:
+        raise OrderNotFound()
+    task = _lock_own_task(courier, order.task_id)
+    if task is None:  # taken from him between the two locks
+        raise OrderNotFound()
+    order.task = task
+    return task, order
+
+
+def _require_picked_up(order: DeliveryOrder) -> None:
+    if order.status == DeliveryOrderStatus.PICKED_UP:
+        return
+    if order.status == DeliveryOrderStatus.CANCELLED:
+        raise StepNotAllowed(_("This order was cancelled."))
+    raise StepNotAllowed(_("Pick the order up at the warehouse first."))
+
+
+def tries_left(order: DeliveryOrder) -> int:
+    return max(0, settings.DELIVERY_CODE_MAX_ATTEMPTS - order.code_attempts)
+
+
+def _clean_code(code) -> str:
+    # A Chinese keyboard may type full-width digits (１２３４): NFKC makes them plain.
+    text = unicodedata.normalize("NFKC", str(code or "")).strip()
+    if not CODE_PATTERN.fullmatch(text):
+        raise WrongDeliveryCode(_("Enter the consumer's 4-digit code."))
+    return text
+
+
+def courier_fee(delivered_orders: int) -> Money:
+    """What a courier earns for a task: a fixed fee per delivered order."""
+    fee = Decimal(settings.DELIVERY_COURIER_FEE_PER_ORDER)
+    return round_money(Money(fee * delivered_orders, "CNY"))
+
+
+def _hand_over(task: DeliveryTask, order: DeliveryOrder, *, now: datetime) -> None:
+    """The order is delivered; when every order of the task not cancelled is, the task is done
+    and the courier earns his fee for each delivered one. Caller holds both locks."""
+    order.status = DeliveryOrderStatus.DELIVERED
+    order.delivered_at = now
+    order.save(update_fields=["status", "delivered_at", "proof_photo", "updated_at"])
+    realtime.push_order(order)
+    statuses = list(
+        DeliveryOrder.objects.filter(task=task)
+        .exclude(status=DeliveryOrderStatus.CANCELLED)
+        .values_list("status", flat=True)
+    )
+    if any(status != DeliveryOrderStatus.DELIVERED for status in statuses):
+        return
+    task.status = DeliveryTaskStatus.DONE
+    task.completed_at = now
+    task.earnings = courier_fee(len(statuses))
+    task.save(update_fields=["status", "completed_at", "earnings", "updated_at"])
+    realtime.push_task(task)
+
+
+def deliver_with_code(*, courier: Courier, order_id: int, code) -> DeliveryOrder:
+    """The consumer reads her 4-digit code to the courier at the door: his own picked-up order
+    is delivered (and its task done when it was the last one).
+
+    A wrong code counts against settings.DELIVERY_CODE_MAX_ATTEMPTS and is refused
+    (WrongDeliveryCode, field "code", with the tries left); the count is committed although
+    the request is refused, so the caller must not run this inside a transaction it rolls
+    back on the error. After the last wrong try the code is locked (DeliveryCodeLocked): only
+    a photo delivers the order then. A delivered order is returned unchanged (a retry).
+    """
+    code = _clean_code(code)
+    with transaction.atomic():
+        task, order = _lock_own_order(courier, order_id)
+        if order.status == DeliveryOrderStatus.DELIVERED:
+            return order
+        _require_picked_up(order)
+        if tries_left(order) == 0:
+            raise DeliveryCodeLocked()
+        if constant_time_compare(code, order.delivery_code):
+            _hand_over(task, order, now=timezone.now())
+            return order
+        order.code_attempts += 1
+        order.save(update_fields=["code_attempts", "updated_at"])
+        left = tries_left(order)
+    # Outside the block: the wrong try is committed before the refusal is raised.
+    if left == 0:
+        raise WrongDeliveryCode(
+            _("Wrong code, and no tries left: take a photo of the delivery instead.")
+        )
+    raise WrongDeliveryCode(
+        ngettext("Wrong code: %(left)d try left.", "Wrong code: %(left)d tries left.", left)
+        % {"left": left}
+    )
+
+
+def deliver_with_photo(*, courier: Courier, order_id: int, photo) -> DeliveryOrder:
+    """The consumer is not at home: a photo of the order left at the door delivers the
+    courier's own picked-up order (also once its code is locked).
+
+    The upload must be a JPEG, PNG or WebP image within the photo size limit (8 MB by
+    default); it is turned upright, stripped of its metadata (a phone's photo carries the
+    GPS position of the consumer's door) and shrunk before it is stored as the order's proof.
+    A refused file changes nothing (ProofPhotoRefused, field "photo").
+    """
+    if not photo:
+        raise ProofPhotoRefused(_("Take a photo of the delivery."))
+    try:
+        processed = process_listing_photo(photo)  # checked before any row is locked
+    except InvalidPhoto as refusal:
+        raise ProofPhotoRefused(str(refusal.message)) from refusal
+    with transaction.atomic():
+        task, order = _lock_own_order(courier, order_id)
+        if order.status == DeliveryOrderStatus.DELIVERED:
+            return order
+        _require_picked_up(order)
+        order.proof_photo.save(f"{processed.stem}.jpg", ContentFile(processed.image), save=False)
+        _hand_over(task, order, now=timezone.now())
+    return order
