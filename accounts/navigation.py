@@ -42,6 +42,7 @@ WAREHOUSE = NavEntry(_("Warehouse"), "delivery:warehouse")
 STOCK = NavEntry(_("Stock"), "delivery:stock")
 RECEIVING = NavEntry(_("Receiving"), "delivery:receiving")
 REPLENISHMENT = NavEntry(_("Replenishment"), "delivery:replenishment")
+COURIER_PAGE = NavEntry(pgettext_lazy("courier's own page", "Deliveries"), "delivery:courier")
 SHOP = NavEntry(_("Shop"), "delivery:shop")
 SHOP_ORDERS = NavEntry(_("My orders"), "delivery:shop_orders")
 
@@ -93,7 +94,7 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         MARKET_ACCOUNT,
         CATALOGUE,
     ),
-    Role.COURIER: (WORKSPACE,),
+    Role.COURIER: (WORKSPACE, COURIER_PAGE),
     Role.COLDCHAIN_CONTROLLER: (WORKSPACE, CONTROL_SCREEN, SHIPMENTS, CATALOGUE),
     Role.CONSUMER: (WORKSPACE, SHOP, SHOP_ORDERS),
     Role.ADMIN: (
