@@ -6,7 +6,13 @@ from django.utils import translation
 
 # Each app that has demo data offers <app>/demo.py with seed(context) -> None; the order
 # follows the apps' dependencies. Later apps read what earlier ones made from `context`.
-DEMO_MODULES = ("accounts.demo", "farms.demo", "marketplace.markets.demo", "coldchain.demo")
+DEMO_MODULES = (
+    "accounts.demo",
+    "farms.demo",
+    "marketplace.markets.demo",
+    "coldchain.demo",
+    "delivery.demo",
+)
 
 
 class Command(BaseCommand):
