@@ -38,6 +38,9 @@ DEMO_PEOPLE = (
     DemoPerson(
         "warehouse", "周敏", "13500000001", Role.WAREHOUSE_MANAGER, "front warehouse, Chaoyang"
     ),
+    DemoPerson(
+        "warehouse2", "高峰", "13500000002", Role.WAREHOUSE_MANAGER, "front warehouse, Haidian"
+    ),
     DemoPerson("courier", "吴强", "13300000001", Role.COURIER, "courier, Chaoyang"),
     DemoPerson("courier2", "郑磊", "13300000002", Role.COURIER, "courier, Chaoyang"),
     DemoPerson("courier3", "冯涛", "13300000003", Role.COURIER, "courier, Haidian"),

@@ -64,7 +64,7 @@ HISTORY_WEEKS = 8
 HISTORY_PREFIX = "HIS-"  # HIS-<warehouse tag>-<yymmdd>-<nnn>: past sales, written in bulk
 RESTOCK_BELOW_KG = Decimal("40")  # usable for another day; less, and a fresh lot comes in
 USABLE_FOR = timedelta(days=1)
-WALLET_KEY = "demo-shop-wallet-consumer"
+WALLET_KEY = "demo-shop-wallet-{username}"
 WALLET_TOP_UP = Decimal("20000.00")
 WALLET_LOW = Decimal("2000.00")
 CONSUMER = "consumer"  # 林小姐
@@ -100,10 +100,9 @@ class DemoWarehouse:
     price_markup: Decimal  # over the demo's base prices
 
 
-# Open round the clock as far as FrontWarehouse.is_open_at can say it: 00:00 to 23:59:59,
-# closed for the last second of the day (opens_at == closes_at would read as never open), so
-# the simulator and the end-to-end journey can order at any hour.
-ALL_DAY = (time(0, 0), time(23, 59, 59))
+# Open round the clock (opening and closing at the same time), so the simulator and the
+# end-to-end journey can order at any hour.
+ALL_DAY = (time(0, 0), time(0, 0))
 
 WANGJING = DemoWarehouse(
     code="wangjing",
@@ -132,9 +131,7 @@ ZHONGGUANCUN = DemoWarehouse(
     opens_at=time(7, 0),
     closes_at=time(23, 0),
     promised_minutes=30,
-    # No demo person manages it yet; a "warehouse2" added to accounts.demo would be its
-    # manager, and the simulator would then pack its orders too.
-    manager="warehouse2",
+    manager="warehouse2",  # 高峰
     couriers=(("courier3", 116.3152, 39.9861),),  # 冯涛
     orders_per_day=22,
     price_markup=Decimal("0.40"),
@@ -270,7 +267,10 @@ def seed(context: dict) -> None:
     if first_day:
         _first_day_extras(warehouses, products, context, now=now, today=today)
     _write_offs(warehouses, products, people)
-    _fund_wallet(people[CONSUMER], by=people["admin"], today=today)
+    # The consumer pays her orders from her wallet; the managers pay the marketplace orders
+    # their approved replenishment places, at hand-over.
+    for holder in (CONSUMER, *(spec.manager for spec in WAREHOUSES)):
+        _fund_wallet(people[holder], by=people["admin"], today=today)
     _history(warehouses, people[CONSUMER], today=today)
     context["front_warehouses"] = warehouses
 
@@ -384,14 +384,15 @@ def _write_offs(warehouses: dict, products: dict, people: dict) -> None:
         write_off_stock(stock_lot=stock, quantity_kg=kg, reason=reason, note=note, by=by)
 
 
-def _fund_wallet(consumer: User, *, by: User, today: date) -> None:
+def _fund_wallet(holder: User, *, by: User, today: date) -> None:
     """Funded once; topped up again on a later day when the simulator has spent it down."""
-    wallet = wallet_of(consumer)
+    wallet = wallet_of(holder)
+    key = WALLET_KEY.format(username=holder.username)
     top_up(account=wallet, amount=WALLET_TOP_UP, method=FundingMethod.BANK, by=by,
-           idempotency_key=WALLET_KEY)  # fmt: skip
+           idempotency_key=key)  # fmt: skip
     if balance_of(wallet).amount < WALLET_LOW:
         top_up(account=wallet, amount=WALLET_TOP_UP, method=FundingMethod.BANK, by=by,
-               idempotency_key=f"{WALLET_KEY}-{today.isoformat()}")  # fmt: skip
+               idempotency_key=f"{key}-{today.isoformat()}")  # fmt: skip
 
 
 # --- Past sales ------------------------------------------------------------------------------
@@ -481,7 +482,7 @@ def _day_of_sales(spec: DemoWarehouse, warehouse, day: date, regulars, consumer,
     count = max(
         1, round(spec.orders_per_day * WEEKDAY_FACTOR[day.weekday()] * rng.uniform(0.85, 1.15))
     )
-    hours = [h for h in HOUR_WEIGHTS if spec.opens_at <= time(h) < spec.closes_at]
+    hours = [h for h in HOUR_WEIGHTS if warehouse.is_open_at(time(h))]
     weights = [HOUR_WEIGHTS[h] for h in hours]
     others = [place for place in DROP_OFFS[spec.code] if place != CONSUMER_HOME]
     moments = sorted(

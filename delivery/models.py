@@ -53,8 +53,11 @@ class FrontWarehouse(TimeStampedModel):
         return self.name
 
     def is_open_at(self, moment_time) -> bool:
-        """Opening hours may run past midnight (e.g. 07:00–01:00)."""
-        if self.opens_at <= self.closes_at:
+        """Opening hours may run past midnight (e.g. 07:00–01:00); opening and closing at the
+        same time means open round the clock."""
+        if self.opens_at == self.closes_at:
+            return True
+        if self.opens_at < self.closes_at:
             return self.opens_at <= moment_time < self.closes_at
         return moment_time >= self.opens_at or moment_time < self.closes_at
 

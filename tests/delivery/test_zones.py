@@ -48,6 +48,8 @@ def test_a_closed_down_warehouse_serves_nobody(chaoyang):
         (time(7), time(23), time(23), False),
         (time(7), time(1), time(0, 30), True),  # open past midnight
         (time(7), time(1), time(3), False),
+        (time(0), time(0), time(23, 59, 59), True),  # round the clock
+        (time(0), time(0), time(0), True),
     ],
 )
 def test_opening_hours_may_run_past_midnight(opens, closes, moment, is_open):
