@@ -3,31 +3,27 @@ when run twice (at-least-once delivery; a lost task is caught by the dispatch sw
 
 from celery import shared_task
 
+from . import dispatch
 
-@shared_task(name="delivery.dispatch_order", acks_late=True)
+
+@shared_task(name="delivery.dispatch_order", acks_late=True, ignore_result=True)
 def dispatch_order(order_id: int) -> int | None:
     """A packed order looks for a courier; returns its task's id. A second run finds the order
     already on a task and does nothing."""
-    from . import dispatch
-
     task = dispatch.dispatch_order(order_id=order_id)
     return task.pk if task is not None else None
 
 
-@shared_task(name="delivery.expire_offer", acks_late=True)
+@shared_task(name="delivery.expire_offer", acks_late=True, ignore_result=True)
 def expire_offer(offer_id: int) -> None:
     """The offer's countdown ran out: if still unanswered it expires and the task is offered
     to the next candidate. An answered offer is left alone."""
-    from . import dispatch
-
     dispatch.expire_offer(offer_id=offer_id)
 
 
 @shared_task(name="delivery.sweep_dispatch", acks_late=True)
 def sweep_dispatch() -> dict:
     """Beat's safety net: overdue offers, packed orders without a task, unassigned tasks."""
-    from . import dispatch
-
     return dispatch.sweep().as_dict()
 
 

@@ -1,0 +1,878 @@
+"""Dispatch: the nearest free courier on shift gets the offer, a decline or a time-out moves it
+on, batches go one way and keep their promises, the sweep recovers what a lost message left
+behind, and racing dispatchers never give one courier two offers."""
+
+import itertools
+import math
+import threading
+from datetime import timedelta
+from functools import partial
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.db import close_old_connections, connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from djmoney.money import Money
+
+from accounts.choices import Role
+from delivery import dispatch
+from delivery.models import (
+    DeliveryOrder,
+    DeliveryOrderStatus,
+    DeliveryTask,
+    DeliveryTaskStatus,
+    OfferStatus,
+    TaskOffer,
+    WarehouseStaff,
+)
+from tests.accounts.factories import UserFactory
+from tests.delivery.factories import courier_at, front_warehouse
+
+WAREHOUSE_AT = (116.40, 39.90)
+KM_OF_LATITUDE = 1 / 111.2
+KM_OF_LONGITUDE = 1 / (111.32 * math.cos(math.radians(WAREHOUSE_AT[1])))
+_order_numbers = itertools.count(1)
+
+
+def near(*, north_km: float = 0.0, east_km: float = 0.0) -> tuple[float, float]:
+    """A point the given kilometres north and east of the warehouse."""
+    return (
+        WAREHOUSE_AT[0] + east_km * KM_OF_LONGITUDE,
+        WAREHOUSE_AT[1] + north_km * KM_OF_LATITUDE,
+    )
+
+
+def courier_near(*, north_km: float = 0.0, east_km: float = 0.0, **extra):
+    return courier_at(*near(north_km=north_km, east_km=east_km), **extra)
+
+
+def packed_order(
+    warehouse,
+    consumer,
+    *,
+    north_km: float = 0.0,
+    east_km: float = 0.0,
+    promised_in_minutes: float = 30,
+    packed_minutes_ago: float = 0,
+    status: str = DeliveryOrderStatus.PACKED,
+) -> DeliveryOrder:
+    """A paid order packed at the warehouse, written directly (the shop's place_order and
+    pack_order are the shop's own tests)."""
+    now = timezone.now()
+    return DeliveryOrder.objects.create(
+        number=f"T-DISPATCH-{next(_order_numbers)}",
+        consumer=consumer,
+        warehouse=warehouse,
+        address="朝阳区测试路 1 号",
+        location=Point(*near(north_km=north_km, east_km=east_km), srid=4326),
+        status=status,
+        total=Money("25.00", "CNY"),
+        placed_at=now - timedelta(minutes=5),
+        promised_by=now + timedelta(minutes=promised_in_minutes),
+        packed_at=now - timedelta(minutes=packed_minutes_ago),
+        delivery_code="4321",
+    )
+
+
+def carrying(courier, warehouse, consumer, orders: int) -> DeliveryTask:
+    """The courier has accepted a task of `orders` orders and is on his way."""
+    task = DeliveryTask.objects.create(
+        warehouse=warehouse,
+        courier=courier,
+        status=DeliveryTaskStatus.ASSIGNED,
+        accepted_at=timezone.now(),
+    )
+    for _ in range(orders):
+        order = packed_order(warehouse, consumer, status=DeliveryOrderStatus.ASSIGNED)
+        order.task = task
+        order.save()
+    return task
+
+
+def pending_offer_of(task) -> TaskOffer | None:
+    return TaskOffer.objects.filter(task=task, status=OfferStatus.PENDING).first()
+
+
+@pytest.fixture
+def warehouse(db):
+    return front_warehouse("wangjing", *WAREHOUSE_AT, half_side=0.08)
+
+
+@pytest.fixture
+def other_warehouse(db):
+    return front_warehouse("xidan", 116.37, 39.91, half_side=0.02)
+
+
+# --- Finding the courier --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_nearest_courier_on_shift_gets_the_offer(warehouse, consumer):
+    courier_near(north_km=0.1, on_shift=False)
+    nearest = courier_near(north_km=0.5)
+    courier_near(east_km=1.2)
+    order = packed_order(warehouse, consumer, north_km=2)
+
+    task = dispatch.dispatch_order(order_id=order.pk)
+
+    task.refresh_from_db()
+    order.refresh_from_db()
+    assert order.task == task
+    assert order.status == DeliveryOrderStatus.PACKED
+    assert task.status == DeliveryTaskStatus.OFFERING
+    assert task.courier is None
+    offer = TaskOffer.objects.get(task=task)
+    assert offer.courier == nearest
+    assert offer.status == OfferStatus.PENDING
+    assert offer.distance_m == pytest.approx(500, abs=5)
+    assert offer.expires_at - offer.offered_at == timedelta(seconds=45)
+
+
+@pytest.mark.django_db
+def test_dispatching_an_order_twice_keeps_one_task_and_one_offer(warehouse, consumer):
+    courier_near(north_km=0.5)
+    order = packed_order(warehouse, consumer, north_km=2)
+
+    first = dispatch.dispatch_order(order_id=order.pk)
+    second = dispatch.dispatch_order(order_id=order.pk)
+
+    assert first == second
+    assert DeliveryTask.objects.count() == 1
+    assert TaskOffer.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_orders_not_packed_or_unknown_are_not_dispatched(warehouse, consumer):
+    courier_near(north_km=0.5)
+    placed = packed_order(warehouse, consumer, status=DeliveryOrderStatus.PLACED)
+
+    assert dispatch.dispatch_order(order_id=placed.pk) is None
+    assert dispatch.dispatch_order(order_id=999_999) is None
+    assert not DeliveryTask.objects.exists()
+
+
+@pytest.mark.django_db
+def test_full_and_offered_couriers_are_passed_over(warehouse, consumer):
+    full = courier_near(north_km=0.2, capacity=2)
+    carrying(full, warehouse, consumer, orders=2)
+    waiting = courier_near(north_km=0.3)
+    earlier = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, east_km=2).pk)
+    free = courier_near(north_km=0.9)
+    assert pending_offer_of(earlier).courier == waiting
+
+    task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, east_km=-2).pk)
+
+    assert pending_offer_of(earlier).courier == waiting
+    assert pending_offer_of(task).courier == free
+
+
+@pytest.mark.django_db
+def test_a_courier_with_room_left_is_offered_a_second_task(warehouse, consumer):
+    busy = courier_near(north_km=0.2, capacity=3)
+    carrying(busy, warehouse, consumer, orders=2)
+
+    task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
+
+    assert pending_offer_of(task).courier == busy
+
+
+@pytest.mark.django_db
+def test_with_nobody_near_the_task_waits_unassigned(warehouse, consumer):
+    courier_near(north_km=8)  # beyond the 5 km search radius
+    courier_near(north_km=0.3, on_shift=False)
+    order = packed_order(warehouse, consumer, north_km=1)
+
+    task = dispatch.dispatch_order(order_id=order.pk)
+
+    task.refresh_from_db()
+    assert task.status == DeliveryTaskStatus.UNASSIGNED
+    assert not TaskOffer.objects.exists()
+    assert DeliveryOrder.objects.get(pk=order.pk).task == task
+
+
+# --- Scoring --------------------------------------------------------------------------------
+
+
+def _at_hand(slack_minutes: float) -> dispatch.TaskAtHand:
+    return dispatch.TaskAtHand(
+        task_id=1, orders=1, minutes_left=slack_minutes + 10, slack_minutes=slack_minutes
+    )
+
+
+def _best(candidates, task) -> int:
+    scorer = dispatch.BalancedScorer(dispatch.current_rules())
+    return max(candidates, key=lambda c: scorer.score(c, task)).courier_id
+
+
+def test_scoring_prefers_the_closer_of_two_idle_couriers():
+    near_one = dispatch.Candidate(courier_id=1, distance_m=400, load=0, capacity=3)
+    far_one = dispatch.Candidate(courier_id=2, distance_m=900, load=0, capacity=3)
+
+    assert _best([far_one, near_one], _at_hand(slack_minutes=20)) == 1
+
+
+def test_scoring_prefers_an_idle_courier_to_a_busy_one_a_little_nearer_when_there_is_time():
+    idle = dispatch.Candidate(courier_id=1, distance_m=1200, load=0, capacity=3)
+    busy = dispatch.Candidate(courier_id=2, distance_m=300, load=1, capacity=3)
+
+    assert _best([busy, idle], _at_hand(slack_minutes=20)) == 1
+
+
+def test_scoring_prefers_the_one_who_keeps_the_promise_when_time_is_short():
+    idle = dispatch.Candidate(courier_id=1, distance_m=1200, load=0, capacity=3)
+    busy = dispatch.Candidate(courier_id=2, distance_m=300, load=1, capacity=3)
+
+    assert _best([busy, idle], _at_hand(slack_minutes=3)) == 2
+
+
+@pytest.mark.django_db
+def test_dispatch_offers_the_idle_courier_before_a_busy_one_a_little_nearer(warehouse, consumer):
+    busy = courier_near(north_km=0.3)
+    carrying(busy, warehouse, consumer, orders=1)
+    idle = courier_near(east_km=1.2)
+
+    task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
+
+    assert pending_offer_of(task).courier == idle
+
+
+class NearestOnlyScorer:
+    """A stand-in strategy: distance alone decides."""
+
+    def __init__(self, rules):
+        self.rules = rules
+
+    def score(self, candidate, task):
+        return -candidate.distance_m
+
+
+@pytest.mark.django_db
+def test_a_scorer_named_in_settings_replaces_the_balanced_one(warehouse, consumer, settings):
+    settings.DELIVERY_SCORER = f"{__name__}.NearestOnlyScorer"
+    busy = courier_near(north_km=0.3)
+    carrying(busy, warehouse, consumer, orders=1)
+    courier_near(east_km=1.2)
+
+    task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
+
+    offer = pending_offer_of(task)
+    assert offer.courier == busy
+    assert offer.score == pytest.approx(-offer.distance_m)
+
+
+# --- Answers --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def offered(warehouse, consumer):
+    """Two couriers near; a packed order's task offered to the nearer."""
+    first = courier_near(north_km=0.4)
+    second = courier_near(north_km=-0.8)
+    order = packed_order(warehouse, consumer, east_km=2)
+    task = dispatch.dispatch_order(order_id=order.pk)
+    return {"first": first, "second": second, "order": order, "task": task}
+
+
+@pytest.mark.django_db
+def test_courier_accepts_and_the_task_and_order_are_his(offered):
+    offer = pending_offer_of(offered["task"])
+
+    task = dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+
+    task.refresh_from_db()
+    assert task.status == DeliveryTaskStatus.ASSIGNED
+    assert task.courier == offered["first"]
+    assert task.accepted_at is not None
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.ACCEPTED
+    assert offer.answered_at is not None
+    order = DeliveryOrder.objects.get(pk=offered["order"].pk)
+    assert order.status == DeliveryOrderStatus.ASSIGNED
+    assert order.assigned_at is not None
+    assert dispatch.courier_load(offered["first"].pk) == 1
+
+
+@pytest.mark.django_db
+def test_accepting_twice_returns_the_same_task(offered):
+    offer = pending_offer_of(offered["task"])
+    dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+
+    again = dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+
+    assert again.pk == offered["task"].pk
+    assert TaskOffer.objects.filter(status=OfferStatus.ACCEPTED).count() == 1
+
+
+@pytest.mark.django_db
+def test_decline_moves_the_offer_to_the_next_courier(offered):
+    offer = pending_offer_of(offered["task"])
+
+    dispatch.decline_offer(courier=offered["first"], offer_id=offer.pk)
+
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.DECLINED
+    assert offer.answered_at is not None
+    following = pending_offer_of(offered["task"])
+    assert following.courier == offered["second"]
+    assert DeliveryTask.objects.get(pk=offered["task"].pk).status == DeliveryTaskStatus.OFFERING
+
+
+@pytest.mark.django_db
+def test_when_the_last_candidate_declines_the_task_waits_unassigned(offered):
+    dispatch.decline_offer(courier=offered["first"], offer_id=pending_offer_of(offered["task"]).pk)
+    second_offer = pending_offer_of(offered["task"])
+
+    dispatch.decline_offer(courier=offered["second"], offer_id=second_offer.pk)
+    again = dispatch.decline_offer(courier=offered["second"], offer_id=second_offer.pk)
+
+    assert again.status == OfferStatus.DECLINED
+    task = DeliveryTask.objects.get(pk=offered["task"].pk)
+    assert task.status == DeliveryTaskStatus.UNASSIGNED
+    assert task.courier is None
+    assert TaskOffer.objects.filter(task=task).count() == 2
+
+
+@pytest.mark.django_db
+def test_accepting_an_expired_offer_is_refused_and_nothing_is_assigned(offered):
+    offer = pending_offer_of(offered["task"])
+    # Past its time, and its countdown has not run yet.
+    TaskOffer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    with pytest.raises(dispatch.OfferExpired) as refusal:
+        dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+
+    assert refusal.value.status_code == 409
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.EXPIRED
+    task = DeliveryTask.objects.get(pk=offered["task"].pk)
+    assert task.courier is None
+    assert task.status == DeliveryTaskStatus.OFFERING
+    assert pending_offer_of(task).courier == offered["second"]
+    assert DeliveryOrder.objects.get(pk=offered["order"].pk).status == DeliveryOrderStatus.PACKED
+    assert dispatch.courier_load(offered["first"].pk) == 0
+
+
+@pytest.mark.django_db
+def test_a_courier_cannot_accept_or_decline_another_couriers_offer(offered):
+    offer = pending_offer_of(offered["task"])
+
+    with pytest.raises(dispatch.OfferNotFound) as refusal:
+        dispatch.accept_offer(courier=offered["second"], offer_id=offer.pk)
+    with pytest.raises(dispatch.OfferNotFound):
+        dispatch.decline_offer(courier=offered["second"], offer_id=offer.pk)
+
+    assert refusal.value.status_code == 404
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.PENDING
+    task = DeliveryTask.objects.get(pk=offered["task"].pk)
+    assert task.status == DeliveryTaskStatus.OFFERING
+    assert task.courier is None
+
+
+@pytest.mark.django_db
+def test_accept_checks_the_capacity_again_and_moves_the_offer_on(offered):
+    offer = pending_offer_of(offered["task"])
+    first = offered["first"]
+    first.capacity = 1
+    first.save()
+    carrying(first, offered["task"].warehouse, offered["order"].consumer, orders=1)
+
+    with pytest.raises(dispatch.CourierCannotTakeTask):
+        dispatch.accept_offer(courier=first, offer_id=offer.pk)
+
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.WITHDRAWN
+    assert DeliveryTask.objects.get(pk=offered["task"].pk).courier is None
+    assert pending_offer_of(offered["task"]).courier == offered["second"]
+
+
+@pytest.mark.django_db
+def test_an_answered_offer_cannot_be_accepted(offered):
+    offer = pending_offer_of(offered["task"])
+    dispatch.decline_offer(courier=offered["first"], offer_id=offer.pk)
+
+    with pytest.raises(dispatch.OfferNoLongerOpen):
+        dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+
+    assert DeliveryTask.objects.get(pk=offered["task"].pk).courier is None
+
+
+# --- Time-outs ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_expired_offer_moves_on_and_expiring_again_changes_nothing(offered):
+    offer = pending_offer_of(offered["task"])
+    later = offer.expires_at + timedelta(seconds=1)
+
+    dispatch.expire_offer(offer_id=offer.pk, now=later)
+    dispatch.expire_offer(offer_id=offer.pk, now=later)
+
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.EXPIRED
+    assert offer.answered_at is None
+    assert TaskOffer.objects.filter(task=offered["task"]).count() == 2
+    assert pending_offer_of(offered["task"]).courier == offered["second"]
+
+
+@pytest.mark.django_db
+def test_a_countdown_that_runs_early_or_after_an_answer_changes_nothing(offered):
+    offer = pending_offer_of(offered["task"])
+
+    dispatch.expire_offer(offer_id=offer.pk, now=offer.expires_at - timedelta(seconds=5))
+    assert TaskOffer.objects.get(pk=offer.pk).status == OfferStatus.PENDING
+
+    dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+    dispatch.expire_offer(offer_id=offer.pk, now=offer.expires_at + timedelta(minutes=1))
+    assert dispatch.expire_offer(offer_id=999_999) is None
+
+    assert TaskOffer.objects.get(pk=offer.pk).status == OfferStatus.ACCEPTED
+    assert DeliveryTask.objects.get(pk=offered["task"].pk).courier == offered["first"]
+    assert TaskOffer.objects.count() == 1
+
+
+# --- Batching -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_orders_going_the_same_way_are_batched_onto_one_task(warehouse, consumer):
+    courier = courier_near(north_km=0.3, capacity=3)
+    first = packed_order(warehouse, consumer, north_km=1.0)
+    second = packed_order(warehouse, consumer, north_km=1.8, east_km=0.4)  # about 13 degrees
+    task = dispatch.dispatch_order(order_id=first.pk)
+    offer = pending_offer_of(task)
+
+    batched = dispatch.dispatch_order(order_id=second.pk)
+
+    assert batched == task
+    assert set(task.orders.values_list("pk", flat=True)) == {first.pk, second.pk}
+    assert pending_offer_of(task) == offer  # the same courier sees one card, now of two
+    dispatch.accept_offer(courier=courier, offer_id=offer.pk)
+    assert set(
+        DeliveryOrder.objects.filter(status=DeliveryOrderStatus.ASSIGNED).values_list(
+            "pk", flat=True
+        )
+    ) == {first.pk, second.pk}
+    assert dispatch.courier_load(courier.pk) == 2
+
+
+@pytest.mark.django_db
+def test_an_order_going_the_opposite_way_gets_its_own_task(warehouse, consumer):
+    courier_near(north_km=0.3)
+    courier_near(north_km=-0.3)
+    task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
+
+    other = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=-1).pk)
+
+    assert other != task
+    assert task.orders.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_order_at_a_wide_angle_gets_its_own_task(warehouse, consumer):
+    courier_near(north_km=0.3)
+    courier_near(north_km=-0.3)
+    task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
+
+    # About 56 degrees east of north: beyond the 45 allowed.
+    other = dispatch.dispatch_order(
+        order_id=packed_order(warehouse, consumer, north_km=1, east_km=1.5).pk
+    )
+
+    assert other != task
+
+
+@pytest.mark.django_db
+def test_no_batch_when_it_would_break_a_promise(warehouse, consumer):
+    courier_near(north_km=0.2)
+    courier_near(north_km=-0.2)
+    # Alone it arrives in about 1 + 2 + 15.6 minutes (the offered courier's way, loading, the
+    # ride), inside its 19; a stop on the way first, or after it, breaks one of the promises.
+    far = packed_order(warehouse, consumer, north_km=3, promised_in_minutes=19)
+    task = dispatch.dispatch_order(order_id=far.pk)
+    on_the_way = packed_order(warehouse, consumer, north_km=1, promised_in_minutes=12)
+
+    other = dispatch.dispatch_order(order_id=on_the_way.pk)
+
+    assert other != task
+    assert list(task.orders.values_list("pk", flat=True)) == [far.pk]
+
+
+@pytest.mark.django_db
+def test_the_same_orders_with_time_to_spare_are_batched(warehouse, consumer):
+    courier_near(north_km=0.2)
+    far = packed_order(warehouse, consumer, north_km=3, promised_in_minutes=45)
+    task = dispatch.dispatch_order(order_id=far.pk)
+    on_the_way = packed_order(warehouse, consumer, north_km=1, promised_in_minutes=30)
+
+    assert dispatch.dispatch_order(order_id=on_the_way.pk) == task
+
+
+@pytest.mark.django_db
+def test_a_batch_stays_within_the_limit(warehouse, consumer, settings):
+    settings.DELIVERY_BATCH_MAX_ORDERS = 2
+    courier_near(north_km=0.2, capacity=5)
+    courier_near(north_km=-0.2, capacity=5)
+    orders = [packed_order(warehouse, consumer, north_km=1 + n / 2) for n in range(3)]
+
+    tasks = [dispatch.dispatch_order(order_id=order.pk) for order in orders]
+
+    assert tasks[0] == tasks[1]
+    assert tasks[2] != tasks[0]
+
+
+@pytest.mark.django_db
+def test_no_batch_beyond_the_offered_couriers_room(warehouse, consumer):
+    courier_near(north_km=0.2, capacity=1)
+    courier_near(north_km=-0.2, capacity=1)
+    task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
+
+    other = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1.2).pk)
+
+    assert other != task
+
+
+@pytest.mark.django_db
+def test_orders_of_another_warehouse_are_never_batched(warehouse, other_warehouse, consumer):
+    courier_near(north_km=0.2)
+    courier_near(north_km=-0.2)
+    task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
+    stranger = packed_order(other_warehouse, consumer, north_km=1.1)
+
+    assert dispatch.dispatch_order(order_id=stranger.pk) != task
+
+
+@pytest.mark.django_db
+def test_an_order_batched_onto_an_unassigned_task_is_offered_at_once(warehouse, consumer):
+    first = packed_order(warehouse, consumer, north_km=1)
+    task = dispatch.dispatch_order(order_id=first.pk)
+    assert DeliveryTask.objects.get(pk=task.pk).status == DeliveryTaskStatus.UNASSIGNED
+    arrived = courier_near(north_km=0.2)
+
+    batched = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1.5).pk)
+
+    assert batched == task
+    assert pending_offer_of(task).courier == arrived
+    assert DeliveryTask.objects.get(pk=task.pk).status == DeliveryTaskStatus.OFFERING
+
+
+def test_route_slack_takes_the_best_visiting_order():
+    rules = dispatch.current_rules()
+    now = timezone.now()
+    origin = WAREHOUSE_AT
+    far = dispatch.Stop(1, near(north_km=3), now + timedelta(minutes=19))
+    close = dispatch.Stop(2, near(north_km=1), now + timedelta(minutes=60))
+
+    slack = dispatch.route_slack_minutes(
+        origin=origin, stops=[close, far], leave_at=now, rules=rules
+    )
+
+    # Far first: 3 km * 1.3 at 15 km/h = 15.6 minutes, 3.4 to spare.
+    assert slack == pytest.approx(19 - 15.6, abs=0.05)
+
+
+# --- The sweep ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_sweep_dispatches_a_packed_order_whose_dispatch_was_lost(warehouse, consumer):
+    courier = courier_near(north_km=0.5)
+    lost = packed_order(warehouse, consumer, north_km=1, packed_minutes_ago=1)
+    just_packed = packed_order(warehouse, consumer, north_km=-1)  # its message is on its way
+
+    result = dispatch.sweep()
+
+    assert result.as_dict() == {
+        "expired_offers": 0,
+        "dispatched_orders": 1,
+        "offered_tasks": 0,
+        "unassigned_tasks": 0,
+    }
+    lost.refresh_from_db()
+    assert pending_offer_of(lost.task).courier == courier
+    assert DeliveryOrder.objects.get(pk=just_packed.pk).task is None
+
+
+@pytest.mark.django_db
+def test_sweep_expires_an_overdue_offer_whose_countdown_was_lost(offered):
+    offer = pending_offer_of(offered["task"])
+
+    result = dispatch.sweep(now=offer.expires_at + timedelta(seconds=30))
+
+    assert result.expired_offers == 1
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.EXPIRED
+    assert pending_offer_of(offered["task"]).courier == offered["second"]
+
+
+@pytest.mark.django_db
+def test_sweep_offers_an_unassigned_task_to_a_courier_who_came_on_shift(warehouse, consumer):
+    task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
+    courier = courier_near(north_km=0.6)
+
+    result = dispatch.sweep()
+
+    assert result.offered_tasks == 1
+    assert pending_offer_of(task).courier == courier
+
+
+@pytest.mark.django_db
+def test_sweep_offers_a_declined_task_again_only_after_a_while(offered):
+    for courier in (offered["first"], offered["second"]):
+        dispatch.decline_offer(courier=courier, offer_id=pending_offer_of(offered["task"]).pk)
+    assert DeliveryTask.objects.get(pk=offered["task"].pk).status == DeliveryTaskStatus.UNASSIGNED
+
+    soon = dispatch.sweep()
+    later = dispatch.sweep(now=timezone.now() + timedelta(minutes=6))
+
+    assert (soon.offered_tasks, soon.unassigned_tasks) == (0, 1)
+    assert (later.offered_tasks, later.unassigned_tasks) == (1, 0)
+    assert pending_offer_of(offered["task"]).courier == offered["first"]
+
+
+# --- Dispatch again, cancellation -----------------------------------------------------------
+
+
+@pytest.fixture
+def manager(warehouse, warehouse_manager):
+    WarehouseStaff.objects.create(warehouse=warehouse, user=warehouse_manager)
+    return warehouse_manager
+
+
+@pytest.mark.django_db
+def test_manager_dispatches_an_unassigned_task_again_to_couriers_who_declined(offered, manager):
+    for courier in (offered["first"], offered["second"]):
+        dispatch.decline_offer(courier=courier, offer_id=pending_offer_of(offered["task"]).pk)
+
+    task = dispatch.redispatch(by=manager, task_id=offered["task"].pk)
+
+    assert task.status == DeliveryTaskStatus.OFFERING
+    assert pending_offer_of(task).courier == offered["first"]
+
+
+@pytest.mark.django_db
+def test_another_warehouses_manager_or_a_courier_cannot_dispatch_again(
+    offered, other_warehouse, warehouse_manager
+):
+    WarehouseStaff.objects.create(warehouse=other_warehouse, user=warehouse_manager)
+    dispatch.decline_offer(courier=offered["first"], offer_id=pending_offer_of(offered["task"]).pk)
+
+    for stranger in (warehouse_manager, offered["first"].user):
+        with pytest.raises(dispatch.DispatchTaskNotFound) as refusal:
+            dispatch.redispatch(by=stranger, task_id=offered["task"].pk)
+        assert refusal.value.status_code == 404
+    assert pending_offer_of(offered["task"]).courier == offered["second"]
+
+
+@pytest.mark.django_db
+def test_dispatching_again_a_task_a_courier_took_is_refused(offered, admin_user):
+    dispatch.accept_offer(courier=offered["first"], offer_id=pending_offer_of(offered["task"]).pk)
+
+    with pytest.raises(dispatch.TaskAlreadyTaken) as refusal:
+        dispatch.redispatch(by=admin_user, task_id=offered["task"].pk)
+
+    assert refusal.value.status_code == 409
+    assert DeliveryTask.objects.get(pk=offered["task"].pk).courier == offered["first"]
+
+
+@pytest.mark.django_db
+def test_cancelling_the_only_order_withdraws_the_offer_and_cancels_the_task(offered):
+    offer = pending_offer_of(offered["task"])
+    order = offered["order"]
+
+    dispatch.order_cancelled(order)
+
+    assert DeliveryOrder.objects.get(pk=order.pk).task is None
+    assert TaskOffer.objects.get(pk=offer.pk).status == OfferStatus.WITHDRAWN
+    assert DeliveryTask.objects.get(pk=offered["task"].pk).status == DeliveryTaskStatus.CANCELLED
+
+
+@pytest.mark.django_db
+def test_cancelling_one_order_of_a_batch_keeps_the_offer_for_the_rest(warehouse, consumer):
+    courier_near(north_km=0.3)
+    first = packed_order(warehouse, consumer, north_km=1)
+    second = packed_order(warehouse, consumer, north_km=1.4)
+    task = dispatch.dispatch_order(order_id=first.pk)
+    dispatch.dispatch_order(order_id=second.pk)
+    offer = pending_offer_of(task)
+    second.refresh_from_db()
+
+    dispatch.order_cancelled(second)
+
+    assert list(task.orders.values_list("pk", flat=True)) == [first.pk]
+    assert pending_offer_of(task) == offer
+    assert DeliveryTask.objects.get(pk=task.pk).status == DeliveryTaskStatus.OFFERING
+
+
+@pytest.mark.django_db
+def test_an_order_whose_courier_accepted_cannot_leave_its_task(offered):
+    dispatch.accept_offer(courier=offered["first"], offer_id=pending_offer_of(offered["task"]).pk)
+    order = DeliveryOrder.objects.get(pk=offered["order"].pk)
+
+    with pytest.raises(dispatch.TaskAlreadyTaken):
+        dispatch.order_cancelled(order)
+
+    assert DeliveryOrder.objects.get(pk=order.pk).task_id == offered["task"].pk
+
+
+# --- Locks ---------------------------------------------------------------------------------
+
+
+def _position(statements: list[str], *fragments: str) -> int:
+    return next(n for n, sql in enumerate(statements) if all(f in sql for f in fragments))
+
+
+@pytest.mark.django_db
+def test_the_offer_is_written_by_the_statement_that_locks_the_couriers_row(warehouse, consumer):
+    courier_near(north_km=0.4)
+    order = packed_order(warehouse, consumer, north_km=1)
+
+    with CaptureQueriesContext(connection) as captured:
+        dispatch.dispatch_order(order_id=order.pk)
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    offer_write = _position(statements, "INSERT INTO delivery_taskoffer")
+    assert "FROM delivery_courier" in statements[offer_write]
+    assert "FOR NO KEY UPDATE SKIP LOCKED" in statements[offer_write]
+    assert TaskOffer.objects.filter(status=OfferStatus.PENDING).count() == 1
+
+
+@pytest.mark.django_db
+def test_accept_locks_the_task_then_the_courier_before_writing(offered):
+    offer = pending_offer_of(offered["task"])
+
+    with CaptureQueriesContext(connection) as captured:
+        dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    task_lock = _position(statements, 'FROM "delivery_deliverytask"', "FOR NO KEY UPDATE")
+    courier_lock = _position(statements, 'FROM "delivery_courier"', "FOR NO KEY UPDATE")
+    task_write = _position(statements, 'UPDATE "delivery_deliverytask"')
+    assert task_lock < courier_lock < task_write
+
+
+# --- Races (real threads, each its own database connection) ---------------------------------
+
+
+def _run_together(*calls):
+    """Run the calls at once, each in its own thread (its own connection); their outcomes."""
+    start = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            start.wait()
+            outcomes[index] = call()
+        except Exception as error:  # the outcome is what the test checks
+            outcomes[index] = error
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def _open_task(warehouse, consumer, **where) -> DeliveryTask:
+    task = DeliveryTask.objects.create(warehouse=warehouse, status=DeliveryTaskStatus.OFFERING)
+    order = packed_order(warehouse, consumer, **where)
+    order.task = task
+    order.save()
+    return task
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_racing_for_the_one_free_courier_give_him_one_offer(settings):
+    settings.DELIVERY_OFFER_SECONDS = 600  # no countdown comes due during the test
+    warehouse = front_warehouse("race", *WAREHOUSE_AT, half_side=0.08)
+    consumer = UserFactory(role=Role.CONSUMER)
+    for _round in range(5):
+        courier = courier_near(north_km=0.3)
+        north = _open_task(warehouse, consumer, north_km=1)
+        south = _open_task(warehouse, consumer, north_km=-1)
+
+        outcomes = _run_together(
+            partial(dispatch.offer_next, task_id=north.pk),
+            partial(dispatch.offer_next, task_id=south.pk),
+        )
+
+        assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
+        assert TaskOffer.objects.filter(courier=courier).count() == 1
+        statuses = sorted(
+            DeliveryTask.objects.filter(pk__in=[north.pk, south.pk]).values_list(
+                "status", flat=True
+            )
+        )
+        assert statuses == [DeliveryTaskStatus.OFFERING, DeliveryTaskStatus.UNASSIGNED]
+        # Next round: this courier goes home, the tasks are done with.
+        courier.is_on_shift = False
+        courier.save()
+        TaskOffer.objects.filter(courier=courier).update(status=OfferStatus.WITHDRAWN)
+        DeliveryTask.objects.filter(pk__in=[north.pk, south.pk]).update(
+            status=DeliveryTaskStatus.CANCELLED
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_tapped_accept_assigns_the_task_once(settings):
+    settings.DELIVERY_OFFER_SECONDS = 600
+    warehouse = front_warehouse("double-tap", *WAREHOUSE_AT, half_side=0.08)
+    consumer = UserFactory(role=Role.CONSUMER)
+    courier = courier_near(north_km=0.3)
+    task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
+    offer = pending_offer_of(task)
+
+    outcomes = _run_together(
+        partial(dispatch.accept_offer, courier=courier, offer_id=offer.pk),
+        partial(dispatch.accept_offer, courier=courier, offer_id=offer.pk),
+    )
+
+    assert [outcome.pk for outcome in outcomes] == [task.pk, task.pk]
+    task.refresh_from_db()
+    assert task.courier == courier
+    assert task.status == DeliveryTaskStatus.ASSIGNED
+    assert TaskOffer.objects.get(pk=offer.pk).status == OfferStatus.ACCEPTED
+    assert dispatch.courier_load(courier.pk) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_accept_racing_the_countdown_either_assigns_or_refuses_never_both(settings):
+    settings.DELIVERY_OFFER_SECONDS = 600
+    warehouse = front_warehouse("countdown", *WAREHOUSE_AT, half_side=0.08)
+    consumer = UserFactory(role=Role.CONSUMER)
+    for _round in range(5):
+        courier = courier_near(north_km=0.3)
+        task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
+        offer = pending_offer_of(task)
+
+        accepted, _expired = _run_together(
+            partial(dispatch.accept_offer, courier=courier, offer_id=offer.pk),
+            partial(
+                dispatch.expire_offer,
+                offer_id=offer.pk,
+                now=offer.expires_at + timedelta(seconds=1),
+            ),
+        )
+
+        task.refresh_from_db()
+        offer.refresh_from_db()
+        if isinstance(accepted, dispatch.OfferExpired):
+            assert offer.status == OfferStatus.EXPIRED
+            assert task.courier is None
+            assert dispatch.courier_load(courier.pk) == 0
+        else:
+            assert accepted.pk == task.pk
+            assert offer.status == OfferStatus.ACCEPTED
+            assert task.courier == courier
+            assert dispatch.courier_load(courier.pk) == 1
+        # Next round: this courier goes home, whatever is still open is done with.
+        courier.is_on_shift = False
+        courier.save()
+        TaskOffer.objects.filter(status=OfferStatus.PENDING).update(status=OfferStatus.WITHDRAWN)
+        DeliveryTask.objects.filter(status__in=dispatch.OPEN_TASK_STATUSES).update(
+            status=DeliveryTaskStatus.CANCELLED
+        )
