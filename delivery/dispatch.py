@@ -820,7 +820,9 @@ def _assign(
         _close_offer(offer, OfferStatus.WITHDRAWN)
         _offer_next(task, now=now, rules=rules)
         return CourierCannotTakeTask(
-            _("You carry %(load)s orders; %(orders)s more would be over your limit of %(capacity)s.")
+            _(
+                "You carry %(load)s orders; %(orders)s more would be over your limit of %(capacity)s."
+            )
             % {"load": load, "orders": len(orders), "capacity": me.capacity}
         )
     _close_offer(offer, OfferStatus.ACCEPTED, answered_at=now)

@@ -26,6 +26,8 @@ class AccountKind(models.TextChoices):
 
 
 BOOK_OWNED_KINDS = (AccountKind.COMMISSION, AccountKind.SALES, AccountKind.CASH, AccountKind.BANK)
+# A market's book earns commission only; shop sales are the platform book's.
+MARKET_BOOK_KINDS = (AccountKind.COMMISSION, AccountKind.CASH, AccountKind.BANK)
 
 
 class EntryKind(models.TextChoices):

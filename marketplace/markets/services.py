@@ -33,7 +33,7 @@ from ..exceptions import (
     UnknownCard,
     WrongTraderKind,
 )
-from ..ledger.choices import BOOK_OWNED_KINDS, AccountKind, BookKind, EntryKind
+from ..ledger.choices import MARKET_BOOK_KINDS, AccountKind, BookKind, EntryKind
 from ..ledger.models import Account, Book, JournalEntry
 from ..ledger.services import (
     AccountRef,
@@ -68,7 +68,7 @@ def create_market(*, code: str, name: str, city: str, address: str = "") -> Mark
     """A market with its settlement book and the book's own accounts."""
     with transaction.atomic():
         book = Book.objects.create(kind=BookKind.MARKET, code=f"market-{code}", name=name)
-        for kind in BOOK_OWNED_KINDS:
+        for kind in MARKET_BOOK_KINDS:
             book_account(book, kind)
         return Market.objects.create(code=code, name=name, city=city, address=address, book=book)
 

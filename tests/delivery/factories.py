@@ -55,7 +55,13 @@ def stocked(warehouse, product, *, kg="20", price="12.00", harvested_days_ago: i
 
 
 def courier_at(
-    longitude: float, latitude: float, *, user=None, on_shift: bool = True, capacity: int = 3, **extra
+    longitude: float,
+    latitude: float,
+    *,
+    user=None,
+    on_shift: bool = True,
+    capacity: int = 3,
+    **extra,
 ) -> Courier:
     """A courier with a fresh position (a new courier user unless one is given)."""
     return Courier.objects.create(
