@@ -1,2 +1,2 @@
 """Reads shared by delivery's pages, API and tasks, including who may see what; one module
-per area (zones, shop, couriers, warehouse)."""
+per area (zones, shop, couriers, warehouse, replenishment)."""
