@@ -8,11 +8,14 @@ MANAGE := $(BIN)/python manage.py
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export WEB_HOST ?= 127.0.0.1
 export WEB_PORT ?= 8000
+# Migrations run as the owner of the tables; everything else as the application's role,
+# which migrate grants only what it needs (scripts/services.sh creates both roles).
+DATABASE_OWNER_URL ?= postgis://freshchain:freshchain@127.0.0.1:5432/freshchain
 
 .PHONY: run test lint format bench services services-browser translations messages clean
 
 run: services $(VENV)/.installed translations
-	$(MANAGE) migrate --noinput
+	DATABASE_URL=$(DATABASE_OWNER_URL) $(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	mkdir -p var
 	$(MANAGE) seed_demo

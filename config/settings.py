@@ -85,15 +85,21 @@ TEMPLATES = [
     },
 ]
 
+# The application connects as a role with only the rights it needs (DATABASE_APP_ROLE):
+# `migrate` runs as the owner of the tables (DATABASE_URL pointed at DATABASE_OWNER_URL) and
+# grants that role its rights afterwards (common/db_roles.py).
 DATABASES = {
     "default": database_from_url(
-        env_str("DATABASE_URL", "postgis://freshchain:freshchain@127.0.0.1:5432/freshchain"),
+        env_str(
+            "DATABASE_URL", "postgis://freshchain_app:freshchain_app@127.0.0.1:5432/freshchain"
+        ),
         # Connections per process; 0 turns the pool off (e.g. behind PgBouncer).
         pool={"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 10), "timeout": 10}
         if env_int("DATABASE_POOL_SIZE", 10)
         else None,
     )
 }
+DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "freshchain_app")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: one server, separate logical databases for the broker, channels and cache.

@@ -3,9 +3,21 @@
 import os
 import tempfile
 
-from .env import env_str
+from .env import database_from_url, env_str
 from .settings import *  # noqa: F403
-from .settings import CHANNEL_LAYERS, STORAGES
+from .settings import CHANNEL_LAYERS, DATABASES, STORAGES
+
+# Tests create, migrate and empty their own database, so they connect as the owner of the
+# tables; a server a test starts connects as the application role (tests/conftest.py).
+APPLICATION_DATABASE = DATABASES["default"]
+DATABASES = {
+    "default": database_from_url(
+        env_str(
+            "TEST_DATABASE_URL", "postgis://freshchain:freshchain@127.0.0.1:5432/freshchain"
+        ),
+        pool=APPLICATION_DATABASE["OPTIONS"].get("pool"),
+    )
+}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -7,3 +7,6 @@ class MarketplaceConfig(AppConfig):
 
     name = "marketplace"
     verbose_name = _("Marketplace and settlement")
+    # The ledger's history: the application's database role may add to it, never change it
+    # (common/db_roles.py); an entry's seal is filled in once, after commit.
+    append_only_models = {"Posting": (), "JournalEntry": ("seal_seq", "chain_hash")}

@@ -5,15 +5,20 @@
 #     with --browser also Chromium and CJK fonts for the browser tests, with --bench
 #     wrk, the HTTP load generator of the benchmarks;
 #   - starts PostgreSQL and Redis if they are down;
-#   - creates the database role and database, with the PostGIS extension.
+#   - creates the database with the PostGIS extension and its two roles: the owner, which
+#     migrations run as, and the application's role, which the web processes, workers and
+#     beat connect as, with only the rights `migrate` grants it (common/db_roles.py).
 # Works where PostgreSQL trusts local connections and where it uses Debian's default
 # peer (socket) and password (TCP) authentication.
-# Settings: FRESHCHAIN_DB_NAME, FRESHCHAIN_DB_USER, FRESHCHAIN_DB_PASSWORD (defaults freshchain).
+# Settings: FRESHCHAIN_DB_NAME, FRESHCHAIN_DB_USER, FRESHCHAIN_DB_PASSWORD (the owner; defaults
+# freshchain), FRESHCHAIN_DB_APP_USER, FRESHCHAIN_DB_APP_PASSWORD (defaults freshchain_app).
 set -euo pipefail
 
 DB_NAME=${FRESHCHAIN_DB_NAME:-freshchain}
 DB_USER=${FRESHCHAIN_DB_USER:-freshchain}
 DB_PASSWORD=${FRESHCHAIN_DB_PASSWORD:-freshchain}
+APP_USER=${FRESHCHAIN_DB_APP_USER:-freshchain_app}
+APP_PASSWORD=${FRESHCHAIN_DB_APP_PASSWORD:-freshchain_app}
 extra_packages=()
 for arg in "$@"; do
   case "$arg" in
@@ -101,6 +106,13 @@ BEGIN
   ELSE
     ALTER ROLE "${DB_USER}" LOGIN CREATEDB PASSWORD '${DB_PASSWORD}';
   END IF;
+  -- The application's role owns nothing and may create nothing: no DDL, and on the ledger's
+  -- postings and journal entries no UPDATE or DELETE (granted by migrate, as the owner).
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${APP_USER}') THEN
+    CREATE ROLE "${APP_USER}" LOGIN NOCREATEDB NOCREATEROLE PASSWORD '${APP_PASSWORD}';
+  ELSE
+    ALTER ROLE "${APP_USER}" LOGIN NOCREATEDB NOCREATEROLE NOSUPERUSER PASSWORD '${APP_PASSWORD}';
+  END IF;
 END
 \$\$;
 SQL
@@ -114,4 +126,4 @@ for db in "${DB_NAME}" template1; do
   as_superuser -d "$db" -c 'CREATE EXTENSION IF NOT EXISTS postgis' 2>&1 | grep -v 'already exists' || true
 done
 
-say "PostgreSQL ${PG_MAJOR} with PostGIS and Redis are up; database ${DB_NAME} belongs to ${DB_USER}."
+say "PostgreSQL ${PG_MAJOR} with PostGIS and Redis are up; database ${DB_NAME} belongs to ${DB_USER}; the application connects as ${APP_USER}."

@@ -86,18 +86,25 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def application_database_url() -> str:
+    """The test database, reached as the application's role (not the owner tests run as)."""
+    role = django_settings.APPLICATION_DATABASE
+    db = connection.settings_dict
+    return (
+        f"postgis://{role['USER']}:{role['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
 @pytest.fixture
 def asgi_server(transactional_db, tmp_path):
     """The ASGI app (HTTP and WebSockets) under uvicorn on a free port; yields its URL."""
-    db = connection.settings_dict
     port = _free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.test_settings",
-        "DATABASE_URL": (
-            f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
+        # The server connects as the application role, with only the rights production has.
+        "TEST_DATABASE_URL": application_database_url(),
         "DATABASE_POOL_SIZE": "4",
         "TEST_REDIS_URL": django_settings.TEST_REDIS_URL,
         "DJANGO_DEBUG": "true",  # serves the uploaded photos; plain-http cookies
