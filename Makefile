@@ -9,6 +9,11 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export WEB_HOST ?= 127.0.0.1
 export WEB_PORT ?= 8000
 
+# The settings fail closed (DEBUG off, no secret key); `make run` and the catalogue commands
+# are development on this machine, so they set both unless the environment already does.
+run translations messages: export DJANGO_DEBUG ?= true
+run translations messages: export DJANGO_SECRET_KEY ?= dev-only-insecure-key-for-make-run-0123456789abcdefghijklmnop
+
 .PHONY: run test lint format bench services services-browser translations messages clean
 
 run: services $(VENV)/.installed translations

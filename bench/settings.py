@@ -1,10 +1,17 @@
 """Benchmarks run against production-like settings in a database of their own."""
 
+import os
+
+# Set before the settings load, which refuse to start without a secret; the uvicorn
+# processes a benchmark starts inherit it.
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+)
+
 from config.env import database_from_url, env_str
 from config.settings import *  # noqa: F403
 
 DEBUG = False
-SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False

@@ -1,7 +1,8 @@
 """FreshChain settings: the only settings module, driven by environment variables.
 
-Every variable is listed with a comment in .env.example. The defaults are safe for
-development on one machine; production sets DJANGO_DEBUG=false and real secrets.
+Every variable is listed with a comment in .env.example. Nothing unsafe is a
+default: DEBUG is off unless DJANGO_DEBUG=true, and the secret key comes from the
+environment (`make run` sets development values itself).
 """
 
 import os
@@ -9,23 +10,42 @@ import re
 from datetime import time
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Fails closed: DEBUG only when asked for, a secret key only from the environment (a
+# development key only with DEBUG on). `make run` sets both for development.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str(
     "DJANGO_SECRET_KEY",
     "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz" if DEBUG else "",
 )
 if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=false")
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set (or DJANGO_DEBUG=true on a development machine)"
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+
+
+def _is_local_host(host: str) -> bool:
+    return host in {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"} or (
+        host.endswith(".localhost")
+    )
+
+
+# DEBUG pages show settings and tracebacks to whoever reaches them, so DEBUG is refused
+# for a site that answers to a name other machines can use.
+if DEBUG and (public_hosts := [host for host in ALLOWED_HOSTS if not _is_local_host(host)]):
+    raise ImproperlyConfigured(
+        f"DJANGO_DEBUG=true is refused with public DJANGO_ALLOWED_HOSTS {public_hosts}: "
+        "turn DEBUG off, or list only localhost names"
+    )
+
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -216,8 +236,6 @@ def _time_of_day(name: str, default: str) -> time:
     raw = env_str(name, default).strip()
     match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", raw)
     if match is None:
-        from django.core.exceptions import ImproperlyConfigured
-
         raise ImproperlyConfigured(f"{name} must be a time of day as HH:MM, not {raw!r}")
     return time(int(match[1]), int(match[2]))
 

@@ -3,6 +3,13 @@
 import os
 import tempfile
 
+# Tests run with development settings (plain-http cookies, no HTTPS redirect), whatever
+# the shell holds; the settings module refuses to start without them.
+os.environ["DJANGO_DEBUG"] = "true"
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+)
+
 from .env import env_str
 from .settings import *  # noqa: F403
 from .settings import CHANNEL_LAYERS, STORAGES
