@@ -196,9 +196,7 @@ def test_anonymous_requests_are_throttled_per_address(api_client, settings):
 
 
 @pytest.mark.django_db
-def test_signed_in_user_is_throttled_per_user_not_by_a_forged_address(
-    api_client, settings, wang
-):
+def test_signed_in_user_is_throttled_per_user_not_by_a_forged_address(api_client, settings, wang):
     rates(settings, user="2/minute")
     cache.delete(f"throttle_user_{wang.pk}")
     api_client.force_authenticate(wang)
@@ -217,7 +215,9 @@ def test_forged_forwarded_for_does_not_escape_the_address_throttle(api_client, s
     cache.delete("throttle_anon_127.0.0.1")
 
     answers = [
-        api_client.get("/api/market/prices/", headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code
+        api_client.get(
+            "/api/market/prices/", headers={"X-Forwarded-For": f"10.0.0.{n}"}
+        ).status_code
         for n in range(3)
     ]
 

@@ -131,3 +131,16 @@ def test_member_changes_the_handed_over_password(client, member, password):
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.check_password("hongshi-2026!")
+
+
+def test_a_member_must_replace_the_password_her_manager_issued(client, manager, member):
+    membership = Membership.objects.get(user=member)
+
+    password = issue_member_password(issued_by=manager, membership_id=membership.pk)
+
+    member.refresh_from_db()
+    assert member.must_change_password
+    response = client.post(
+        "/sign-in/", {"username": member.username, "password": password}, follow=True
+    )
+    assert response.request["PATH_INFO"] == "/password/"
