@@ -14,6 +14,7 @@ from config.settings import *  # noqa: F403
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 SECURE_SSL_REDIRECT = False
+WHITENOISE_USE_FINDERS = True  # no collectstatic before a benchmark
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 ROOT_URLCONF = "bench.urls"
