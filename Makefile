@@ -12,6 +12,11 @@ export WEB_PORT ?= 8000
 # which migrate grants only what it needs (scripts/services.sh creates both roles).
 DATABASE_OWNER_URL ?= postgis://freshchain:freshchain@127.0.0.1:5432/freshchain
 
+# The settings fail closed (DEBUG off, no secret key); `make run` and the catalogue commands
+# are development on this machine, so they set both unless the environment already does.
+run translations messages: export DJANGO_DEBUG ?= true
+run translations messages: export DJANGO_SECRET_KEY ?= dev-only-insecure-key-for-make-run-0123456789abcdefghijklmnop
+
 .PHONY: run test lint format bench services services-browser translations messages clean
 
 run: services $(VENV)/.installed translations

@@ -1,16 +1,43 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from .forms import AdminSignInForm
 from .models import User
+from .services import set_password_for
+
+admin.site.login_form = AdminSignInForm
+
+
+class AdminSetPasswordForm(AdminPasswordChangeForm):
+    """An administrator sets a user's password: the user must replace it at the next
+    sign-in (untick "must change password" on the user's page to waive that), and the
+    user's API tokens are revoked."""
+
+    def save(self, commit=True):
+        usable = self.cleaned_data["set_usable_password"]
+        password = self.cleaned_data["password1"] if usable else None
+        set_password_for(user=self.user, password=password, set_by=None)
+        return self.user
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "display_name", "phone", "role", "is_active")
-    list_filter = ("role", "is_active", "is_staff")
+    list_filter = ("role", "is_active", "is_staff", "must_change_password")
     search_fields = ("username", "display_name", "phone")
+    change_password_form = AdminSetPasswordForm
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("FreshChain"), {"fields": ("phone", "role", "display_name", "weight_unit")}),
+        (
+            _("FreshChain"),
+            {"fields": ("phone", "role", "display_name", "weight_unit", "must_change_password")},
+        ),
     )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # The administrator chose this password; the new user replaces it at sign-in.
+            obj.must_change_password = obj.has_usable_password()
+        super().save_model(request, obj, form, change)

@@ -1,7 +1,16 @@
 from django.contrib.auth.backends import ModelBackend
 
-from .models import User
+from .models import User, username_matches
 from .phone import normalize_phone
+
+
+def account_signing_in(typed: str) -> User | None:
+    """The account a sign-in names: by mobile number in any spelling, else by username in
+    any case (unique regardless of case, so at most one)."""
+    phone = normalize_phone(typed)
+    if phone:
+        return User._default_manager.filter(phone=phone).first()
+    return User._default_manager.filter(username_matches(typed.strip())).first()
 
 
 class PhoneOrUsernameBackend(ModelBackend):
@@ -10,11 +19,8 @@ class PhoneOrUsernameBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
             return None
-        phone = normalize_phone(username)
-        lookup = {"phone": phone} if phone else {"username__iexact": username.strip()}
-        try:
-            user = User._default_manager.get(**lookup)
-        except User.DoesNotExist:
+        user = account_signing_in(username)
+        if user is None:
             # Same work as a real check, so timing does not reveal which accounts exist.
             User().set_password(password)
             return None

@@ -64,6 +64,9 @@ def seed(context: dict) -> None:
                 "role": person.role,
                 "is_staff": person.role == Role.ADMIN,
                 "is_superuser": person.role == Role.ADMIN,
+                # The README's demo sign-ins work straight away, even after a demo manager
+                # issued one of them a password.
+                "must_change_password": False,
             },
         )
         if not user.check_password(DEMO_PASSWORD):

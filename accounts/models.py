@@ -1,11 +1,24 @@
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from common.units import WeightUnit
 
 from .choices import Role
 from .phone import normalize_phone, validate_china_mobile
+
+
+def username_matches(username: str) -> Exact:
+    """The filter for a username typed in any case; it uses the index on lower(username)."""
+    return Exact(Lower("username"), Lower(models.Value(username)))
+
+
+class CaseInsensitiveUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        return self.get(username_matches(username))
 
 
 class User(AbstractUser):
@@ -32,8 +45,15 @@ class User(AbstractUser):
         default=WeightUnit.KG,
         help_text=_("How weights and prices per weight are shown to you."),
     )
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_(
+            "Set when someone else chose the password; the user replaces it before anything else."
+        ),
+    )
 
-    objects = UserManager()
+    objects = CaseInsensitiveUserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -42,10 +62,30 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values), name="user_role_valid"
             ),
+            # "Zhang" and "zhang" would both match a sign-in, so they cannot both exist.
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_case_insensitive_unique",
+                violation_error_message=_("A user with that username already exists."),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
+
+    def clean(self):
+        super().clean()
+        # A field error where the form shows the username, not only the constraint's
+        # form-wide message.
+        if (
+            self.username
+            and User._default_manager.filter(username_matches(self.username))
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {"username": _("A user with that username already exists.")}, code="unique"
+            )
 
     def clean_fields(self, exclude=None):
         # Normalise before the field checks run, so "+86 138 0013 8000" fits in 14

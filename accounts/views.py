@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
@@ -11,9 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from .choices import Role
+from .exceptions import AccountsError
 from .forms import SignInForm
+from .lockout import is_locked_out
 from .notifications import mark_notifications_read, notifications_of
 from .permissions import user_has_role
+from .services import change_own_password, revoke_api_tokens
 
 
 class SignInView(auth_views.LoginView):
@@ -21,13 +25,47 @@ class SignInView(auth_views.LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if is_locked_out(self.request):
+            response.status_code = 429
+        return response
+
+
+class SignOutView(auth_views.LogoutView):
+    """Signing out of the site also revokes the user's API tokens."""
+
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            revoke_api_tokens(user=request.user)
+        return super().post(request, *args, **kwargs)
+
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
-    """A member who was handed a password by her co-operative replaces it here."""
+    """Replace one's password; a password someone else set must be replaced here first.
+
+    The form checks the input as Django's does; `change_own_password` applies the rules
+    every door shares (not the same password again, tokens revoked, the flag cleared).
+    """
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:workspace")
     success_message = _("Your password is changed.")
+
+    def form_valid(self, form):
+        try:
+            change_own_password(
+                user=self.request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password1"],
+            )
+        except AccountsError as error:
+            field = {"new_password": "new_password1"}.get(error.field, error.field)
+            form.add_error(field, str(error.message))
+            return self.form_invalid(form)
+        update_session_auth_hash(self.request, self.request.user)
+        messages.success(self.request, self.get_success_message(form.cleaned_data))
+        return redirect(self.get_success_url())
 
 
 @login_required

@@ -17,10 +17,10 @@ django.setup()
 
 import httpx  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts.choices import Role  # noqa: E402
 from accounts.models import User  # noqa: E402
+from accounts.services import issue_api_token  # noqa: E402
 from bench.support import asgi_server, report, wrk  # noqa: E402
 from farms.catalogue import read_catalogue  # noqa: E402
 from farms.models import Product, StorageProfile  # noqa: E402
@@ -62,15 +62,15 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # fresh statistics, as autovacuum would give a live site
     user, _ = User.objects.get_or_create(username="bench.buyer", defaults={"role": Role.BUYER})
-    token, _ = Token.objects.get_or_create(user=user)
-    headers = [f"Authorization: Token {token.key}"]
+    _token, key = issue_api_token(user=user)
+    headers = [f"Authorization: Token {key}"]
     total = Product.objects.filter(is_active=True).count()
     print(f"catalogue: {total} active products; query {QUERY}; {SECONDS} s per endpoint")
 
     with asgi_server() as base:
         drf_url = f"{base}/api/products/{QUERY}"
         plain_url = f"{base}/bench/plain/products/{QUERY}"
-        auth = {"Authorization": f"Token {token.key}"}
+        auth = {"Authorization": f"Token {key}"}
         drf_body = httpx.get(drf_url, headers=auth).raise_for_status().json()
         plain_body = httpx.get(plain_url, headers=auth).raise_for_status().json()
         # Same page of products; next/previous differ only in their own path.

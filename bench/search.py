@@ -29,10 +29,10 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from moneyed import Money  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts.choices import Role  # noqa: E402
 from accounts.models import User  # noqa: E402
+from accounts.services import issue_api_token  # noqa: E402
 from bench.support import percentile, report  # noqa: E402
 from farms.catalogue import read_catalogue  # noqa: E402
 from farms.models import Cooperative, Farm, HarvestLot, Membership, Product  # noqa: E402
@@ -247,8 +247,8 @@ def main() -> None:
         cursor.execute("ANALYZE")
     active = Listing.objects.filter(status=ListingStatus.ACTIVE).count()
     buyer, _ = User.objects.get_or_create(username="bench.buyer", defaults={"role": Role.BUYER})
-    token, _ = Token.objects.get_or_create(user=buyer)
-    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = issue_api_token(user=buyer)
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {key}")
     since = (timezone.localdate() - timedelta(days=7)).isoformat()
     rng = random.Random(SEED)
     plan = [rng.choice(SEARCH_CITIES) for _ in range(WARMUP + REQUESTS)]

@@ -1,31 +1,51 @@
 """FreshChain settings: the only settings module, driven by environment variables.
 
-Every variable is listed with a comment in .env.example. The defaults are safe for
-development on one machine; production sets DJANGO_DEBUG=false and real secrets.
+Every variable is listed with a comment in .env.example. Nothing unsafe is a
+default: DEBUG is off unless DJANGO_DEBUG=true, and the secret key comes from the
+environment (`make run` sets development values itself).
 """
 
 import os
 import re
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import database_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Fails closed: DEBUG only when asked for, a secret key only from the environment (a
+# development key only with DEBUG on). `make run` sets both for development.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str(
     "DJANGO_SECRET_KEY",
     "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz" if DEBUG else "",
 )
 if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=false")
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set (or DJANGO_DEBUG=true on a development machine)"
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+
+
+def _is_local_host(host: str) -> bool:
+    return host in {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"} or (
+        host.endswith(".localhost")
+    )
+
+
+# DEBUG pages show settings and tracebacks to whoever reaches them, so DEBUG is refused
+# for a site that answers to a name other machines can use.
+if DEBUG and (public_hosts := [host for host in ALLOWED_HOSTS if not _is_local_host(host)]):
+    raise ImproperlyConfigured(
+        f"DJANGO_DEBUG=true is refused with public DJANGO_ALLOWED_HOSTS {public_hosts}: "
+        "turn DEBUG off, or list only localhost names"
+    )
+
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -38,7 +58,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
@@ -63,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.FirstPasswordChangeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -124,7 +146,11 @@ CHANNEL_LAYERS = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.PhoneOrUsernameBackend"]
+# Axes first: it refuses a locked-out sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.PhoneOrUsernameBackend",
+]
 LOGIN_URL = "accounts:sign_in"
 LOGIN_REDIRECT_URL = "accounts:workspace"
 LOGOUT_REDIRECT_URL = "accounts:sign_in"
@@ -168,9 +194,23 @@ REST_FRAMEWORK = {
     # Token first: the first class decides the WWW-Authenticate header, so an API client
     # without credentials gets 401 (try a token) rather than a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.api.authentication.TokenAuthentication",
+        "accounts.api.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "common.api.throttles.AnonymousRateThrottle",
+        "common.api.throttles.UserRateThrottle",
+    ],
+    # Requests per IP address (anonymous, and sign-in attempts) or per user; an empty
+    # value turns that throttle off.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "300/minute") or None,
+        "user": env_str("API_THROTTLE_USER", "1200/minute") or None,
+        "sign_in": env_str("API_THROTTLE_SIGN_IN", "20/minute") or None,
+    },
+    # uvicorn --proxy-headers has already put the client's address in REMOTE_ADDR; a
+    # client's own X-Forwarded-For must not choose its throttling key.
+    "NUM_PROXIES": 0,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "common.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
@@ -181,6 +221,29 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "common.api.exceptions.exception_handler",
 }
+# API tokens (django-rest-knox): only a hash is stored; each expires after
+# API_TOKEN_TTL_HOURS and is revoked at sign-out and when the password changes. Clients
+# send `Authorization: Token <key>`.
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24 * 7)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
+# Lock-out (django-axes) for the sign-in page, the API token endpoint and the admin: after
+# SIGN_IN_FAILURE_LIMIT wrong passwords for one account from one IP address, that pair is
+# refused (even with the right password) for SIGN_IN_COOLOFF_MINUTES; each further try
+# starts the wait again. Accounts are keyed however they were typed (accounts/lockout.py).
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.lockout.account_key"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not logged, only failures counted
+AXES_VERBOSE = False  # no start-up banner in every manage.py command
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "old_password", "new_password"]
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "FreshChain API",
     "DESCRIPTION": "數智鮮鏈: farms, marketplace, settlement, cold chain and delivery.",
@@ -222,8 +285,6 @@ def _time_of_day(name: str, default: str) -> time:
     raw = env_str(name, default).strip()
     match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", raw)
     if match is None:
-        from django.core.exceptions import ImproperlyConfigured
-
         raise ImproperlyConfigured(f"{name} must be a time of day as HH:MM, not {raw!r}")
     return time(int(match[1]), int(match[2]))
 
@@ -282,6 +343,11 @@ LOGGING = {
 }
 
 SILENCED_SYSTEM_CHECKS = [
+    # AxesMiddleware only swaps a locked-out answer for its own page, and its async path
+    # (this app runs under ASGI) passes the wrong arguments to the lockout handler. The
+    # sign-in page and the token endpoint answer a lock-out themselves (a form error with
+    # status 429, a 429 JSON detail).
+    "axes.W002",
     # Debian 12 ships GDAL 3.6, which cannot block file/network access from spatial
     # references. Untrusted geometry enters only as GeoJSON, whose "crs" member is
     # refused before GDAL parses it (farms/geometry.py), and WKT/WKB input is not taken.

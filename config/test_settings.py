@@ -3,6 +3,13 @@
 import os
 import tempfile
 
+# Tests run with development settings (plain-http cookies, no HTTPS redirect), whatever
+# the shell holds; the settings module refuses to start without them.
+os.environ["DJANGO_DEBUG"] = "true"
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+)
+
 from .env import database_from_url, env_str
 from .settings import *  # noqa: F403
 from .settings import CHANNEL_LAYERS, DATABASES, STORAGES
@@ -12,9 +19,7 @@ from .settings import CHANNEL_LAYERS, DATABASES, STORAGES
 APPLICATION_DATABASE = DATABASES["default"]
 DATABASES = {
     "default": database_from_url(
-        env_str(
-            "TEST_DATABASE_URL", "postgis://freshchain:freshchain@127.0.0.1:5432/freshchain"
-        ),
+        env_str("TEST_DATABASE_URL", "postgis://freshchain:freshchain@127.0.0.1:5432/freshchain"),
         pool=APPLICATION_DATABASE["OPTIONS"].get("pool"),
     )
 }
@@ -49,3 +54,9 @@ HEALTH_CELERY_TIMEOUT = 10
 # never into the repository's var/media; a server a test starts is given its own.
 if "DJANGO_MEDIA_ROOT" not in os.environ:
     MEDIA_ROOT = tempfile.mkdtemp(prefix="freshchain-test-media-")
+# Throttling off: the suite (and schemathesis) sends far more requests a minute than a
+# person would, all from 127.0.0.1. Tests of the throttles set their own rates.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "sign_in": None},
+}

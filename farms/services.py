@@ -11,12 +11,12 @@ from django.contrib.gis.geos import Point, Polygon
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
 from accounts.choices import Role
 from accounts.models import User
 from accounts.permissions import is_admin
 from accounts.phone import normalize_phone
+from accounts.services import set_password_for
 from common.units import round_kg
 
 from . import geometry, selectors
@@ -183,7 +183,8 @@ def issue_member_password(*, issued_by: User, membership_id: int) -> str:
 
     New members have no usable password; a farmer who forgot hers gets a new one the same
     way. Only the co-operative's manager (or a platform admin) may, and only for farmers:
-    a manager's own password is changed by the manager. Old API tokens stop working.
+    a manager's own password is changed by the manager. Old API tokens stop working, and
+    the member must choose her own password at her next sign-in.
     """
     with transaction.atomic():
         membership = (
@@ -198,9 +199,7 @@ def issue_member_password(*, issued_by: User, membership_id: int) -> str:
         if member.role != Role.FARMER:
             raise PhoneBelongsToNonFarmer
         password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(FIRST_PASSWORD_LENGTH))
-        member.set_password(password)
-        member.save(update_fields=["password"])
-        Token.objects.filter(user=member).delete()
+        set_password_for(user=member, password=password, set_by=issued_by)
     return password
 
 

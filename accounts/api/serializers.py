@@ -1,8 +1,20 @@
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
+from rest_framework import exceptions, serializers, status
 
+from accounts.lockout import cool_off_minutes, is_locked_out, lockout_message
 from accounts.models import User
+
+
+class SignInLockedOut(exceptions.APIException):
+    """429 with the lock-out message; Retry-After says when to try again."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "locked_out"
+
+    def __init__(self):
+        super().__init__(lockout_message())
+        self.wait = cool_off_minutes() * 60
 
 
 class TokenInputSerializer(serializers.Serializer):
@@ -10,17 +22,26 @@ class TokenInputSerializer(serializers.Serializer):
     password = serializers.CharField(label=_("Password"), style={"input_type": "password"})
 
     def validate(self, attrs):
-        user = authenticate(
-            request=self.context.get("request"),
-            username=attrs["username"],
-            password=attrs["password"],
-        )
+        request = self.context["request"]
+        user = authenticate(request=request, username=attrs["username"], password=attrs["password"])
         if user is None:
+            if is_locked_out(request):
+                raise SignInLockedOut
             raise serializers.ValidationError(
                 {"password": [_("The mobile number or username and password do not match.")]}
             )
         attrs["user"] = user
         return attrs
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text=_("Send it as `Authorization: Token <token>`."))
+    expiry = serializers.DateTimeField(help_text=_("After this the token is refused."))
+
+
+class PasswordChangeInputSerializer(serializers.Serializer):
+    old_password = serializers.CharField(style={"input_type": "password"})
+    new_password = serializers.CharField(style={"input_type": "password"})
 
 
 class UserOutputSerializer(serializers.ModelSerializer):

@@ -1,36 +1,108 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework.authtoken.models import Token
+from django.contrib.auth import update_session_auth_hash, user_logged_in
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from knox.models import AuthToken
+from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.notifications import mark_notifications_read, notifications_of, unread_count
+from accounts.services import (
+    change_own_password,
+    issue_api_token,
+    revoke_api_token,
+    revoke_api_tokens,
+)
 
+from .authentication import TokenAuthentication
 from .serializers import (
     NotificationOutputSerializer,
     NotificationReadInputSerializer,
+    PasswordChangeInputSerializer,
     TokenInputSerializer,
+    TokenOutputSerializer,
     UserOutputSerializer,
 )
+from .throttles import SignInRateThrottle
+
+
+def _token_answer(user) -> dict:
+    token, key = issue_api_token(user=user)
+    return TokenOutputSerializer({"token": key, "expiry": token.expiry}).data
 
 
 class TokenObtainApi(APIView):
-    """Exchange a mobile number (or username) and password for an API token."""
+    """Exchange a mobile number (or username) and password for an API token.
+
+    Each call issues a new token, valid until `expiry`. Repeated wrong passwords for one
+    account from one address lock that pair out for a while (429).
+    """
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [SignInRateThrottle]
 
     @extend_schema(
         request=TokenInputSerializer,
-        responses=inline_serializer("TokenOutput", {"token": serializers.CharField()}),
+        responses={
+            200: TokenOutputSerializer,
+            400: OpenApiResponse(description="Wrong mobile number, username or password."),
+            429: OpenApiResponse(description="Too many attempts; try again later."),
+        },
     )
     def post(self, request):
         params = TokenInputSerializer(data=request.data, context={"request": request})
         params.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=params.validated_data["user"])
-        return Response({"token": token.key})
+        user = params.validated_data["user"]
+        # Records the sign-in (last_login) and clears the address's failed attempts.
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        return Response(_token_answer(user))
+
+
+class SignOutApi(APIView):
+    """Revoke the token this request is made with."""
+
+    authentication_classes = [TokenAuthentication]
+    open_before_password_change = True
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        revoke_api_token(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SignOutEverywhereApi(APIView):
+    """Revoke every API token of the signed-in user (every phone and script)."""
+
+    open_before_password_change = True
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        revoke_api_tokens(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeApi(APIView):
+    """Replace one's own password. Every API token is revoked; the answer carries a new
+    one for this client. Required first for a password someone else set."""
+
+    open_before_password_change = True
+    throttle_classes = [SignInRateThrottle]
+
+    @extend_schema(request=PasswordChangeInputSerializer, responses=TokenOutputSerializer)
+    def post(self, request):
+        params = PasswordChangeInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        change_own_password(user=request.user, **params.validated_data)
+        if not isinstance(request.auth, AuthToken):
+            update_session_auth_hash(request, request.user)  # keep this browser signed in
+        return Response(_token_answer(request.user))
 
 
 class MeApi(APIView):

@@ -1,5 +1,5 @@
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from accounts.choices import Role
 from tests.accounts.factories import PASSWORD, UserFactory
@@ -19,17 +19,20 @@ def test_token_is_issued_for_phone_and_password(api_client, wang):
     )
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=wang).key}
+    assert set(response.json()) == {"token", "expiry"}
+    me = api_client.get("/api/me/", headers={"Authorization": f"Token {response.json()['token']}"})
+    assert me.json()["id"] == wang.pk
 
 
 @pytest.mark.django_db
-def test_token_is_the_same_on_a_second_sign_in(api_client, wang):
+def test_each_sign_in_gets_its_own_token(api_client, wang):
     credentials = {"username": "13800138000", "password": PASSWORD}
 
     first = api_client.post("/api/auth/token/", credentials).json()
     second = api_client.post("/api/auth/token/", credentials).json()
 
-    assert first == second
+    assert first["token"] != second["token"]
+    assert AuthToken.objects.filter(user=wang).count() == 2
 
 
 @pytest.mark.django_db
@@ -44,15 +47,15 @@ def test_wrong_password_gets_400_with_a_password_error(api_client, wang):
     assert response.json() == {
         "password": ["The mobile number or username and password do not match."]
     }
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 @pytest.mark.django_db
 def test_me_with_a_token_returns_the_signed_in_user(api_client, wang):
-    token = Token.objects.create(user=wang)
+    _token, key = AuthToken.objects.create(user=wang)
 
     response = api_client.get(
-        "/api/me/", headers={"Authorization": f"Token {token.key}", "Accept-Language": "en"}
+        "/api/me/", headers={"Authorization": f"Token {key}", "Accept-Language": "en"}
     )
 
     assert response.status_code == 200

@@ -12,8 +12,8 @@ from itertools import pairwise
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from knox.models import AuthToken
 from PIL import Image
-from rest_framework.authtoken.models import Token
 
 from accounts import demo as accounts_demo
 from accounts.models import User
@@ -348,7 +348,7 @@ def test_a_refusal_is_printed_and_the_others_go_on(demo_seeded, asgi_server):
     client = sim.ApiClient(asgi_server, "13300000001", accounts_demo.DEMO_PASSWORD)
     assert client.get("courier/day/")["task_count"] == 0
     first = client.token
-    Token.objects.all().delete()
+    AuthToken.objects.all().delete()
     assert client.get("courier/day/")["task_count"] == 0
     assert client.token not in (None, first)
 

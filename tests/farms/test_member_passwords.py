@@ -1,8 +1,9 @@
 """A co-operative manager hands a member farmer her first (or a new) password."""
 
 import pytest
-from django.contrib.auth import authenticate
-from rest_framework.authtoken.models import Token
+from django.contrib import auth
+from django.test import RequestFactory
+from knox.models import AuthToken
 
 from farms.exceptions import NotCooperativeManager, PhoneBelongsToNonFarmer
 from farms.models import Membership
@@ -10,6 +11,13 @@ from farms.services import PASSWORD_ALPHABET, add_member, issue_member_password
 from tests.farms.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def authenticate(*, username: str, password: str):
+    """Sign-in as the sign-in page does it (the lock-out needs the request)."""
+    return auth.authenticate(
+        RequestFactory().post("/sign-in/"), username=username, password=password
+    )
 
 
 def test_new_member_signs_in_with_the_password_her_manager_was_given(manager, cooperative):
@@ -25,14 +33,14 @@ def test_new_member_signs_in_with_the_password_her_manager_was_given(manager, co
 
 
 def test_a_new_password_ends_the_old_one_and_the_old_api_token(manager, member, password):
-    token = Token.objects.create(user=member)
+    token, _key = AuthToken.objects.create(user=member)
     membership = Membership.objects.get(user=member)
 
     new_password = issue_member_password(issued_by=manager, membership_id=membership.pk)
 
     assert authenticate(username=member.username, password=password) is None
     assert authenticate(username=member.username, password=new_password) == member
-    assert not Token.objects.filter(key=token.key).exists()
+    assert not AuthToken.objects.filter(pk=token.pk).exists()
 
 
 def test_manager_of_another_cooperative_cannot_reset_a_member(
@@ -123,3 +131,16 @@ def test_member_changes_the_handed_over_password(client, member, password):
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.check_password("hongshi-2026!")
+
+
+def test_a_member_must_replace_the_password_her_manager_issued(client, manager, member):
+    membership = Membership.objects.get(user=member)
+
+    password = issue_member_password(issued_by=manager, membership_id=membership.pk)
+
+    member.refresh_from_db()
+    assert member.must_change_password
+    response = client.post(
+        "/sign-in/", {"username": member.username, "password": password}, follow=True
+    )
+    assert response.request["PATH_INFO"] == "/password/"

@@ -1,0 +1,87 @@
+"""Every write to how a person signs in: passwords and API tokens.
+
+A password change, whoever makes it and through whichever door (the password page, the
+API, a co-op manager issuing one, the admin), goes through `change_own_password` or
+`set_password_for`, so the same things always follow: API tokens are revoked, and a
+password chosen by someone else must be replaced at the next sign-in.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from knox.models import AuthToken
+
+from .exceptions import PasswordNotAccepted, PasswordUnchanged, WrongCurrentPassword
+from .models import User
+
+
+def issue_api_token(*, user: User) -> tuple[AuthToken, str]:
+    """A new API token valid for API_TOKEN_TTL_HOURS, and its key.
+
+    Only a hash of the key is stored; the key is returned here once. The user's expired
+    tokens are deleted on the way.
+    """
+    with transaction.atomic():
+        AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+        return AuthToken.objects.create(
+            user=user, expiry=timedelta(hours=settings.API_TOKEN_TTL_HOURS)
+        )
+
+
+def revoke_api_tokens(*, user: User) -> int:
+    """Revoke every API token of the user (sign-out everywhere); returns how many."""
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    return deleted
+
+
+def revoke_api_token(*, token: AuthToken) -> None:
+    """Revoke the one token a client signs out with."""
+    AuthToken.objects.filter(pk=token.pk).delete()
+
+
+def change_own_password(*, user: User, old_password: str, new_password: str) -> None:
+    """The user replaces her password, proving the current one.
+
+    Refuses a wrong current password, the same password again and one that fails the
+    password rules (AUTH_PASSWORD_VALIDATORS). Clears `must_change_password` and revokes
+    every API token; the caller keeps the current browser session if it wants to.
+    """
+    if not user.check_password(old_password):
+        raise WrongCurrentPassword
+    if new_password == old_password:
+        raise PasswordUnchanged
+    _validate(new_password, user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        revoke_api_tokens(user=user)
+
+
+def set_password_for(*, user: User, password: str | None, set_by: User | None) -> None:
+    """Someone (a co-op manager; `set_by=None`: an administrator on the admin site) gives
+    the user a password, or none (`password=None`).
+
+    A password somebody else chose must be replaced at the user's next sign-in. Every
+    API token of the user is revoked. The caller has checked that `set_by` may do this.
+    """
+    set_by_someone_else = set_by is None or set_by.pk != user.pk
+    with transaction.atomic():
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.must_change_password = password is not None and set_by_someone_else
+        user.save(update_fields=["password", "must_change_password"])
+        revoke_api_tokens(user=user)
+
+
+def _validate(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as error:
+        raise PasswordNotAccepted(" ".join(error.messages)) from error
