@@ -21,7 +21,7 @@ from marketplace.exceptions import BusinessDayClosed, NotMarketStaff
 from marketplace.ledger.choices import EntryKind
 from marketplace.ledger.models import JournalEntry
 from marketplace.ledger.services import balance_of
-from marketplace.markets import end_of_day
+from marketplace.markets import end_of_day, funding
 from marketplace.markets import services as markets
 from marketplace.markets.choices import DayStatus
 from marketplace.models import CommissionRule, DailyReport, Market, MarketDay, Statement, Trader
@@ -68,7 +68,7 @@ class Floor:
         )
 
     def top_up(self, key: str, buyer: Trader, amount: str, method: str = "cash"):
-        return markets.top_up_card(
+        return funding.top_up_card(
             market=self.market,
             by=self.supervisor,
             card_number=buyer.card_number,
@@ -140,7 +140,7 @@ def play_day_two(floor: Floor, trades: dict) -> dict:
             "t4", seller=floor.y, buyer=floor.a, gross="10", tare="0", price="5.00"
         )
         floor.reverse(trades["t4"], "r4")
-        markets.withdraw_from_card(
+        funding.withdraw_from_card(
             market=floor.market,
             by=floor.supervisor,
             card_number=floor.b.card_number,

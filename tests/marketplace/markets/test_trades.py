@@ -30,6 +30,7 @@ from marketplace.exceptions import (
 )
 from marketplace.ledger.choices import AccountKind, EntryKind
 from marketplace.ledger.services import balance_of, book_account, reverse_entry
+from marketplace.markets import funding
 from marketplace.markets import services as markets
 from marketplace.markets.choices import DayStatus
 from marketplace.models import (
@@ -642,7 +643,7 @@ def test_no_reversal_on_a_closed_day(settle, market, supervisor):
 def test_a_top_up_credits_the_card_and_debits_the_clearing_account(
     market, operator, buyer_trader, method
 ):
-    entry = markets.top_up_card(
+    entry = funding.top_up_card(
         market=market,
         by=operator,
         card_number=BUYER_CARD,
@@ -661,7 +662,7 @@ def test_a_top_up_credits_the_card_and_debits_the_clearing_account(
 
 
 def test_a_withdrawal_debits_the_card(market, operator, buyer_trader):
-    entry = markets.withdraw_from_card(
+    entry = funding.withdraw_from_card(
         market=market,
         by=operator,
         card_number=BUYER_CARD,
@@ -681,7 +682,7 @@ def test_a_withdrawal_of_more_than_the_balance_is_refused_with_the_balance(
     before = written()
 
     with pytest.raises(InsufficientBalance) as refused:
-        markets.withdraw_from_card(
+        funding.withdraw_from_card(
             market=market,
             by=operator,
             card_number=BUYER_CARD,
@@ -695,7 +696,7 @@ def test_a_withdrawal_of_more_than_the_balance_is_refused_with_the_balance(
     assert written() == before
 
 
-CARD_OPERATIONS = {"top-up": markets.top_up_card, "withdrawal": markets.withdraw_from_card}
+CARD_OPERATIONS = {"top-up": funding.top_up_card, "withdrawal": funding.withdraw_from_card}
 
 
 def card_operation(operation, market, by, **overrides):
