@@ -130,7 +130,11 @@ class MarketDays(RuleBasedStateMachine):
         if kind == "top_up":
             return funding.top_up_card(market=self.market, by=self.operator, **arguments).pk
         if kind == "withdraw":
-            return funding.withdraw_from_card(market=self.market, by=self.operator, **arguments).pk
+            # Every withdrawal waits for a supervisor: the operator asks, the supervisor approves.
+            request = funding.withdraw_from_card(market=self.market, by=self.operator, **arguments)
+            return funding.approve_funding_request(
+                market=self.market, by=self.supervisor, request_id=request.pk
+            ).entry_id
         if kind == "trade":
             return markets.settle_trade(
                 market=self.market, by=self.operator, product=self.product, **arguments

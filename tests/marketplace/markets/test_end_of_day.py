@@ -44,10 +44,12 @@ def at(day: date, hour: int, minute: int = 0):
 
 @dataclass
 class Floor:
-    """A market at work: a supervisor, two sellers (X, Y), two buyers (A, B)."""
+    """A market at work: a supervisor and a second one who approves her requests, two
+    sellers (X, Y), two buyers (A, B)."""
 
     market: Market
     supervisor: object
+    checker: object
     x: Trader
     y: Trader
     a: Trader
@@ -95,6 +97,8 @@ def open_floor(code: str, prefix: str) -> Floor:
     )
     supervisor = UserFactory(role=Role.MARKET_OPERATOR)
     markets.add_staff(market=market, user=supervisor, is_supervisor=True)
+    checker = UserFactory(role=Role.MARKET_OPERATOR)
+    markets.add_staff(market=market, user=checker, is_supervisor=True)
 
     def trader(kind: str, name: str, n: int) -> Trader:
         return markets.register_trader(
@@ -104,6 +108,7 @@ def open_floor(code: str, prefix: str) -> Floor:
     return Floor(
         market=market,
         supervisor=supervisor,
+        checker=checker,
         x=trader("seller", "卖家X", 1),
         y=trader("seller", "卖家Y", 2),
         a=trader("buyer", "买家A", 3),
@@ -140,13 +145,16 @@ def play_day_two(floor: Floor, trades: dict) -> dict:
             "t4", seller=floor.y, buyer=floor.a, gross="10", tare="0", price="5.00"
         )
         floor.reverse(trades["t4"], "r4")
-        funding.withdraw_from_card(
+        request = funding.withdraw_from_card(
             market=floor.market,
             by=floor.supervisor,
             card_number=floor.b.card_number,
             amount="100.00",
             method="cash",
             idempotency_key="w1",
+        )
+        funding.approve_funding_request(
+            market=floor.market, by=floor.checker, request_id=request.pk
         )
     return trades
 
