@@ -31,9 +31,9 @@ from marketplace.exceptions import (
 from marketplace.ledger.choices import AccountKind, EntryKind
 from marketplace.ledger.services import balance_of, book_account, reverse_entry
 from marketplace.markets import funding
-from marketplace.markets.funding_models import FundingRequest
 from marketplace.markets import services as markets
 from marketplace.markets.choices import DayStatus
+from marketplace.markets.funding_models import FundingRequest
 from marketplace.models import (
     BalanceSlot,
     CommissionRule,
