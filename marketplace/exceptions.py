@@ -341,6 +341,11 @@ class InvalidDrawerCount(SettlementError):
     field = "counted"
 
 
+class DrawerDayNotBegun(SettlementError):
+    default_message = _("A drawer is counted on its business day or later, never ahead.")
+    field = "business_date"
+
+
 class DrawerAlreadyCounted(ConflictError, SettlementError):
     default_message = _("This drawer was already counted for %(date)s: %(counted)s.")
     field = "counted"

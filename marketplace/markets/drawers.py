@@ -17,7 +17,13 @@ from accounts.models import User
 from common.dates import business_today
 from common.money import CENT
 
-from ..exceptions import DrawerAlreadyCounted, InvalidDrawerCount, NotMarketStaff, StaffNotFound
+from ..exceptions import (
+    DrawerAlreadyCounted,
+    DrawerDayNotBegun,
+    InvalidDrawerCount,
+    NotMarketStaff,
+    StaffNotFound,
+)
 from ..ledger.services import MAX_AMOUNT
 from .funding import staff_post
 from .funding_models import DrawerCount
@@ -67,7 +73,7 @@ def record_drawer_count(
     amount = clean_count(counted)
     day = business_date or business_today()
     if day > business_today():
-        raise InvalidDrawerCount(field="business_date")
+        raise DrawerDayNotBegun()
     with transaction.atomic():
         # Her top-ups and cash approvals take the same lock: the expected figure is final.
         if (

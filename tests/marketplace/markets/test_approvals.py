@@ -549,3 +549,21 @@ def test_the_drawer_page_records_the_count(page_as, market, operator, buyer_trad
     count = DrawerCount.objects.get()
     assert count.difference == yuan("10.00")
     assert "¥10.00" in page_as(operator).get("/market/drawer/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"counted": "-1"}, "counted"),
+        ({"counted": "10.001"}, "counted"),
+        ({"counted": "一百"}, "counted"),
+        ({"counted": "10", "business_date": "2999-01-01"}, "business_date"),
+    ],
+    ids=["negative", "3-decimals", "text", "a-day-ahead"],
+)
+def test_a_bad_drawer_count_is_refused_on_its_field(api_as, market, operator, data, field):
+    response = api_as(operator).post("/api/market/drawers/", data)
+
+    assert response.status_code == 400
+    assert set(response.json()) == {field}
+    assert not DrawerCount.objects.exists()
