@@ -608,10 +608,16 @@ def test_the_command_closes_a_day_and_says_what_it_did(capsys):
         call_command("close_business_day", "--market", "cmd", "--date", DAY_ONE.isoformat())
 
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == out[1]
+    assert out[:2] == out[2:]
     assert out[0] == (
         "cmd 2026-03-09: closed. trades 1 (reversed 0), volume 98.000 kg, turnover 117.60, "
         "commission 3.53, top-ups 1500.00, payouts 115.25, withdrawals 0.00 (CNY)."
+    )
+    # Nobody counted a drawer: both supervisors' counts are missing.
+    missing = sorted([floor.supervisor.username, floor.checker.username])
+    assert out[1] == (
+        "cash drawers: 0 counted, difference 0.00 (CNY); "
+        f"count missing: {', '.join(missing)}."
     )
     assert payouts(floor.market) == [("卖家X", DAY_ONE, Decimal("115.25"))]
 
