@@ -616,8 +616,7 @@ def test_the_command_closes_a_day_and_says_what_it_did(capsys):
     # Nobody counted a drawer: both supervisors' counts are missing.
     missing = sorted([floor.supervisor.username, floor.checker.username])
     assert out[1] == (
-        "cash drawers: 0 counted, difference 0.00 (CNY); "
-        f"count missing: {', '.join(missing)}."
+        f"cash drawers: 0 counted, difference 0.00 (CNY); count missing: {', '.join(missing)}."
     )
     assert payouts(floor.market) == [("卖家X", DAY_ONE, Decimal("115.25"))]
 
