@@ -33,6 +33,9 @@ DEMO_PEOPLE = (
         "apple.coop", "马文", "13800000012", Role.COOPERATIVE_MANAGER, "Luochuan apple co-op"
     ),
     DemoPerson("operator", "陈静", "13700000001", Role.MARKET_OPERATOR, "Xinfadi market, Beijing"),
+    DemoPerson(
+        "cashier", "刘芳", "13700000002", Role.MARKET_OPERATOR, "Xinfadi counter, no approvals"
+    ),
     DemoPerson("buyer", "鲜味餐厅", "13600000001", Role.BUYER, "restaurant, Chaoyang"),
     DemoPerson("buyer2", "邻里超市", "13600000002", Role.BUYER, "retailer, Haidian"),
     DemoPerson(

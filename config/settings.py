@@ -254,7 +254,15 @@ SPECTACULAR_SETTINGS = {
     # No validator badge: it would send the schema URL to validator.swagger.io.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # One name for a choice set used by several serializers (a user's unit, a price's unit).
-    "ENUM_NAME_OVERRIDES": {"WeightUnitEnum": "common.units.WeightUnit"},
+    "ENUM_NAME_OVERRIDES": {
+        "WeightUnitEnum": "common.units.WeightUnit",
+        # The counter's requests have a "kind" and a "status" of their own: each set named,
+        # and the traders' kind and the orders' status keep the names they had.
+        "FundingKindEnum": "marketplace.markets.funding_models.FundingKind",
+        "FundingRequestStatusEnum": "marketplace.markets.funding_models.RequestStatus",
+        "KindEnum": "marketplace.markets.choices.TraderKind",
+        "StatusEnum": "marketplace.choices.OrderStatus",
+    },
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }

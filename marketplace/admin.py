@@ -4,6 +4,8 @@ from .models import (
     Account,
     Book,
     CommissionRule,
+    DrawerCount,
+    FundingRequest,
     JournalEntry,
     Listing,
     ListingPhoto,
@@ -95,13 +97,13 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Market)
 class MarketAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "city"]
+    list_display = ["code", "name", "city", "approval_threshold"]
     readonly_fields = ["book"]
 
 
 @admin.register(MarketStaff)
 class MarketStaffAdmin(admin.ModelAdmin):
-    list_display = ["user", "market", "is_supervisor"]
+    list_display = ["user", "market", "is_supervisor", "transaction_limit", "daily_limit"]
     list_filter = ["market", "is_supervisor"]
     raw_id_fields = ["user"]
 
@@ -138,3 +140,18 @@ class TradeAdmin(ReadOnlyAdmin):
 class MarketDayAdmin(ReadOnlyAdmin):
     list_display = ["market", "business_date", "status", "closed_at"]
     list_filter = ["market", "status"]
+
+
+# Requests are decided at the counter (a supervisor other than the requester) and counts are
+# recorded there: here they are only read.
+@admin.register(FundingRequest)
+class FundingRequestAdmin(ReadOnlyAdmin):
+    list_display = ["id", "market", "kind", "amount", "method", "status", "requested_by"]
+    list_filter = ["market", "kind", "status"]
+    search_fields = ["trader__name", "trader__card_number"]
+
+
+@admin.register(DrawerCount)
+class DrawerCountAdmin(ReadOnlyAdmin):
+    list_display = ["market", "business_date", "operator", "counted", "expected", "difference"]
+    list_filter = ["market", "business_date"]

@@ -283,5 +283,95 @@ class NotMarketStaff(SettlementError):
     status_code = 403
 
 
+# --- Maker–checker at the counter (marketplace/markets/funding.py, drawers.py) -------------
+
+
+class AboveOperatorLimit(SettlementError):
+    default_message = _(
+        "This is above your limit of %(limit)s per top-up; a supervisor can top up more."
+    )
+    field = "amount"
+
+    def __init__(self, *, limit):
+        super().__init__(self.default_message % {"limit": _yuan(limit)}, limit=limit)
+
+
+class AboveOperatorDailyLimit(SettlementError):
+    default_message = _(
+        "This would take your top-ups today past your daily limit of %(limit)s (%(used)s so far)."
+    )
+    field = "amount"
+
+    def __init__(self, *, limit, used):
+        super().__init__(
+            self.default_message % {"limit": _yuan(limit), "used": _yuan(used)},
+            limit=limit,
+            used=used,
+        )
+
+
+class FundingRequestNotFound(SettlementError):
+    """No such request at the operator's market: 404, never confirming it exists elsewhere."""
+
+    default_message = _("No such request.")
+    status_code = 404
+
+
+class OwnFundingRequest(SettlementError):
+    default_message = _(
+        "You made this request yourself; another supervisor must approve or decline it."
+    )
+    status_code = 403
+
+
+class RequestAlreadyDecided(ConflictError, SettlementError):
+    default_message = _("This request has already been decided: %(status)s.")
+
+    def __init__(self, *, status_label):
+        super().__init__(self.default_message % {"status": status_label})
+
+
+class DeclineReasonRequired(SettlementError):
+    default_message = _("Say why the request is declined.")
+    field = "reason"
+
+
+class InvalidDrawerCount(SettlementError):
+    default_message = _("Enter the cash counted: zero or more, with at most two decimals.")
+    field = "counted"
+
+
+class DrawerDayNotBegun(SettlementError):
+    default_message = _("A drawer is counted on its business day or later, never ahead.")
+    field = "business_date"
+
+
+class DrawerAlreadyCounted(ConflictError, SettlementError):
+    default_message = _("This drawer was already counted for %(date)s: %(counted)s.")
+    field = "counted"
+
+    def __init__(self, *, business_date, counted):
+        super().__init__(
+            self.default_message % {"date": business_date, "counted": _yuan(counted)},
+            date=business_date,
+        )
+
+
+class DrawerCounted(ConflictError, SettlementError):
+    default_message = _(
+        "The cash drawer of this operator is already counted for %(date)s; no more cash "
+        "goes through it that day."
+    )
+
+    def __init__(self, *, business_date):
+        super().__init__(self.default_message % {"date": business_date}, date=business_date)
+
+
+class StaffNotFound(SettlementError):
+    default_message = _("No such operator at this market.")
+    field = "operator"
+    status_code = 404
+
+
 class NothingToPay(ConflictError, SettlementError):
     default_message = _("There is nothing to pay out.")

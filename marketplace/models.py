@@ -277,6 +277,7 @@ class OrderEvent(models.Model):
 # The ledger and the wholesale markets live in their own packages; Django finds their
 # models through this module.
 from .ledger.models import Account, BalanceSlot, Book, JournalEntry, Posting  # noqa: E402
+from .markets.funding_models import DrawerCount, FundingRequest  # noqa: E402
 from .markets.models import (  # noqa: E402
     CommissionRule,
     DailyReport,
@@ -295,6 +296,8 @@ __all__ = [
     "Book",
     "CommissionRule",
     "DailyReport",
+    "DrawerCount",
+    "FundingRequest",
     "JournalEntry",
     "Listing",
     "ListingPhoto",

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from ..markets.api import counter, days, prices, reconciliation, trader
+from ..markets.api import approvals, counter, days, prices, reconciliation, trader
 from .listings import ListingViewSet
 from .orders import OrderViewSet
 
@@ -10,7 +10,7 @@ router.register("listings", ListingViewSet, basename="listing")
 # (marketplace/api/orders.py).
 router.register("orders", OrderViewSet, basename="order")
 # Wholesale markets, under market/: each area registers its own viewsets.
-for area in (counter, days, reconciliation, trader, prices):
+for area in (counter, approvals, days, reconciliation, trader, prices):
     area.register(router)
 
 urlpatterns = [*router.urls]

@@ -410,6 +410,11 @@ def clean_amount(value, *, field: str = "amount") -> Decimal:
     return amount.quantize(CENT)
 
 
+def funding_entry_key(*, kind: str, book_id: int, idempotency_key: str) -> str:
+    """The ledger key of a top-up or withdrawal made under the caller's key."""
+    return f"{kind}:{book_id}:{idempotency_key}"
+
+
 def _clearing_kind(method: str) -> str:
     return AccountKind.CASH if method == FundingMethod.CASH else AccountKind.BANK
 
@@ -468,7 +473,9 @@ def _cash_in_or_out(
             Leg(clearing, value if paid_in else -value),
             Leg(account, -value if paid_in else value),
         ],
-        idempotency_key=f"{kind}:{account.book_id}:{idempotency_key}",
+        idempotency_key=funding_entry_key(
+            kind=kind, book_id=account.book_id, idempotency_key=idempotency_key
+        ),
         request={"account": account.pk, "amount": value, "method": method},
         by=by,
         memo=memo or method.value,  # data, not words in the operator's language

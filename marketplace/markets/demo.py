@@ -28,6 +28,8 @@ from ..ledger.choices import FundingMethod
 from ..ledger.services import balance_of, top_up, wallet_of
 from .choices import DayStatus, TraderKind
 from .end_of_day import close_business_day
+from .funding import approve_funding_request, top_up_card, withdraw_from_card
+from .funding_models import FundingRequest
 from .models import CommissionRule, Market, MarketDay, Stall, Trade, Trader
 from .services import (
     add_staff,
@@ -36,13 +38,19 @@ from .services import (
     reverse_trade,
     settle_trade,
     settlement_account,
-    top_up_card,
 )
 
 MARKET_CODE = "xinfadi"
 MARKET_NAME = "北京新发地农产品批发市场"
 MARKET_ADDRESS = "北京市丰台区京开高速新发地桥西"
 HISTORY_DAYS = 30
+# Maker–checker: a cash top-up above ¥5,000 waits for a supervisor. The supervisor (陈静)
+# funds the bulk buyers by bank transfer, so her own limits are above the market's.
+APPROVAL_THRESHOLD = Decimal("5000.00")
+SUPERVISOR_LIMITS = {
+    "transaction_limit": Decimal("200000.00"),
+    "daily_limit": Decimal("1000000.00"),
+}
 TODAY_TRADES = 4  # settled this morning; the rest of today is the demo's to record
 
 # (hall, stall number)
@@ -184,7 +192,11 @@ def seed(context: dict) -> None:
     market = Market.objects.filter(code=MARKET_CODE).first() or create_market(
         code=MARKET_CODE, name=MARKET_NAME, city="北京", address=MARKET_ADDRESS
     )
-    add_staff(market=market, user=operator, is_supervisor=True)
+    if market.approval_threshold.amount != APPROVAL_THRESHOLD:
+        market.approval_threshold = APPROVAL_THRESHOLD
+        market.save(update_fields=["approval_threshold_currency", "approval_threshold"])
+    add_staff(market=market, user=operator, is_supervisor=True, **SUPERVISOR_LIMITS)
+    add_staff(market=market, user=people["cashier"])
     CommissionRule.objects.get_or_create(
         market=market,
         category="",
@@ -229,6 +241,7 @@ def seed(context: dict) -> None:
     for days_ago in range(HISTORY_DAYS, 0, -1):
         _play_day(market, operator, today - timedelta(days=days_ago), products, lots, close=True)
     _play_day(market, operator, today, products, lots, close=False)
+    _cashier_morning(market, cashier=people["cashier"], supervisor=operator)
 
     # Marketplace orders are paid from the buyers' platform wallets on hand-over.
     for username in ("buyer", "buyer2"):
@@ -328,3 +341,22 @@ def _fund_buyers(market, operator, day: date) -> None:
             method=FundingMethod.BANK,
             idempotency_key=f"demo-{day.isoformat()}-{card}",
         )
+
+
+def _cashier_morning(market, *, cashier, supervisor) -> None:
+    """Today at the cashier's counter: a small cash top-up booked at once, a large one the
+    supervisor approved, and one large top-up and a withdrawal left waiting in her queue."""
+    today = business_today().isoformat()
+    small = ("6220000000000001", "800.00", "cash", f"demo-{today}-cash-small")
+    top_up_card(market=market, by=cashier, card_number=small[0], amount=small[1],
+                method=small[2], idempotency_key=small[3])  # fmt: skip
+    approved = top_up_card(market=market, by=cashier, card_number="6220000000000003",
+                           amount="12000.00", method="cash",
+                           idempotency_key=f"demo-{today}-cash-large")  # fmt: skip
+    if isinstance(approved, FundingRequest):
+        approve_funding_request(market=market, by=supervisor, request_id=approved.pk)
+    top_up_card(market=market, by=cashier, card_number="6220000000000002", amount="8000.00",
+                method="cash", idempotency_key=f"demo-{today}-cash-waiting")  # fmt: skip
+    withdraw_from_card(market=market, by=cashier, card_number="6220000000000001",
+                       amount="3000.00", method="bank",
+                       idempotency_key=f"demo-{today}-withdrawal")  # fmt: skip

@@ -202,3 +202,30 @@ class TraderForm(forms.Form):
 
 class TradeDayForm(forms.Form):
     date = forms.DateField(label=_("Day"), required=False, widget=DateInput)
+
+
+class DeclineRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept with the request; the operator who made it sees it."),
+    )
+
+
+class DrawerCountForm(forms.Form):
+    """The cash counted in a drawer at the end of the day; a supervisor picks whose."""
+
+    operator = forms.ModelChoiceField(
+        label=_("Operator"), queryset=User.objects.none(), required=False, empty_label=None
+    )
+    counted = _decimal_field(_("Cash counted (yuan)"))
+
+    SERVICE_FIELDS: dict = {}
+
+    def __init__(self, *args, operators=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if operators is None:
+            del self.fields["operator"]
+        else:
+            self.fields["operator"].queryset = operators

@@ -22,6 +22,23 @@ from .choices import DayStatus, TraderKind
 MAX_TRADE_KG = Decimal("100000")  # one weighing; beyond any truck, so a typo is caught
 MAX_UNIT_PRICE = Decimal("10000.00")  # CNY per kg
 CARD_NUMBER = RegexValidator(r"^[0-9]{8,19}$", _("A card number has 8 to 19 digits."))
+# Maker–checker at the counter (marketplace/markets/funding.py): what one operator may book
+# alone. A cash top-up above the threshold waits for a supervisor; the limits cap each
+# operator's top-ups unless her staff row sets her own.
+DEFAULT_APPROVAL_THRESHOLD = Decimal("5000.00")
+DEFAULT_OPERATOR_TRANSACTION_LIMIT = Decimal("50000.00")
+DEFAULT_OPERATOR_DAILY_LIMIT = Decimal("200000.00")
+
+
+def _limit(verbose_name, default=None, **kwargs) -> MoneyField:
+    return MoneyField(
+        verbose_name,
+        max_digits=14,
+        decimal_places=2,
+        default_currency="CNY",
+        default=default,
+        **kwargs,
+    )
 
 
 class Market(TimeStampedModel):
@@ -34,10 +51,33 @@ class Market(TimeStampedModel):
     book = models.OneToOneField(
         "marketplace.Book", on_delete=models.PROTECT, related_name="market", verbose_name=_("book")
     )
+    approval_threshold = _limit(
+        _("cash top-up approval threshold"),
+        DEFAULT_APPROVAL_THRESHOLD,
+        help_text=_("A cash top-up above this waits for a supervisor's approval."),
+    )
+    operator_transaction_limit = _limit(
+        _("operator's limit per top-up"),
+        DEFAULT_OPERATOR_TRANSACTION_LIMIT,
+        help_text=_("The most one operator may top up at once, unless her own limit is set."),
+    )
+    operator_daily_limit = _limit(
+        _("operator's limit per day"),
+        DEFAULT_OPERATOR_DAILY_LIMIT,
+        help_text=_("The most one operator may top up in a business day, unless her own is set."),
+    )
 
     class Meta:
         verbose_name = _("wholesale market")
         verbose_name_plural = _("wholesale markets")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approval_threshold__gte=0)
+                & Q(operator_transaction_limit__gt=0)
+                & Q(operator_daily_limit__gt=0),
+                name="market_counter_limits_positive",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -56,13 +96,33 @@ class MarketStaff(models.Model):
         verbose_name=_("user"),
     )
     is_supervisor = models.BooleanField(_("is a supervisor"), default=False)
+    # Her own limits on top-ups; empty: the market's.
+    transaction_limit = _limit(_("limit per top-up"), null=True, blank=True)
+    daily_limit = _limit(_("limit per day"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("market staff member")
         verbose_name_plural = _("market staff")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(transaction_limit__isnull=True) | Q(transaction_limit__gt=0))
+                & (Q(daily_limit__isnull=True) | Q(daily_limit__gt=0)),
+                name="market_staff_limits_positive",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.market}"
+
+    @property
+    def top_up_limit(self):
+        """The most she may top up at once: her own limit, else the market's."""
+        return self.transaction_limit or self.market.operator_transaction_limit
+
+    @property
+    def top_up_daily_limit(self):
+        """The most she may top up in a business day: her own limit, else the market's."""
+        return self.daily_limit or self.market.operator_daily_limit
 
 
 class Stall(models.Model):

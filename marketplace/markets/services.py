@@ -1,4 +1,6 @@
-"""Every write of a wholesale market: registry, counter trades, reversals, end of day.
+"""Every write of a wholesale market: registry, counter trades, reversals.
+
+Card top-ups and withdrawals (with a supervisor's approval) are in funding.py.
 
 Money moves only through the ledger (marketplace.ledger.services.post_entry); these
 functions decide what moves and check who may move it.
@@ -34,7 +36,7 @@ from ..exceptions import (
     WrongTraderKind,
 )
 from ..ledger.choices import MARKET_BOOK_KINDS, AccountKind, BookKind, EntryKind
-from ..ledger.models import Account, Book, JournalEntry
+from ..ledger.models import Account, Book
 from ..ledger.services import (
     AccountRef,
     Leg,
@@ -44,8 +46,6 @@ from ..ledger.services import (
     open_account,
     post_entry,
     reverse_entry,
-    top_up,
-    withdraw,
 )
 from .choices import DayStatus, TraderKind
 from .models import (
@@ -73,9 +73,23 @@ def create_market(*, code: str, name: str, city: str, address: str = "") -> Mark
         return Market.objects.create(code=code, name=name, city=city, address=address, book=book)
 
 
-def add_staff(*, market: Market, user: User, is_supervisor: bool = False) -> MarketStaff:
+def add_staff(
+    *,
+    market: Market,
+    user: User,
+    is_supervisor: bool = False,
+    transaction_limit: Decimal | None = None,
+    daily_limit: Decimal | None = None,
+) -> MarketStaff:
+    """The user works at the market's counter; her own top-up limits, or the market's."""
     staff, _ = MarketStaff.objects.update_or_create(
-        user=user, defaults={"market": market, "is_supervisor": is_supervisor}
+        user=user,
+        defaults={
+            "market": market,
+            "is_supervisor": is_supervisor,
+            "transaction_limit": transaction_limit,
+            "daily_limit": daily_limit,
+        },
     )
     return staff
 
@@ -520,39 +534,3 @@ def reverse_trade(*, trade_id: int, by: User, reason: str, idempotency_key: str)
         trade.reversal_reason = reason[:200]
         trade.save(update_fields=["reversal", "reversal_reason"])
     return trade
-
-
-# --- Cards: top-up and withdrawal at the counter -------------------------------------------
-
-
-def top_up_card(
-    *, market: Market, by: User, card_number: str, amount, method: str, idempotency_key: str
-) -> JournalEntry:
-    """An operator records cash or a bank transfer paid onto a buyer's card."""
-    return _at_the_counter(
-        top_up, market=market, by=by, card_number=card_number, amount=amount, method=method,
-        idempotency_key=idempotency_key,
-    )  # fmt: skip
-
-
-def withdraw_from_card(
-    *, market: Market, by: User, card_number: str, amount, method: str, idempotency_key: str
-) -> JournalEntry:
-    """An operator pays a buyer back (part of) her card balance."""
-    return _at_the_counter(
-        withdraw, market=market, by=by, card_number=card_number, amount=amount, method=method,
-        idempotency_key=idempotency_key,
-    )  # fmt: skip
-
-
-def _at_the_counter(
-    operation, *, market: Market, by: User, card_number: str, **arguments
-) -> JournalEntry:
-    """A ledger top-up or withdrawal on a buyer's card, by the market's staff, on an open day."""
-    _require_staff(by, market)
-    buyer = trader_by_card(
-        market=market, card_number=card_number, kind=TraderKind.BUYER, field="card_number"
-    )
-    with transaction.atomic():
-        _hold_open_day(market, business_today())
-        return operation(account=settlement_account(buyer), by=by, **arguments)

@@ -6,12 +6,14 @@ day early. Without --date it closes the day the nightly run would close at this 
 """
 
 from datetime import date
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 
 from common.dates import business_today
 from marketplace.markets.end_of_day import close_business_day, due_business_date
 from marketplace.markets.models import Market
+from marketplace.markets.selectors.funding import drawers_of_day
 
 
 class Command(BaseCommand):
@@ -42,6 +44,15 @@ class Command(BaseCommand):
             f"volume {report.volume_kg} kg, turnover {report.turnover.amount}, "
             f"commission {report.commission.amount}, top-ups {report.top_ups.amount}, "
             f"payouts {report.payouts.amount}, withdrawals {report.withdrawals.amount} (CNY)."
+        )
+        # The cash drawers as counted so far (an operator may still count hers after the close).
+        drawers = drawers_of_day(market=found, business_date=business_date)
+        counted = [line.count for line in drawers if not line.is_missing]
+        missing = sorted(line.operator.username for line in drawers if line.is_missing)
+        difference = sum((count.difference.amount for count in counted), Decimal("0.00"))
+        self.stdout.write(
+            f"cash drawers: {len(counted)} counted, difference {difference:.2f} (CNY); "
+            f"count missing: {', '.join(missing) or 'none'}."
         )
 
 

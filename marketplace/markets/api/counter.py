@@ -1,6 +1,10 @@
 """The operator's counter through the API, under /api/market/: trades (record, list by day,
 read, reverse), card top-ups and withdrawals, traders.
 
+A cash top-up above the market's threshold, and every withdrawal, answers 202 with the
+request that now waits for a supervisor (api/approvals.py decides it); the card's balance
+changes only when it is approved.
+
 Market operators only (others 403, anonymous 401); an operator sees only the market she
 works for (`market_of`): another market's trades and traders are not found (404), and an
 operator who works for no market gets 404 everywhere. Writes carry an `Idempotency-Key`
@@ -28,7 +32,9 @@ from common.dates import business_today
 
 from ...ledger.models import JournalEntry
 from ...ledger.services import clean_amount
+from .. import funding
 from .. import services as markets
+from ..funding_models import FundingRequest
 from ..models import Market, Trade, Trader
 from ..selectors.counter import (
     card_balance,
@@ -40,6 +46,7 @@ from ..selectors.counter import (
 from .serializers_counter import (
     CardPaymentInputSerializer,
     CardPaymentOutputSerializer,
+    FundingRequestOutputSerializer,
     ReverseTradeInputSerializer,
     TradeInputSerializer,
     TradeListFilterSerializer,
@@ -188,14 +195,19 @@ class CardPayment:
 
 
 class CardPaymentViewSet(MarketOperatorMixin, viewsets.GenericViewSet):
-    """POST only: money paid onto a buyer's card, or paid back from it."""
+    """POST only: money paid onto a buyer's card, or paid back from it. 202 with the request
+    when it waits for a supervisor's approval."""
 
     serializer_class = CardPaymentOutputSerializer
-    service = staticmethod(markets.top_up_card)
+    service = staticmethod(funding.top_up_card)
 
     @extend_schema(
         request=CardPaymentInputSerializer,
-        responses={201: CardPaymentOutputSerializer, 200: CardPaymentOutputSerializer},
+        responses={
+            201: CardPaymentOutputSerializer,
+            200: CardPaymentOutputSerializer,
+            202: FundingRequestOutputSerializer,
+        },
         parameters=[IDEMPOTENCY_HEADER],
     )
     def create(self, request):
@@ -213,6 +225,10 @@ class CardPaymentViewSet(MarketOperatorMixin, viewsets.GenericViewSet):
             method=data["method"],
             idempotency_key=key,
         )
+        if isinstance(entry, FundingRequest):
+            return Response(
+                FundingRequestOutputSerializer(entry).data, status=status.HTTP_202_ACCEPTED
+            )
         trader = market_trader_by_card(market=market, card_number=data["card_number"])
         payment = CardPayment(
             entry=entry,
@@ -232,9 +248,18 @@ class TopUpViewSet(CardPaymentViewSet):
 
 
 class WithdrawalViewSet(CardPaymentViewSet):
-    """Pay a buyer back (part of) her card balance; never more than it holds."""
+    """Ask to pay a buyer back (part of) her card balance, never more than it holds: 202
+    with the request, which a supervisor other than you approves or declines."""
 
-    service = staticmethod(markets.withdraw_from_card)
+    service = staticmethod(funding.withdraw_from_card)
+
+    @extend_schema(
+        request=CardPaymentInputSerializer,
+        responses={202: FundingRequestOutputSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def create(self, request):
+        return super().create(request)
 
 
 # --- Traders -------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from accounts.permissions import HasRole
 from ..choices import DayStatus
 from ..models import DailyReport, MarketDay, Statement
 from ..selectors.days import business_days_of, staff_post_of, statements_of_day, with_reports
+from ..selectors.funding import drawers_of_day
+from .serializers_counter import DrawerLineOutputSerializer
 
 
 @extend_schema_field(OpenApiTypes.DECIMAL)
@@ -110,9 +112,14 @@ class BusinessDaySerializer(serializers.ModelSerializer):
 
 class BusinessDayDetailSerializer(BusinessDaySerializer):
     statements = StatementFiguresSerializer(many=True, read_only=True)
+    drawers = DrawerLineOutputSerializer(
+        many=True,
+        read_only=True,
+        help_text="Each operator's cash drawer: expected from the ledger, counted or missing.",
+    )
 
     class Meta(BusinessDaySerializer.Meta):
-        fields = [*BusinessDaySerializer.Meta.fields, "statements"]
+        fields = [*BusinessDaySerializer.Meta.fields, "statements", "drawers"]
 
 
 class BusinessDayViewSet(viewsets.ReadOnlyModelViewSet):
@@ -148,6 +155,7 @@ class BusinessDayViewSet(viewsets.ReadOnlyModelViewSet):
             raise NotFound
         with_reports([day])
         day.statements = list(statements_of_day(day.market, business_date))
+        day.drawers = drawers_of_day(market=day.market, business_date=business_date)
         return Response(self.get_serializer(day).data)
 
 

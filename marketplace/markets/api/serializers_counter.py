@@ -1,4 +1,5 @@
-"""Shapes of the counter's API: trades, card top-ups and withdrawals, traders.
+"""Shapes of the counter's API: trades, card top-ups and withdrawals, traders, requests
+waiting for a supervisor, cash drawers.
 
 Explicit serializers.Serializer fields throughout (as the marketplace API does, for speed).
 Amounts are strings ("117.60") with a `currency` beside them; weights are kg strings.
@@ -13,6 +14,7 @@ from rest_framework import serializers
 
 from ...ledger.choices import FundingMethod
 from ..choices import TraderKind
+from ..funding_models import FundingKind, RequestStatus
 
 MAX_INPUT = 32  # characters of a number; the services check its value and decimals
 
@@ -166,4 +168,89 @@ class TraderOutputSerializer(serializers.Serializer):
     currency = serializers.SerializerMethodField()
 
     def get_currency(self, trader) -> str:
+        return "CNY"
+
+
+# --- Maker–checker: requests waiting for a supervisor, cash drawers --------------------------
+
+
+class FundingRequestListFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=RequestStatus.choices,
+        required=False,
+        default=RequestStatus.PENDING,
+        help_text=_("pending (the default: the queue), approved or declined"),
+    )
+
+
+class DeclineRequestInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class UserNameSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(read_only=True)
+
+
+class FundingRequestOutputSerializer(serializers.Serializer):
+    """A top-up or withdrawal request; `entry` is its journal entry once approved."""
+
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=FundingKind.choices, read_only=True)
+    status = serializers.ChoiceField(choices=RequestStatus.choices, read_only=True)
+    trader = MarketPartySerializer(read_only=True)
+    amount = MoneyAmountField()
+    currency = serializers.CharField(source="amount.currency.code", read_only=True)
+    method = serializers.ChoiceField(choices=FundingMethod.choices, read_only=True)
+    business_date = serializers.DateField(read_only=True)
+    requested_by = UserNameSerializer(read_only=True)
+    requested_at = serializers.DateTimeField(read_only=True)
+    decided_by = UserNameSerializer(read_only=True, allow_null=True)
+    decided_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    reason = serializers.CharField(read_only=True)
+    entry = serializers.IntegerField(source="entry_id", read_only=True, allow_null=True)
+
+
+class DrawerCountInputSerializer(serializers.Serializer):
+    counted = _number(help_text=_("yuan counted in the drawer, at most 2 decimals"))
+    operator = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_("The operator whose drawer was counted (supervisors only); you by default."),
+    )
+    business_date = serializers.DateField(required=False, help_text=_("Today by default."))
+
+
+class DrawerListFilterSerializer(serializers.Serializer):
+    date = serializers.DateField(
+        required=False, help_text=_("Business day (Asia/Shanghai); today when left out.")
+    )
+
+
+class DrawerLineOutputSerializer(serializers.Serializer):
+    """One operator's drawer on a day: expected from the ledger; counted and the difference
+    once recorded (null while the count is missing)."""
+
+    operator = UserNameSerializer(read_only=True)
+    expected = MoneyAmountField()
+    counted = serializers.SerializerMethodField()
+    difference = serializers.SerializerMethodField()
+    is_missing = serializers.BooleanField(read_only=True)
+    recorded_at = serializers.SerializerMethodField()
+    currency = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_counted(self, line) -> str | None:
+        return None if line.count is None else f"{line.count.counted.amount:.2f}"
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_difference(self, line) -> str | None:
+        return None if line.count is None else f"{line.count.difference.amount:.2f}"
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_recorded_at(self, line) -> str | None:
+        return None if line.count is None else line.count.recorded_at.isoformat()
+
+    def get_currency(self, line) -> str:
         return "CNY"

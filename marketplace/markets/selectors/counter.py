@@ -26,6 +26,8 @@ from ...ledger.choices import AccountKind
 from ...ledger.models import BalanceSlot
 from ...ledger.services import clean_amount
 from ..choices import TraderKind
+from ..funding import check_top_up_limit, needs_approval
+from ..funding_models import FundingKind
 from ..models import Market, MarketStaff, Trade, Trader
 from ..services import (
     clean_unit_price,
@@ -273,21 +275,33 @@ def trade_preview(
 
 @dataclass
 class CardPreview(_Checked):
-    """A top-up or withdrawal before it is recorded: the holder, her balance before and after."""
+    """A top-up or withdrawal before it is recorded: the holder, her balance before and after
+    (once approved, when it needs a supervisor's approval)."""
 
     trader: Trader | None = None
     amount: Money | None = None
     balance_before: Money | None = None
     balance_after: Money | None = None
+    needs_approval: bool = False
 
 
-def card_preview(*, market: Market, card_number: str, amount, withdrawal: bool) -> CardPreview:
-    """What a top-up (or a withdrawal) of `amount` would leave on a buyer's card; a
-    withdrawal of more than the card holds is refused with the balance."""
+def card_preview(
+    *, market: Market, by: User, card_number: str, amount, method: str, withdrawal: bool
+) -> CardPreview:
+    """What a top-up (or a withdrawal) of `amount` would leave on a buyer's card, and whether
+    it waits for a supervisor; a top-up above the operator's limit per top-up, or a
+    withdrawal of more than the card holds, is refused."""
     preview = CardPreview()
     value = preview.attempt(lambda: clean_amount(amount))
     if value is not None:
         preview.amount = Money(value, "CNY")
+        kind = FundingKind.WITHDRAWAL if withdrawal else FundingKind.TOP_UP
+        preview.needs_approval = needs_approval(
+            market=market, kind=kind, method=method, amount=value
+        )
+        post = MarketStaff.objects.select_related("market").filter(user=by, market=market).first()
+        if post is not None and not withdrawal:
+            preview.attempt(lambda: check_top_up_limit(post, value))
     preview.trader = preview.attempt(
         lambda: trader_by_card(
             market=market, card_number=card_number, kind=TraderKind.BUYER, field="card_number"

@@ -29,10 +29,11 @@ from farms.forms import add_service_error
 
 from ...exceptions import IdempotencyConflict
 from ...ledger.choices import FundingMethod
-from .. import receipts
+from .. import funding, receipts
 from .. import services as markets
 from ..choices import TraderKind
 from ..forms import CardPaymentForm, ReverseTradeForm, TradeDayForm, TradeForm, TraderForm
+from ..funding_models import FundingRequest
 from ..selectors.counter import (
     active_sellers,
     card_balance,
@@ -201,15 +202,17 @@ def receipt_pdf(request, pk: int):
 
 def _card_payment(request, market, *, withdrawal: bool):
     """Top-up or withdrawal: the form, a confirmation with the holder's name and her balance
-    before and after, then the service; the same hidden key makes a resubmit harmless."""
+    before and after, then the service; the same hidden key makes a resubmit harmless. A
+    withdrawal, or a cash top-up above the market's threshold, becomes a request for a
+    supervisor (the confirmation says so) and the operator is taken to her requests."""
     form = CardPaymentForm(request.POST or None)
     step = request.POST.get("step", "review")
     if request.method == "POST" and step != "edit" and form.is_valid():
         arguments = form.payment_arguments()
         if step == "confirm":
-            service = markets.withdraw_from_card if withdrawal else markets.top_up_card
+            service = funding.withdraw_from_card if withdrawal else funding.top_up_card
             try:
-                service(
+                outcome = service(
                     market=market,
                     by=request.user,
                     idempotency_key=form.cleaned_data["idempotency_key"],
@@ -218,12 +221,18 @@ def _card_payment(request, market, *, withdrawal: bool):
             except DomainError as error:
                 _show_refusal(form, error)
             else:
+                if isinstance(outcome, FundingRequest):
+                    messages.success(
+                        request,
+                        _(
+                            "Request #%(id)s for ¥%(amount)s waits for a supervisor's "
+                            "approval; the card's balance changes only once it is approved."
+                        )
+                        % {"id": outcome.pk, "amount": f"{arguments['amount']:.2f}"},
+                    )
+                    return redirect("markets:requests")
                 trader = market_trader_by_card(market=market, card_number=arguments["card_number"])
-                done = (
-                    _("¥%(amount)s paid back to %(name)s; the card holds ¥%(balance)s.")
-                    if withdrawal
-                    else _("¥%(amount)s paid onto the card of %(name)s; it holds ¥%(balance)s.")
-                )
+                done = _("¥%(amount)s paid onto the card of %(name)s; it holds ¥%(balance)s.")
                 balance = card_balance(trader)
                 messages.success(
                     request,
@@ -234,12 +243,14 @@ def _card_payment(request, market, *, withdrawal: bool):
                         "balance": balance.amount,
                     },
                 )
-                return redirect("markets:withdraw" if withdrawal else "markets:top_up")
+                return redirect("markets:top_up")
         else:
             preview = card_preview(
                 market=market,
+                by=request.user,
                 card_number=arguments["card_number"],
                 amount=arguments["amount"],
+                method=arguments["method"],
                 withdrawal=withdrawal,
             )
             if not preview.errors:

@@ -28,6 +28,7 @@ from ..choices import DayStatus
 from ..end_of_day import start_closing
 from ..models import MarketStaff
 from ..selectors.days import business_days_of, staff_post_of, statements_of_day, with_reports
+from ..selectors.funding import drawers_of_day
 
 PAGE_SIZE = 30
 
@@ -82,6 +83,7 @@ def _render_report(request, post: MarketStaff, business_date: date, form, *, sta
             "market": post.market,
             "day": day,
             "statements": statements_of_day(post.market, business_date),
+            "drawers": drawers_of_day(market=post.market, business_date=business_date),
             "statuses": DayStatus,
             "may_close": post.is_supervisor and day.status != DayStatus.CLOSED,
             "form": form,

@@ -35,6 +35,7 @@ from marketplace.exceptions import (
 from marketplace.ledger.choices import AccountKind
 from marketplace.ledger.models import JournalEntry
 from marketplace.ledger.services import balance_of, book_account, pay_out
+from marketplace.markets import funding
 from marketplace.markets import services as markets
 from marketplace.models import CommissionRule
 from tests.accounts.factories import UserFactory
@@ -127,9 +128,13 @@ class MarketDays(RuleBasedStateMachine):
     def invoke(self, kind: str, arguments: dict) -> int:
         """Make the request; the id of what it returns (an entry, or a trade)."""
         if kind == "top_up":
-            return markets.top_up_card(market=self.market, by=self.operator, **arguments).pk
+            return funding.top_up_card(market=self.market, by=self.operator, **arguments).pk
         if kind == "withdraw":
-            return markets.withdraw_from_card(market=self.market, by=self.operator, **arguments).pk
+            # Every withdrawal waits for a supervisor: the operator asks, the supervisor approves.
+            request = funding.withdraw_from_card(market=self.market, by=self.operator, **arguments)
+            return funding.approve_funding_request(
+                market=self.market, by=self.supervisor, request_id=request.pk
+            ).entry_id
         if kind == "trade":
             return markets.settle_trade(
                 market=self.market, by=self.operator, product=self.product, **arguments

@@ -25,6 +25,7 @@ from marketplace.ledger.checks import (
 from marketplace.ledger.choices import AccountKind
 from marketplace.ledger.models import BalanceSlot, JournalEntry, Posting
 from marketplace.ledger.services import GENESIS_HASH, book_account, content_hash, seal_entries
+from marketplace.markets import funding
 from marketplace.markets import services as markets
 
 
@@ -44,7 +45,7 @@ def trading_day(settle, commission, supervisor, buyer_trader):
     markets.reverse_trade(
         trade_id=first.pk, by=supervisor, reason="wrong buyer", idempotency_key="r1"
     )
-    markets.top_up_card(
+    funding.top_up_card(
         market=first.market,
         by=supervisor,
         card_number=buyer_trader.card_number,

@@ -395,17 +395,25 @@ def test_a_refused_top_up_names_its_field_and_writes_nothing(
     assert JournalEntry.objects.count() == entries
 
 
-def test_withdrawal_pays_back_from_the_card(api_as, operator, buyer_trader):
+def test_withdrawal_waits_for_a_supervisor_and_then_pays_back(
+    api_as, operator, supervisor, buyer_trader
+):
     client = api_as(operator)
 
     response = _pay(client, "/api/market/withdrawals/", amount="200.00", method="bank")
     too_much = _pay(client, "/api/market/withdrawals/", key="p-2", amount="20000")
 
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert response.json()["kind"] == "withdrawal"
-    assert response.json()["balance"] == "9800.00"
+    assert response.json()["status"] == "pending"
     assert too_much.status_code == 400
-    assert "9800.00" in too_much.json()["amount"][0]
+    assert "10000.00" in too_much.json()["amount"][0]
+    assert card_balance(buyer_trader) == Money("10000.00", "CNY")
+
+    approved = api_as(supervisor).post(f"/api/market/requests/{response.json()['id']}/approve/")
+
+    assert approved.status_code == 200
+    assert approved.json()["status"] == "approved"
     assert card_balance(buyer_trader) == Money("9800.00", "CNY")
 
 

@@ -519,16 +519,19 @@ def test_a_refused_top_up_shows_on_its_field_and_writes_nothing(
     assert JournalEntry.objects.count() == entries
 
 
-def test_withdrawal_pays_back_from_the_card(page_as, operator, buyer_trader):
+def test_withdrawal_waits_for_a_supervisor(page_as, operator, buyer_trader):
     client = page_as(operator)
 
     review = _card(client, "/market/cards/withdraw/", "review", amount="200", method="bank")
     done = _card(client, "/market/cards/withdraw/", "confirm", amount="200", method="bank")
 
     assert "¥9800.00" in review.content.decode()
+    assert 'data-testid="needs-approval"' in review.content.decode()
     assert done.status_code == 302
-    assert done["Location"] == "/market/cards/withdraw/"
-    assert card_balance(buyer_trader) == Money("9800.00", "CNY")
+    assert done["Location"] == "/market/requests/"
+    assert card_balance(buyer_trader) == Money("10000.00", "CNY")
+    mine = client.get("/market/requests/").content.decode()
+    assert "¥200.00" in mine
 
 
 @pytest.mark.parametrize("step", ["review", "confirm"])

@@ -1,5 +1,6 @@
 """The demo market: 北京新发地 with its people, rules and a month of trades, seeded twice."""
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -17,6 +18,7 @@ from marketplace.models import (
     BalanceSlot,
     CommissionRule,
     DailyReport,
+    FundingRequest,
     JournalEntry,
     Market,
     MarketDay,
@@ -36,7 +38,17 @@ def _seed() -> None:
 
 
 def _figures() -> dict:
-    models = (Market, MarketStaff, Stall, CommissionRule, Trader, MarketDay, Trade, JournalEntry)
+    models = (
+        Market,
+        MarketStaff,
+        Stall,
+        CommissionRule,
+        Trader,
+        MarketDay,
+        Trade,
+        JournalEntry,
+        FundingRequest,
+    )
     figures = {model.__name__: model.objects.count() for model in models}
     figures.update(
         postings=Posting.objects.count(),
@@ -69,6 +81,19 @@ def test_seeding_twice_changes_nothing(seeded_twice):
     first, second = seeded_twice
     assert first == second
     assert first["Trade"] > 100
+
+
+def test_the_cashier_needs_the_supervisor_for_large_cash(seeded_twice):
+    cashier = MarketStaff.objects.select_related("market").get(user__username="cashier")
+    assert not cashier.is_supervisor
+    assert cashier.market.approval_threshold.amount == Decimal("5000.00")
+    requests = FundingRequest.objects.filter(requested_by=cashier.user)
+    assert {(r.kind, r.status) for r in requests} == {
+        ("top_up", "approved"),
+        ("top_up", "pending"),
+        ("withdrawal", "pending"),
+    }
+    assert requests.get(status="approved").decided_by.username == "operator"
 
 
 def test_the_operator_supervises_xinfadi(seeded_twice):

@@ -21,7 +21,7 @@ from marketplace.exceptions import BusinessDayClosed, NotMarketStaff
 from marketplace.ledger.choices import EntryKind
 from marketplace.ledger.models import JournalEntry
 from marketplace.ledger.services import balance_of
-from marketplace.markets import end_of_day
+from marketplace.markets import end_of_day, funding
 from marketplace.markets import services as markets
 from marketplace.markets.choices import DayStatus
 from marketplace.models import CommissionRule, DailyReport, Market, MarketDay, Statement, Trader
@@ -44,10 +44,12 @@ def at(day: date, hour: int, minute: int = 0):
 
 @dataclass
 class Floor:
-    """A market at work: a supervisor, two sellers (X, Y), two buyers (A, B)."""
+    """A market at work: a supervisor and a second one who approves her requests, two
+    sellers (X, Y), two buyers (A, B)."""
 
     market: Market
     supervisor: object
+    checker: object
     x: Trader
     y: Trader
     a: Trader
@@ -68,7 +70,7 @@ class Floor:
         )
 
     def top_up(self, key: str, buyer: Trader, amount: str, method: str = "cash"):
-        return markets.top_up_card(
+        return funding.top_up_card(
             market=self.market,
             by=self.supervisor,
             card_number=buyer.card_number,
@@ -95,6 +97,8 @@ def open_floor(code: str, prefix: str) -> Floor:
     )
     supervisor = UserFactory(role=Role.MARKET_OPERATOR)
     markets.add_staff(market=market, user=supervisor, is_supervisor=True)
+    checker = UserFactory(role=Role.MARKET_OPERATOR)
+    markets.add_staff(market=market, user=checker, is_supervisor=True)
 
     def trader(kind: str, name: str, n: int) -> Trader:
         return markets.register_trader(
@@ -104,6 +108,7 @@ def open_floor(code: str, prefix: str) -> Floor:
     return Floor(
         market=market,
         supervisor=supervisor,
+        checker=checker,
         x=trader("seller", "卖家X", 1),
         y=trader("seller", "卖家Y", 2),
         a=trader("buyer", "买家A", 3),
@@ -140,13 +145,16 @@ def play_day_two(floor: Floor, trades: dict) -> dict:
             "t4", seller=floor.y, buyer=floor.a, gross="10", tare="0", price="5.00"
         )
         floor.reverse(trades["t4"], "r4")
-        markets.withdraw_from_card(
+        request = funding.withdraw_from_card(
             market=floor.market,
             by=floor.supervisor,
             card_number=floor.b.card_number,
             amount="100.00",
             method="cash",
             idempotency_key="w1",
+        )
+        funding.approve_funding_request(
+            market=floor.market, by=floor.checker, request_id=request.pk
         )
     return trades
 
@@ -600,10 +608,15 @@ def test_the_command_closes_a_day_and_says_what_it_did(capsys):
         call_command("close_business_day", "--market", "cmd", "--date", DAY_ONE.isoformat())
 
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == out[1]
+    assert out[:2] == out[2:]
     assert out[0] == (
         "cmd 2026-03-09: closed. trades 1 (reversed 0), volume 98.000 kg, turnover 117.60, "
         "commission 3.53, top-ups 1500.00, payouts 115.25, withdrawals 0.00 (CNY)."
+    )
+    # Nobody counted a drawer: both supervisors' counts are missing.
+    missing = sorted([floor.supervisor.username, floor.checker.username])
+    assert out[1] == (
+        f"cash drawers: 0 counted, difference 0.00 (CNY); count missing: {', '.join(missing)}."
     )
     assert payouts(floor.market) == [("卖家X", DAY_ONE, Decimal("115.25"))]
 

@@ -30,8 +30,10 @@ from marketplace.exceptions import (
 )
 from marketplace.ledger.choices import AccountKind, EntryKind
 from marketplace.ledger.services import balance_of, book_account, reverse_entry
+from marketplace.markets import funding
 from marketplace.markets import services as markets
 from marketplace.markets.choices import DayStatus
+from marketplace.markets.funding_models import FundingRequest
 from marketplace.models import (
     BalanceSlot,
     CommissionRule,
@@ -66,10 +68,12 @@ def clearing(market, kind: str) -> Decimal:
     return balance_of(book_account(market.book, kind)).amount
 
 
-def written() -> tuple[int, int, int, list]:
-    """Everything a settlement writes: trades, entries, postings and the cached balances."""
+def written() -> tuple[int, int, int, int, list]:
+    """Everything a settlement writes: trades, entries, postings, requests waiting for a
+    supervisor and the cached balances."""
     return (
         Trade.objects.count(),
+        FundingRequest.objects.count(),
         JournalEntry.objects.count(),
         Posting.objects.count(),
         list(BalanceSlot.objects.order_by("account_id", "slot").values_list("amount", flat=True)),
@@ -642,7 +646,7 @@ def test_no_reversal_on_a_closed_day(settle, market, supervisor):
 def test_a_top_up_credits_the_card_and_debits_the_clearing_account(
     market, operator, buyer_trader, method
 ):
-    entry = markets.top_up_card(
+    entry = funding.top_up_card(
         market=market,
         by=operator,
         card_number=BUYER_CARD,
@@ -660,8 +664,8 @@ def test_a_top_up_credits_the_card_and_debits_the_clearing_account(
     assert clearing(market, other) == (D("0") if method == "cash" else D("10000.00"))
 
 
-def test_a_withdrawal_debits_the_card(market, operator, buyer_trader):
-    entry = markets.withdraw_from_card(
+def test_an_approved_withdrawal_debits_the_card(market, operator, supervisor, buyer_trader):
+    request = funding.withdraw_from_card(
         market=market,
         by=operator,
         card_number=BUYER_CARD,
@@ -669,6 +673,9 @@ def test_a_withdrawal_debits_the_card(market, operator, buyer_trader):
         method="cash",
         idempotency_key="w",
     )
+    entry = funding.approve_funding_request(
+        market=market, by=supervisor, request_id=request.pk
+    ).entry
 
     assert entry.kind == EntryKind.WITHDRAWAL
     assert card(buyer_trader) == D("0.01")
@@ -681,7 +688,7 @@ def test_a_withdrawal_of_more_than_the_balance_is_refused_with_the_balance(
     before = written()
 
     with pytest.raises(InsufficientBalance) as refused:
-        markets.withdraw_from_card(
+        funding.withdraw_from_card(
             market=market,
             by=operator,
             card_number=BUYER_CARD,
@@ -695,7 +702,7 @@ def test_a_withdrawal_of_more_than_the_balance_is_refused_with_the_balance(
     assert written() == before
 
 
-CARD_OPERATIONS = {"top-up": markets.top_up_card, "withdrawal": markets.withdraw_from_card}
+CARD_OPERATIONS = {"top-up": funding.top_up_card, "withdrawal": funding.withdraw_from_card}
 
 
 def card_operation(operation, market, by, **overrides):
@@ -776,9 +783,11 @@ def test_an_inactive_buyers_card_takes_no_money(market, operator, buyer_trader, 
 
 
 @pytest.mark.parametrize(
-    ("operation", "expected"), [("top-up", "10100.00"), ("withdrawal", "9900.00")]
+    ("operation", "expected"), [("top-up", "10100.00"), ("withdrawal", "10000.00")]
 )
 def test_card_operations_are_idempotent(market, operator, buyer_trader, operation, expected):
+    """A retry returns the first entry (a top-up) or the first request (a withdrawal, which
+    waits for a supervisor and leaves the card as it was)."""
     first = card_operation(operation, market, operator, idempotency_key="same")
     before = written()
 
