@@ -18,7 +18,7 @@ then `post_entry` locks the balance slots in (account, slot) order, as it always
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from moneyed import Money
 
@@ -46,9 +46,13 @@ from .services import (
 
 def held_funds_of(user: User) -> Account:
     """The user's held-funds account in the platform book (opened empty on first use)."""
-    return open_account(
-        book=platform_book(), kind=AccountKind.HELD, user=user, name=f"{user} · held"
-    )
+    book = platform_book()
+    try:
+        return open_account(book=book, kind=AccountKind.HELD, user=user, name=f"{user} · held")
+    except IntegrityError:
+        # Two first orders of the same buyer at once: the other one opened it (its savepoint
+        # rolled back here, and the account it committed is the one to use).
+        return Account.objects.get(book=book, kind=AccountKind.HELD, user=user)
 
 
 def _order_reference(order) -> str:

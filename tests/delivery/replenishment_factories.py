@@ -21,15 +21,17 @@ from delivery.models import (
 )
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import FarmFactory, HarvestLotFactory
-from tests.marketplace.factories import ListingFactory
+from tests.marketplace.factories import ListingFactory, fund_wallet
 
 _order_numbers = itertools.count(1)
 
 
 def manager_of(warehouse, **extra):
-    """A warehouse manager posted at the warehouse."""
+    """A warehouse manager posted at the warehouse, with money in her platform wallet: the
+    marketplace orders her approved plans place are held from it."""
     user = UserFactory(role=Role.WAREHOUSE_MANAGER, **extra)
     WarehouseStaff.objects.create(warehouse=warehouse, user=user)
+    fund_wallet(user)
     return user
 
 
