@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -344,3 +345,78 @@ def test_a_closed_hold_cannot_be_changed_in_the_database(buyer, listing):
         PaymentHold.objects.filter(pk=hold_of(order).pk).update(status=HoldStatus.HELD)
     with pytest.raises(IntegrityError), transaction.atomic():
         PaymentHold.objects.filter(pk=hold_of(order).pk).delete()
+
+
+# --- What the buyer sees -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def page_as():
+    def sign_in(user) -> Client:
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+def _order_on_the_page(client, listing, kg: str):
+    data = {"quantity": kg, "weight_tolerance_pct": "5", "note": "", "idempotency_key": "k"}
+    return client.post(f"/produce/{listing.pk}/", data)
+
+
+def test_the_listing_page_shows_the_buyer_what_is_available_and_held(page_as, buyer, listing):
+    place(buyer, listing, "10")  # ¥48.00 held
+
+    page = page_as(buyer).get(f"/produce/{listing.pk}/").content.decode()
+
+    assert f"Your wallet: ¥{FUNDED - KG('48.00')} available, ¥48.00 held for open orders" in page
+
+
+@pytest.mark.unfunded_buyer
+def test_the_listing_page_refuses_an_order_the_wallet_cannot_hold(page_as, buyer, listing):
+    top_up(account=wallet_of(buyer), amount="20.00", method="bank", by=None, idempotency_key="t")
+
+    response = _order_on_the_page(page_as(buyer), listing, "5")  # ¥24.00
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Your wallet has ¥20.00 available and this order comes to ¥24.00." in page
+    assert not Order.objects.exists()
+    assert Listing.objects.get(pk=listing.pk).available_kg == KG("50.000")
+
+
+def test_the_order_page_says_what_is_held_and_then_what_was_paid(page_as, buyer, listing):
+    order = ready(buyer, listing, "10")
+    line = order.lines.get()
+
+    held_page = page_as(listing.seller).get(f"/orders/{order.pk}/").content.decode()
+    hand_over(by=listing.seller, order_id=order.pk, packed_kg={line.pk: KG("9.6")})
+    paid_page = page_as(buyer).get(f"/orders/{order.pk}/").content.decode()
+
+    assert "¥48.00 held in the buyer's wallet" in held_page
+    assert "¥46.08 paid from the hold" in paid_page
+
+
+def test_the_wallet_api_shows_available_held_and_the_open_holds(api_as, buyer, listing):
+    order = place(buyer, listing, "10")
+    place(buyer, ListingFactory(), "2.5")  # ¥12.00
+    cancel_order(by=buyer, order_id=order.pk)
+
+    body = api_as(buyer).get("/api/wallet/").json()
+
+    assert body["available"] == str(FUNDED - KG("12.00"))
+    assert body["held"] == "12.00"
+    assert body["currency"] == "CNY"
+    assert [(hold["order"], hold["amount"]) for hold in body["open_holds"]] == [
+        (Order.objects.exclude(pk=order.pk).get().pk, "12.00")
+    ]
+
+
+def test_the_wallet_api_shows_only_ones_own_wallet(api_as, buyer, listing):
+    place(buyer, listing, "10")
+    stranger = BuyerFactory(wallet=0)
+
+    body = api_as(stranger).get("/api/wallet/").json()
+
+    assert body == {"available": "0.00", "held": "0.00", "currency": "CNY", "open_holds": []}
