@@ -32,6 +32,7 @@ from common.money import round_money
 from .. import realtime
 from ..choices import ListingStatus, OrderStatus
 from ..exceptions import (
+    AmountBelowOneCent,
     BelowMinimumOrder,
     DuplicateOrderLine,
     EmptyOrder,
@@ -130,6 +131,9 @@ def place_order(
         OrderLine.objects.bulk_create(order_lines)
         order.total = _sum_money(line.amount for line in order_lines)
         order.save(update_fields=["total", "updated_at"])
+        if order.total.amount <= 0:
+            # Nothing to hold or pay: a few grams at a few fen rounds to zero.
+            raise AmountBelowOneCent(field="lines")
         hold_order_total(order=order, by=buyer)
         _record_event(order=order, actor=buyer)
         realtime.announce_new_order(order)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from marketplace.choices import ListingStatus, OrderStatus
-from marketplace.exceptions import WalletCannotHold
+from marketplace.exceptions import AmountBelowOneCent, WalletCannotHold
 from marketplace.ledger.checks import CHECK_HOLDS, verify_ledger
 from marketplace.ledger.choices import EntryKind, HoldStatus
 from marketplace.ledger.holds import held_funds_of, release_order_hold
@@ -420,3 +420,16 @@ def test_the_wallet_api_shows_only_ones_own_wallet(api_as, buyer, listing):
     body = api_as(stranger).get("/api/wallet/").json()
 
     assert body == {"available": "0.00", "held": "0.00", "currency": "CNY", "open_holds": []}
+
+
+def test_an_order_that_comes_to_less_than_a_cent_is_refused_and_nothing_changes(buyer):
+    listing = ListingFactory(price_per_kg=Money(KG("0.01"), "CNY"), minimum_order_kg=KG("0.001"))
+    before = ledger_counts()
+
+    with pytest.raises(AmountBelowOneCent) as refused:
+        place(buyer, listing, "0.4")  # ¥0.004
+
+    assert refused.value.field == "lines"
+    assert not Order.objects.exists()
+    assert Listing.objects.get(pk=listing.pk).available_kg == KG("50.000")
+    assert ledger_counts() == before
