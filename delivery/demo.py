@@ -267,8 +267,8 @@ def seed(context: dict) -> None:
     if first_day:
         _first_day_extras(warehouses, products, context, now=now, today=today)
     _write_offs(warehouses, products, people)
-    # The consumer pays her orders from her wallet; the managers pay the marketplace orders
-    # their approved replenishment places, at hand-over.
+    # The consumer pays her orders from her wallet; the marketplace orders the managers'
+    # approved replenishment places are held from theirs (no hold, no order).
     for holder in (CONSUMER, *(spec.manager for spec in WAREHOUSES)):
         _fund_wallet(people[holder], by=people["admin"], today=today)
     _history(warehouses, people[CONSUMER], today=today)

@@ -12,6 +12,7 @@ from .models import (
     Market,
     MarketDay,
     MarketStaff,
+    PaymentHold,
     Posting,
     Trade,
     Trader,
@@ -93,6 +94,13 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     list_filter = ["book", "kind", "business_date"]
     search_fields = ["idempotency_key", "reference", "memo"]
     inlines = [PostingInline]
+
+
+@admin.register(PaymentHold)
+class PaymentHoldAdmin(ReadOnlyAdmin):
+    list_display = ["id", "reference", "wallet", "amount", "status", "captured_amount"]
+    list_filter = ["status"]
+    search_fields = ["reference", "idempotency_key", "wallet__user__username"]
 
 
 @admin.register(Market)

@@ -375,3 +375,61 @@ class StaffNotFound(SettlementError):
 
 class NothingToPay(ConflictError, SettlementError):
     default_message = _("There is nothing to pay out.")
+
+
+# --- Payment holds --------------------------------------------------------------------------
+
+
+class WalletCannotHold(InsufficientBalance):
+    """No hold, no order: the wallet's available money does not cover the order's total."""
+
+    default_message = _(
+        "Your wallet has %(available)s available and this order comes to %(needed)s. Top up "
+        "your wallet, or order less."
+    )
+
+    def __init__(self, *, available, needed, field: str = "wallet"):
+        SettlementError.__init__(
+            self,
+            self.default_message % {"available": _yuan(available), "needed": _yuan(needed)},
+            field=field,
+            balance=available,
+            needed=needed,
+        )
+
+
+class HoldShortOfTotal(InsufficientBalance):
+    """At hand-over the re-priced total is above the hold and the wallet cannot pay the rest.
+    The seller is not told the buyer's balance; the buyer is."""
+
+    default_message = _(
+        "The new total of %(total)s is %(more)s more than the %(held)s held for this order, "
+        "and the buyer's wallet does not have it. The buyer must top up first, or the "
+        "weights must come down."
+    )
+    buyer_message = _(
+        "The new total of %(total)s is %(more)s more than the %(held)s held for this order, "
+        "and your wallet has %(available)s available. Top up your wallet first, or decline "
+        "the weights."
+    )
+
+    def __init__(self, *, total, held, available, for_buyer: bool, field: str = "wallet"):
+        template = self.buyer_message if for_buyer else self.default_message
+        more = getattr(total, "amount", total) - getattr(held, "amount", held)
+        SettlementError.__init__(
+            self,
+            template
+            % {
+                "total": _yuan(total),
+                "more": _yuan(more),
+                "held": _yuan(held),
+                "available": _yuan(available),
+            },
+            field=field,
+            balance=available,
+            needed=more,
+        )
+
+
+class HoldClosed(ConflictError, SettlementError):
+    default_message = _("The money held for this order was already released or paid.")

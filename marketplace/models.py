@@ -276,7 +276,14 @@ class OrderEvent(models.Model):
 
 # The ledger and the wholesale markets live in their own packages; Django finds their
 # models through this module.
-from .ledger.models import Account, BalanceSlot, Book, JournalEntry, Posting  # noqa: E402
+from .ledger.models import (  # noqa: E402
+    Account,
+    BalanceSlot,
+    Book,
+    JournalEntry,
+    PaymentHold,
+    Posting,
+)
 from .markets.funding_models import DrawerCount, FundingRequest  # noqa: E402
 from .markets.models import (  # noqa: E402
     CommissionRule,
@@ -307,6 +314,7 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderLine",
+    "PaymentHold",
     "Posting",
     "Stall",
     "Statement",

@@ -34,6 +34,7 @@ from marketplace.selectors.orders import (
     is_seller_side,
     orders_visible_to,
 )
+from marketplace.selectors.wallet import hold_of_order, wallet_figures
 from marketplace.services import listings as listing_services
 from marketplace.services import orders as order_services
 
@@ -257,6 +258,8 @@ def listing_detail(request, pk: int):
             "photos": list(listing.photos.all()),
             "form": form,
             "on_sale": listing.status == ListingStatus.ACTIVE,
+            # The order's total is held from what is available: the buyer sees both first.
+            "wallet": wallet_figures(request.user) if form is not None else None,
         },
     )
 
@@ -327,6 +330,7 @@ def _render_order(request, order, *, hand_over_form=None, status=200):
             "actions": actions,
             "hand_over_form": hand_over_form,
             "reason_form": ReasonForm(),
+            "hold": hold_of_order(order),
         },
         status=status,
     )

@@ -1,6 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
 from ..markets.api import approvals, counter, days, prices, reconciliation, trader
+from . import wallet
 from .listings import ListingViewSet
 from .orders import OrderViewSet
 
@@ -9,6 +10,7 @@ router.register("listings", ListingViewSet, basename="listing")
 # Listings and search register here (marketplace/api/listings.py), orders below them
 # (marketplace/api/orders.py).
 router.register("orders", OrderViewSet, basename="order")
+wallet.register(router)
 # Wholesale markets, under market/: each area registers its own viewsets.
 for area in (counter, approvals, days, reconciliation, trader, prices):
     area.register(router)

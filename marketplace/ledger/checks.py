@@ -24,7 +24,7 @@ from common.dates import business_today
 from common.money import CENT
 
 from ..markets.models import Market
-from .choices import AccountKind, EntryKind
+from .choices import AccountKind, EntryKind, HoldStatus
 from .models import Book, JournalEntry, Posting
 from .services import GENESIS_HASH, chain_hash, content_hash
 
@@ -43,6 +43,7 @@ CHECK_BALANCES = "balances"
 CHECK_TRIAL_BALANCE = "trial_balance"
 CHECK_TRADES = "trades"
 CHECK_REVERSALS = "reversals"
+CHECK_HOLDS = "holds"
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ def verify_ledger() -> LedgerVerification:
       numbers, each chain hash following from the one before (the first broken link is
       reported; it and everything sealed after it cannot be trusted);
     - each entry's postings sum to zero, with at least two of them;
-    - each balance slot equals the sum of its postings.
+    - each balance slot equals the sum of its postings;
+    - each held-funds account holds exactly the sum of its open payment holds.
     Unsealed entries are counted (information: the next sealing run chains them).
     """
     findings: list[Finding] = []
@@ -131,6 +133,7 @@ def verify_ledger() -> LedgerVerification:
         sealed, head = _verify_chain(findings)
         unsealed = _count_unsealed(findings)
         balances = _verify_balance_slots(findings)
+        _verify_holds(findings)
     return LedgerVerification(
         entries=entries,
         sealed=sealed,
@@ -349,6 +352,84 @@ def _verify_balance_slots(findings: list[Finding], book_ids: list[int] | None = 
             )
         )
     return figures
+
+
+def _verify_holds(findings: list[Finding]) -> None:
+    """Every held-funds account against its holders' open holds, and every open hold's
+    money in the held-funds account of its own wallet's holder."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH held AS (
+                SELECT a.id, -coalesce(sum(b.amount), 0) AS balance
+                  FROM marketplace_account a
+                  LEFT JOIN marketplace_balanceslot b ON b.account_id = a.id
+                 WHERE a.kind = %(held)s
+                 GROUP BY a.id
+            ), open_holds AS (
+                SELECT held_account_id AS id, sum(amount) AS total
+                  FROM marketplace_paymenthold WHERE status = %(open)s
+                 GROUP BY held_account_id
+            )
+            SELECT id, coalesce(held.balance, 0), coalesce(open_holds.total, 0)
+              FROM held FULL JOIN open_holds USING (id)
+             WHERE coalesce(held.balance, 0) <> coalesce(open_holds.total, 0)
+             ORDER BY id
+            """,
+            {"held": AccountKind.HELD.value, "open": HoldStatus.HELD.value},
+        )
+        mismatched = cursor.fetchall()
+        cursor.execute(
+            """
+            SELECT h.id FROM marketplace_paymenthold h
+              JOIN marketplace_account w ON w.id = h.wallet_id
+              JOIN marketplace_account a ON a.id = h.held_account_id
+             WHERE a.kind <> %(held)s OR w.kind <> %(prepaid)s OR a.user_id <> w.user_id
+                OR a.book_id <> w.book_id
+             ORDER BY h.id
+            """,
+            {"held": AccountKind.HELD.value, "prepaid": AccountKind.PREPAID.value},
+        )
+        misfiled = [row[0] for row in cursor.fetchall()]
+    if mismatched:
+        account_id, balance, held = mismatched[0]
+        findings.append(
+            _finding(
+                "held_funds_mismatch",
+                CHECK_HOLDS,
+                ngettext(
+                    "Held funds account #%(account)d holds %(balance)s, its open payment "
+                    "holds come to %(held)s.",
+                    "%(count)d held funds accounts differ from their open payment holds "
+                    "(first: account #%(account)d holds %(balance)s, its open holds come to "
+                    "%(held)s).",
+                    len(mismatched),
+                )
+                % {
+                    "count": len(mismatched),
+                    "account": account_id,
+                    "balance": _cents(balance),
+                    "held": _cents(held),
+                },
+                [row[0] for row in mismatched],
+            )
+        )
+    if misfiled:
+        findings.append(
+            _finding(
+                "hold_misfiled",
+                CHECK_HOLDS,
+                ngettext(
+                    "Payment hold #%(first)d is not between a wallet and the held funds of "
+                    "the same holder.",
+                    "%(count)d payment holds are not between a wallet and the held funds of "
+                    "the same holder (first: hold #%(first)d).",
+                    len(misfiled),
+                )
+                % {"count": len(misfiled), "first": misfiled[0]},
+                misfiled,
+            )
+        )
 
 
 def balance_slots_against_postings(

@@ -13,6 +13,8 @@ class AccountKind(models.TextChoices):
     # Held by a party: what the book owes them.
     PREPAID = "prepaid", _("Prepaid balance")
     PAYABLE = "payable", _("Seller payable")
+    # Money set aside from the holder's wallet for orders not yet handed over.
+    HELD = "held", _("Held for open orders")
     # Held by the book itself.
     COMMISSION = "commission", _("Commission revenue")
     SALES = "sales", _("Shop sales revenue")  # front warehouses' sales to consumers
@@ -22,9 +24,11 @@ class AccountKind(models.TextChoices):
     @classmethod
     def is_credit_normal(cls, kind: str) -> bool:
         """Liabilities and revenue grow with credits; the clearing accounts (assets) with debits."""
-        return kind in (cls.PREPAID, cls.PAYABLE, cls.COMMISSION, cls.SALES)
+        return kind in (cls.PREPAID, cls.PAYABLE, cls.HELD, cls.COMMISSION, cls.SALES)
 
 
+# The holder's own money: the database refuses to take such an account below zero.
+NO_OVERDRAFT_KINDS = (AccountKind.PREPAID, AccountKind.HELD)
 BOOK_OWNED_KINDS = (AccountKind.COMMISSION, AccountKind.SALES, AccountKind.CASH, AccountKind.BANK)
 # A market's book earns commission only; shop sales are the platform book's.
 MARKET_BOOK_KINDS = (AccountKind.COMMISSION, AccountKind.CASH, AccountKind.BANK)
@@ -39,6 +43,14 @@ class EntryKind(models.TextChoices):
     WITHDRAWAL = "withdrawal", _("Withdrawal")
     SHOP_ORDER = "shop_order", _("Shop order")  # a consumer pays a front warehouse
     REFUND = "refund", _("Refund")
+    HOLD = "hold", _("Payment hold")  # wallet → held funds, when an order is placed
+    RELEASE = "release", _("Hold released")  # held funds → wallet, when it will not be paid
+
+
+class HoldStatus(models.TextChoices):
+    HELD = "held", _("Held")
+    CAPTURED = "captured", _("Captured")
+    RELEASED = "released", _("Released")
 
 
 class FundingMethod(models.TextChoices):

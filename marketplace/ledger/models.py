@@ -11,6 +11,10 @@ cannot change once written (only its seal is filled in, once); a prepaid balance
 become a debit. Balances are cached per (account, slot): a busy book-owned account such as
 the market's commission revenue has several slots, so concurrent settlements lock different
 rows instead of queueing on one; its balance is the sum of its slots.
+
+A payment hold sets money aside without paying anyone: a balanced entry moves it from the
+holder's wallet to her held-funds account (prepaid and held funds alike may never be
+overdrawn), and a `PaymentHold` row says what it is for and whether it is still open.
 """
 
 from django.conf import settings
@@ -19,7 +23,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
-from .choices import AccountKind, BookKind, EntryKind
+from .choices import AccountKind, BookKind, EntryKind, HoldStatus
 
 
 class Book(models.Model):
@@ -199,3 +203,87 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account}: {self.amount}"
+
+
+class PaymentHold(models.Model):
+    """Money held from a wallet for something not paid yet: a placed marketplace order.
+
+    The money itself sits in the holder's held-funds account (the hold entry moved it there);
+    this row says for what (`reference`, e.g. "order:45") and how it ended: captured (paid,
+    `captured_amount` of it) or released (all of it back to the wallet). The held-funds
+    account's balance is the sum of the holder's open holds (`verify_ledger` checks it).
+    """
+
+    wallet = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="holds", verbose_name=_("wallet")
+    )
+    held_account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("held funds")
+    )
+    amount = MoneyField(_("amount"), max_digits=14, decimal_places=2, default_currency="CNY")
+    captured_amount = MoneyField(
+        _("captured"), max_digits=14, decimal_places=2, default_currency="CNY", null=True
+    )
+    reference = models.CharField(_("reference"), max_length=64, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=HoldStatus, default=HoldStatus.HELD
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=160, unique=True)
+    hold_entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, related_name="+", verbose_name=_("hold entry")
+    )
+    close_entry = models.OneToOneField(
+        JournalEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closing entry"),
+    )
+    created_at = models.DateTimeField(_("created at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payment hold")
+        verbose_name_plural = _("payment holds")
+        indexes = [
+            models.Index(
+                fields=["held_account"],
+                condition=Q(status=HoldStatus.HELD),
+                name="ledger_hold_open_by_account",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=HoldStatus.values), name="ledger_hold_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_hold_amount_positive"),
+            # Open, or closed by an entry at a moment; captured says how much was paid.
+            models.CheckConstraint(
+                condition=(
+                    Q(status=HoldStatus.HELD, closed_at__isnull=True, close_entry__isnull=True)
+                    | Q(
+                        ~Q(status=HoldStatus.HELD),
+                        closed_at__isnull=False,
+                        close_entry__isnull=False,
+                    )
+                ),
+                name="ledger_hold_closed_by_an_entry",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status=HoldStatus.CAPTURED, captured_amount__gte=0)
+                    | (~Q(status=HoldStatus.CAPTURED) & Q(captured_amount__isnull=True))
+                ),
+                name="ledger_hold_captured_amount",
+            ),
+            # One open hold per thing held for: an order is never held twice.
+            models.UniqueConstraint(
+                fields=["reference"],
+                condition=Q(status=HoldStatus.HELD),
+                name="ledger_hold_one_open_per_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.amount} ({self.get_status_display()})"

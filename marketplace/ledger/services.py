@@ -38,7 +38,14 @@ from ..exceptions import (
     NotReversible,
     TradeAlreadyReversed,
 )
-from .choices import BOOK_OWNED_KINDS, AccountKind, BookKind, EntryKind, FundingMethod
+from .choices import (
+    BOOK_OWNED_KINDS,
+    NO_OVERDRAFT_KINDS,
+    AccountKind,
+    BookKind,
+    EntryKind,
+    FundingMethod,
+)
 from .models import Account, BalanceSlot, Book, JournalEntry
 
 GENESIS_HASH = "0" * 64
@@ -80,7 +87,7 @@ def open_account(
     with transaction.atomic():
         account = Account.objects.create(book=book, kind=kind, name=name, slots=slots, **holder)
         BalanceSlot.objects.bulk_create(
-            BalanceSlot(account=account, slot=n, no_overdraft=kind == AccountKind.PREPAID)
+            BalanceSlot(account=account, slot=n, no_overdraft=kind in NO_OVERDRAFT_KINDS)
             for n in range(slots)
         )
     return account
@@ -623,9 +630,10 @@ def payable_to(user: User) -> Account:
 
 
 def settle_order(*, order, by: User | None) -> JournalEntry:
-    """A handed-over marketplace order is paid: the buyer's wallet pays its total, which the
-    platform then owes the seller. Idempotent per order; a wallet short of the total is
-    refused with its balance, and the hand-over with it."""
+    """A handed-over marketplace order placed before payment holds existed is paid: the
+    buyer's wallet pays its total, which the platform then owes the seller (orders placed
+    since are paid from their hold: `holds.capture_order_total`). Idempotent per order; a
+    wallet short of the total is refused with its balance, and the hand-over with it."""
     total = order.total.amount
     entry, _ = post_entry(
         book=platform_book(),

@@ -243,7 +243,8 @@ def seed(context: dict) -> None:
     _play_day(market, operator, today, products, lots, close=False)
     _cashier_morning(market, cashier=people["cashier"], supervisor=operator)
 
-    # Marketplace orders are paid from the buyers' platform wallets on hand-over.
+    # Placing a marketplace order holds its total in the buyer's platform wallet (no hold,
+    # no order); hand-over pays it from the hold.
     for username in ("buyer", "buyer2"):
         top_up(
             account=wallet_of(people[username]),

@@ -1,9 +1,15 @@
 """Every write an order allows. Each public function is one transaction.
 
-Lock order, everywhere: the order row first, then listings by ascending id. Reserving and
-releasing listing quantity never reads then writes: it is one conditional UPDATE per
-listing (`… WHERE available_kg >= q`), so no two orders can sell the same kilogram and
-the `listing_available_not_negative` check constraint is the guard of last resort.
+Lock order, everywhere: the order row first, then listings by ascending id, then the
+order's payment hold and the ledger's balance slots (`marketplace.ledger.holds`, whose
+`post_entry` locks slots by account id). Reserving and releasing listing quantity never
+reads then writes: it is one conditional UPDATE per listing (`… WHERE available_kg >= q`),
+so no two orders can sell the same kilogram and the `listing_available_not_negative` check
+constraint is the guard of last resort.
+
+No hold, no order: placing holds the order's total in the buyer's wallet in the same
+transaction (a wallet that cannot cover it refuses the order and nothing is reserved);
+hand-over captures the re-priced total from the hold; cancel, reject and expiry release it.
 
 Side effects (notifications, live pushes) are scheduled with `transaction.on_commit` by
 `marketplace.realtime`, so nothing is announced for a transaction that rolls back.
@@ -26,6 +32,7 @@ from common.money import round_money
 from .. import realtime
 from ..choices import ListingStatus, OrderStatus
 from ..exceptions import (
+    AmountBelowOneCent,
     BelowMinimumOrder,
     DuplicateOrderLine,
     EmptyOrder,
@@ -40,7 +47,7 @@ from ..exceptions import (
     OrderNotYours,
     OwnListing,
 )
-from ..ledger.services import settle_order
+from ..ledger.holds import capture_order_total, hold_order_total, release_order_hold
 from ..models import Listing, Order, OrderEvent, OrderLine
 from ..selectors.orders import is_buyer_side, is_seller_side, overdue_placed_orders
 
@@ -68,7 +75,8 @@ def place_order(
     minimum order; each line is reserved by one conditional UPDATE, in listing-id order
     (no deadlocks between two orders sharing listings). A listing left with nothing turns
     sold out. Lines keep the price of the moment; the total is the sum of each line's
-    rounded amount. Any refusal leaves everything as it was.
+    rounded amount, and it is held in the buyer's wallet (WalletCannotHold, on "wallet" with
+    the available balance, when it does not cover it). Any refusal leaves everything as it was.
 
     Idempotent per (buyer, key): a retry returns the first order and reserves nothing.
     """
@@ -123,6 +131,10 @@ def place_order(
         OrderLine.objects.bulk_create(order_lines)
         order.total = _sum_money(line.amount for line in order_lines)
         order.save(update_fields=["total", "updated_at"])
+        if order.total.amount <= 0:
+            # Nothing to hold or pay: a few grams at a few fen rounds to zero.
+            raise AmountBelowOneCent(field="lines")
+        hold_order_total(order=order, by=buyer)
         _record_event(order=order, actor=buyer)
         realtime.announce_new_order(order)
     return order
@@ -281,22 +293,26 @@ def accept_order(*, by: User, order_id: int) -> Order:
 
 
 def reject_order(*, by: User, order_id: int, reason: str = "") -> Order:
-    """The seller side declines a placed order; its quantity goes back on sale."""
+    """The seller side declines a placed order; its quantity goes back on sale and its hold
+    back to the buyer's wallet."""
     with transaction.atomic():
         order = _locked_order(order_id)
         _require_seller_side(by, order)
         _move(order, OrderStatus.REJECTED, actor=by, note=reason)
         _release(order, now=timezone.now())
+        release_order_hold(order=order, by=by)
     return order
 
 
 def cancel_order(*, by: User, order_id: int, reason: str = "") -> Order:
-    """The buyer cancels, only while the order is still placed; its quantity is released."""
+    """The buyer cancels, only while the order is still placed; its quantity and its hold
+    are released."""
     with transaction.atomic():
         order = _locked_order(order_id)
         _require_buyer(by, order)
         _move(order, OrderStatus.CANCELLED, actor=by, note=reason)
         _release(order, now=timezone.now())
+        release_order_hold(order=order, by=by)
     return order
 
 
@@ -314,8 +330,9 @@ def hand_over(*, by: User, order_id: int, packed_kg: Mapping[int, Decimal]) -> O
 
     Every line needs a weight. Within the buyer's tolerance (|packed − ordered| ≤ tolerance %
     of ordered, on every line) the order is handed over; beyond it on any line, the buyer
-    must confirm the new amounts first (AWAITING_BUYER). Handed over, the order is settled:
-    the buyer's wallet pays its total (refused, and nothing changes, if it is short).
+    must confirm the new amounts first (AWAITING_BUYER). Handed over, the order is paid
+    from its hold at the new total: the rest of the hold goes back to the buyer's wallet, or
+    the wallet pays what the total is above it (refused, and nothing changes, if it cannot).
     Listing quantity is not touched:
     the reservation was of the ordered weight and the listing shows what is left to sell.
     """
@@ -336,14 +353,15 @@ def hand_over(*, by: User, order_id: int, packed_kg: Mapping[int, Decimal]) -> O
         OrderLine.objects.bulk_update(lines, ["packed_kg", "amount"])
         order.total = _sum_money(line.amount for line in lines)
         if new_status == OrderStatus.HANDED_OVER:
-            settle_order(order=order, by=by)
+            capture_order_total(order=order, by=by)
         _move(order, new_status, actor=by, extra_fields=["total"])
     return order
 
 
 def confirm_weights(*, by: User, order_id: int, accept: bool = True) -> Order:
-    """The buyer accepts the packed weights beyond his tolerance (handed over), or declines
-    them: the order goes back to the seller, ready, priced at the ordered weights again."""
+    """The buyer accepts the packed weights beyond his tolerance (handed over, paid from the
+    hold, his wallet paying what the new total is above it), or declines them: the order
+    goes back to the seller, ready, priced at the ordered weights again (the hold stays)."""
     with transaction.atomic():
         order = _locked_order(order_id)
         _require_buyer(by, order)
@@ -353,7 +371,7 @@ def confirm_weights(*, by: User, order_id: int, accept: bool = True) -> Order:
                 requested=OrderStatus.HANDED_OVER if accept else OrderStatus.READY,
             )
         if accept:
-            settle_order(order=order, by=by)
+            capture_order_total(order=order, by=by)
             _move(order, OrderStatus.HANDED_OVER, actor=by)
             return order
         lines = list(order.lines.order_by("id"))
@@ -376,7 +394,8 @@ def complete_order(*, by: User, order_id: int) -> Order:
 
 
 def expire_overdue_orders(*, now: datetime | None = None, limit: int = EXPIRY_BATCH) -> list[int]:
-    """Expire placed orders nobody accepted by their deadline and release their quantity.
+    """Expire placed orders nobody accepted by their deadline; release their quantity and
+    their holds, in the same transaction as the move.
 
     Claims at most `limit` orders with `FOR UPDATE SKIP LOCKED`: two runs at once split the
     work instead of waiting, and an order being accepted right now is left to that accept.
@@ -392,6 +411,7 @@ def expire_overdue_orders(*, now: datetime | None = None, limit: int = EXPIRY_BA
         for order in overdue:
             _move(order, OrderStatus.EXPIRED, actor=None)
             _release(order, now=now)
+            release_order_hold(order=order, by=None)
     return [order.pk for order in overdue]
 
 

@@ -21,15 +21,18 @@ from delivery.models import (
 )
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import FarmFactory, HarvestLotFactory
-from tests.marketplace.factories import ListingFactory
+from tests.marketplace.factories import ListingFactory, fund_wallet
 
 _order_numbers = itertools.count(1)
 
 
-def manager_of(warehouse, **extra):
-    """A warehouse manager posted at the warehouse."""
+def manager_of(warehouse, *, wallet="100000.00", **extra):
+    """A warehouse manager posted at the warehouse, with money in her platform wallet (None:
+    an empty one): the marketplace orders her approved plans place are held from it."""
     user = UserFactory(role=Role.WAREHOUSE_MANAGER, **extra)
     WarehouseStaff.objects.create(warehouse=warehouse, user=user)
+    if wallet is not None:
+        fund_wallet(user, wallet)
     return user
 
 

@@ -497,6 +497,20 @@ def test_approving_twice_orders_once(plan, manager, spinach):
     assert listing.available_kg == Decimal("180.000")
 
 
+def test_an_order_the_managers_wallet_cannot_hold_is_left_unplaced(plan, spinach):
+    listing = listing_of(spinach, price="4.00")
+    plan = suggest_plan(warehouse=plan.warehouse, for_date=TOMORROW)
+    poor_manager = manager_of(plan.warehouse, wallet="10.00")  # the order comes to ¥80.00
+
+    approved = approve_plan(by=poor_manager, plan_id=plan.pk)
+
+    assert approved.status == ReplenishmentStatus.APPROVED
+    assert line_of(plan, spinach).marketplace_order is None
+    assert not Order.objects.exists()
+    listing.refresh_from_db()
+    assert listing.available_kg == Decimal("200.000")
+
+
 def test_a_listing_gone_since_the_suggestion_is_replaced_by_the_next_cheapest(
     plan, manager, spinach
 ):

@@ -7,6 +7,8 @@ from djmoney.money import Money
 
 from accounts.choices import Role
 from marketplace.choices import ListingStatus
+from marketplace.ledger.choices import FundingMethod
+from marketplace.ledger.services import top_up, wallet_of
 from marketplace.models import Listing
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import HarvestLotFactory
@@ -35,4 +37,24 @@ class ListingFactory(factory.django.DjangoModelFactory):
 
 
 class BuyerFactory(UserFactory):
+    """A buyer with ¥100,000 in his platform wallet (`wallet=0` for none): placing an order
+    holds its total there."""
+
     role = Role.BUYER
+
+    @factory.post_generation
+    def wallet(self, create, extracted, **kwargs):
+        amount = Decimal("100000.00") if extracted is None else Decimal(extracted)
+        if create and amount > 0:
+            fund_wallet(self, amount)
+
+
+def fund_wallet(user, amount="100000.00"):
+    """Money paid into the user's platform wallet (a bank top-up)."""
+    return top_up(
+        account=wallet_of(user),
+        amount=amount,
+        method=FundingMethod.BANK,
+        by=None,
+        idempotency_key=f"test-wallet-funding:{user.pk}:{amount}",
+    )

@@ -1,8 +1,10 @@
-"""Marketplace orders are paid on hand-over: the buyer's platform wallet pays the packed total,
-which the platform then owes the seller.
+"""Marketplace orders are paid on hand-over: the hold placed with the order pays the packed
+total, which the platform then owes the seller; the rest of the hold goes back to the wallet,
+and the wallet pays what the packed total is above the hold.
 
 The autouse `buyer_wallet` fixture (tests/marketplace/conftest.py) puts ¥100,000 in the
-`buyer`'s wallet; tests marked `unfunded_buyer` start with an empty wallet.
+`buyer`'s wallet; tests marked `unfunded_buyer` start with an empty wallet. Refusals at
+placing and the hold's own journey are in test_payment_holds.py.
 """
 
 from decimal import Decimal
@@ -11,14 +13,14 @@ import pytest
 from djmoney.money import Money
 
 from marketplace.choices import OrderStatus
-from marketplace.exceptions import InsufficientBalance
+from marketplace.exceptions import HoldShortOfTotal
 from marketplace.ledger.choices import AccountKind, EntryKind
+from marketplace.ledger.holds import capture_order_total, held_funds_of
 from marketplace.ledger.services import (
     balance_of,
     book_account,
     payable_to,
     platform_book,
-    settle_order,
     top_up,
     wallet_of,
 )
@@ -66,6 +68,10 @@ def wallet(user) -> Decimal:
     return balance_of(wallet_of(user)).amount
 
 
+def held(user) -> Decimal:
+    return balance_of(held_funds_of(user)).amount
+
+
 def owed_to(user) -> Decimal:
     return balance_of(payable_to(user)).amount
 
@@ -93,13 +99,16 @@ def test_hand_over_within_tolerance_settles_the_packed_total(buyer, seller, list
     assert stored(order).status == OrderStatus.HANDED_OVER
     assert stored(order).total == Money(KG("48.96"), "CNY")
     assert wallet(buyer) == FUNDED - KG("48.96")
+    assert held(buyer) == 0
     assert owed_to(seller) == KG("48.96")
     [entry] = order_entries(order)
     assert entry.book == platform_book()
     assert entry.created_by == seller
+    # The ¥48.00 held pays, and the wallet the ¥0.96 the packed total is above it.
     postings = {p.account_id: p.amount for p in entry.postings.all()}
     assert postings == {
-        wallet_of(buyer).pk: Money(KG("48.96"), "CNY"),
+        held_funds_of(buyer).pk: Money(KG("48.00"), "CNY"),
+        wallet_of(buyer).pk: Money(KG("0.96"), "CNY"),
         payable_to(seller).pk: Money(KG("-48.96"), "CNY"),
     }
 
@@ -116,8 +125,7 @@ def test_hand_over_by_the_cooperative_manager_pays_the_seller(buyer, seller, lis
 
 
 def test_orders_of_several_buyers_add_up_for_the_seller(buyer, seller, listing):
-    other = BuyerFactory()
-    top_up(account=wallet_of(other), amount="20.00", method="bank", by=None, idempotency_key="o")
+    other = BuyerFactory(wallet="20.00")
     hand(ready(buyer, listing, "10"), "10")
     hand(ready(other, listing, "4"), "4")  # ¥19.20
 
@@ -146,7 +154,7 @@ def test_beyond_tolerance_nothing_is_settled_until_the_buyer_accepts(buyer, sell
 
     assert stored(order).status == OrderStatus.AWAITING_BUYER
     assert order_entries(order) == []
-    assert wallet(buyer) == FUNDED
+    assert (wallet(buyer), held(buyer)) == (FUNDED - KG("48.00"), KG("48.00"))
     assert owed_to(seller) == 0
 
     confirm_weights(by=buyer, order_id=order.pk, accept=True)
@@ -154,7 +162,7 @@ def test_beyond_tolerance_nothing_is_settled_until_the_buyer_accepts(buyer, sell
     assert stored(order).status == OrderStatus.HANDED_OVER
     [entry] = order_entries(order)
     assert entry.created_by == buyer
-    assert wallet(buyer) == FUNDED - KG("57.60")
+    assert (wallet(buyer), held(buyer)) == (FUNDED - KG("57.60"), 0)
     assert owed_to(seller) == KG("57.60")
 
 
@@ -167,75 +175,62 @@ def test_declined_weights_settle_nothing(buyer, seller, listing):
     assert stored(order).status == OrderStatus.READY
     assert stored(order).total == Money(KG("48.00"), "CNY")
     assert order_entries(order) == []
-    assert wallet(buyer) == FUNDED
+    assert (wallet(buyer), held(buyer)) == (FUNDED - KG("48.00"), KG("48.00"))  # still held
     assert owed_to(seller) == 0
 
-    hand(order, "10")  # handed over again, at the ordered weight
+    hand(order, "10")  # handed over again, at the ordered weight: the hold pays it exactly
 
     assert [entry.postings.count() for entry in order_entries(order)] == [2]
-    assert wallet(buyer) == FUNDED - KG("48.00")
+    assert (wallet(buyer), held(buyer)) == (FUNDED - KG("48.00"), 0)
 
 
-# --- A short wallet ---------------------------------------------------------------------------
+# --- A short wallet: the packed total above the hold ------------------------------------------
 
 
 @pytest.mark.unfunded_buyer
-def test_an_unfunded_buyer_stops_the_hand_over_and_nothing_changes(buyer, seller, listing):
-    order = ready(buyer, listing)
+def test_a_wallet_a_cent_short_of_the_packed_total_stops_the_hand_over(buyer, seller, listing):
+    top_up(account=wallet_of(buyer), amount="48.95", method="bank", by=None, idempotency_key="s")
+    order = ready(buyer, listing)  # ¥48.00 held, ¥0.95 left available
     line = order.lines.get()
     before = ledger_counts()
 
-    with pytest.raises(InsufficientBalance) as refused:
-        hand(order, "10")
+    with pytest.raises(HoldShortOfTotal) as refused:
+        hand(order, "10.2")  # ¥48.96: ¥0.96 above the hold
 
     assert refused.value.status_code == 400
-    assert "0.00" in str(refused.value.message)
-    assert "48.00" in str(refused.value.message)
+    message = str(refused.value.message)
+    assert all(sum_ in message for sum_ in ("¥48.96", "¥0.96", "¥48.00"))
+    assert "0.95" not in message  # the seller is not told the buyer's balance
+    assert refused.value.details["balance"] == Money(KG("0.95"), "CNY")
     order = stored(order)
     assert order.status == OrderStatus.READY
     assert order.total == Money(KG("48.00"), "CNY")
-    line = OrderLine.objects.get(pk=line.pk)
-    assert line.packed_kg is None
-    assert line.amount == Money(KG("48.00"), "CNY")
-    assert order_entries(order) == []
+    assert OrderLine.objects.get(pk=line.pk).packed_kg is None
     assert ledger_counts() == before
-    assert wallet(buyer) == 0
-    assert owed_to(seller) == 0
+    assert (wallet(buyer), held(buyer), owed_to(seller)) == (KG("0.95"), KG("48.00"), 0)
 
+    hand(order, "10")  # ¥48.00: the hold pays it
 
-@pytest.mark.unfunded_buyer
-def test_a_wallet_a_cent_short_is_refused_with_its_balance(buyer, seller, listing):
-    top_up(account=wallet_of(buyer), amount="48.95", method="bank", by=None, idempotency_key="s")
-    order = ready(buyer, listing)
-
-    with pytest.raises(InsufficientBalance) as refused:
-        hand(order, "10.2")  # ¥48.96
-
-    assert "48.95" in str(refused.value.message)
-    assert refused.value.details["balance"] == Money(KG("48.95"), "CNY")
-    assert stored(order).status == OrderStatus.READY
-    assert wallet(buyer) == KG("48.95")
-
-    hand(order, "10")  # ¥48.00 fits
-
-    assert wallet(buyer) == KG("0.95")
-    assert owed_to(seller) == KG("48.00")
+    assert (wallet(buyer), held(buyer), owed_to(seller)) == (KG("0.95"), 0, KG("48.00"))
 
 
 @pytest.mark.unfunded_buyer
 def test_a_short_wallet_stops_the_buyers_acceptance_too(buyer, seller, listing):
     top_up(account=wallet_of(buyer), amount="50.00", method="bank", by=None, idempotency_key="s")
-    order = ready(buyer, listing)
+    order = ready(buyer, listing)  # ¥48.00 held, ¥2.00 available
     hand(order, "12")  # ¥57.60 awaits the buyer
     before = ledger_counts()
 
-    with pytest.raises(InsufficientBalance):
+    with pytest.raises(HoldShortOfTotal) as refused:
         confirm_weights(by=buyer, order_id=order.pk, accept=True)
 
+    # The buyer is told what he has and what is missing.
+    message = str(refused.value.message)
+    assert all(sum_ in message for sum_ in ("¥2.00", "¥9.60", "¥57.60"))
     assert stored(order).status == OrderStatus.AWAITING_BUYER
     assert stored(order).total == Money(KG("57.60"), "CNY")
     assert ledger_counts() == before
-    assert wallet(buyer) == KG("50.00")
+    assert (wallet(buyer), held(buyer)) == (KG("2.00"), KG("48.00"))
 
 
 # --- Idempotency ------------------------------------------------------------------------------
@@ -246,8 +241,8 @@ def test_settling_an_order_twice_writes_one_entry(buyer, seller, listing):
     [first] = order_entries(order)
     before = ledger_counts()
 
-    again = settle_order(order=stored(order), by=seller)
-    once_more = settle_order(order=stored(order), by=None)
+    again = capture_order_total(order=stored(order), by=seller)
+    once_more = capture_order_total(order=stored(order), by=None)
 
     assert again.pk == first.pk == once_more.pk
     assert ledger_counts() == before
@@ -259,23 +254,24 @@ def test_settling_an_order_twice_writes_one_entry(buyer, seller, listing):
 
 
 @pytest.mark.unfunded_buyer
-def test_the_hand_over_api_is_a_400_with_the_balance_when_the_wallet_is_short(
+def test_the_hand_over_api_is_a_400_when_the_wallet_cannot_pay_above_the_hold(
     api_as, buyer, listing
 ):
+    top_up(account=wallet_of(buyer), amount="48.00", method="bank", by=None, idempotency_key="s")
     order = ready(buyer, listing)
     line = order.lines.get()
 
     response = api_as(listing.seller).post(
         f"/api/orders/{order.pk}/hand-over/",
-        {"packed_kg": {str(line.pk): "10"}},
+        {"packed_kg": {str(line.pk): "10.5"}},  # ¥50.40, within the 5 % tolerance
         format="json",
     )
 
     assert response.status_code == 400
-    # One refusal, on whichever key the ledger names; its message gives both sums.
-    [(_field, [message])] = response.json().items()
-    assert "0.00" in message
-    assert "48.00" in message
+    # One refusal, on the wallet; its message gives the held sum and what is missing.
+    [message] = response.json()["wallet"]
+    assert "¥48.00" in message
+    assert "¥2.40" in message
     assert stored(order).status == OrderStatus.READY
     assert OrderLine.objects.get(pk=line.pk).packed_kg is None
     assert order_entries(order) == []

@@ -8,7 +8,10 @@ from django.utils import timezone
 
 from config.celery import app
 from marketplace.choices import ListingStatus, OrderStatus
-from marketplace.models import Listing, Order, OrderEvent
+from marketplace.ledger.choices import EntryKind, HoldStatus
+from marketplace.ledger.holds import held_funds_of
+from marketplace.ledger.services import balance_of
+from marketplace.models import JournalEntry, Listing, Order, OrderEvent, PaymentHold
 from marketplace.services.orders import place_order
 from marketplace.tasks import expire_overdue_orders
 from tests.marketplace.factories import BuyerFactory, ListingFactory
@@ -31,6 +34,13 @@ def test_worker_expires_an_overdue_order_and_releases_its_quantity(celery_worker
     assert listing.available_kg == Decimal("12.000")
     assert listing.status == ListingStatus.ACTIVE
     assert OrderEvent.objects.filter(order=overdue, status=OrderStatus.EXPIRED).count() == 1
+    # Its hold went back to the buyer's wallet, once.
+    hold = PaymentHold.objects.get(reference=f"order:{overdue.pk}")
+    assert hold.status == HoldStatus.RELEASED
+    assert (
+        JournalEntry.objects.filter(kind=EntryKind.RELEASE, reference=hold.reference).count() == 1
+    )
+    assert balance_of(held_funds_of(overdue.buyer)).amount == 0
 
 
 def test_expiry_is_on_the_beat_schedule_every_five_minutes():

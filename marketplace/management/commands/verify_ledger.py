@@ -13,6 +13,7 @@ from marketplace.ledger.checks import (
     CHECK_CHAIN,
     CHECK_CONTENT,
     CHECK_ENTRIES,
+    CHECK_HOLDS,
     LedgerVerification,
     verify_ledger,
 )
@@ -21,8 +22,9 @@ from marketplace.ledger.services import seal_entries
 
 class Command(BaseCommand):
     help = (
-        "Recompute every journal entry's content hash, the hash chain of sealed entries and "
-        "every cached balance; print the chain head; exit 1 on any mismatch."
+        "Recompute every journal entry's content hash, the hash chain of sealed entries, "
+        "every cached balance and the held funds; print the chain head; exit 1 on any "
+        "mismatch."
     )
 
     def add_arguments(self, parser):
@@ -76,6 +78,7 @@ class Command(BaseCommand):
                 _("Balance slots equal their postings (%(slots)d slots, total %(total)s)")
                 % {"slots": balances.slots, "total": balances.cached},
             ),
+            (CHECK_HOLDS, _("Held funds equal the open payment holds")),
         ]
         for check, label in checks:
             if result.passed(check):

@@ -132,6 +132,7 @@ def own_statements(user: User) -> QuerySet[Statement]:
 
 PLATFORM_KINDS = {
     AccountKind.PREPAID: _("Platform wallet"),
+    AccountKind.HELD: _("Held for open orders"),
     AccountKind.PAYABLE: _("Owed to you for orders"),
 }
 
@@ -141,9 +142,13 @@ def platform_balances(user: User) -> list[PlatformBalance]:
     must not open accounts."""
     if not _active(user):
         return []
-    accounts = Account.objects.filter(
-        user=user, book__kind=BookKind.PLATFORM, kind__in=list(PLATFORM_KINDS)
-    ).order_by("kind")
+    order = list(PLATFORM_KINDS)  # the wallet first, what is held from it next
+    accounts = sorted(
+        Account.objects.filter(
+            user=user, book__kind=BookKind.PLATFORM, kind__in=list(PLATFORM_KINDS)
+        ),
+        key=lambda account: order.index(account.kind),
+    )
     return [
         PlatformBalance(
             kind=account.kind,
