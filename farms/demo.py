@@ -13,6 +13,7 @@ from django.db import transaction
 
 from .catalogue import read_catalogue
 from .choices import Certification, Grade, PesticideTestResult
+from .invitations import accept_invitation
 from .models import Cooperative, Farm, HarvestLot, Membership, Product, business_today
 from .services import (
     add_member,
@@ -142,12 +143,15 @@ def seed(context: dict) -> None:
         for username in spec.members:
             member = people[username]
             if not Membership.objects.filter(user=member).exists():
-                add_member(
+                # Demo people have accounts already, so they join the way anyone does:
+                # invited by their manager, and accepting.
+                added = add_member(
                     added_by=manager,
                     cooperative=cooperative,
                     name=member.display_name,
                     phone=member.phone,
                 )
+                accept_invitation(user=member, invitation_id=added.invitation.pk)
         cooperatives[spec.name_en] = cooperative
 
     farms = {}
