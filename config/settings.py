@@ -207,6 +207,10 @@ CURRENCIES = ("CNY",)
 # Hours a seller has to accept a new order before it expires and its quantity is released.
 ORDER_ACCEPT_HOURS = env_int("ORDER_ACCEPT_HOURS", 24)
 
+# The public price board shows a product's prices for a day only from this many trades
+# (or once the day is closed), so nobody reads one trader's price and weight off it.
+PRICE_BOARD_MIN_TRADES = env_int("PRICE_BOARD_MIN_TRADES", 3)
+
 # Largest listing photo accepted from a phone, in bytes; it is resized on the server.
 LISTING_PHOTO_MAX_BYTES = env_int("LISTING_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 
