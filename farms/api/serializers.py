@@ -275,6 +275,9 @@ class SentInvitationOutputSerializer(serializers.ModelSerializer):
     """An invitation as its co-operative sees it: the number it went to, never the account."""
 
     cooperative_name = serializers.CharField(source="cooperative.name", read_only=True)
+    status = serializers.CharField(
+        read_only=True, help_text="pending, accepted, declined or withdrawn"
+    )
 
     class Meta:
         model = MembershipInvitation
@@ -294,6 +297,9 @@ class MyInvitationOutputSerializer(serializers.ModelSerializer):
     """An invitation as the invited person sees it."""
 
     cooperative_name = serializers.CharField(source="cooperative.name", read_only=True)
+    status = serializers.CharField(
+        read_only=True, help_text="pending, accepted, declined or withdrawn"
+    )
 
     class Meta:
         model = MembershipInvitation
