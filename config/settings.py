@@ -284,6 +284,10 @@ CURRENCIES = ("CNY",)
 # Hours a seller has to accept a new order before it expires and its quantity is released.
 ORDER_ACCEPT_HOURS = env_int("ORDER_ACCEPT_HOURS", 24)
 
+# The public price board shows a product's prices for a day only from this many trades
+# (or once the day is closed), so nobody reads one trader's price and weight off it.
+PRICE_BOARD_MIN_TRADES = env_int("PRICE_BOARD_MIN_TRADES", 3)
+
 # Largest listing photo accepted from a phone, in bytes; it is resized on the server.
 LISTING_PHOTO_MAX_BYTES = env_int("LISTING_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 
@@ -321,6 +325,9 @@ DELIVERY_SEARCH_RADIUS_M = env_int("DELIVERY_SEARCH_RADIUS_M", 5_000)
 DELIVERY_MAX_COURIER_SPEED_KMH = env_int("DELIVERY_MAX_COURIER_SPEED_KMH", 80)
 DELIVERY_POSITION_MIN_SECONDS = env_int("DELIVERY_POSITION_MIN_SECONDS", 3)
 DELIVERY_CODE_MAX_ATTEMPTS = env_int("DELIVERY_CODE_MAX_ATTEMPTS", 5)
+# A courier sees a consumer's address and door for this long after her order is delivered (or
+# cancelled), then no more: his task history keeps no customer's home.
+DELIVERY_ADDRESS_VISIBLE_HOURS = env_int("DELIVERY_ADDRESS_VISIBLE_HOURS", 24)
 DELIVERY_COURIER_FEE_PER_ORDER = env_str("DELIVERY_COURIER_FEE_PER_ORDER", "6.00")  # CNY
 # Replenishment buys for the lead time (days until ordered goods arrive) plus the review period
 # (days until the next plan).

@@ -1,13 +1,22 @@
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 
-from .models import Cooperative, Farm, HarvestLot, Membership, Product, StorageProfile
+from .models import (
+    Cooperative,
+    Farm,
+    HarvestLot,
+    Membership,
+    MembershipInvitation,
+    Product,
+    StorageProfile,
+)
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
+    readonly_fields = ["account_created_by"]
 
 
 @admin.register(Cooperative)
@@ -24,7 +33,17 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("is_manager", "cooperative")
     search_fields = ("user__username", "user__display_name", "user__phone", "cooperative__name")
     autocomplete_fields = ["user", "cooperative"]
+    readonly_fields = ["account_created_by"]
     list_select_related = ("user", "cooperative")
+
+
+@admin.register(MembershipInvitation)
+class MembershipInvitationAdmin(admin.ModelAdmin):
+    list_display = ("phone", "cooperative", "status", "created_at", "answered_at")
+    list_filter = ("status",)
+    search_fields = ("phone", "cooperative__name")
+    readonly_fields = ("cooperative", "user", "phone", "invited_by", "created_at", "answered_at")
+    list_select_related = ("cooperative",)
 
 
 @admin.register(Farm)

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ProductCategory(models.TextChoices):
@@ -59,3 +60,12 @@ class ShelfLifeModel(models.TextChoices):
     Q10 = "q10", _("Q10 (rate ratio per 10 °C)")
     ARRHENIUS = "arrhenius", _("Arrhenius (activation energy)")
     SQRT = "sqrt", _("Square-root (Ratkowsky)")
+
+
+class InvitationStatus(models.TextChoices):
+    """A membership invitation waits for her answer, or was answered or withdrawn."""
+
+    PENDING = "pending", pgettext_lazy("invitation", "Waiting for an answer")
+    ACCEPTED = "accepted", pgettext_lazy("invitation", "Accepted")
+    DECLINED = "declined", pgettext_lazy("invitation", "Declined")
+    WITHDRAWN = "withdrawn", pgettext_lazy("invitation", "Withdrawn")

@@ -15,7 +15,6 @@ from .catalogue import read_catalogue
 from .choices import Certification, Grade, PesticideTestResult
 from .models import Cooperative, Farm, HarvestLot, Membership, Product, business_today
 from .services import (
-    add_member,
     create_farm,
     load_product_catalogue,
     record_harvest_lot,
@@ -142,12 +141,10 @@ def seed(context: dict) -> None:
         for username in spec.members:
             member = people[username]
             if not Membership.objects.filter(user=member).exists():
-                add_member(
-                    added_by=manager,
-                    cooperative=cooperative,
-                    name=member.display_name,
-                    phone=member.phone,
-                )
+                # The demo shows co-operatives that have run for a while, so their people
+                # are members already: no invitation (nor its live push, which a seed run
+                # from inside a browser test's event loop could not send).
+                Membership.objects.create(cooperative=cooperative, user=member)
         cooperatives[spec.name_en] = cooperative
 
     farms = {}

@@ -100,3 +100,28 @@ class LotCodeTaken(FarmsError):
 
 class InvalidCatalogue(FarmsError):
     default_message = _("The product catalogue file is invalid.")
+
+
+class PasswordNotForManagerToIssue(FarmsError):
+    default_message = _(
+        "A manager can give a first password only to a member whose account the co-operative "
+        "created and who has never signed in."
+    )
+    status_code = 409
+
+
+class InvitationNotAvailable(FarmsError):
+    default_message = _("This invitation does not exist or is not yours.")
+    status_code = 404
+
+
+class InvitationAlreadyAnswered(FarmsError):
+    default_message = _("This invitation was already answered or withdrawn.")
+    status_code = 409
+
+
+class CannotJoinCooperative(FarmsError):
+    default_message = _(
+        "This account cannot join a co-operative: only a farmer in no co-operative can."
+    )
+    status_code = 409

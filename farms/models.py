@@ -20,6 +20,7 @@ from common.models import TimeStampedModel
 from .choices import (
     Certification,
     Grade,
+    InvitationStatus,
     PesticideTestResult,
     ProductCategory,
     ProductUnit,
@@ -90,6 +91,16 @@ class Membership(models.Model):
     )
     is_manager = models.BooleanField(_("is a manager"), default=False)
     joined_on = models.DateField(_("joined on"), default=business_today)
+    # Set only when the co-operative made the account (a number nobody used): such a
+    # member has no password of her own yet, so her manager may hand her a first one.
+    account_created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("account created by"),
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -98,6 +109,58 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.cooperative}"
+
+
+class MembershipInvitation(models.Model):
+    """A co-operative's invitation to the holder of an existing account, who joins only
+    when she accepts it after signing in (nobody is attached to a co-op by her number)."""
+
+    cooperative = models.ForeignKey(
+        Cooperative,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("co-operative"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="membership_invitations",
+        verbose_name=_("invited person"),
+    )
+    phone = models.CharField(_("invited mobile number"), max_length=20)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=InvitationStatus.choices,
+        default=InvitationStatus.PENDING,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("membership invitation")
+        verbose_name_plural = _("membership invitations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cooperative", "user"],
+                condition=Q(status=InvitationStatus.PENDING),
+                name="invitation_one_pending_per_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=InvitationStatus.values), name="invitation_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} → {self.cooperative} ({self.status})"
 
 
 class Farm(TimeStampedModel):

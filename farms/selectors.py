@@ -13,7 +13,8 @@ from accounts.choices import Role
 from accounts.models import User
 from accounts.permissions import is_admin
 
-from .models import Cooperative, Farm, HarvestLot, Membership, Product
+from .choices import InvitationStatus
+from .models import Cooperative, Farm, HarvestLot, Membership, MembershipInvitation, Product
 
 
 def _is_active_user(user: User) -> bool:
@@ -123,3 +124,26 @@ def farmers_for_new_farms(user: User) -> QuerySet[User]:
         cooperative = cooperative_managed_by(user)
         return farmers_of(cooperative) if cooperative else farmers.none()
     return farmers.none()
+
+
+def invitations_of(user: User) -> QuerySet[MembershipInvitation]:
+    """The membership invitations made to this user (newest first)."""
+    if not _is_active_user(user):
+        return MembershipInvitation.objects.none()
+    return MembershipInvitation.objects.filter(user=user).select_related("cooperative")
+
+
+def pending_invitations_of(user: User) -> QuerySet[MembershipInvitation]:
+    return invitations_of(user).filter(status=InvitationStatus.PENDING)
+
+
+def invitations_sent_visible_to(user: User) -> QuerySet[MembershipInvitation]:
+    """Invitations of the co-operative a manager runs (every one, for a platform admin)."""
+    invitations = MembershipInvitation.objects.select_related("cooperative", "invited_by")
+    if is_admin(user):
+        return invitations
+    if not _is_active_user(user) or user.role != Role.COOPERATIVE_MANAGER:
+        return invitations.none()
+    return invitations.filter(
+        cooperative__in=Membership.objects.filter(user=user, is_manager=True).values("cooperative")
+    )

@@ -19,7 +19,7 @@ from accounts.phone import normalize_phone
 from accounts.services import set_password_for
 from common.units import round_kg
 
-from . import geometry, selectors
+from . import geometry, invitations, selectors
 from .choices import Certification, Grade, PesticideTestResult
 from .exceptions import (
     AlreadyMember,
@@ -38,6 +38,7 @@ from .exceptions import (
     InvalidTestDate,
     LotCodeTaken,
     NotCooperativeManager,
+    PasswordNotForManagerToIssue,
     PhoneBelongsToNonFarmer,
     ProductNotAvailable,
 )
@@ -48,6 +49,7 @@ from .models import (
     Farm,
     HarvestLot,
     Membership,
+    MembershipInvitation,
     Product,
     StorageProfile,
     business_today,
@@ -136,13 +138,23 @@ def _may_manage(user: User, cooperative: Cooperative) -> bool:
     return is_admin(user) or selectors.cooperative_managed_by(user) == cooperative
 
 
-def add_member(*, added_by: User, cooperative: Cooperative, name: str, phone: str) -> Membership:
+@dataclass(frozen=True)
+class MemberAdded:
+    """What adding a number did: made a member account, or invited an existing account."""
+
+    membership: Membership | None = None
+    invitation: MembershipInvitation | None = None
+
+
+def add_member(*, added_by: User, cooperative: Cooperative, name: str, phone: str) -> MemberAdded:
     """Add a farmer to the co-operative by name and mainland mobile number.
 
     Only the co-operative's manager (or a platform admin) may. A number nobody uses makes a
-    new farmer account, which has no usable password until one is set. A farmer account
-    with the number that is in no co-operative joins this one. A number of another role,
-    or of someone already in a co-operative, is refused: one co-operative per person.
+    new farmer account, a member at once, which has no usable password until her manager
+    issues a first one. A number that already has an account attaches nobody: its holder is
+    invited and joins only if she accepts after signing in. The manager learns nothing of
+    that account (not its name, role or co-operative), only that an invitation went out;
+    a member of her own co-operative, whom she can see anyway, is refused as one.
     """
     if not _may_manage(added_by, cooperative):
         raise NotCooperativeManager
@@ -157,20 +169,19 @@ def add_member(*, added_by: User, cooperative: Cooperative, name: str, phone: st
             _("Enter a mainland China mobile number: 11 digits starting with 1."), field="phone"
         )
     with transaction.atomic():
-        user = _lock_or_create_farmer(phone=normalized_phone, name=name)
-        if user.role != Role.FARMER:
-            raise PhoneBelongsToNonFarmer
-        current = Membership.objects.filter(user=user).select_related("cooperative").first()
-        if current is not None:
-            if current.cooperative_id == cooperative.pk:
-                raise AlreadyMember(_("This farmer is already a member of your co-operative."))
-            raise AlreadyMember(_("This farmer belongs to another co-operative."))
-        try:
-            with transaction.atomic():
-                membership = Membership.objects.create(cooperative=cooperative, user=user)
-        except IntegrityError as exc:
-            raise AlreadyMember from exc
-    return membership
+        user, created = _lock_or_create_farmer(phone=normalized_phone, name=name)
+        if Membership.objects.filter(user=user, cooperative=cooperative).exists():
+            raise AlreadyMember(_("This farmer is already a member of your co-operative."))
+        if not created:
+            return MemberAdded(
+                invitation=invitations.invite(
+                    invited_by=added_by, cooperative=cooperative, user=user, phone=normalized_phone
+                )
+            )
+        membership = Membership.objects.create(
+            cooperative=cooperative, user=user, account_created_by=added_by
+        )
+    return MemberAdded(membership=membership)
 
 
 # Easy to read aloud and type on a phone: no 0/o, 1/l/i.
@@ -179,12 +190,12 @@ FIRST_PASSWORD_LENGTH: Final = 8
 
 
 def issue_member_password(*, issued_by: User, membership_id: int) -> str:
-    """Give a member farmer a new password, returned once for the manager to hand over.
+    """Give a new member farmer her first password, returned once for the manager to hand over.
 
-    New members have no usable password; a farmer who forgot hers gets a new one the same
-    way. Only the co-operative's manager (or a platform admin) may, and only for farmers:
-    a manager's own password is changed by the manager. Old API tokens stop working, and
-    the member must choose her own password at her next sign-in.
+    Only the co-operative's manager (or a platform admin) may, only to a farmer whose account
+    the co-operative created, and only while she has never signed in: an account she already
+    uses is hers, and a manager who could set its password could take it over. Old API tokens
+    stop working, and the member must choose her own password at her next sign-in.
     """
     with transaction.atomic():
         membership = (
@@ -198,16 +209,23 @@ def issue_member_password(*, issued_by: User, membership_id: int) -> str:
         member = membership.user
         if member.role != Role.FARMER:
             raise PhoneBelongsToNonFarmer
+        if not may_receive_first_password(membership):
+            raise PasswordNotForManagerToIssue
         password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(FIRST_PASSWORD_LENGTH))
         set_password_for(user=member, password=password, set_by=issued_by)
     return password
 
 
-def _lock_or_create_farmer(*, phone: str, name: str) -> User:
-    """The user with this number, row-locked, or a new farmer account with it."""
+def may_receive_first_password(membership: Membership) -> bool:
+    """A member the co-operative made an account for, who has never signed in."""
+    return membership.account_created_by_id is not None and membership.user.last_login is None
+
+
+def _lock_or_create_farmer(*, phone: str, name: str) -> tuple[User, bool]:
+    """The user with this number, row-locked, or a new farmer account with it (True)."""
     user = User.objects.select_for_update().filter(phone=phone).first()
     if user is not None:
-        return user
+        return user, False
     try:
         with transaction.atomic():
             user = User(username=phone, phone=phone, display_name=name, role=Role.FARMER)
@@ -218,7 +236,8 @@ def _lock_or_create_farmer(*, phone: str, name: str) -> User:
         user = User.objects.select_for_update().filter(phone=phone).first()
         if user is None:
             raise FarmsError(_("This mobile number cannot be added."), field="phone") from exc
-    return user
+        return user, False
+    return user, True
 
 
 # Farms

@@ -16,4 +16,22 @@ urlpatterns = [
     path("lots/<int:pk>/", views.lot_detail, name="lot_detail"),
     path("members/", views.member_list, name="member_list"),
     path("members/<int:pk>/password/", views.member_password, name="member_password"),
+    path(
+        "members/invitations/<int:pk>/withdraw/",
+        views.invitation_withdraw,
+        name="invitation_withdraw",
+    ),
+    path("invitations/", views.invitation_list, name="invitation_list"),
+    path(
+        "invitations/<int:pk>/accept/",
+        views.invitation_answer,
+        {"answer": "accept"},
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<int:pk>/decline/",
+        views.invitation_answer,
+        {"answer": "decline"},
+        name="invitation_decline",
+    ),
 ]

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,8 +16,9 @@ from django.views.decorators.http import require_POST
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, is_admin, role_required
 
-from . import selectors, services
-from .exceptions import FarmsError
+from . import invitations, selectors, services
+from .choices import InvitationStatus
+from .exceptions import FarmsError, InvitationNotAvailable
 from .forms import CatalogueSearchForm, FarmForm, HarvestLotForm, MemberForm, add_service_error
 from .models import Farm
 
@@ -216,7 +218,7 @@ def member_list(request):
     form = MemberForm(request.POST or None) if cooperative else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
-            membership = services.add_member(
+            added = services.add_member(
                 added_by=request.user,
                 cooperative=cooperative,
                 name=form.cleaned_data["name"],
@@ -225,20 +227,81 @@ def member_list(request):
         except FarmsError as error:
             add_service_error(form, error)
         else:
-            messages.success(
-                request,
-                _("%(name)s is now a member of %(cooperative)s.")
-                % {"name": membership.user, "cooperative": cooperative},
-            )
+            if added.membership is not None:
+                messages.success(
+                    request,
+                    _("%(name)s is now a member of %(cooperative)s.")
+                    % {"name": added.membership.user, "cooperative": cooperative},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("An invitation was sent to %(phone)s. They join when they accept it.")
+                    % {"phone": added.invitation.phone},
+                )
             return redirect("farms:member_list")
     members = selectors.members_visible_to(request.user).annotate(
         farm_count=Count("user__farms", distinct=True)
     )
+    for membership in members:
+        membership.may_receive_first_password = services.may_receive_first_password(membership)
     return render(
         request,
         "farms/member_list.html",
-        {"cooperative": cooperative, "form": form, "members": members},
+        {
+            "cooperative": cooperative,
+            "form": form,
+            "members": members,
+            "invitations": selectors.invitations_sent_visible_to(request.user).filter(
+                status=InvitationStatus.PENDING
+            ),
+        },
     )
+
+
+@require_POST
+@role_required(Role.COOPERATIVE_MANAGER)
+def invitation_withdraw(request, pk: int):
+    try:
+        invitations.withdraw_invitation(withdrawn_by=request.user, invitation_id=pk)
+    except InvitationNotAvailable as error:
+        raise Http404(error.message) from error
+    except FarmsError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The invitation was withdrawn."))
+    return redirect("farms:member_list")
+
+
+@login_required
+def invitation_list(request):
+    """The invitations a person was sent, to accept or decline."""
+    return render(
+        request,
+        "farms/invitation_list.html",
+        {"invitations": selectors.invitations_of(request.user)[:50]},
+    )
+
+
+@require_POST
+@login_required
+def invitation_answer(request, pk: int, answer: str):
+    try:
+        if answer == "accept":
+            membership = invitations.accept_invitation(user=request.user, invitation_id=pk)
+            messages.success(
+                request,
+                _("You are now a member of %(cooperative)s.")
+                % {"cooperative": membership.cooperative},
+            )
+        else:
+            invitations.decline_invitation(user=request.user, invitation_id=pk)
+            messages.success(request, _("You declined the invitation."))
+    except InvitationNotAvailable as error:
+        raise Http404(error.message) from error
+    except FarmsError as error:
+        messages.error(request, error.message)
+    return redirect("farms:invitation_list")
 
 
 @never_cache

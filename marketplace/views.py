@@ -34,6 +34,11 @@ from marketplace.selectors.orders import (
     is_seller_side,
     orders_visible_to,
 )
+from marketplace.selectors.pickup import (
+    distance_shown_km,
+    listings_with_exact_pickup_for,
+    pickup_point_shown,
+)
 from marketplace.selectors.wallet import hold_of_order, wallet_figures
 from marketplace.services import listings as listing_services
 from marketplace.services import orders as order_services
@@ -68,12 +73,15 @@ def price_label(price: Money, user) -> str:
 
 def _with_labels(listings, user) -> list:
     """Facts a listing card shows, computed here so the template stays plain."""
+    exact_pickup = listings_with_exact_pickup_for(user, listings)
     for listing in listings:
+        exact = listing.pk in exact_pickup
         listing.price_label = price_label(listing.price_per_kg, user)
         thumbnail = getattr(listing, "thumbnail_name", None)
         listing.thumbnail_url = default_storage.url(thumbnail) if thumbnail else ""
-        distance = getattr(listing, "distance", None)
-        listing.distance_km = f"{distance.km:.1f}" if distance is not None else ""
+        listing.distance_km = distance_shown_km(listing, exact=exact) or ""
+        listing.pickup_exact = exact
+        listing.pickup_shown = pickup_point_shown(listing, exact=exact)
         listing.certification_labels = [
             Certification(code).label for code in listing.certifications
         ]

@@ -111,9 +111,12 @@ class OfferAnsweredOutputSerializer(serializers.Serializer):
 class DropOffOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="order.pk")
     number = serializers.CharField(source="order.number")
-    address = serializers.CharField(source="order.address")
-    longitude = serializers.FloatField()
-    latitude = serializers.FloatField()
+    address = serializers.CharField(
+        allow_null=True,
+        help_text="Null (with the door's position) a day after the order was delivered.",
+    )
+    longitude = serializers.FloatField(allow_null=True)
+    latitude = serializers.FloatField(allow_null=True)
     status = serializers.CharField(source="order.status")
     promised_by = serializers.DateTimeField(source="order.promised_by")
     delivered_at = serializers.DateTimeField(source="order.delivered_at", allow_null=True)

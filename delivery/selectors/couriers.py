@@ -86,12 +86,19 @@ class PickupStep:
 
 @dataclass(frozen=True)
 class DropOffStep:
-    """One door. The delivery code itself is never part of it: the consumer tells it."""
+    """One door. The delivery code itself is never part of it: the consumer tells it. The
+    address and the door's position are None once the courier no longer needs them
+    (`door_visible_to_courier`)."""
 
     order: DeliveryOrder
-    longitude: float
-    latitude: float
+    address: str | None
+    longitude: float | None
+    latitude: float | None
     tries_left: int
+
+    @property
+    def is_door_shown(self) -> bool:
+        return self.address is not None
 
     @property
     def is_delivered(self) -> bool:
@@ -132,8 +139,29 @@ class TaskRoute:
         return sum(1 for step in self.drop_offs if step.is_delivered)
 
 
-def task_route(task: DeliveryTask) -> TaskRoute:
+def door_visible_to_courier(order: DeliveryOrder, *, now: datetime) -> bool:
+    """A courier sees the consumer's address and door until DELIVERY_ADDRESS_VISIBLE_HOURS
+    after her order was delivered or cancelled: long enough to sort out a mix-up, not a
+    record of every customer's home."""
+    ended = order.delivered_at or order.cancelled_at
+    window = timedelta(hours=settings.DELIVERY_ADDRESS_VISIBLE_HOURS)
+    return ended is None or now < ended + window
+
+
+def _drop_off(order: DeliveryOrder, *, now: datetime, maximum: int) -> DropOffStep:
+    shown = door_visible_to_courier(order, now=now)
+    return DropOffStep(
+        order=order,
+        address=order.address if shown else None,
+        longitude=order.location.x if shown else None,
+        latitude=order.location.y if shown else None,
+        tries_left=max(0, maximum - order.code_attempts),
+    )
+
+
+def task_route(task: DeliveryTask, *, now: datetime | None = None) -> TaskRoute:
     """The steps of one task (the caller has checked it is the courier's own)."""
+    now = now or timezone.now()
     warehouse = task.warehouse
     site_location = warehouse.site.location if warehouse.site_id else None
     orders = (
@@ -147,6 +175,7 @@ def task_route(task: DeliveryTask) -> TaskRoute:
             "promised_by",
             "picked_up_at",
             "delivered_at",
+            "cancelled_at",
             "code_attempts",
             "proof_photo",
             "task_id",
@@ -162,15 +191,7 @@ def task_route(task: DeliveryTask) -> TaskRoute:
             latitude=site_location.y if site_location else None,
             is_done=task.status not in (DeliveryTaskStatus.ASSIGNED, DeliveryTaskStatus.OFFERING),
         ),
-        drop_offs=tuple(
-            DropOffStep(
-                order=order,
-                longitude=order.location.x,
-                latitude=order.location.y,
-                tries_left=max(0, maximum - order.code_attempts),
-            )
-            for order in orders
-        ),
+        drop_offs=tuple(_drop_off(order, now=now, maximum=maximum) for order in orders),
     )
 
 

@@ -9,7 +9,14 @@ from rest_framework_gis.fields import GeometryField
 from farms import geometry
 from farms.choices import Certification, Grade, PesticideTestResult, ProductCategory
 from farms.exceptions import InvalidBoundary, InvalidLocation
-from farms.models import MAX_LOT_QUANTITY_KG, Farm, HarvestLot, Membership, Product
+from farms.models import (
+    MAX_LOT_QUANTITY_KG,
+    Farm,
+    HarvestLot,
+    Membership,
+    MembershipInvitation,
+    Product,
+)
 
 
 @extend_schema_field(OpenApiTypes.DECIMAL)
@@ -261,4 +268,40 @@ class MembershipOutputSerializer(serializers.ModelSerializer):
             "is_manager",
             "joined_on",
         ]
+        read_only_fields = fields
+
+
+class SentInvitationOutputSerializer(serializers.ModelSerializer):
+    """An invitation as its co-operative sees it: the number it went to, never the account."""
+
+    cooperative_name = serializers.CharField(source="cooperative.name", read_only=True)
+    status = serializers.CharField(
+        read_only=True, help_text="pending, accepted, declined or withdrawn"
+    )
+
+    class Meta:
+        model = MembershipInvitation
+        fields = [
+            "id",
+            "cooperative",
+            "cooperative_name",
+            "phone",
+            "status",
+            "created_at",
+            "answered_at",
+        ]
+        read_only_fields = fields
+
+
+class MyInvitationOutputSerializer(serializers.ModelSerializer):
+    """An invitation as the invited person sees it."""
+
+    cooperative_name = serializers.CharField(source="cooperative.name", read_only=True)
+    status = serializers.CharField(
+        read_only=True, help_text="pending, accepted, declined or withdrawn"
+    )
+
+    class Meta:
+        model = MembershipInvitation
+        fields = ["id", "cooperative", "cooperative_name", "status", "created_at", "answered_at"]
         read_only_fields = fields

@@ -19,5 +19,26 @@ urlpatterns = [
         views.MemberPasswordApi.as_view(),
         name="cooperative-member-password",
     ),
+    path(
+        "cooperatives/invitations/",
+        views.SentInvitationListApi.as_view(),
+        name="cooperative-invitation-list",
+    ),
+    path(
+        "cooperatives/invitations/<int:pk>/withdraw/",
+        views.InvitationWithdrawApi.as_view(),
+        name="cooperative-invitation-withdraw",
+    ),
+    path("invitations/", views.MyInvitationListApi.as_view(), name="my-invitation-list"),
+    path(
+        "invitations/<int:pk>/accept/",
+        views.MyInvitationAcceptApi.as_view(),
+        name="my-invitation-accept",
+    ),
+    path(
+        "invitations/<int:pk>/decline/",
+        views.MyInvitationDeclineApi.as_view(),
+        name="my-invitation-decline",
+    ),
     *router.urls,
 ]

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404, is_admin
-from farms import selectors, services
+from farms import invitations, selectors, services
 from farms.models import Cooperative
 
 from .filters import FarmFilter, HarvestLotFilter, ProductFilter
@@ -19,8 +19,10 @@ from .serializers import (
     HarvestLotOutputSerializer,
     MemberInputSerializer,
     MembershipOutputSerializer,
+    MyInvitationOutputSerializer,
     ProductDetailOutputSerializer,
     ProductOutputSerializer,
+    SentInvitationOutputSerializer,
 )
 
 FARM_WORKERS = (Role.FARMER, Role.COOPERATIVE_MANAGER)
@@ -157,16 +159,30 @@ class CooperativeMemberListApi(mixins.ListModelMixin, GenericAPIView):
     def get(self, request):
         return self.list(request)
 
-    @extend_schema(request=MemberInputSerializer, responses={201: MembershipOutputSerializer})
+    @extend_schema(
+        request=MemberInputSerializer,
+        responses={201: MembershipOutputSerializer, 202: SentInvitationOutputSerializer},
+        description=(
+            "A number nobody uses becomes a member at once (201). A number that already has "
+            "an account gets an invitation its holder may accept (202)."
+        ),
+    )
     def post(self, request):
         params = MemberInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         cooperative = self._cooperative(request, data.get("cooperative"))
-        membership = services.add_member(
+        added = services.add_member(
             added_by=request.user, cooperative=cooperative, name=data["name"], phone=data["phone"]
         )
-        return Response(MembershipOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
+        if added.membership is None:
+            return Response(
+                SentInvitationOutputSerializer(added.invitation).data,
+                status=status.HTTP_202_ACCEPTED,
+            )
+        return Response(
+            MembershipOutputSerializer(added.membership).data, status=status.HTTP_201_CREATED
+        )
 
     def _cooperative(self, request, cooperative_id: int | None) -> Cooperative:
         if is_admin(request.user):
@@ -183,7 +199,7 @@ class CooperativeMemberListApi(mixins.ListModelMixin, GenericAPIView):
 
 
 class MemberPasswordApi(APIView):
-    """POST: a new password for a member farmer of your co-operative, returned once."""
+    """POST: a first password for a new member farmer of your co-operative, returned once."""
 
     permission_classes = [IsAuthenticated, HasRole.of(Role.COOPERATIVE_MANAGER)]
 
@@ -197,3 +213,62 @@ class MemberPasswordApi(APIView):
             issued_by=request.user, membership_id=membership.pk
         )
         return Response({"password": password}, headers={"Cache-Control": "no-store"})
+
+
+class SentInvitationListApi(mixins.ListModelMixin, GenericAPIView):
+    """Invitations of the manager's co-operative (every co-operative's, for a platform admin)."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.COOPERATIVE_MANAGER)]
+    serializer_class = SentInvitationOutputSerializer
+
+    def get_queryset(self):
+        return selectors.invitations_sent_visible_to(self.request.user)
+
+    def get(self, request):
+        return self.list(request)
+
+
+class InvitationWithdrawApi(APIView):
+    """POST: take back a pending invitation of your co-operative."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.COOPERATIVE_MANAGER)]
+
+    @extend_schema(request=None, responses=SentInvitationOutputSerializer)
+    def post(self, request, pk: int):
+        invitation = invitations.withdraw_invitation(withdrawn_by=request.user, invitation_id=pk)
+        return Response(SentInvitationOutputSerializer(invitation).data)
+
+
+class MyInvitationListApi(mixins.ListModelMixin, GenericAPIView):
+    """The co-operative invitations you were sent, newest first."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = MyInvitationOutputSerializer
+
+    def get_queryset(self):
+        return selectors.invitations_of(self.request.user)
+
+    def get(self, request):
+        return self.list(request)
+
+
+class MyInvitationAcceptApi(APIView):
+    """POST: accept your pending invitation and join that co-operative."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=MembershipOutputSerializer)
+    def post(self, request, pk: int):
+        membership = invitations.accept_invitation(user=request.user, invitation_id=pk)
+        return Response(MembershipOutputSerializer(membership).data)
+
+
+class MyInvitationDeclineApi(APIView):
+    """POST: decline your pending invitation."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=MyInvitationOutputSerializer)
+    def post(self, request, pk: int):
+        invitation = invitations.decline_invitation(user=request.user, invitation_id=pk)
+        return Response(MyInvitationOutputSerializer(invitation).data)

@@ -20,6 +20,7 @@ from farms.selectors import lots_visible_to
 from marketplace.exceptions import InvalidPrice
 from marketplace.filters import ListingSearchFilter, SellerListingFilter
 from marketplace.selectors import listings as selectors
+from marketplace.selectors.pickup import listings_with_exact_pickup_for
 from marketplace.services import listings as services
 
 from .serializers_listings import (
@@ -115,7 +116,11 @@ class ListingViewSet(viewsets.GenericViewSet):
     def _page(self, queryset):
         page = self.paginate_queryset(self.filter_queryset(queryset).only("pk"))
         listings = selectors.display_facts_for(page)
-        data = ListingOutputSerializer(listings, many=True, context=self.get_serializer_context())
+        context = {
+            **self.get_serializer_context(),
+            "exact_pickup": listings_with_exact_pickup_for(self.request.user, listings),
+        }
+        data = ListingOutputSerializer(listings, many=True, context=context)
         return self.get_paginated_response(data.data)
 
     def _render(self, listing_id: int, *, status_code=status.HTTP_200_OK) -> Response:

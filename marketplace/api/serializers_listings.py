@@ -12,6 +12,11 @@ from farms.api.serializers import ChoicesFromContext, DecimalStringField, Locati
 from farms.choices import Certification, Grade, ProductCategory
 from marketplace.choices import ListingStatus
 from marketplace.models import Listing
+from marketplace.selectors.pickup import (
+    distance_shown_km,
+    listings_with_exact_pickup_for,
+    pickup_point_shown,
+)
 
 _DATETIME = serializers.DateTimeField()
 MAX_INPUT_DIGITS = 16  # parsing only; the services refuse too many decimals with a message
@@ -159,17 +164,34 @@ class ListingOutputSerializer(serializers.Serializer):
     def get_available(self, listing: Listing) -> str:
         return str(kg_in(_weight_unit(self.context), listing.available_kg))
 
-    @extend_schema_field({"type": "object", "description": "GeoJSON Point (WGS 84)", "example": {}})
+    def _exact_pickup(self, listing: Listing) -> bool:
+        """Whether this viewer sees the exact pickup point (pickup.py says who does); a
+        page passes the answer for all its rows in the context as `exact_pickup`."""
+        exact = self.context.get("exact_pickup")
+        if exact is None:
+            user = getattr(self.context.get("request"), "user", None)
+            exact = listings_with_exact_pickup_for(user, [listing])
+        return listing.pk in exact
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "description": (
+                "GeoJSON Point (WGS 84): exact for the seller's side and the buyer of an "
+                "accepted order, else snapped to a 0.01° grid (about 1 km)"
+            ),
+            "example": {},
+        }
+    )
     def get_pickup_point(self, listing: Listing) -> dict:
-        point = listing.pickup_point
+        point = pickup_point_shown(listing, exact=self._exact_pickup(listing))
         return {"type": "Point", "coordinates": [point.x, point.y]}
 
     @extend_schema_field(OpenApiTypes.DECIMAL)
     def get_distance_km(self, listing: Listing) -> str | None:
-        distance = getattr(listing, "distance", None)
-        if distance is None:
-            return None
-        return str(Decimal(distance.km).quantize(Decimal("0.01")))
+        """To the nearest 0.5 km, from the point this viewer may see."""
+        distance = distance_shown_km(listing, exact=self._exact_pickup(listing))
+        return None if distance is None else str(distance)
 
     def get_thumbnail_url(self, listing: Listing) -> str | None:
         name = getattr(listing, "thumbnail_name", None)
@@ -180,7 +202,6 @@ class ListingOutputSerializer(serializers.Serializer):
         DRF's field-by-field machinery would cost more than the database query."""
         unit = _weight_unit(self.context)
         product = listing.product
-        point = listing.pickup_point
         price = listing.price_per_kg
         return {
             "id": listing.pk,
@@ -204,7 +225,7 @@ class ListingOutputSerializer(serializers.Serializer):
             "minimum_order_kg": str(listing.minimum_order_kg),
             "available_from": _datetime(listing.available_from),
             "available_until": _datetime(listing.available_until),
-            "pickup_point": {"type": "Point", "coordinates": list(point.coords)},
+            "pickup_point": self.get_pickup_point(listing),
             "distance_km": self.get_distance_km(listing),
             "lot": listing.lot_id,
             "seller": listing.seller_id,

@@ -20,6 +20,7 @@ from accounts.permissions import is_admin
 from farms.selectors import farms_visible_to
 from marketplace.choices import ListingStatus
 from marketplace.models import Listing, ListingPhoto
+from marketplace.selectors.pickup import approximate_distance_to
 
 
 def with_display_facts(listings: QuerySet[Listing]) -> QuerySet[Listing]:
@@ -55,9 +56,11 @@ def listings_for_buyers(*, at: datetime | None = None) -> QuerySet[Listing]:
 def listings_near(
     listings: QuerySet[Listing], *, point: Point, radius_km: Decimal | float
 ) -> QuerySet[Listing]:
-    """Those picked up within radius_km of the point (geodesic), each with its `distance`."""
+    """Those picked up within radius_km of the point (geodesic), each with its `distance`
+    and the `approximate_distance` shown to those who may not see the exact point."""
     return listings.filter(pickup_point__dwithin=(point, D(km=radius_km))).annotate(
-        distance=Distance("pickup_point", point)
+        distance=Distance("pickup_point", point),
+        approximate_distance=approximate_distance_to(point),
     )
 
 
@@ -108,6 +111,7 @@ def display_facts_for(page: list[Listing]) -> list[Listing]:
         listing = by_id[row.pk]
         if hasattr(row, "distance"):
             listing.distance = row.distance
+            listing.approximate_distance = row.approximate_distance
         listings.append(listing)
     return listings
 

@@ -1,6 +1,7 @@
 """A day at the wholesale market on three screens: the operator tops up a buyer's card and
 records a trade at the counter (a 1024x768 screen beside the scale), the farmer who sold sees
-on her phone what the market owes her, and the public price board shows the trade's price.
+on her phone what the market owes her, and the public price board shows the trade's price
+once the day is closed (a single trade's price is nobody else's business before that).
 
 No page here updates live: each shows what the database holds when it opens, so
 pytest-django's live server (WSGI) serves the whole journey.
@@ -13,6 +14,7 @@ from playwright.sync_api import expect
 
 from accounts.choices import Role
 from marketplace.ledger.services import balance_of
+from marketplace.markets import end_of_day
 from marketplace.markets import services as markets
 from marketplace.models import CommissionRule, Trade
 from tests.accounts.factories import PASSWORD, UserFactory
@@ -168,11 +170,24 @@ def test_operator_tops_up_and_records_a_trade_farmer_sees_credit_board_shows_pri
     assert fits_the_screen(farmer)
     farmer.screenshot(path=output_dir / "6-farmer-market-account.png", full_page=True)
 
-    # Anyone's phone: today's price board shows the cabbage at the trade's price, and its
-    # 30-day history draws the chart.
+    # What the ledger holds agrees with what the three screens showed.
+    assert str(trade.amount.amount) == "283.20"
+    assert trade.recorded_by == market_at_work["operator"]
+    buyer_balance = balance_of(markets.settlement_account(market_at_work["buyer"]))
+    seller_balance = balance_of(markets.settlement_account(market_at_work["seller"]))
+    assert str(buyer_balance.amount) == "213.97"
+    assert str(seller_balance.amount) == "277.54"
+
+    # Anyone's phone: one trade is not yet a price anyone may read off the board; once the
+    # day is closed, the board shows the cabbage at the trade's price, and its 30-day
+    # history draws the chart.
     board = phone(locale="en-US")  # signed out
     board.goto(f"{base}/market/prices/")
     row = board.locator(f"[data-product='{CABBAGE}']")
+    assert "fewer than 3 trades" in row.inner_text()
+    assert "2.40" not in row.inner_text()
+    end_of_day.close_business_day(market=trade.market, business_date=trade.business_date)
+    board.reload()
     assert "大白菜" in row.inner_text()
     assert row.locator("[data-testid=avg]").inner_text().startswith("¥2.40")
     assert "¥2.40 – ¥2.40 · 118 kg" in row.inner_text()
@@ -189,11 +204,3 @@ def test_operator_tops_up_and_records_a_trade_farmer_sees_credit_board_shows_pri
     assert today.locator("td").all_inner_texts()[1:] == ["2.40", "2.40", "2.40", "118", "1"]
     assert fits_the_screen(board)
     board.screenshot(path=output_dir / "8-price-history.png", full_page=True)
-
-    # What the ledger holds agrees with what the three screens showed.
-    assert str(trade.amount.amount) == "283.20"
-    assert trade.recorded_by == market_at_work["operator"]
-    buyer_balance = balance_of(markets.settlement_account(market_at_work["buyer"]))
-    seller_balance = balance_of(markets.settlement_account(market_at_work["seller"]))
-    assert str(buyer_balance.amount) == "213.97"
-    assert str(seller_balance.amount) == "277.54"

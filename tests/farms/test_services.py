@@ -27,11 +27,11 @@ from farms.exceptions import (
     InvalidTestDate,
     LotCodeTaken,
     NotCooperativeManager,
-    PhoneBelongsToNonFarmer,
     ProductNotAvailable,
 )
 from farms.models import Cooperative, Farm, HarvestLot, Membership, business_today
 from farms.services import (
+    MemberAdded,
     add_member,
     create_farm,
     record_harvest_lot,
@@ -90,7 +90,7 @@ def test_register_cooperative_refuses_a_taken_name(cooperative):
 def test_manager_adds_a_new_farmer_by_name_and_phone(manager, cooperative):
     membership = add_member(
         added_by=manager, cooperative=cooperative, name="李建国", phone="138 0013 8000"
-    )
+    ).membership
 
     farmer = User.objects.get(phone="+8613800138000")
     assert membership.user == farmer
@@ -101,22 +101,25 @@ def test_manager_adds_a_new_farmer_by_name_and_phone(manager, cooperative):
     assert not farmer.has_usable_password()
 
 
-def test_manager_adds_an_existing_farmer_without_cooperative(manager, cooperative, farmer):
-    membership = add_member(
+def test_an_existing_farmer_without_cooperative_is_invited_not_added(manager, cooperative, farmer):
+    added = add_member(
         added_by=manager, cooperative=cooperative, name="ignored", phone=farmer.phone
     )
 
-    assert membership.user == farmer
+    assert added.membership is None
+    assert added.invitation.user == farmer
+    assert not Membership.objects.filter(user=farmer).exists()
     assert User.objects.filter(phone=farmer.phone).count() == 1
 
 
-def test_farmer_of_another_cooperative_cannot_be_added(manager, cooperative, other_cooperative):
+def test_farmer_of_another_cooperative_is_only_invited(manager, cooperative, other_cooperative):
     other_member = MembershipFactory(cooperative=other_cooperative).user
 
-    with pytest.raises(AlreadyMember) as refusal:
-        add_member(added_by=manager, cooperative=cooperative, name="x", phone=other_member.phone)
+    added = add_member(
+        added_by=manager, cooperative=cooperative, name="x", phone=other_member.phone
+    )
 
-    assert refusal.value.field == "phone"
+    assert added.membership is None
     assert Membership.objects.get(user=other_member).cooperative == other_cooperative
 
 
@@ -128,8 +131,9 @@ def test_member_cannot_be_added_twice(manager, cooperative, member):
 
 
 def test_number_of_a_buyer_cannot_become_a_member(manager, cooperative, buyer):
-    with pytest.raises(PhoneBelongsToNonFarmer):
-        add_member(added_by=manager, cooperative=cooperative, name="x", phone=buyer.phone)
+    added = add_member(added_by=manager, cooperative=cooperative, name="x", phone=buyer.phone)
+
+    assert added.membership is None
 
     buyer.refresh_from_db()
     assert buyer.role == Role.BUYER
@@ -165,7 +169,7 @@ def test_only_the_cooperatives_manager_may_add_members(member, cooperative, othe
 def test_platform_admin_may_add_members(admin_user, cooperative):
     membership = add_member(
         added_by=admin_user, cooperative=cooperative, name="王秀英", phone="13900139000"
-    )
+    ).membership
 
     assert membership.cooperative == cooperative
 
@@ -552,6 +556,6 @@ def test_concurrent_adds_of_one_number_make_one_farmer():
         ),
     )
 
-    assert sum(isinstance(result, Membership) for result in results) == 1
+    assert sum(isinstance(result, MemberAdded) for result in results) == 1
     assert sum(isinstance(result, AlreadyMember) for result in results) == 2
     assert User.objects.filter(phone="+8613700137000").count() == 1

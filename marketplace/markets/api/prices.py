@@ -7,9 +7,10 @@ Prices are CNY per kg as decimal strings (`*_per_kg`), and in the reader's unit 
 (`min_price` …, with `price_unit`): per 斤 for a signed-in user who reads 斤.
 """
 
+from decimal import Decimal
+
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -31,6 +32,12 @@ from ..selectors.prices import (
 )
 
 CURRENCY = "CNY"
+# A decimal string, or null while the day's figures are not published.
+NULLABLE_DECIMAL = {"type": "string", "format": "decimal", "nullable": True}
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _market_field() -> serializers.SlugRelatedField:
@@ -68,6 +75,12 @@ class DailyPriceSerializer(serializers.Serializer):
     product_name_en = serializers.CharField()
     category = serializers.CharField()
     category_label = serializers.CharField()
+    published = serializers.BooleanField(
+        help_text=_(
+            "False while the day has fewer trades of the product than the board's minimum "
+            "and is not closed: then every price, volume and count is null."
+        )
+    )
     currency = serializers.SerializerMethodField()
     min_price_per_kg = serializers.SerializerMethodField()
     avg_price_per_kg = serializers.SerializerMethodField()
@@ -78,7 +91,7 @@ class DailyPriceSerializer(serializers.Serializer):
     max_price = serializers.SerializerMethodField()
     volume_kg = serializers.SerializerMethodField()
     volume = serializers.SerializerMethodField()
-    trade_count = serializers.IntegerField()
+    trade_count = serializers.IntegerField(allow_null=True)
 
     def _unit(self) -> str:
         request = self.context.get("request")
@@ -87,41 +100,41 @@ class DailyPriceSerializer(serializers.Serializer):
     def get_currency(self, row: DailyPrice) -> str:
         return CURRENCY
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_min_price_per_kg(self, row: DailyPrice) -> str:
-        return str(price_for_unit(row.min_price, WeightUnit.KG))
+    @extend_schema_field(NULLABLE_DECIMAL)
+    def get_min_price_per_kg(self, row: DailyPrice) -> str | None:
+        return _text(price_for_unit(row.min_price, WeightUnit.KG))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_avg_price_per_kg(self, row: DailyPrice) -> str:
-        return str(price_for_unit(row.avg_price, WeightUnit.KG))
+    @extend_schema_field(NULLABLE_DECIMAL)
+    def get_avg_price_per_kg(self, row: DailyPrice) -> str | None:
+        return _text(price_for_unit(row.avg_price, WeightUnit.KG))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_max_price_per_kg(self, row: DailyPrice) -> str:
-        return str(price_for_unit(row.max_price, WeightUnit.KG))
+    @extend_schema_field(NULLABLE_DECIMAL)
+    def get_max_price_per_kg(self, row: DailyPrice) -> str | None:
+        return _text(price_for_unit(row.max_price, WeightUnit.KG))
 
     @extend_schema_field(serializers.ChoiceField(choices=WeightUnit.choices))
     def get_price_unit(self, row: DailyPrice) -> str:
         return self._unit()
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_min_price(self, row: DailyPrice) -> str:
-        return str(price_for_unit(row.min_price, self._unit()))
+    @extend_schema_field(NULLABLE_DECIMAL)
+    def get_min_price(self, row: DailyPrice) -> str | None:
+        return _text(price_for_unit(row.min_price, self._unit()))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_avg_price(self, row: DailyPrice) -> str:
-        return str(price_for_unit(row.avg_price, self._unit()))
+    @extend_schema_field(NULLABLE_DECIMAL)
+    def get_avg_price(self, row: DailyPrice) -> str | None:
+        return _text(price_for_unit(row.avg_price, self._unit()))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_max_price(self, row: DailyPrice) -> str:
-        return str(price_for_unit(row.max_price, self._unit()))
+    @extend_schema_field(NULLABLE_DECIMAL)
+    def get_max_price(self, row: DailyPrice) -> str | None:
+        return _text(price_for_unit(row.max_price, self._unit()))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_volume_kg(self, row: DailyPrice) -> str:
-        return str(row.volume_kg)
+    @extend_schema_field(NULLABLE_DECIMAL)
+    def get_volume_kg(self, row: DailyPrice) -> str | None:
+        return _text(row.volume_kg)
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_volume(self, row: DailyPrice) -> str:
-        return str(kg_in(self._unit(), row.volume_kg))
+    @extend_schema_field(NULLABLE_DECIMAL)
+    def get_volume(self, row: DailyPrice) -> str | None:
+        return None if row.volume_kg is None else str(kg_in(self._unit(), row.volume_kg))
 
 
 BOARD_RESPONSE = inline_serializer(

@@ -3,13 +3,17 @@
 Figures come from settled trades only; a reversed trade never happened as far as prices go.
 Prices are CNY per kg: the minimum and maximum unit price of the day, and the average
 weighted by volume (Σ price × net kg ÷ Σ net kg, so a 1,000 kg lot counts more than a crate).
-The board is public: no names, cards or amounts of single traders leave here.
+The board is public: no names, cards or amounts of single traders leave here, and a
+product's figures for a day stay hidden (`published` false) until each market that traded
+it that day has PRICE_BOARD_MIN_TRADES trades of it or has closed the day: one or two
+trades would give away a trader's own price and weight.
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, Q, QuerySet, Sum
 from moneyed import Money
 
@@ -18,7 +22,8 @@ from common.units import price_in
 from farms.choices import ProductCategory
 from farms.models import Product
 
-from ..models import Market, Trade
+from ..choices import DayStatus
+from ..models import Market, MarketDay, Trade
 
 HISTORY_DAYS = 30
 PRICE_PLACES = 2
@@ -28,18 +33,19 @@ CATEGORY_ORDER = {code: index for index, code in enumerate(ProductCategory.value
 @dataclass(frozen=True)
 class DailyPrice:
     """One product's prices on one business day. Prices are CNY per kg, not rounded: round
-    once, where shown (common.money.round_money)."""
+    once, where shown (common.money.round_money). Unpublished, every figure is None."""
 
     business_date: date
     product_code: str
     product_name_zh: str
     product_name_en: str
     category: str
-    min_price: Decimal
-    avg_price: Decimal
-    max_price: Decimal
-    volume_kg: Decimal
-    trade_count: int
+    published: bool
+    min_price: Decimal | None
+    avg_price: Decimal | None
+    max_price: Decimal | None
+    volume_kg: Decimal | None
+    trade_count: int | None
 
     @property
     def category_label(self) -> str:
@@ -73,21 +79,57 @@ def _daily_rows(trades: QuerySet[Trade]) -> list[DailyPrice]:
         )
         .order_by()
     )
+    rows = list(rows)
+    dates = {row["business_date"] for row in rows}
+    closed = set(
+        MarketDay.objects.filter(status=DayStatus.CLOSED, business_date__in=dates).values_list(
+            "market_id", "business_date"
+        )
+    )
+    # Each market's share must pass on its own: otherwise the all-markets row minus a
+    # published market's row would give away the other market's single trade.
+    hidden_shares = {
+        (share["business_date"], share["product__code"])
+        for share in trades.values("business_date", "product__code", "market_id")
+        .annotate(count=Count("id"))
+        .order_by()
+        if share["count"] < settings.PRICE_BOARD_MIN_TRADES
+        and (share["market_id"], share["business_date"]) not in closed
+    }
     return [
-        DailyPrice(
-            business_date=row["business_date"],
-            product_code=row["product__code"],
-            product_name_zh=row["product__name_zh"],
-            product_name_en=row["product__name_en"],
-            category=row["product__category"],
-            min_price=_decimal(row["min_price"]),
-            avg_price=_decimal(row["value"]) / _decimal(row["volume_kg"]),
-            max_price=_decimal(row["max_price"]),
-            volume_kg=_decimal(row["volume_kg"]),
-            trade_count=row["trade_count"],
+        _daily_price(
+            row, published=(row["business_date"], row["product__code"]) not in hidden_shares
         )
         for row in rows
     ]
+
+
+def _daily_price(row: dict, *, published: bool) -> DailyPrice:
+    names = {
+        "business_date": row["business_date"],
+        "product_code": row["product__code"],
+        "product_name_zh": row["product__name_zh"],
+        "product_name_en": row["product__name_en"],
+        "category": row["product__category"],
+        "published": published,
+    }
+    if not published:
+        return DailyPrice(
+            **names,
+            min_price=None,
+            avg_price=None,
+            max_price=None,
+            volume_kg=None,
+            trade_count=None,
+        )
+    return DailyPrice(
+        **names,
+        min_price=_decimal(row["min_price"]),
+        avg_price=_decimal(row["value"]) / _decimal(row["volume_kg"]),
+        max_price=_decimal(row["max_price"]),
+        volume_kg=_decimal(row["volume_kg"]),
+        trade_count=row["trade_count"],
+    )
 
 
 def _decimal(value) -> Decimal:
@@ -145,6 +187,8 @@ def latest_trading_day(*, before: date, market: Market | None = None) -> date | 
     return trades.aggregate(latest=Max("business_date"))["latest"]
 
 
-def price_for_unit(price_per_kg: Decimal, unit: str) -> Decimal:
+def price_for_unit(price_per_kg: Decimal | None, unit: str) -> Decimal | None:
     """A price per kg as the reader's unit shows it (per 斤 is half), rounded once to the cent."""
+    if price_per_kg is None:
+        return None
     return round_money(Money(price_in(unit, price_per_kg), "CNY")).amount

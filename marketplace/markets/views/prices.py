@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -59,13 +60,13 @@ class PriceHistoryForm(forms.Form):
 
 @dataclass(frozen=True)
 class PriceRow:
-    """A board or history row in the reader's unit."""
+    """A board or history row in the reader's unit; figures are None while unpublished."""
 
     day: DailyPrice
-    min_price: Decimal
-    avg_price: Decimal
-    max_price: Decimal
-    volume: Decimal
+    min_price: Decimal | None
+    avg_price: Decimal | None
+    max_price: Decimal | None
+    volume: Decimal | None
 
 
 def _shown(rows: list[DailyPrice], unit: str) -> list[PriceRow]:
@@ -75,7 +76,7 @@ def _shown(rows: list[DailyPrice], unit: str) -> list[PriceRow]:
             min_price=price_for_unit(row.min_price, unit),
             avg_price=price_for_unit(row.avg_price, unit),
             max_price=price_for_unit(row.max_price, unit),
-            volume=kg_in(unit, row.volume_kg).normalize(),
+            volume=None if row.volume_kg is None else kg_in(unit, row.volume_kg).normalize(),
         )
         for row in rows
     ]
@@ -83,7 +84,11 @@ def _shown(rows: list[DailyPrice], unit: str) -> list[PriceRow]:
 
 def _unit_context(user) -> dict:
     unit = unit_of(user)
-    return {"unit": unit, "unit_label": WeightUnit(unit).label}
+    return {
+        "unit": unit,
+        "unit_label": WeightUnit(unit).label,
+        "min_trades": settings.PRICE_BOARD_MIN_TRADES,
+    }
 
 
 def price_board(request):
@@ -120,7 +125,7 @@ def price_board(request):
 
 def _chart_data(rows: list[PriceRow], *, since: date, until: date) -> dict:
     """Every day of the window, with null where nothing traded, so the chart's gaps are real."""
-    by_day = {row.day.business_date: row for row in rows}
+    by_day = {row.day.business_date: row for row in rows if row.day.published}
     days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
 
     def series(value) -> list:
@@ -170,7 +175,7 @@ def price_history_page(request, code: str):
             "until": until,
             "days": HISTORY_DAYS,
             "rows": list(reversed(rows)),  # the table reads newest first
-            "latest": rows[-1] if rows else None,
+            "latest": next((row for row in reversed(rows) if row.day.published), None),
             "chart": _chart_data(rows, since=since, until=until),
             "chart_labels": _chart_labels(unit_context["unit_label"]),
             **unit_context,

@@ -12,6 +12,7 @@ from django.test import Client
 from common.dates import BUSINESS_TIME_ZONE, business_today
 from farms.choices import ProductCategory
 from marketplace.ledger.services import top_up
+from marketplace.markets import end_of_day
 from marketplace.markets import services as markets
 from marketplace.markets.selectors.prices import daily_prices, price_history
 from marketplace.markets.services import reverse_trade
@@ -34,6 +35,12 @@ def english(user=None) -> Client:
 def at(day: date):
     """Trade on `day`, at 10:00 in the market."""
     return time_machine.travel(datetime.combine(day, time(10), BUSINESS_TIME_ZONE), tick=False)
+
+
+@pytest.fixture
+def every_trade_shown(settings):
+    """For tests of the figures themselves: the board shows a day from its first trade."""
+    settings.PRICE_BOARD_MIN_TRADES = 1
 
 
 @pytest.fixture
@@ -103,6 +110,7 @@ def test_daily_prices_are_min_volume_weighted_average_and_max_without_reversed_t
     assert row.trade_count == 3
 
 
+@pytest.mark.usefixtures("every_trade_shown")
 def test_prices_per_market_or_across_markets(cabbage_day, market, other_market_trade):
     [everywhere] = daily_prices(business_date=business_today())
     [here] = daily_prices(business_date=business_today(), market=market)
@@ -119,6 +127,7 @@ def test_prices_per_market_or_across_markets(cabbage_day, market, other_market_t
     )
 
 
+@pytest.mark.usefixtures("every_trade_shown")
 def test_history_has_a_row_per_traded_day_in_the_30_days_only(settle, cabbage):
     until = date(2025, 3, 31)
     for day, price in [
@@ -142,6 +151,7 @@ def test_history_has_a_row_per_traded_day_in_the_30_days_only(settle, cabbage):
 # The page
 
 
+@pytest.mark.usefixtures("every_trade_shown")
 def test_price_board_is_public_and_shows_todays_figures_by_category(cabbage_day, tomato, settle):
     settle("tomato", product=tomato, gross_kg="20", tare_kg="0", unit_price="4.00")
 
@@ -170,6 +180,7 @@ def test_price_board_finds_a_product_by_name(cabbage_day, tomato, settle):
     assert 'data-testid="board-empty"' in page
 
 
+@pytest.mark.usefixtures("every_trade_shown")
 def test_price_board_of_another_day_and_an_empty_day(settle):
     yesterday = business_today() - timedelta(days=1)
     with at(yesterday):
@@ -184,6 +195,7 @@ def test_price_board_of_another_day_and_an_empty_day(settle):
     assert "¥1.20 – ¥1.20 · 98 kg · 1 trade" in before
 
 
+@pytest.mark.usefixtures("every_trade_shown")
 def test_price_board_of_one_market(cabbage_day, other_market_trade):
     page = english().get(BOARD, {"market": "jiangnan"}).content.decode()
 
@@ -202,6 +214,7 @@ def test_prices_are_per_jin_for_a_user_who_reads_jin(cabbage_day):
     assert "average per jin (斤)" in page
 
 
+@pytest.mark.usefixtures("every_trade_shown")
 def test_history_page_charts_30_days_with_gaps_where_nothing_traded(settle):
     with at(date(2025, 3, 2)):
         settle("a", unit_price="1.00")
@@ -227,6 +240,7 @@ def test_history_page_charts_30_days_with_gaps_where_nothing_traded(settle):
     assert "https://" not in page.split("<main")[1]  # nothing from a CDN
 
 
+@pytest.mark.usefixtures("every_trade_shown")
 def test_history_page_with_one_traded_day_draws_the_chart(settle):
     settle("only")
 
@@ -265,6 +279,7 @@ def test_api_price_board_is_public(cabbage_day):
         "product_name_en": "Napa cabbage",
         "category": "leafy_vegetable",
         "category_label": row["category_label"],
+        "published": True,
         "currency": "CNY",
         "min_price_per_kg": "1.20",
         "avg_price_per_kg": "1.35",
@@ -290,6 +305,7 @@ def test_api_prices_per_jin_for_a_user_who_reads_jin(api_as, cabbage_day):
     assert row["volume"] == "316.000"
 
 
+@pytest.mark.usefixtures("every_trade_shown")
 def test_api_filters_by_day_product_and_market(cabbage_day, tomato, settle, other_market_trade):
     settle("tomato", product=tomato, gross_kg="20", tare_kg="0", unit_price="4.00")
     client = Client()
@@ -305,6 +321,7 @@ def test_api_filters_by_day_product_and_market(cabbage_day, tomato, settle, othe
     assert client.get(API, {"date": "31/03"}).status_code == 400
 
 
+@pytest.mark.usefixtures("every_trade_shown")
 def test_api_history_lists_only_days_with_trades(settle):
     with at(date(2025, 3, 1)):
         settle("out", unit_price="9.00")
@@ -335,3 +352,80 @@ def test_api_history_of_a_product_never_traded_is_empty(cabbage):
 def test_api_price_board_is_read_only(cabbage_day, api_as, market_operator):
     assert Client().post(API, {}).status_code in (401, 403, 405)
     assert api_as(market_operator).post(API, {}).status_code == 405
+
+
+# Privacy: one or two trades would give away a trader's own price and weight
+
+
+@pytest.mark.parametrize("trades", [1, 2])
+def test_a_day_with_fewer_than_three_trades_shows_no_price(settle, trades):
+    for number in range(trades):
+        settle(f"t{number}", unit_price="1.37", gross_kg="61.000", tare_kg="0")
+
+    [row] = daily_prices(business_date=business_today())
+    [api_row] = Client().get(API).json()["results"]
+    page = english().get(BOARD).content.decode()
+    history = english().get("/market/prices/VEG-NAPA-CABBAGE/").content.decode()
+
+    assert (row.published, row.avg_price, row.volume_kg, row.trade_count) == (
+        False,
+        None,
+        None,
+        None,
+    )
+    assert api_row["published"] is False
+    assert {api_row[key] for key in ("min_price", "avg_price", "max_price", "volume_kg")} == {None}
+    assert api_row["trade_count"] is None
+    for shown in (page, history):
+        assert "¥1.37" not in shown
+        assert "61 kg" not in shown
+        assert "¥0.69" not in shown  # nor per 斤
+    assert "1.37" not in str(api_row)
+    assert "61.000" not in str(api_row)
+    assert "大白菜" in page
+    assert "fewer than 3 trades" in page
+
+
+def test_a_day_with_three_trades_shows_its_price(settle):
+    for number in range(3):
+        settle(f"t{number}", unit_price="1.37", gross_kg="61.000", tare_kg="0")
+
+    [api_row] = Client().get(API).json()["results"]
+    page = english().get(BOARD).content.decode()
+
+    assert (api_row["published"], api_row["avg_price_per_kg"], api_row["volume_kg"]) == (
+        True,
+        "1.37",
+        "183.000",
+    )
+    assert "¥1.37 – ¥1.37 · 183 kg · 3 trades" in page
+    assert "fewer than" not in page
+
+
+def test_a_closed_day_shows_its_single_trade(settle, market):
+    yesterday = business_today() - timedelta(days=1)
+    with at(yesterday):
+        settle("only", unit_price="1.37", gross_kg="61.000", tare_kg="0")
+    hidden = Client().get(API, {"date": yesterday.isoformat()}).json()["results"]
+
+    end_of_day.close_business_day(market=market, business_date=yesterday)
+
+    [api_row] = Client().get(API, {"date": yesterday.isoformat()}).json()["results"]
+    page = english().get(BOARD, {"date": yesterday.isoformat()}).content.decode()
+    assert hidden[0]["avg_price_per_kg"] is None
+    assert (api_row["published"], api_row["avg_price_per_kg"], api_row["trade_count"]) == (
+        True,
+        "1.37",
+        1,
+    )
+    assert "¥1.37 – ¥1.37 · 61 kg · 1 trade" in page
+
+
+def test_all_markets_row_waits_for_each_markets_own_three_trades(cabbage_day, other_market_trade):
+    """Three trades here and one there: the sum minus this market's row would show hers."""
+    [here] = Client().get(API, {"market": "xinfadi"}).json()["results"]
+    [everywhere] = Client().get(API).json()["results"]
+
+    assert here["published"] is True
+    assert everywhere["published"] is False
+    assert everywhere["volume_kg"] is None
