@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -23,6 +24,7 @@ from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, role_required
 from common.exceptions import DomainError
 
+from ..downloads import proof_photo_response
 from ..selectors import shop as shop_selectors
 from ..services import orders as order_services
 
@@ -242,10 +244,19 @@ def shop_order_cancel(request, pk: int):
     return redirect("delivery:shop_order", pk=order.pk)
 
 
+@login_required
+def order_photo(request, pk: int):
+    """The photo of the delivery at the door, for the order's consumer, its warehouse's staff
+    and the courier who took it; anyone else is told there is no such photo (404)."""
+    order = get_visible_or_404(shop_selectors.proof_photos_visible_to(request.user), pk=pk)
+    return proof_photo_response(order)
+
+
 urlpatterns = [
     path("shop/", shop, name="shop"),
     path("shop/orders/", shop_orders, name="shop_orders"),
     path("shop/orders/<int:pk>/", shop_order, name="shop_order"),
     path("shop/orders/<int:pk>/status/", shop_order_status, name="shop_order_status"),
     path("shop/orders/<int:pk>/cancel/", shop_order_cancel, name="shop_order_cancel"),
+    path("shop/orders/<int:pk>/photo/", order_photo, name="order_photo"),
 ]
