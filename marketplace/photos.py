@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from common.request_limits import MULTIPART_OVERHEAD_BYTES
 from marketplace.exceptions import InvalidPhoto, PhotoTooLarge
 
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
@@ -26,6 +27,12 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 MAX_EDGE_PX = 1600
 THUMBNAIL_EDGE_PX = 320
 JPEG_QUALITY = 85
+
+
+def upload_body_limit() -> int:
+    """The largest request body that carries one photo: the photo and the form around it (the
+    request body cap of the views that take one, common/request_limits.py)."""
+    return settings.LISTING_PHOTO_MAX_BYTES + MULTIPART_OVERHEAD_BYTES
 
 
 @dataclass(frozen=True)
