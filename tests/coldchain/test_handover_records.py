@@ -155,3 +155,15 @@ def test_the_migration_moves_a_public_record_to_the_private_folder(
     assert loaded.shipment.code not in loaded.record_file.name
     assert loaded.record_file.read() == b"recorded_at_asia_shanghai,temperature_c\n"
     assert not public.exists(old_name)
+
+
+def test_the_admin_links_to_the_checked_download(loaded):
+    admin = UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True)
+    client = page_as(admin)
+
+    shipment_page = client.get(f"/admin/coldchain/shipment/{loaded.shipment_id}/change/")
+    download = client.get(page_url(loaded))
+
+    assert shipment_page.status_code == 200
+    assert f'href="{page_url(loaded)}"' in shipment_page.content.decode()
+    assert b"".join(download.streaming_content).startswith(CSV_HEADER)
