@@ -3,6 +3,8 @@ promise), what it sells, her wallet, placing an order; her orders; an order's li
 page with the courier on a map.
 
 Consumers only (a platform admin too); another consumer's order is simply not found (404).
+The photo of a delivery at the door is also shown to the courier who took it and to the
+warehouse's staff (order_photo).
 A refusal of the service (outside every zone, short stock, a short wallet) comes back as a
 form error at the field it concerns, and nothing has changed.
 """
