@@ -4,6 +4,9 @@ registered: their composite primary key is not supported by the admin."""
 
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Alert,
@@ -75,12 +78,20 @@ class HandoverInline(admin.TabularInline):
         "probe_temperature_c",
         "recorded_by",
         "recorded_at",
-        "record_file",
+        "record",
     )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("logger record"))
+    def record(self, handover: Handover) -> str:
+        # The file is private (no URL of its own): link to the shipment's checked download.
+        if not handover.record_file:
+            return "-"
+        url = reverse("coldchain:handover_record", args=[handover.shipment_id, handover.kind])
+        return format_html('<a href="{}">{}</a>', url, _("Download the logger record (CSV)"))
 
 
 @admin.register(Shipment)

@@ -5,6 +5,7 @@ A logger is assigned to one shipment or one cold store over a period; its readin
 against that subject's temperature range (see coldchain/excursions.py for the rules).
 """
 
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,9 +14,11 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.models import TimeStampedModel
+from common.private_files import private_storage
 
 from .choices import (
     SHIPMENT_TRANSITIONS,
@@ -497,6 +500,12 @@ class Alert(AboutWatchedSubject):
         ]
 
 
+def handover_record_path(handover: "Handover", filename: str) -> str:
+    """Where a handover's logger record is kept, under a random name: the shipment's code would
+    let anyone who knows one guess the file (it is private, but a name should not tell)."""
+    return f"coldchain/handovers/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.csv"
+
+
 class Handover(models.Model):
     """The receiver's check at loading or unloading: a probe temperature, accept or reject, and
     the logger record of the leg so far, kept as a CSV file that travels with the goods
@@ -519,7 +528,11 @@ class Handover(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded at"), db_default=Now())
     record_summary = models.JSONField(_("logger record summary"), default=dict)
-    record_file = models.FileField(_("logger record"), upload_to="coldchain/handovers/%Y/%m/")
+    # Private (every reading and the truck's GPS trail): handed out by the shipment's checked
+    # download views only.
+    record_file = models.FileField(
+        _("logger record"), upload_to=handover_record_path, storage=private_storage
+    )
 
     class Meta:
         verbose_name = _("handover")

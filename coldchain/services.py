@@ -818,9 +818,8 @@ def record_handover(
             recorded_at=now,
             record_summary=record.summary,
         )
-        handover.record_file.save(
-            f"{shipment.code}-{kind}.csv", ContentFile(record.csv_text.encode()), save=False
-        )
+        # Stored under a random name (handover_record_path); downloads are named after the code.
+        handover.record_file.save("record.csv", ContentFile(record.csv_text.encode()), save=False)
         try:
             with transaction.atomic():
                 handover.save()

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP goes to Django, WebSockets through session auth to the apps' routes."""
+"""ASGI entry point: HTTP goes to Django behind the request body cap (common/request_limits.py),
+WebSockets through session auth to the apps' routes."""
 
 import os
 
@@ -14,10 +15,11 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from accounts.routing import websocket_urlpatterns as accounts_ws  # noqa: E402
 from coldchain.routing import websocket_urlpatterns as coldchain_ws  # noqa: E402
+from common.request_limits import RequestBodyLimit  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": RequestBodyLimit(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter([*accounts_ws, *coldchain_ws]))
         ),

@@ -172,10 +172,20 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Public uploads: listing photos only, served under MEDIA_URL.
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# Private files (handover logger records, proof-of-delivery photos): no URL maps to this folder;
+# access-checked views hand them out (common/private_files.py). With a prefix set, those views
+# leave the sending to nginx through X-Accel-Redirect (an `internal` location with that prefix,
+# aliased to this folder); empty, Django streams the file itself.
+PRIVATE_MEDIA_ROOT = Path(env_str("DJANGO_PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private")))
+PRIVATE_MEDIA_ACCEL_PREFIX = env_str(
+    "DJANGO_PRIVATE_MEDIA_ACCEL_PREFIX", "" if DEBUG else "/_private/"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "common.private_files.PrivateFileStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -290,6 +300,20 @@ PRICE_BOARD_MIN_TRADES = env_int("PRICE_BOARD_MIN_TRADES", 3)
 
 # Largest listing photo accepted from a phone, in bytes; it is resized on the server.
 LISTING_PHOTO_MAX_BYTES = env_int("LISTING_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
+
+# Request bodies. The ASGI app answers 413 to a body larger than MAX_REQUEST_BODY_BYTES before
+# Django reads any of it (common/request_limits.py); the few views that take a file allow more
+# with @request_body_limit (a listing or delivery photo, a logger's batch of readings). 2 MiB
+# holds the largest form or JSON the pages and API take (a farm boundary of 500,000 characters,
+# percent-encoded).
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 2 * 1024 * 1024)
+# Django's own limits on what it parses: form fields (files aside) at most the body cap; an
+# upload over 1 MiB is spooled to a temporary file rather than held in memory; no form has 400
+# fields (a shipment's 30 lot rows, an admin page of 100 rows) or takes more than 10 files.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 
 def _time_of_day(name: str, default: str) -> time:

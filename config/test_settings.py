@@ -50,10 +50,14 @@ STORAGES = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 HEALTH_CELERY_TIMEOUT = 10
-# Uploads (listing photos, handover records written by seed_demo) go to a scratch folder,
-# never into the repository's var/media; a server a test starts is given its own.
+# Uploads (listing photos, handover records written by seed_demo) go to scratch folders,
+# never into the repository's var/; a server a test starts is given its own.
 if "DJANGO_MEDIA_ROOT" not in os.environ:
     MEDIA_ROOT = tempfile.mkdtemp(prefix="freshchain-test-media-")
+if "DJANGO_PRIVATE_MEDIA_ROOT" not in os.environ:
+    PRIVATE_MEDIA_ROOT = tempfile.mkdtemp(prefix="freshchain-test-private-")
+# Private files are streamed by Django in tests; a test of production's X-Accel-Redirect sets it.
+PRIVATE_MEDIA_ACCEL_PREFIX = ""
 # Throttling off: the suite (and schemathesis) sends far more requests a minute than a
 # person would, all from 127.0.0.1. Tests of the throttles set their own rates.
 REST_FRAMEWORK = {

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
 from common.models import TimeStampedModel
+from common.private_files import private_storage
 
 
 class FrontWarehouse(TimeStampedModel):
@@ -298,7 +299,11 @@ class DeliveryOrder(TimeStampedModel):
     # The consumer reads it to the courier at the door; wrong tries are limited.
     delivery_code = models.CharField(_("delivery code"), max_length=4)
     code_attempts = models.PositiveSmallIntegerField(_("wrong code attempts"), default=0)
-    proof_photo = models.ImageField(_("delivery photo"), upload_to="deliveries/%Y/%m/", blank=True)
+    # Private (the consumer's door): shown by the order's checked photo view only, under the
+    # random name the photo service gives it.
+    proof_photo = models.ImageField(
+        _("delivery photo"), upload_to="deliveries/%Y/%m/", storage=private_storage, blank=True
+    )
     task = models.ForeignKey(
         "DeliveryTask",
         on_delete=models.SET_NULL,

@@ -52,7 +52,9 @@ class ListingForm(forms.Form):
     quantity = _decimal_field(_("Quantity"))
     minimum_order = _decimal_field(_("Minimum order"), initial=Decimal("1"))
     available_until = forms.DateField(label=_("Available until"), widget=DateInput)
-    photo = forms.ImageField(
+    # A FileField, not an ImageField: Django's would decode the image before the photo service
+    # checks the listing's room for it and the file's size (marketplace/photos.py).
+    photo = forms.FileField(
         label=_("Photo (optional)"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),

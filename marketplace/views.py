@@ -21,12 +21,14 @@ from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, role_required, user_has_role
 from common.exceptions import DomainError
 from common.money import round_money
+from common.request_limits import request_body_limit
 from common.units import WeightUnit, price_in, unit_of
 from farms.choices import Certification
 from farms.forms import add_service_error
 from farms.selectors import lots_visible_to
 from marketplace.choices import ListingStatus, OrderStatus
 from marketplace.models import Listing
+from marketplace.photos import upload_body_limit
 from marketplace.selectors import listings as listing_selectors
 from marketplace.selectors.orders import (
     OrderSide,
@@ -112,6 +114,7 @@ def _save_listing(request, form: ListingForm, save) -> Listing | None:
     return listing
 
 
+@request_body_limit(upload_body_limit)
 @role_required(*SELLERS)
 def listing_create(request, lot_pk: int):
     """Sell from a harvest lot: price, quantity, minimum order, until when, a photo."""
@@ -131,6 +134,7 @@ def listing_create(request, lot_pk: int):
     return render(request, "marketplace/listing_form.html", {"form": form, "lot": lot})
 
 
+@request_body_limit(upload_body_limit)
 @role_required(*SELLERS)
 def listing_edit(request, pk: int):
     """Change the price, quantity, minimum or end of one listing, or add a photo."""

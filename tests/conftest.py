@@ -109,6 +109,7 @@ def asgi_server(transactional_db, tmp_path):
         "TEST_REDIS_URL": django_settings.TEST_REDIS_URL,
         "DJANGO_DEBUG": "true",  # serves the uploaded photos; plain-http cookies
         "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
+        "DJANGO_PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
     }
     log = (tmp_path / "uvicorn.log").open("w")
     server = subprocess.Popen(

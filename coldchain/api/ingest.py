@@ -16,6 +16,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.request_limits import MULTIPART_OVERHEAD_BYTES, request_body_limit
+
 from .. import ingest
 from ..exceptions import BatchTooLarge, MalformedBatch
 from .authentication import HEADER_FORMAT, DeviceAuthentication, IsDataLogger
@@ -42,6 +44,15 @@ class IngestResultSerializer(serializers.Serializer):
     rejected = RejectedReadingSerializer(many=True)
 
 
+def _ingest_body_limit() -> int:
+    """The request body cap (common/request_limits.py) of a batch: its own limit, 4 MB for
+    10,000 readings, and a form's overhead. 10,000 readings with every field and a device id
+    measured 1.9 MB as compact JSON, 2.6 MB indented by 2, 3.1 MB indented by 4, and 0.7 MB as
+    CSV."""
+    return ingest.max_batch_bytes() + MULTIPART_OVERHEAD_BYTES
+
+
+@request_body_limit(_ingest_body_limit)
 class ReadingIngestApi(APIView):
     """A logger posts a batch of up to 10,000 readings, as JSON or as its CSV file.
 

@@ -8,7 +8,7 @@ couriers, buyers and consumers get 403 everywhere here.
 """
 
 from django.db.models import Prefetch, Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -20,6 +20,7 @@ from accounts.choices import Role
 from accounts.permissions import HasRole
 
 from .. import services
+from ..downloads import handover_record_response
 from ..models import Alert, DataLogger, Handover, LoggerAssignment, ShipmentLot, Site
 from ..selectors import SCREEN_ROLES, shipments_visible_to, stores_visible_to, vehicles_visible_to
 from ..series import default_since, reading_series
@@ -296,23 +297,13 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         handover = Handover.objects.filter(shipment=self.get_object(), kind=kind).first()
         if handover is None:
             raise Http404
-        return record_file_response(handover)
+        return handover_record_response(handover)
 
     @SERIES_SCHEMA
     @action(detail=True, methods=["get"])
     def readings(self, request, pk=None):
         """The shipment's temperature series (its whole watched leg unless `since`)."""
         return _series_response(request, self.get_object())
-
-
-def record_file_response(handover: Handover) -> FileResponse:
-    """The handover's CSV as a download named after the shipment and the kind."""
-    return FileResponse(
-        handover.record_file.open("rb"),
-        as_attachment=True,
-        filename=f"{handover.shipment.code}-{handover.kind}.csv",
-        content_type="text/csv; charset=utf-8",
-    )
 
 
 urlpatterns: list = []

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, re_path, reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from farms.selectors import lots_visible_to
 
 from .. import services
 from ..choices import HandoverDecision, HandoverKind, ShipmentStatus
+from ..downloads import handover_record_response
 from ..exceptions import ColdChainError
 from ..forms import HandoverForm, LotLineFormSet, PatienceForm, ShipmentPlanForm, lots_from
 from ..models import Alert, Handover, ShipmentLot, Site
@@ -278,12 +279,7 @@ def handover_record(request, pk: int, kind: str):
     attached = Handover.objects.filter(shipment=shipment, kind=kind).first()
     if attached is None:
         raise Http404
-    return FileResponse(
-        attached.record_file.open("rb"),
-        as_attachment=True,
-        filename=f"{shipment.code}-{kind}.csv",
-        content_type="text/csv; charset=utf-8",
-    )
+    return handover_record_response(attached)
 
 
 KIND = r"(?P<kind>loading|unloading)"

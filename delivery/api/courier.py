@@ -19,6 +19,8 @@ from rest_framework.views import APIView
 
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404
+from common.request_limits import request_body_limit
+from marketplace.photos import upload_body_limit
 
 from .. import dispatch
 from ..selectors.couriers import (
@@ -281,6 +283,7 @@ class TaskPickUpApi(_CourierApi):
         return Response(TaskRouteOutputSerializer(task_route(task)).data)
 
 
+@request_body_limit(upload_body_limit)  # a photo of the order at the door
 class OrderDeliverApi(_CourierApi):
     @extend_schema(
         request={

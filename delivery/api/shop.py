@@ -8,7 +8,7 @@ step is the service's (403), and a step the state does not allow is a 409.
 
 from decimal import Decimal
 
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404
 
+from ..downloads import proof_photo_response
 from ..exceptions import DeliveryError
 from ..selectors import shop as shop_selectors
 from ..services import orders as order_services
@@ -175,6 +176,9 @@ class DeliveryOrderOutputSerializer(serializers.Serializer):
     lines = DeliveryOrderLineOutputSerializer(many=True, source="lines.all")
     steps = serializers.SerializerMethodField()
     courier = serializers.SerializerMethodField()
+    photo_url = serializers.SerializerMethodField(
+        help_text="The courier's photo of the delivery at the door, when he left one."
+    )
 
     def _status(self, order) -> dict:
         cache = self.context.setdefault("status_cache", {})
@@ -208,6 +212,11 @@ class DeliveryOrderOutputSerializer(serializers.Serializer):
     def get_courier(self, order) -> dict | None:
         courier = self._status(order)["courier"]
         return DeliveryOrderCourierOutputSerializer(courier).data if courier else None
+
+    def get_photo_url(self, order) -> str | None:
+        if not order.proof_photo:
+            return None
+        return reverse("delivery-order-photo", args=[order.pk])
 
 
 # --- Views --------------------------------------------------------------------------------
@@ -300,6 +309,19 @@ class DeliveryOrderViewSet(
         return Response(serializer.data, status=status_code)
 
 
+class DeliveryOrderPhotoApi(APIView):
+    """The courier's photo of the delivery at the door (JPEG): for the order's consumer, its
+    warehouse's staff and the courier of its task; a 404 for anyone else, as for an order
+    without a photo."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: None})
+    def get(self, request, pk: int):
+        order = get_visible_or_404(shop_selectors.proof_photos_visible_to(request.user), pk=pk)
+        return proof_photo_response(order)
+
+
 _orders = DeliveryOrderViewSet.as_view({"get": "list", "post": "create"})
 _order = DeliveryOrderViewSet.as_view({"get": "retrieve"})
 _cancel = DeliveryOrderViewSet.as_view({"post": "cancel"})
@@ -309,4 +331,5 @@ urlpatterns = [
     path("orders/", _orders, name="delivery-order-list"),
     path("orders/<int:pk>/", _order, name="delivery-order-detail"),
     path("orders/<int:pk>/cancel/", _cancel, name="delivery-order-cancel"),
+    path("orders/<int:pk>/photo/", DeliveryOrderPhotoApi.as_view(), name="delivery-order-photo"),
 ]

@@ -32,6 +32,7 @@ from ..models import (
     StockLot,
     WarehouseStaff,
 )
+from . import couriers as courier_selectors
 from .zones import warehouse_serving
 
 DAY_SECONDS = 86_400
@@ -199,6 +200,16 @@ def orders_visible_to(user: User) -> QuerySet[DeliveryOrder]:
     if (warehouse_id := staff_warehouse_id(user)) is not None:
         seen |= Q(warehouse_id=warehouse_id)
     return orders.filter(seen)
+
+
+def proof_photos_visible_to(user: User) -> QuerySet[DeliveryOrder]:
+    """Delivered orders whose photo at the door the user may see: an order she may see (her
+    own, her warehouse's, any for an admin) or, for a courier, one of his tasks'."""
+    orders = orders_visible_to(user)
+    courier = courier_selectors.courier_of(user)
+    if courier is not None:
+        orders = orders | courier_selectors.courier_orders(courier)
+    return orders.exclude(proof_photo="")
 
 
 def may_cancel(user: User, order: DeliveryOrder) -> bool:

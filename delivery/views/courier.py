@@ -20,6 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, role_required
 from common.exceptions import DomainError
+from common.request_limits import request_body_limit
+from marketplace.photos import upload_body_limit
 
 from .. import dispatch
 from ..selectors.couriers import (
@@ -180,6 +182,7 @@ def pick_up(request, courier, pk: int):
     return _back()
 
 
+@request_body_limit(upload_body_limit)  # a photo of the order at the door
 @require_POST
 @_couriers_page
 def deliver(request, courier, pk: int):

@@ -3,6 +3,8 @@ promise), what it sells, her wallet, placing an order; her orders; an order's li
 page with the courier on a map.
 
 Consumers only (a platform admin too); another consumer's order is simply not found (404).
+The photo of a delivery at the door is also shown to the courier who took it and to the
+warehouse's staff (order_photo).
 A refusal of the service (outside every zone, short stock, a short wallet) comes back as a
 form error at the field it concerns, and nothing has changed.
 """
@@ -12,6 +14,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -23,6 +26,7 @@ from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, role_required
 from common.exceptions import DomainError
 
+from ..downloads import proof_photo_response
 from ..selectors import shop as shop_selectors
 from ..services import orders as order_services
 
@@ -242,10 +246,19 @@ def shop_order_cancel(request, pk: int):
     return redirect("delivery:shop_order", pk=order.pk)
 
 
+@login_required
+def order_photo(request, pk: int):
+    """The photo of the delivery at the door, for the order's consumer, its warehouse's staff
+    and the courier who took it; anyone else is told there is no such photo (404)."""
+    order = get_visible_or_404(shop_selectors.proof_photos_visible_to(request.user), pk=pk)
+    return proof_photo_response(order)
+
+
 urlpatterns = [
     path("shop/", shop, name="shop"),
     path("shop/orders/", shop_orders, name="shop_orders"),
     path("shop/orders/<int:pk>/", shop_order, name="shop_order"),
     path("shop/orders/<int:pk>/status/", shop_order_status, name="shop_order_status"),
     path("shop/orders/<int:pk>/cancel/", shop_order_cancel, name="shop_order_cancel"),
+    path("shop/orders/<int:pk>/photo/", order_photo, name="order_photo"),
 ]

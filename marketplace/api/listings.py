@@ -15,10 +15,12 @@ from rest_framework.response import Response
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404
 from common.api.pagination import StandardPagination
+from common.request_limits import request_body_limit
 from common.units import WeightUnit, price_per_kg_from
 from farms.selectors import lots_visible_to
 from marketplace.exceptions import InvalidPrice
 from marketplace.filters import ListingSearchFilter, SellerListingFilter
+from marketplace.photos import upload_body_limit
 from marketplace.selectors import listings as selectors
 from marketplace.selectors.pickup import listings_with_exact_pickup_for
 from marketplace.services import listings as services
@@ -231,6 +233,7 @@ class ListingViewSet(viewsets.GenericViewSet):
         request={"multipart/form-data": ListingPhotoInputSerializer},
         responses={201: ListingPhotoOutputSerializer},
     )
+    @request_body_limit(upload_body_limit)
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def photos(self, request, pk=None):
         """Add a photo (JPEG, PNG or WebP); it is resized and stripped of EXIF and GPS."""

@@ -374,22 +374,34 @@ def change_listing_status(*, changed_by: User, listing_id: int, action: str) -> 
     return listing
 
 
+def _room_for_a_photo(listing: Listing) -> int:
+    """How many photos the listing has, if it may take one more; refused when closed or full."""
+    if listing.status == ListingStatus.CLOSED:
+        raise ListingClosed()
+    count = listing.photos.count()
+    if count >= MAX_PHOTOS_PER_LISTING:
+        raise TooManyPhotos(
+            _("A listing has at most %(count)s photos.") % {"count": MAX_PHOTOS_PER_LISTING}
+        )
+    return count
+
+
 def add_listing_photo(*, added_by: User, listing_id: int, upload) -> ListingPhoto:
     """Add a photo to a listing: checked to be an image, resized, stripped of EXIF/GPS.
 
     Only who may change the listing may, up to MAX_PHOTOS_PER_LISTING. A refused upload
-    leaves nothing behind, neither a row nor a file.
+    leaves nothing behind, neither a row nor a file. Who may and how many are checked before
+    the upload is even read, and its size before it is decoded: decoding is the costly part
+    (a phone photo is tens of megabytes of pixels).
     """
+    listing = listings_visible_to(added_by).filter(pk=listing_id).first()
+    if listing is None:
+        raise ListingNotFound()
+    _room_for_a_photo(listing)
     processed = photos.process_listing_photo(upload)  # refuses before anything is stored
     with transaction.atomic():
         listing = _lock_listing(user=added_by, listing_id=listing_id)
-        if listing.status == ListingStatus.CLOSED:
-            raise ListingClosed()
-        count = listing.photos.count()
-        if count >= MAX_PHOTOS_PER_LISTING:
-            raise TooManyPhotos(
-                _("A listing has at most %(count)s photos.") % {"count": MAX_PHOTOS_PER_LISTING}
-            )
+        count = _room_for_a_photo(listing)  # again under the lock: another may have landed
         photo = ListingPhoto(
             listing=listing, width=processed.width, height=processed.height, position=count
         )

@@ -4,9 +4,11 @@ to 新发地 with real lots and loggers, and stores with theirs; a later day bri
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
@@ -53,9 +55,13 @@ def _figures() -> dict:
 @pytest.fixture(scope="module")
 def seeded_twice(django_db_setup, django_db_blocker, tmp_path_factory):
     """Seed once, note the cold chain's rows, seed again; both snapshots for the tests.
-    (The loading handovers' logger records go to a temporary media folder.)"""
+    (The loading handovers' logger records go to temporary media folders.)"""
     media = tmp_path_factory.mktemp("media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
+    private = tmp_path_factory.mktemp("private")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media, PRIVATE_MEDIA_ROOT=private),
+    ):
         from django.db import transaction
 
         with transaction.atomic():
@@ -99,6 +105,10 @@ def test_trucks_are_on_their_way_to_xinfadi_with_real_lots_and_a_logger(seeded_t
         loading = shipment.handovers.get()
         assert (loading.kind, loading.decision) == (HandoverKind.LOADING, "accepted")
         assert loading.recorded_at == shipment.departed_at
+        # Private, under a random name; nothing in the public media folder.
+        assert Path(loading.record_file.path).is_relative_to(settings.PRIVATE_MEDIA_ROOT)
+        assert shipment.code not in loading.record_file.name
+        assert not [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
         (assignment,) = selectors.assignments_covering(
             shipment.logger_assignments.get().logger_id, now, now
         )

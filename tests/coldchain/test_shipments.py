@@ -43,7 +43,10 @@ def in_english():
 
 @pytest.fixture
 def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    """A scratch folder holding the public media root (media/) and the private one
+    (private/), so a test can look for files left anywhere."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     return tmp_path
 
 

@@ -189,7 +189,10 @@ def in_english():
 
 @pytest.fixture
 def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    """A scratch folder holding the public media root (media/) and the private one
+    (private/), so a test can look for files left anywhere."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     return tmp_path
 
 
@@ -763,6 +766,8 @@ def test_a_photo_delivers_the_order_when_the_consumer_is_absent(rider, carrying,
     first.refresh_from_db()
     assert first.status == DeliveryOrderStatus.DELIVERED
     assert first.proof_photo.name.startswith("deliveries/")
+    # In the private folder, which no URL serves (tests/delivery/test_proof_photos.py).
+    assert first.proof_photo.path.startswith(str(media_root / "private"))
     with Image.open(first.proof_photo.path) as stored:
         assert stored.format == "JPEG"
         assert stored.size == (64, 48)

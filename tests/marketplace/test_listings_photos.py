@@ -1,11 +1,16 @@
 """Photos from a phone: checked to be images, turned upright, resized, stripped of EXIF/GPS."""
 
 import io
+import struct
+import zlib
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from marketplace.exceptions import InvalidPhoto, PhotoTooLarge, TooManyPhotos
@@ -171,3 +176,96 @@ def test_api_refuses_a_non_image_with_400(api_as, member, listing):
     assert response.status_code == 400
     assert "image" in response.json()
     assert ListingPhoto.objects.count() == 0
+
+
+# --- Checked before decoding: the listing's room, the file's size, the pixel count ----------
+
+
+def _png(width: int, height: int, *, truncated: bool = False) -> bytes:
+    """A grey PNG of width x height; `truncated`, only its header and a few stray bytes, so
+    decoding it fails: a refusal for any other reason shows it was not decoded."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = b"\x89PNG\r\n\x1a\n" + chunk(
+        b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    )
+    if truncated:
+        return header + b"\x00" * 64
+    compressor = zlib.compressobj(9)
+    row = b"\x00" * (width + 1)  # filter byte, then the row's grey values
+    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return header + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+@pytest.fixture
+def full_listing(member, listing):
+    small = _jpeg_with_gps(size=(40, 30))
+    for _ in range(MAX_PHOTOS_PER_LISTING):
+        add_listing_photo(added_by=member, listing_id=listing.pk, upload=_upload(small))
+    return listing
+
+
+def test_a_seventh_photo_is_refused_before_it_is_decoded(member, full_listing):
+    bomb = _upload(_png(7000, 7000, truncated=True), "bomb.png", "image/png")
+
+    with pytest.raises(TooManyPhotos):
+        add_listing_photo(added_by=member, listing_id=full_listing.pk, upload=bomb)
+
+    assert full_listing.photos.count() == MAX_PHOTOS_PER_LISTING
+
+
+def test_the_api_answers_a_seventh_photo_with_the_count_error(api_as, member, full_listing):
+    response = api_as(member).post(
+        f"/api/listings/{full_listing.pk}/photos/",
+        {"image": _upload(_png(7000, 7000, truncated=True), "bomb.png", "image/png")},
+        format="multipart",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 409
+    assert response.json() == {"image": ["A listing has at most 6 photos."]}
+
+
+def test_the_edit_page_answers_a_seventh_photo_with_the_count_error(member, full_listing):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(member)
+    upload = io.BytesIO(_png(7000, 7000, truncated=True))
+    upload.name = "bomb.png"
+
+    response = client.post(
+        f"/listings/{full_listing.pk}/edit/",
+        {
+            "price": "4.80",
+            "quantity": "40",
+            "minimum_order": "2",
+            "available_until": (timezone.localdate() + timedelta(days=2)).isoformat(),
+            "photo": upload,
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["photo"] == ["A listing has at most 6 photos."]
+    assert full_listing.photos.count() == MAX_PHOTOS_PER_LISTING
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [(7000, 7000), (10000, 10000)],  # 49 MP (Pillow warns) and 100 MP (Pillow refuses)
+)
+def test_an_image_of_too_many_pixels_is_refused_with_a_field_error(
+    api_as, member, listing, media_root, width, height
+):
+    response = api_as(member).post(
+        f"/api/listings/{listing.pk}/photos/",
+        {"image": _upload(_png(width, height), "big.png", "image/png")},
+        format="multipart",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"image": ["This image has too many pixels: at most 40 megapixels."]}
+    assert ListingPhoto.objects.count() == 0
+    assert _files(media_root) == []
