@@ -191,8 +191,8 @@ def test_a_1000_reading_batch_is_one_insert(post, django_assert_max_num_queries)
 @pytest.mark.parametrize(
     ("authorization", "message"),
     [
-        ("Device LOG-9999:whatever", "No logger is registered with the device id “LOG-9999”."),
-        ("Device LOG-0001:not-the-secret", "Wrong secret for logger “LOG-0001”."),
+        ("Device LOG-9999:whatever", "Unknown logger or wrong secret."),
+        ("Device LOG-0001:not-the-secret", "Unknown logger or wrong secret."),
         (
             "Device LOG-0001",
             "Malformed logger credentials; send Authorization: Device <device_id>:<secret>.",
@@ -219,6 +219,25 @@ def test_unknown_logger_or_wrong_secret_is_401_and_stores_nothing(
     assert response.status_code == 401
     assert response.json() == {"detail": message}
     assert response.headers["WWW-Authenticate"] == 'Device realm="loggers"'
+    assert stored_count() == 0
+
+
+def test_an_unknown_logger_and_a_wrong_secret_get_the_same_answer(client, shipment_logger):
+    answers = [
+        client.post(
+            URL,
+            {"readings": [reading(1)]},
+            content_type="application/json",
+            headers={"Authorization": f"Device {device}:not-the-secret"},
+        )
+        for device in ("LOG-0001", "LOG-9999")
+    ]
+
+    known, unknown = answers
+    assert (known.status_code, unknown.status_code) == (401, 401)
+    assert known.content == unknown.content
+    assert known.headers["WWW-Authenticate"] == unknown.headers["WWW-Authenticate"]
+    assert "LOG-" not in unknown.content.decode()
     assert stored_count() == 0
 
 
