@@ -202,6 +202,14 @@
     });
   }
 
+  // Leaflet writes a string tooltip as HTML; names and codes are people's text, so they go in
+  // as a text node and a name like <img onerror=…> shows as written.
+  function asText(text) {
+    var span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
+
   function placeMarker(markers, key, kind, position, state, label, attributes) {
     if (!map) return;
     var marker = markers[key];
@@ -219,13 +227,13 @@
         zIndexOffset: kind === "vehicle" ? 1000 : 500,
       });
       marker.state = state;
-      marker.bindTooltip(label, { direction: "top", offset: [0, -10] });
+      marker.bindTooltip(asText(label), { direction: "top", offset: [0, -10] });
       marker.addTo(map);
       markers[key] = marker;
       return;
     }
     marker.setLatLng(latLng(position));
-    marker.setTooltipContent(label);
+    marker.setTooltipContent(asText(label));
     if (marker.state !== state) {
       marker.state = state;
       marker.setIcon(markerIcon(kind, state, attributes));
@@ -241,7 +249,7 @@
       fillColor: "#ffffff",
       fillOpacity: 1,
     })
-      .bindTooltip(site.name, { direction: "top" })
+      .bindTooltip(asText(site.name), { direction: "top" })
       .addTo(map);
   }
 
