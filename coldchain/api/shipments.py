@@ -244,7 +244,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def create(self, request):
         """Plan a shipment. Incompatible products: 400 on `lots`. A compatible but awkward mix
         without `accept_warnings`: 400 on `accept_warnings` with `warnings` to show."""
-        params = ShipmentPlanInputSerializer(data=request.data)
+        params = ShipmentPlanInputSerializer(data=request.data, context={"request": request})
         params.is_valid(raise_exception=True)
         data = dict(params.validated_data)
         lots = [
