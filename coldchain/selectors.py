@@ -184,6 +184,8 @@ def alert_payload(alert: Alert) -> dict:
         "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
         "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
         "acknowledgement_note": alert.acknowledgement_note,
+        # Late readings no longer show the excursion: kept as confirmed, for a person to judge.
+        "disputed": excursion is not None and excursion.refuted_at is not None,
         "excursion": None
         if excursion is None
         else {
@@ -194,5 +196,6 @@ def alert_payload(alert: Alert) -> dict:
             "ended_at": excursion.ended_at.isoformat() if excursion.ended_at else None,
             "peak_c": excursion.peak_c,
             "degree_minutes": round(excursion.degree_minutes, 1),
+            "refuted_at": excursion.refuted_at.isoformat() if excursion.refuted_at else None,
         },
     }

@@ -125,7 +125,8 @@ def assign_logger(
 
 @transaction.atomic
 def acknowledge_alert(*, alert: Alert, by: User, note: str) -> Alert:
-    """A controller has seen the alert and says what is being done; said once."""
+    """A controller has seen the alert and says what is being done; said once. An alert
+    whose excursion late readings disputed is resolved by it: a person has judged it."""
     note = (note or "").strip()
     if not note:
         raise ColdChainError(_("Say what is being done about it."), field="note")
@@ -140,7 +141,11 @@ def acknowledge_alert(*, alert: Alert, by: User, note: str) -> Alert:
     alert.acknowledged_at = timezone.now()
     alert.acknowledged_by = by
     alert.acknowledgement_note = note[:2000]
-    alert.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"])
+    changed = ["acknowledged_at", "acknowledged_by", "acknowledgement_note"]
+    if alert.resolved_at is None and alert.excursion is not None and alert.excursion.is_disputed:
+        alert.resolved_at = alert.acknowledged_at
+        changed.append("resolved_at")
+    alert.save(update_fields=changed)
     push_alert(alert, event="alert.updated")
     return alert
 

@@ -421,10 +421,14 @@ class ShipmentDetailOutputSerializer(ShipmentOutputSerializer):
 class ReadingSeriesOutputSerializer(serializers.Serializer):
     min_temperature_c = serializers.FloatField()
     max_temperature_c = serializers.FloatField()
+    late_readings = serializers.IntegerField(
+        help_text="Readings in the window that arrived late (after their watch ended, or long "
+        "after they were recorded)."
+    )
     points = serializers.ListField(
         child=serializers.ListField(),
-        help_text="[epoch seconds, °C, RH % or null], time-ordered; at most ~720 (bucket means "
-        "when the window holds more).",
+        help_text="[epoch seconds, °C, RH % or null, late], time-ordered; at most ~720 (bucket "
+        "means when the window holds more; late if any of the bucket's readings was).",
     )
 
 

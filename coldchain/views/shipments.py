@@ -25,6 +25,7 @@ from common.exceptions import DomainError
 from .. import services
 from ..choices import HandoverDecision, HandoverKind, ShipmentStatus
 from ..forms import HandoverForm, LotLineFormSet, PatienceForm, ShipmentPlanForm, lots_from
+from ..history import subject_readings
 from ..models import Alert, Handover, ShipmentLot, Site
 from ..selectors import (
     SCREEN_ROLES,
@@ -204,6 +205,7 @@ def shipment_detail(request, pk: int):
             "may_cancel": shipment.can_move_to(ShipmentStatus.CANCELLED)
             and services.may_plan_between(user, shipment.origin, shipment.destination),
             "kinds": HandoverKind,
+            "late_readings": subject_readings(shipment).filter(late=True).count(),
         },
     )
 

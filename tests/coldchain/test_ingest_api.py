@@ -66,7 +66,13 @@ def test_logger_posts_a_json_batch_and_it_is_stored(post, shipment_logger):
     response = post({"readings": rows})
 
     assert response.status_code == 201
-    assert response.json() == {"received": 2, "stored": 2, "duplicates": 0, "rejected": []}
+    assert response.json() == {
+        "received": 2,
+        "stored": 2,
+        "duplicates": 0,
+        "late": 0,
+        "rejected": [],
+    }
     first, second = Reading.objects.filter(logger=shipment_logger).order_by("recorded_at")
     assert (first.temperature_c, first.humidity_pct, first.battery_pct) == (3.2, 92.5, 88)
     assert (first.position.x, first.position.y) == (116.4, 39.9)
@@ -119,7 +125,13 @@ def test_resending_a_batch_stores_nothing_new(post):
     response = post(batch)
 
     assert response.status_code == 200
-    assert response.json() == {"received": 30, "stored": 0, "duplicates": 30, "rejected": []}
+    assert response.json() == {
+        "received": 30,
+        "stored": 0,
+        "duplicates": 30,
+        "late": 0,
+        "rejected": [],
+    }
     assert stored_count() == 30
 
 
@@ -129,7 +141,14 @@ def test_out_of_order_and_late_batches_are_accepted(post):
     late = post({"readings": [reading(m) for m in (60, 12, 45)]})
 
     assert late.status_code == 201
-    assert late.json() == {"received": 3, "stored": 2, "duplicates": 1, "rejected": []}
+    # 60 and 45 minutes old: later than the shipment's 15 minutes of patience, flagged late.
+    assert late.json() == {
+        "received": 3,
+        "stored": 2,
+        "duplicates": 1,
+        "late": 2,
+        "rejected": [],
+    }
     assert stored_count() == 5
 
 
@@ -143,6 +162,7 @@ def test_accept_partial_stores_the_good_rows_and_lists_the_bad_ones(post):
         "received": 4,
         "stored": 2,
         "duplicates": 0,
+        "late": 0,
         "rejected": [
             {
                 "index": 1,
