@@ -530,6 +530,10 @@
       fill(item, "peak", celsius(excursion.peak_c));
       fill(item, "degree_minutes", Number(excursion.degree_minutes).toFixed(1));
     }
+    // Late readings no longer show the excursion: kept, and marked, for a person to judge.
+    var disputed = slot(item, "disputed");
+    if (disputed) disputed.hidden = !alert.disputed;
+    item.setAttribute("data-disputed", alert.disputed ? "true" : "false");
     var resolved = fill(item, "resolved", alert.resolved_at ? words.resolved + " " + when(alert.resolved_at) : "");
     resolved.hidden = !alert.resolved_at;
     var acknowledged = slot(item, "acknowledged");
