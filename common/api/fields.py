@@ -31,8 +31,3 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         if user is None:
             return self.queryset
         return self.scope(user)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):  # True is not the id 1
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(data)
