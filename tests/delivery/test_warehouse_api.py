@@ -227,6 +227,31 @@ def test_receiving_another_arrival_by_lot_id_or_code(api_as, warehouse, manager)
     )
 
 
+def test_another_warehouses_ids_in_the_body_read_as_missing_ones(
+    api_as, manager, other_warehouse, other_manager, spinach, buy_at_market
+):
+    theirs = {
+        "stock_lot": receive(other_warehouse, spinach, "10", by=other_manager).pk,
+        "order_line": bought_line(other_manager).pk,
+        "trade": buy_at_market(other_manager, lot=HarvestLotFactory()).pk,
+    }
+    before = _state()
+    client = api_as(manager)
+
+    def post(field, pk):
+        if field == "stock_lot":
+            body = {"stock_lot": pk, "counted_kg": "1"}
+            return client.post(f"{API}/counts/", body, format="json")
+        return client.post(f"{API}/receipts/", {field: pk, "quantity_kg": "1"}, format="json")
+
+    for field, pk in theirs.items():
+        foreign, missing = post(field, pk), post(field, pk + 10_000)
+        assert (foreign.status_code, missing.status_code) == (400, 400), field
+        assert foreign.content == missing.content, field
+        assert foreign.json() == {field: [NEUTRAL]}
+    assert _state() == before
+
+
 def test_a_lot_not_brought_here_reads_as_a_missing_one(api_as, warehouse, manager, other_warehouse):
     elsewhere = shipped_to(other_warehouse, HarvestLotFactory(lot_code="ELSEWHERE-1"))
     client = api_as(manager)
