@@ -338,6 +338,7 @@
       element.setAttribute("data-time-zone", timeZone);
       element.setAttribute("data-label", holder.getAttribute("data-label") || "°C");
       element.setAttribute("data-empty-label", holder.getAttribute("data-empty-label") || "");
+      element.setAttribute("data-late-label", holder.getAttribute("data-late-label") || "");
       holder.appendChild(element);
       charts.mount(element);
     } else if (!shipment.is_active && element && charts) {
