@@ -559,7 +559,9 @@ def plan_shipment(
     """A planned leg carrying `lots` ((lot, quantity_kg[, order[, trade]]) each).
 
     Who: a controller, or the co-operative manager or market operator of the origin or the
-    destination (PermissionDenied otherwise). Its range is the intersection of the products'
+    destination (PermissionDenied otherwise). What: lots she may ship, orders and trades she
+    may see that hold them, a vehicle she may hire (coldchain.selectors); anything else is
+    NotFoundOrNotYours, told as a missing id is. Its range is the intersection of the products'
     storage bands (see load_range): an empty one is refused; an awkward one is planned only
     with `accept_warnings`, else MixedLoadNeedsConfirmation carries the warnings, which are kept
     in `compatibility_warnings`. Without `code`, one is made: SH-YYYYMMDD-NNNN. `patience`
