@@ -134,7 +134,8 @@ class DataLoggerAdmin(admin.ModelAdmin):
 
 @admin.register(LoggerAssignment)
 class LoggerAssignmentAdmin(admin.ModelAdmin):
-    list_display = ("logger", "shipment", "store", "starts_at", "ends_at")
+    # late_window_hours (editable here) overrides COLDCHAIN_LATE_READING_HOURS for one watch.
+    list_display = ("logger", "shipment", "store", "starts_at", "ends_at", "late_window_hours")
     search_fields = ("logger__device_id", "shipment__code", "store__code")
     list_select_related = ("logger", "shipment", "store")
     raw_id_fields = ("logger", "shipment", "store")
@@ -142,7 +143,16 @@ class LoggerAssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(Excursion)
 class ExcursionAdmin(ReadOnlyAdmin):
-    list_display = ("shipment", "store", "kind", "severity", "started_at", "ended_at", "peak_c")
+    list_display = (
+        "shipment",
+        "store",
+        "kind",
+        "severity",
+        "started_at",
+        "ended_at",
+        "peak_c",
+        "refuted_at",
+    )
     list_filter = ("kind", "severity")
     list_select_related = ("shipment", "store")
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from farms.models import HarvestLot
+from common.exceptions import NotFoundOrNotYours
 
 from .choices import HandoverDecision
 from .models import Site, Vehicle
@@ -82,7 +82,8 @@ class PatienceForm(forms.Form):
 
 
 class LotLineForm(forms.Form):
-    """One lot on the shipment, by its code; an empty row is skipped."""
+    """One lot on the shipment, by its code, among the `lots` the planner may ship (another
+    co-operative's lot reads as a missing one); an empty row is skipped."""
 
     lot_code = forms.CharField(
         label=_("Lot code"),
@@ -98,6 +99,10 @@ class LotLineForm(forms.Form):
         widget=forms.NumberInput(attrs=DECIMAL_ATTRS),
     )
 
+    def __init__(self, *args, lots, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lots = lots
+
     def clean(self):
         data = super().clean()
         code = (data.get("lot_code") or "").strip()
@@ -107,13 +112,9 @@ class LotLineForm(forms.Form):
         if not code:
             self.add_error("lot_code", _("Enter the lot's code."))
             return data
-        lot = (
-            HarvestLot.objects.select_related("product__storage_profile")
-            .filter(lot_code__iexact=code)
-            .first()
-        )
+        lot = self.lots.filter(lot_code__iexact=code).first()
         if lot is None:
-            self.add_error("lot_code", _("No harvest lot has this code."))
+            self.add_error("lot_code", NotFoundOrNotYours.default_message)
         if quantity is None:
             self.add_error("quantity_kg", _("Enter the quantity in kg."))
         data["lot"] = lot

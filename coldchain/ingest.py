@@ -17,11 +17,15 @@ The rules:
   then the good rows are stored and the bad ones listed in `rejected`.
 - A row naming another logger's device id refuses the whole batch, `accept_partial` or not:
   a logger writes only its own readings.
+- A closed record stays closed: a reading that falls in a logger's watch (assignment) which
+  ended longer ago than its late window (COLDCHAIN_LATE_READING_HOURS, or the assignment's
+  own) is refused like any bad row. A reading stored after its watch ended, or more than the
+  subject's loss-of-signal time after it was recorded, is flagged `late`: charts mark it,
+  and an excursion it would refute is kept as disputed (coldchain/monitoring.py).
 """
 
-import csv
-import io
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,12 +34,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from orjson import JSONDecodeError
-from orjson import loads as json_loads
 
-from .exceptions import BatchTooLarge, ForeignReadings, IngestRejected, MalformedBatch
-from .models import DataLogger, Reading
+from .batch_files import RAGGED
+from .exceptions import BatchTooLarge, ForeignReadings, IngestRejected
+from .models import DataLogger, LoggerAssignment, Reading
 from .monitoring import ReadingIn, judge_readings
+from .selectors import assignments_covering
 
 TEMPERATURE_RANGE_C = (-50.0, 70.0)
 PERCENT_RANGE = (0.0, 100.0)
@@ -44,28 +48,12 @@ LONGITUDE_RANGE = (-180.0, 180.0)
 # A reading older than this comes from a logger whose clock was never set (or a reset one
 # counting from 2000-01-01), not from a late upload.
 MAX_READING_AGE = timedelta(days=365)
+# How long after it was recorded a reading outside any watch counts as late: the loss-of-signal
+# time a shipment or a store has by default.
+LATE_AFTER_UNWATCHED = timedelta(minutes=15)
 # Bytes a batch may take per reading: a pretty-printed JSON reading with every field and a
 # device id takes about 250; more is not a batch of readings.
 MAX_BYTES_PER_READING = 400
-
-CSV_COLUMNS = (
-    "recorded_at",
-    "temperature_c",
-    "humidity_pct",
-    "latitude",
-    "longitude",
-    "battery_pct",
-)
-CSV_REQUIRED_COLUMNS = ("recorded_at", "temperature_c")
-# The key under which the CSV reader marks a line with the wrong number of values; a header
-# name can never be it (the csv module refuses NUL characters).
-_RAGGED = "\x00values"
-
-
-@dataclass(frozen=True)
-class JsonBatch:
-    rows: list
-    accept_partial: bool | None  # None when the body does not say
 
 
 @dataclass(frozen=True)
@@ -78,94 +66,20 @@ class IngestResult:
     stored: int
     duplicates: int
     rejected: list[dict] = field(default_factory=list)
+    late: int = 0  # of the stored, how many were flagged late
 
     def as_dict(self) -> dict:
         return {
             "received": self.received,
             "stored": self.stored,
             "duplicates": self.duplicates,
+            "late": self.late,
             "rejected": self.rejected,
         }
 
 
 def max_batch_bytes() -> int:
     return settings.COLDCHAIN_MAX_BATCH_READINGS * MAX_BYTES_PER_READING
-
-
-def parse_json_batch(body: bytes) -> JsonBatch:
-    """`{"readings": [{...}, ...], "accept_partial": false}` → its rows, unchecked."""
-    if not body.strip():
-        raise MalformedBatch(_('The body is empty: send {"readings": [...]}.'))
-    try:
-        data = json_loads(body)
-    except JSONDecodeError as error:
-        raise MalformedBatch(
-            _("The body is not valid JSON: %(reason)s (line %(line)d, column %(column)d).")
-            % {"reason": error.msg, "line": error.lineno, "column": error.colno}
-        ) from error
-    if not isinstance(data, dict):
-        raise MalformedBatch(_('Send a JSON object holding a list: {"readings": [...]}.'))
-    rows = data.get("readings")
-    if not isinstance(rows, list):
-        raise MalformedBatch(_("Give the readings as a list of objects."), field="readings")
-    accept_partial = data.get("accept_partial")
-    if accept_partial is not None and not isinstance(accept_partial, bool):
-        raise MalformedBatch(_("Must be true or false."), field="accept_partial")
-    return JsonBatch(rows=rows, accept_partial=accept_partial)
-
-
-def parse_csv_batch(content: bytes, *, encoding: str | None = None) -> list[dict]:
-    """A logger's CSV file → one dict of strings per line after the header row, unchecked.
-
-    The header names the columns (CSV_COLUMNS, any order, any case; `recorded_at` and
-    `temperature_c` required; others ignored). Blank lines are skipped and not counted. The
-    text is UTF-8 (a byte-order mark is fine) unless `encoding` says otherwise: desktop
-    exports of Chinese loggers are often GBK.
-    """
-    try:
-        text = content.decode(encoding or "utf-8-sig")
-    except LookupError as error:
-        raise MalformedBatch(
-            _("Unknown character set “%(encoding)s”.") % {"encoding": encoding}
-        ) from error
-    except UnicodeDecodeError as error:
-        raise MalformedBatch(
-            _(
-                "The CSV file is not %(encoding)s text (byte %(position)d); say its character set, e.g. text/csv; charset=gbk."
-            )
-            % {"encoding": encoding or "UTF-8", "position": error.start}
-        ) from error
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-        if not header:
-            raise MalformedBatch(
-                _("The CSV file is empty; its first line names the columns: %(columns)s.")
-                % {"columns": ",".join(CSV_COLUMNS)}
-            )
-        names = [name.strip().lower() for name in header]
-        if missing := [name for name in CSV_REQUIRED_COLUMNS if name not in names]:
-            raise MalformedBatch(
-                _("The CSV header lacks %(missing)s; it names %(found)s.")
-                % {"missing": ", ".join(missing), "found": ", ".join(names)}
-            )
-        if len(set(names)) != len(names):
-            raise MalformedBatch(_("The CSV header names a column twice."))
-        width = len(names)
-        rows = []
-        for values in reader:
-            if not values or (len(values) == 1 and not values[0].strip()):
-                continue
-            if len(values) != width:
-                rows.append({_RAGGED: (reader.line_num, len(values), width)})
-            else:
-                rows.append(dict(zip(names, values, strict=True)))
-    except csv.Error as error:
-        raise MalformedBatch(
-            _("The CSV file is malformed at line %(line)d: %(reason)s.")
-            % {"line": reader.line_num, "reason": error}
-        ) from error
-    return rows
 
 
 def ingest_readings(
@@ -189,9 +103,9 @@ def ingest_readings(
             _("A batch holds at most %(limit)d readings; this one has %(count)d. Send it in parts.")
             % {"limit": limit, "count": len(rows)}
         )
-    batch = _checked_batch(
-        rows, device_id=logger.device_id, now=now or timezone.now(), is_text=is_text
-    )
+    now = now or timezone.now()
+    batch = _checked_batch(rows, device_id=logger.device_id, now=now, is_text=is_text)
+    _sort_out_late(batch, logger_id=logger.pk, now=now)
     if batch.errors and not accept_partial:
         raise IngestRejected(
             _("%(count)d of %(total)d readings are not valid; nothing was stored.")
@@ -199,9 +113,10 @@ def ingest_readings(
             errors=batch.errors,
         )
     stored: list[ReadingIn] = []
+    late = 0
     if batch.recorded_at:
         with transaction.atomic():
-            stored = _insert_new(logger_id=logger.pk, batch=batch)
+            stored, late = _insert_new(logger_id=logger.pk, batch=batch)
             if stored:
                 judge_readings(logger_id=logger.pk, readings=stored)
     return IngestResult(
@@ -209,6 +124,7 @@ def ingest_readings(
         stored=len(stored),
         duplicates=len(rows) - batch.rejected_rows - len(stored),
         rejected=batch.errors,
+        late=late,
     )
 
 
@@ -222,8 +138,20 @@ class _Batch:
     longitude: list = field(default_factory=list)
     latitude: list = field(default_factory=list)
     battery_pct: list = field(default_factory=list)
+    late: list = field(default_factory=list)  # filled by _sort_out_late
+    index: list = field(default_factory=list)  # each good row's index in the batch
     errors: list = field(default_factory=list)
     rejected_rows: int = 0
+
+    COLUMNS = (
+        "recorded_at",
+        "temperature_c",
+        "humidity_pct",
+        "longitude",
+        "latitude",
+        "battery_pct",
+        "index",
+    )
 
 
 def _checked_batch(rows: Sequence, *, device_id: str, now: datetime, is_text: bool) -> _Batch:
@@ -236,6 +164,7 @@ def _checked_batch(rows: Sequence, *, device_id: str, now: datetime, is_text: bo
     # Columns of the good rows, appended together so they stay aligned.
     times, temperatures, humidities = batch.recorded_at, batch.temperature_c, batch.humidity_pct
     longitudes, latitudes, batteries = batch.longitude, batch.latitude, batch.battery_pct
+    indexes = batch.index
     seen: set[datetime] = set()
     fromisoformat = datetime.fromisoformat
     number = _text_number if is_text else _json_number
@@ -245,8 +174,8 @@ def _checked_batch(rows: Sequence, *, device_id: str, now: datetime, is_text: bo
             errors.append(_error(index, "reading", _("Each reading must be an object.")))
             batch.rejected_rows += 1
             continue
-        if is_text and _RAGGED in row:
-            line, count, width = row[_RAGGED]
+        if is_text and RAGGED in row:
+            line, count, width = row[RAGGED]
             errors.append(
                 _error(
                     index,
@@ -346,7 +275,64 @@ def _checked_batch(rows: Sequence, *, device_id: str, now: datetime, is_text: bo
             longitudes.append(longitude)
             latitudes.append(latitude)
             batteries.append(battery)
+            indexes.append(index)
     return batch
+
+
+def _sort_out_late(batch: _Batch, *, logger_id: int, now: datetime) -> None:
+    """Refuse the good rows whose watch closed longer ago than its late window (an error each,
+    the row left out) and flag the rest late or not, in `batch.late`. One query: the
+    assignments the batch's times meet."""
+    if not batch.recorded_at:
+        return
+    assignments = list(
+        assignments_covering(logger_id, min(batch.recorded_at), max(batch.recorded_at)).order_by(
+            "starts_at"
+        )
+    )
+    starts = [assignment.starts_at for assignment in assignments]
+    default_window = timedelta(hours=settings.COLDCHAIN_LATE_READING_HOURS)
+    kept = {name: [] for name in _Batch.COLUMNS}
+    for row in zip(*(getattr(batch, name) for name in _Batch.COLUMNS), strict=True):
+        moment = row[0]
+        at = bisect_right(starts, moment) - 1
+        watch = assignments[at] if at >= 0 and assignments[at].covers(moment) else None
+        late = now - moment > _late_after(watch)
+        if watch is not None and watch.ends_at is not None and watch.ends_at <= now:
+            window = (
+                timedelta(hours=watch.late_window_hours)
+                if watch.late_window_hours is not None
+                else default_window
+            )
+            if now - watch.ends_at > window:
+                batch.errors.append(_closed_watch_error(row[-1], window))
+                batch.rejected_rows += 1
+                continue
+            late = True
+        for name, value in zip(_Batch.COLUMNS, row, strict=True):
+            kept[name].append(value)
+        batch.late.append(late)
+    for name, values in kept.items():
+        setattr(batch, name, values)
+    batch.errors.sort(key=lambda error: error["index"])
+
+
+def _late_after(watch: LoggerAssignment | None) -> timedelta:
+    """A reading is late once its subject would have reported a loss of signal."""
+    if watch is None:
+        return LATE_AFTER_UNWATCHED
+    return timedelta(minutes=watch.subject.signal_timeout_minutes)
+
+
+def _closed_watch_error(index: int, window: timedelta) -> dict:
+    return _error(
+        index,
+        "recorded_at",
+        _(
+            "The logger's watch this reading belongs to ended more than %(hours)d hours ago; its record is closed."
+        )
+        % {"hours": window.total_seconds() // 3600},
+    )
 
 
 # What a number parser returns for a value that is there but is not a number.
@@ -433,20 +419,21 @@ def _out_of_range(index: int, name: str, value: float, bounds: tuple[float, floa
 # take their keys in the same order, so one waits for the other instead of deadlocking.
 _INSERT_NEW = f"""
     INSERT INTO {Reading._meta.db_table}
-        (logger_id, recorded_at, temperature_c, humidity_pct, position, battery_pct)
+        (logger_id, recorded_at, temperature_c, humidity_pct, position, battery_pct, late)
     SELECT %s, r.recorded_at, r.temperature_c, r.humidity_pct,
-           ST_SetSRID(ST_MakePoint(r.longitude, r.latitude), 4326), r.battery_pct
+           ST_SetSRID(ST_MakePoint(r.longitude, r.latitude), 4326), r.battery_pct, r.late
     FROM unnest(%s::timestamptz[], %s::float8[], %s::float8[], %s::float8[], %s::float8[],
-                %s::int2[])
-        AS r(recorded_at, temperature_c, humidity_pct, longitude, latitude, battery_pct)
+                %s::int2[], %s::bool[])
+        AS r(recorded_at, temperature_c, humidity_pct, longitude, latitude, battery_pct, late)
     ORDER BY r.recorded_at
     ON CONFLICT (logger_id, recorded_at) DO NOTHING
-    RETURNING recorded_at
+    RETURNING recorded_at, late
 """  # the table name is the model's; every value is a parameter
 
 
-def _insert_new(*, logger_id: int, batch: _Batch) -> list[ReadingIn]:
-    """Insert the batch's good rows; the ones that were new, as ReadingIn in time order."""
+def _insert_new(*, logger_id: int, batch: _Batch) -> tuple[list[ReadingIn], int]:
+    """Insert the batch's good rows; the ones that were new, as ReadingIn in time order, and
+    how many of those were flagged late."""
     optional = [batch.humidity_pct, batch.longitude, batch.latitude, batch.battery_pct]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -456,16 +443,18 @@ def _insert_new(*, logger_id: int, batch: _Batch) -> list[ReadingIn]:
                 _array_literal([moment.isoformat() for moment in batch.recorded_at]),
                 _array_literal(map(repr, batch.temperature_c)),
                 *(_optional_array_literal(column) for column in optional),
+                _array_literal("true" if late else "false" for late in batch.late),
             ],
         )
         new_times = cursor.fetchall()
     if not new_times:
-        return []
+        return [], 0
+    late_count = sum(1 for _moment, late in new_times if late)
     if len(new_times) == len(batch.recorded_at):
         chosen = range(len(new_times))
     else:
         position = {moment: index for index, moment in enumerate(batch.recorded_at)}
-        chosen = [position[moment] for (moment,) in new_times]
+        chosen = [position[moment] for moment, _late in new_times]
     readings = [
         ReadingIn(
             batch.recorded_at[i],
@@ -478,7 +467,7 @@ def _insert_new(*, logger_id: int, batch: _Batch) -> list[ReadingIn]:
         for i in chosen
     ]
     readings.sort(key=_by_time)  # loggers upload buffers out of order
-    return readings
+    return readings, late_count
 
 
 def _array_literal(texts) -> str:

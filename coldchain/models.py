@@ -326,6 +326,12 @@ class LoggerAssignment(models.Model):
     ends_at = models.DateTimeField(_("until"), null=True, blank=True)
     evaluated_until = models.DateTimeField(null=True, blank=True, editable=False)
     monitor_state = models.JSONField(default=dict, blank=True, editable=False)
+    late_window_hours = models.PositiveSmallIntegerField(
+        _("late readings accepted for (hours)"),
+        null=True,
+        blank=True,
+        help_text=_("After the watch ends; empty: the platform's setting."),
+    )
 
     class Meta:
         verbose_name = _("logger assignment")
@@ -375,6 +381,9 @@ class Reading(models.Model):
     )
     battery_pct = models.SmallIntegerField(_("battery (%)"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), db_default=Now())
+    # Arrived after its watch had ended, or long after it was recorded (coldchain/ingest.py).
+    # A database default, so adding the column to a large table rewrites nothing.
+    late = models.BooleanField(_("arrived late"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("reading")
@@ -431,6 +440,9 @@ class Excursion(AboutWatchedSubject):
     severity = models.PositiveSmallIntegerField(
         _("severity"), choices=Severity, default=Severity.MINOR
     )
+    # Set when readings that came late no longer show the excursion. It is kept as it was
+    # confirmed (its alert too, marked disputed) for a person to judge, never silently closed.
+    refuted_at = models.DateTimeField(_("disputed by late readings at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("excursion")
@@ -439,7 +451,7 @@ class Excursion(AboutWatchedSubject):
         constraints = [
             models.UniqueConstraint(
                 fields=["assignment", "kind"],
-                condition=Q(ended_at__isnull=True),
+                condition=Q(ended_at__isnull=True, refuted_at__isnull=True),
                 name="excursion_one_open_per_direction",
             ),
             models.CheckConstraint(
@@ -450,6 +462,10 @@ class Excursion(AboutWatchedSubject):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+    @property
+    def is_disputed(self) -> bool:
+        return self.refuted_at is not None
 
 
 class Alert(AboutWatchedSubject):

@@ -264,8 +264,9 @@ def _judge_again(
     when it judged the old readings. Without one (or with `earliest` None: nothing judged
     yet), the re-run starts at the assignment's start.
     """
+    # A disputed excursion is history as it was confirmed: the re-run does not touch it.
     stored = list(
-        Excursion.objects.filter(assignment=assignment)
+        Excursion.objects.filter(assignment=assignment, refuted_at__isnull=True)
         .select_related("alert")
         .order_by("started_at")
     )
@@ -316,8 +317,9 @@ def _quiet_reading_before(
 def _reconcile(assignment: LoggerAssignment, found: list[Episode], stored: list[Excursion]) -> None:
     """Match what the re-run found with what was stored (same direction, overlapping time):
     update the matched, record the new with an alert. A stored excursion the full data no
-    longer shows (merged into an earlier one, or broken by readings in range that came late)
-    is kept, since its alert went out, but closed and its alert resolved."""
+    longer shows is kept, since its alert went out: merged into an earlier one (the data got
+    worse), it is closed and its alert resolved; broken by readings in range that came late,
+    it is disputed (see _dispute), never closed."""
     unmatched = list(stored)
     pairs: list[tuple[Episode, Excursion | None]] = []
     for episode in found:
@@ -328,7 +330,9 @@ def _reconcile(assignment: LoggerAssignment, found: list[Episode], stored: list[
         pairs.append((episode, match))
     # Closing first keeps "one open excursion per direction" true after every statement.
     for excursion in unmatched:
-        if excursion.ended_at is None:
+        if not any(e.kind == excursion.kind and _overlap(excursion, e) for e in found):
+            _dispute(excursion, assignment)
+        elif excursion.ended_at is None:
             excursion.ended_at = excursion.confirmed_at
             excursion.save(update_fields=["ended_at"])
             _update_alert(_with_subject(excursion.alert, assignment), None)
@@ -344,6 +348,19 @@ def _reconcile(assignment: LoggerAssignment, found: list[Episode], stored: list[
                 excursion.save(update_fields=list(fields))
             _update_alert(_with_subject(excursion.alert, assignment), episode)
         episode.ref = excursion.pk
+
+
+def _dispute(excursion: Excursion, assignment: LoggerAssignment) -> None:
+    """Late readings in range refute a confirmed excursion. A logger could slip such readings
+    in after each reading outside to erase a breach, so nothing is rewritten: the excursion
+    keeps its start, confirmation, peak and end (open stays open), gains `refuted_at`, and its
+    alert stays as it was (unresolved if it was), shown as disputed until a person
+    acknowledges it (acknowledging resolves it)."""
+    excursion.refuted_at = timezone.now()
+    excursion.save(update_fields=["refuted_at"])
+    alert = _with_subject(excursion.alert, assignment)
+    alert.excursion = excursion
+    realtime.push_alert(alert, event="alert.updated")
 
 
 def _overlap(excursion: Excursion, episode: Episode) -> bool:

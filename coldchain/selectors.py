@@ -10,10 +10,23 @@ from django.db.models import Q, QuerySet
 from accounts.choices import Role
 from accounts.models import User
 from accounts.permissions import is_admin
-from farms.selectors import cooperative_managed_by
-from marketplace.markets.models import MarketStaff
+from farms.models import HarvestLot
+from farms.selectors import cooperative_managed_by, lots_visible_to
+from marketplace.markets.models import MarketStaff, Trade
+from marketplace.markets.selectors.counter import trades_visible_to
+from marketplace.models import Order
+from marketplace.selectors.orders import orders_visible_to
 
-from .models import Alert, ColdStore, Excursion, LoggerAssignment, Shipment, Vehicle
+from .choices import ShipmentStatus
+from .models import (
+    Alert,
+    ColdStore,
+    Excursion,
+    LoggerAssignment,
+    Shipment,
+    ShipmentLot,
+    Vehicle,
+)
 
 SCREEN_ROLES = (Role.COLDCHAIN_CONTROLLER, Role.COOPERATIVE_MANAGER, Role.MARKET_OPERATOR)
 
@@ -65,6 +78,69 @@ def vehicles_visible_to(user: User) -> QuerySet[Vehicle]:
     return Vehicle.objects.filter(shipments__in=shipments_visible_to(user)).distinct()
 
 
+def vehicles_for_planning(user: User) -> QuerySet[Vehicle]:
+    """Vehicles the user may put on a shipment: every one for a controller; otherwise hired
+    carriers' (no co-operative) and her own co-operative's."""
+    vehicles = Vehicle.objects.order_by("plate")
+    if sees_everything(user):
+        return vehicles
+    own = Q(cooperative__isnull=True)
+    cooperative = cooperative_managed_by(user)
+    if cooperative is not None:
+        own |= Q(cooperative=cooperative)
+    return vehicles.filter(own)
+
+
+# --- What a planner may put on a shipment ------------------------------------------------------
+# Ids in a plan's body are looked up here only, so another co-operative's lot, order or trade is
+# "not found" exactly as a missing one is.
+
+
+def lots_shippable_by(user: User) -> QuerySet[HarvestLot]:
+    """Lots the user may put on a shipment: every lot for a controller; her co-operative's
+    lots for a co-operative manager; the lots traded at her market for a market operator."""
+    lots = HarvestLot.objects.select_related("product__storage_profile")
+    if sees_everything(user):
+        return lots
+    if not _active(user):
+        return lots.none()
+    if user.role == Role.COOPERATIVE_MANAGER:
+        return lots.filter(pk__in=lots_visible_to(user).values("pk"))
+    if user.role == Role.MARKET_OPERATOR:
+        markets = MarketStaff.objects.filter(user=user).values("market")
+        return lots.filter(
+            pk__in=Trade.objects.filter(market__in=markets, lot__isnull=False).values("lot")
+        )
+    return lots.none()
+
+
+def orders_for_shipping(user: User) -> QuerySet[Order]:
+    """Marketplace orders a shipment line may name: every one for a controller, otherwise
+    those the user may see (marketplace.selectors)."""
+    if sees_everything(user):
+        return Order.objects.all()
+    return orders_visible_to(user)
+
+
+def trades_for_shipping(user: User) -> QuerySet[Trade]:
+    """Market trades a shipment line may name: every one for a controller, otherwise those
+    the user may see (her market's, or her own as a trader)."""
+    if sees_everything(user):
+        return Trade.objects.all()
+    return trades_visible_to(user)
+
+
+def lots_shipped_to(site) -> QuerySet[HarvestLot]:
+    """Lots on shipments to `site` that have left (in transit or delivered): what may arrive
+    there. Front warehouses receive such lots."""
+    arrived = (ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED)
+    return HarvestLot.objects.filter(
+        pk__in=ShipmentLot.objects.filter(
+            shipment__destination=site, shipment__status__in=arrived
+        ).values("lot")
+    )
+
+
 def _about_visible_subjects(queryset: QuerySet, user: User) -> QuerySet:
     if sees_everything(user):
         return queryset
@@ -108,6 +184,8 @@ def alert_payload(alert: Alert) -> dict:
         "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
         "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
         "acknowledgement_note": alert.acknowledgement_note,
+        # Late readings no longer show the excursion: kept as confirmed, for a person to judge.
+        "disputed": excursion is not None and excursion.refuted_at is not None,
         "excursion": None
         if excursion is None
         else {
@@ -118,5 +196,6 @@ def alert_payload(alert: Alert) -> dict:
             "ended_at": excursion.ended_at.isoformat() if excursion.ended_at else None,
             "peak_c": excursion.peak_c,
             "degree_minutes": round(excursion.degree_minutes, 1),
+            "refuted_at": excursion.refuted_at.isoformat() if excursion.refuted_at else None,
         },
     }

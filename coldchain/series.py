@@ -8,7 +8,8 @@ to a phone.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count, DateTimeField, F, Func, Max, Min, Value
+from django.contrib.postgres.aggregates import BoolOr
+from django.db.models import Avg, Count, DateTimeField, F, Func, Max, Min, Q, Value
 from django.utils import timezone
 
 from .history import subject_readings
@@ -20,16 +21,20 @@ STORE_WINDOW = timedelta(hours=24)
 
 @dataclass(frozen=True)
 class ReadingSeries:
-    """`points` are [epoch seconds, °C, RH % or None], in time order."""
+    """`points` are [epoch seconds, °C, RH % or None, late], in time order; `late` is true
+    for a reading that arrived late (for a bucket: one of its readings did), and
+    `late_readings` counts them in the window."""
 
     min_temperature_c: float
     max_temperature_c: float
     points: list[list]
+    late_readings: int = 0
 
     def as_dict(self) -> dict:
         return {
             "min_temperature_c": self.min_temperature_c,
             "max_temperature_c": self.max_temperature_c,
+            "late_readings": self.late_readings,
             "points": self.points,
         }
 
@@ -61,13 +66,16 @@ def reading_series(
     point the mean of one time bucket (stamped with the bucket's start)."""
     readings = subject_readings(subject, start=since, end=until)
     span = readings.order_by().aggregate(
-        count=Count("recorded_at"), first=Min("recorded_at"), last=Max("recorded_at")
+        count=Count("recorded_at"),
+        late=Count("recorded_at", filter=Q(late=True)),
+        first=Min("recorded_at"),
+        last=Max("recorded_at"),
     )
     if span["count"] <= max_points:
-        rows = readings.values_list("recorded_at", "temperature_c", "humidity_pct")
+        rows = readings.values_list("recorded_at", "temperature_c", "humidity_pct", "late")
         points = [
-            [_epoch(recorded_at), _rounded(temperature_c, 2), _rounded(humidity_pct, 1)]
-            for recorded_at, temperature_c, humidity_pct in rows
+            [_epoch(recorded_at), _rounded(temperature_c, 2), _rounded(humidity_pct, 1), late]
+            for recorded_at, temperature_c, humidity_pct, late in rows
         ]
     else:
         seconds = int((span["last"] - span["first"]).total_seconds()) + 1
@@ -84,16 +92,21 @@ def reading_series(
             readings.order_by()
             .annotate(bucket=bucket)
             .values("bucket")
-            .annotate(temperature_c=Avg("temperature_c"), humidity_pct=Avg("humidity_pct"))
+            .annotate(
+                temperature_c=Avg("temperature_c"),
+                humidity_pct=Avg("humidity_pct"),
+                any_late=BoolOr("late"),
+            )
             .order_by("bucket")
-            .values_list("bucket", "temperature_c", "humidity_pct")
+            .values_list("bucket", "temperature_c", "humidity_pct", "any_late")
         )
         points = [
-            [_epoch(start), _rounded(temperature_c, 2), _rounded(humidity_pct, 1)]
-            for start, temperature_c, humidity_pct in rows
+            [_epoch(start), _rounded(temperature_c, 2), _rounded(humidity_pct, 1), late]
+            for start, temperature_c, humidity_pct, late in rows
         ]
     return ReadingSeries(
         min_temperature_c=float(subject.min_temperature_c),
         max_temperature_c=float(subject.max_temperature_c),
         points=points,
+        late_readings=span["late"],
     )

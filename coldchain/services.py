@@ -24,7 +24,7 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import get_language
@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import Role
 from accounts.models import User
 from common.dates import BUSINESS_TIME_ZONE, business_date_of
+from common.exceptions import NotFoundOrNotYours
 from farms.models import Cooperative, HarvestLot, Product
 from farms.selectors import cooperative_managed_by
 from marketplace.markets.models import Market, MarketStaff, Trade
@@ -60,7 +61,13 @@ from .models import (
     Vehicle,
 )
 from .realtime import broadcast_on_commit, groups_for_shipment, push_alert
-from .selectors import sees_everything
+from .selectors import (
+    lots_shippable_by,
+    orders_for_shipping,
+    sees_everything,
+    trades_for_shipping,
+    vehicles_for_planning,
+)
 
 
 def hash_logger_secret(secret: str) -> str:
@@ -118,7 +125,8 @@ def assign_logger(
 
 @transaction.atomic
 def acknowledge_alert(*, alert: Alert, by: User, note: str) -> Alert:
-    """A controller has seen the alert and says what is being done; said once."""
+    """A controller has seen the alert and says what is being done; said once. An alert
+    whose excursion late readings disputed is resolved by it: a person has judged it."""
     note = (note or "").strip()
     if not note:
         raise ColdChainError(_("Say what is being done about it."), field="note")
@@ -133,7 +141,11 @@ def acknowledge_alert(*, alert: Alert, by: User, note: str) -> Alert:
     alert.acknowledged_at = timezone.now()
     alert.acknowledged_by = by
     alert.acknowledgement_note = note[:2000]
-    alert.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note"])
+    changed = ["acknowledged_at", "acknowledged_by", "acknowledgement_note"]
+    if alert.resolved_at is None and alert.excursion is not None and alert.excursion.is_disputed:
+        alert.resolved_at = alert.acknowledged_at
+        changed.append("resolved_at")
+    alert.save(update_fields=changed)
     push_alert(alert, event="alert.updated")
     return alert
 
@@ -165,19 +177,6 @@ def may_record_handover(user: User, shipment: Shipment, kind: str) -> bool:
     """The origin's people load, the destination's unload; a controller does either."""
     site = shipment.origin if kind == HandoverKind.LOADING else shipment.destination
     return may_act_at(user, site)
-
-
-def vehicles_for_planning(user: User) -> QuerySet[Vehicle]:
-    """Vehicles the user may put on a shipment: every one for a controller; otherwise hired
-    carriers' (no co-operative) and her own co-operative's."""
-    vehicles = Vehicle.objects.order_by("plate")
-    if sees_everything(user):
-        return vehicles
-    own = Q(cooperative__isnull=True)
-    cooperative = cooperative_managed_by(user)
-    if cooperative is not None:
-        own |= Q(cooperative=cooperative)
-    return vehicles.filter(own)
 
 
 def _require_registry_keeper(user: User) -> None:
@@ -467,15 +466,18 @@ class LotOnBoard:
     trade: Trade | None = None
 
 
-def _lots_on_board(lots: Sequence[tuple]) -> list[LotOnBoard]:
-    """Checks each (lot, quantity_kg[, order[, trade]]): a lot once, a positive quantity no
-    more than the lot holds, an order or trade that is about this lot."""
+def _lots_on_board(lots: Sequence[tuple], *, planned_by: User) -> list[LotOnBoard]:
+    """Checks each (lot, quantity_kg[, order[, trade]]): a lot the planner may ship, once, a
+    positive quantity no more than the lot holds, an order or trade she may see that holds
+    this lot. A lot, order or trade out of her reach, or not about the lot, is refused as
+    NotFoundOrNotYours before anything about the lot (its code, its quantity) is told."""
     if not lots:
         raise ColdChainError(_("Add at least one lot."), field="lots")
+    entries = [(*entry, None, None)[:4] for entry in lots]
+    _require_shippable(entries, planned_by=planned_by)
     seen: set[int] = set()
     on_board = []
-    for entry in lots:
-        lot, quantity_kg, order, trade = (*entry, None, None)[:4]
+    for lot, quantity_kg, order, trade in entries:
         try:
             quantity_kg = Decimal(str(quantity_kg))
         except InvalidOperation:
@@ -504,20 +506,31 @@ def _lots_on_board(lots: Sequence[tuple]) -> list[LotOnBoard]:
                 },
                 field="lots",
             )
-        if order is not None and not order.lines.filter(listing__lot=lot).exists():
-            raise ColdChainError(
-                _("Order #%(order)s does not include lot %(lot)s.")
-                % {"order": order.pk, "lot": lot.lot_code},
-                field="lots",
-            )
-        if trade is not None and trade.lot_id != lot.pk:
-            raise ColdChainError(
-                _("Trade #%(trade)s was not of lot %(lot)s.")
-                % {"trade": trade.pk, "lot": lot.lot_code},
-                field="lots",
-            )
         on_board.append(LotOnBoard(lot, quantity_kg.quantize(Decimal("0.001")), order, trade))
     return on_board
+
+
+def _require_shippable(entries: list[tuple], *, planned_by: User) -> None:
+    """Every lot, order and trade within the planner's reach, each order holding its line's
+    lot and each trade of it (three queries however many lines)."""
+    lot_ids = {lot.pk for lot, *_rest in entries}
+    order_ids = {order.pk for _lot, _kg, order, _trade in entries if order is not None}
+    trades = {trade.pk: trade for *_rest, trade in entries if trade is not None}
+    if len(lot_ids) != lots_shippable_by(planned_by).filter(pk__in=lot_ids).count():
+        raise NotFoundOrNotYours(field="lots")
+    held = set(
+        orders_for_shipping(planned_by)
+        .filter(pk__in=order_ids, lines__listing__lot_id__in=lot_ids)
+        .values_list("pk", "lines__listing__lot_id")
+    )
+    reachable_trades = set(
+        trades_for_shipping(planned_by).filter(pk__in=trades).values_list("pk", flat=True)
+    )
+    for lot, _quantity, order, trade in entries:
+        if order is not None and (order.pk, lot.pk) not in held:
+            raise NotFoundOrNotYours(field="lots")
+        if trade is not None and (trade.pk not in reachable_trades or trade.lot_id != lot.pk):
+            raise NotFoundOrNotYours(field="lots")
 
 
 def _next_shipment_code(planned_departure_at: datetime) -> str:
@@ -546,7 +559,9 @@ def plan_shipment(
     """A planned leg carrying `lots` ((lot, quantity_kg[, order[, trade]]) each).
 
     Who: a controller, or the co-operative manager or market operator of the origin or the
-    destination (PermissionDenied otherwise). Its range is the intersection of the products'
+    destination (PermissionDenied otherwise). What: lots she may ship, orders and trades she
+    may see that hold them, a vehicle she may hire (coldchain.selectors); anything else is
+    NotFoundOrNotYours, told as a missing id is. Its range is the intersection of the products'
     storage bands (see load_range): an empty one is refused; an awkward one is planned only
     with `accept_warnings`, else MixedLoadNeedsConfirmation carries the warnings, which are kept
     in `compatibility_warnings`. Without `code`, one is made: SH-YYYYMMDD-NNNN. `patience`
@@ -566,8 +581,8 @@ def plan_shipment(
             _("The arrival must come after the departure."), field="planned_arrival_at"
         )
     if vehicle is not None and not vehicles_for_planning(planned_by).filter(pk=vehicle.pk).exists():
-        raise ColdChainError(_("This vehicle belongs to another co-operative."), field="vehicle")
-    on_board = _lots_on_board(lots)
+        raise NotFoundOrNotYours(field="vehicle")
+    on_board = _lots_on_board(lots, planned_by=planned_by)
     load = load_range([entry.lot.product for entry in on_board])
     if load.warnings and not accept_warnings:
         raise MixedLoadNeedsConfirmation(load.warnings)

@@ -8,6 +8,7 @@ A lot's history runs from its harvest until now:
   charge up to eight hours at the top of the band that never happened; a later hour would drop
   the field hours of a morning pick.
 - Monitored stretches: each shipment carrying the lot, from departure until arrival (or now);
+  once arrived, readings that came late after the arrival do not count (frozen at delivery);
   a planned shipment not yet gone, over its loggers' assignment periods. Its readings come from
   coldchain.history.subject_readings; a gap longer than the shipment's loss-of-signal time is
   unmonitored. Overlapping shipments of one lot are counted once (the earlier first).
@@ -108,9 +109,16 @@ class _ShipmentHistories:
     def exposure(self, shipment: Shipment, start: datetime, end: datetime) -> TemperatureExposure:
         key = (shipment.pk, start, end)
         if key not in self._exposures:
-            readings = subject_readings(shipment, start=start, end=end).values_list(
-                "recorded_at", "temperature_c"
-            )
+            readings = subject_readings(shipment, start=start, end=end)
+            if shipment.arrived_at is not None:
+                # Frozen at delivery: the receiver accepted the goods on the record as it
+                # stood then. Readings uploaded after it (flagged late: the watch had ended)
+                # cannot be checked by anyone at the handover, and in-range ones slipped
+                # between the real ones would flatter the goods, so they do not count; the
+                # gaps they would fill stay unmonitored (counted at the top of the band),
+                # which never flatters.
+                readings = readings.exclude(late=True, received_at__gt=shipment.arrived_at)
+            readings = readings.values_list("recorded_at", "temperature_c")
             self._exposures[key] = exposure_of_stretch(
                 readings.iterator(chunk_size=5000),
                 start=start,

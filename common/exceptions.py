@@ -32,3 +32,20 @@ class ConflictError(DomainError):
     """The request is well formed but conflicts with the current state (HTTP 409)."""
 
     status_code = 409
+
+
+class NotFoundOrNotYours(DomainError):
+    """An id in a request's body names nothing the user may use: one message whether it does
+    not exist or belongs to someone else, so ids of other people's things are not confirmed
+    (and nothing about them, such as a lot's code or quantity, is told)."""
+
+    default_message = _("Not found, or not yours.")
+
+
+def get_usable_or_refuse(queryset, *, field: str, **lookup):
+    """One object of `queryset` (what the user may use) by `lookup`, for an id taken from a
+    request's body; otherwise NotFoundOrNotYours on `field` (400, the same for both cases)."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise NotFoundOrNotYours(field=field) from None

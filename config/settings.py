@@ -335,6 +335,10 @@ MARKET_END_OF_DAY = _time_of_day("MARKET_END_OF_DAY", "23:30")
 # fast, a year ahead is a fault). MKT uses ΔH/R = activation energy / gas constant.
 COLDCHAIN_MAX_BATCH_READINGS = env_int("COLDCHAIN_MAX_BATCH_READINGS", 10_000)
 COLDCHAIN_MAX_CLOCK_SKEW_SECONDS = env_int("COLDCHAIN_MAX_CLOCK_SKEW_SECONDS", 300)
+# Readings of a logger's watch (assignment) that ended longer ago than this are refused: a
+# closed record is not rewritten. Within it they are stored, flagged late. An assignment may
+# carry its own window.
+COLDCHAIN_LATE_READING_HOURS = env_int("COLDCHAIN_LATE_READING_HOURS", 24)
 COLDCHAIN_MKT_ACTIVATION_ENERGY_KJ_MOL = 83.144
 
 # Instant delivery (delivery/). A courier has DELIVERY_OFFER_SECONDS to answer an offer before

@@ -6,6 +6,8 @@ endpoint authenticates users only). Device ids may contain colons; secrets (URL-
 do not, so the header is split at its last colon.
 """
 
+import hmac
+
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -14,14 +16,20 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
 from ..models import DataLogger
-from ..services import logger_secret_matches
+from ..services import hash_logger_secret, logger_secret_matches
 
 KEYWORD = "Device"
 HEADER_FORMAT = "Authorization: Device <device_id>:<secret>"
 
 
+# Compared against when the device id is unknown, so an unknown logger costs the same hash
+# and comparison as a known one with a wrong secret.
+_DUMMY_SECRET_HASH = hash_logger_secret("no logger has this secret")
+
+
 class DeviceAuthentication(BaseAuthentication):
-    """Unknown logger, wrong secret and a switched-off logger each get their own 401."""
+    """An unknown logger and a wrong secret get the same 401 (same body, same work), so device
+    ids cannot be probed; a switched-off logger, whose secret was right, is told so."""
 
     def authenticate(self, request):
         header = get_authorization_header(request)
@@ -42,14 +50,10 @@ class DeviceAuthentication(BaseAuthentication):
             .first()
         )
         if logger is None:
-            raise AuthenticationFailed(
-                _("No logger is registered with the device id “%(device_id)s”.")
-                % {"device_id": device_id}
-            )
+            hmac.compare_digest(_DUMMY_SECRET_HASH, hash_logger_secret(secret))
+            raise AuthenticationFailed(_("Unknown logger or wrong secret."))
         if not logger_secret_matches(logger, secret):
-            raise AuthenticationFailed(
-                _("Wrong secret for logger “%(device_id)s”.") % {"device_id": device_id}
-            )
+            raise AuthenticationFailed(_("Unknown logger or wrong secret."))
         if not logger.is_active:
             raise AuthenticationFailed(
                 _("Logger “%(device_id)s” is switched off; a controller can switch it on again.")

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from common.request_limits import MULTIPART_OVERHEAD_BYTES, request_body_limit
 
-from .. import ingest
+from .. import batch_files, ingest
 from ..exceptions import BatchTooLarge, MalformedBatch
 from .authentication import HEADER_FORMAT, DeviceAuthentication, IsDataLogger
 
@@ -41,6 +41,10 @@ class IngestResultSerializer(serializers.Serializer):
     received = serializers.IntegerField()
     stored = serializers.IntegerField()
     duplicates = serializers.IntegerField()
+    late = serializers.IntegerField(
+        help_text="Of the stored, how many arrived late (after their watch ended, or later "
+        "than the loss-of-signal time after they were recorded)."
+    )
     rejected = RejectedReadingSerializer(many=True)
 
 
@@ -65,7 +69,9 @@ class ReadingIngestApi(APIView):
 
     201 when something new was stored, 200 when not (a re-sent batch). A batch with a bad row
     is refused whole (400, each bad field with its row's index) unless accept_partial: then
-    the good rows are stored and the bad ones listed in `rejected`. 401: unknown logger, wrong
+    the good rows are stored and the bad ones listed in `rejected`. A reading of a watch that
+    ended longer ago than COLDCHAIN_LATE_READING_HOURS is such a bad row; one stored after its
+    watch ended, or long after it was recorded, is counted in `late`. 401: unknown logger, wrong
     secret, switched-off logger; 403: a row for another logger; 413: over the batch limit;
     415: another content type.
     """
@@ -96,13 +102,13 @@ class ReadingIngestApi(APIView):
         logger = request.auth
         media_type, params = _media_type(request.content_type)
         if media_type in JSON_TYPES:
-            batch = ingest.parse_json_batch(_body(request))
+            batch = batch_files.parse_json_batch(_body(request))
             rows, is_text = batch.rows, False
             accept_partial = batch.accept_partial
             if accept_partial is None:
                 accept_partial = _accept_partial(request)
         elif media_type in CSV_TYPES:
-            rows = ingest.parse_csv_batch(_body(request), encoding=params.get("charset"))
+            rows = batch_files.parse_csv_batch(_body(request), encoding=params.get("charset"))
             is_text, accept_partial = True, _accept_partial(request)
         elif media_type == MULTIPART_TYPE:
             upload = request.FILES.get("file")
@@ -111,7 +117,7 @@ class ReadingIngestApi(APIView):
                     _("Attach the logger's CSV file in the form field “file”."), field="file"
                 )
             _check_size(upload.size)
-            rows = ingest.parse_csv_batch(upload.read(), encoding=upload.charset)
+            rows = batch_files.parse_csv_batch(upload.read(), encoding=upload.charset)
             is_text, accept_partial = True, _accept_partial(request)
         elif media_type:
             raise exceptions.UnsupportedMediaType(

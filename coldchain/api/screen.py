@@ -278,6 +278,9 @@ class ExcursionOutputSerializer(serializers.Serializer):
     ended_at = serializers.DateTimeField(allow_null=True)
     peak_c = serializers.FloatField()
     degree_minutes = serializers.FloatField(help_text="°C × minutes outside the range so far")
+    refuted_at = serializers.DateTimeField(
+        allow_null=True, help_text="When readings that came late disputed it; null if never."
+    )
 
 
 class AlertOutputSerializer(serializers.Serializer):
@@ -293,6 +296,9 @@ class AlertOutputSerializer(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     acknowledgement_note = serializers.CharField()
+    disputed = serializers.BooleanField(
+        help_text="Late readings no longer show its excursion; kept for a person to judge."
+    )
     excursion = ExcursionOutputSerializer(allow_null=True)
 
 

@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api.fields import ScopedPrimaryKeyField
 from farms.models import Cooperative, HarvestLot
 from marketplace.markets.models import Market, Trade
 from marketplace.models import Order
@@ -24,7 +25,13 @@ from ..models import (
     Site,
     Vehicle,
 )
-from ..selectors import alert_payload
+from ..selectors import (
+    alert_payload,
+    lots_shippable_by,
+    orders_for_shipping,
+    trades_for_shipping,
+    vehicles_for_planning,
+)
 
 
 def choice_field(choices) -> type[serializers.ChoiceField]:
@@ -251,15 +258,16 @@ class LoggerAssignInputSerializer(serializers.Serializer):
 
 
 class ShipmentLotInputSerializer(serializers.Serializer):
-    lot = serializers.PrimaryKeyRelatedField(
-        queryset=HarvestLot.objects.select_related("product__storage_profile")
-    )
+    """Lot, order and trade are looked up among what the planner may use (coldchain.selectors):
+    another's is "Not found, or not yours." as a missing one is."""
+
+    lot = ScopedPrimaryKeyField(scope=lots_shippable_by, model=HarvestLot)
     quantity_kg = serializers.DecimalField(max_digits=12, decimal_places=3)
-    order = serializers.PrimaryKeyRelatedField(
-        queryset=Order.objects.all(), required=False, allow_null=True
+    order = ScopedPrimaryKeyField(
+        scope=orders_for_shipping, model=Order, required=False, allow_null=True
     )
-    trade = serializers.PrimaryKeyRelatedField(
-        queryset=Trade.objects.all(), required=False, allow_null=True
+    trade = ScopedPrimaryKeyField(
+        scope=trades_for_shipping, model=Trade, required=False, allow_null=True
     )
 
 
@@ -267,8 +275,8 @@ class ShipmentPlanInputSerializer(PatienceInputSerializer):
     code = serializers.CharField(max_length=40, required=False, allow_blank=True)
     origin = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
     destination = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all())
-    vehicle = serializers.PrimaryKeyRelatedField(
-        queryset=Vehicle.objects.all(), required=False, allow_null=True
+    vehicle = ScopedPrimaryKeyField(
+        scope=vehicles_for_planning, model=Vehicle, required=False, allow_null=True
     )
     planned_departure_at = serializers.DateTimeField()
     planned_arrival_at = serializers.DateTimeField()
@@ -413,10 +421,14 @@ class ShipmentDetailOutputSerializer(ShipmentOutputSerializer):
 class ReadingSeriesOutputSerializer(serializers.Serializer):
     min_temperature_c = serializers.FloatField()
     max_temperature_c = serializers.FloatField()
+    late_readings = serializers.IntegerField(
+        help_text="Readings in the window that arrived late (after their watch ended, or long "
+        "after they were recorded)."
+    )
     points = serializers.ListField(
         child=serializers.ListField(),
-        help_text="[epoch seconds, °C, RH % or null], time-ordered; at most ~720 (bucket means "
-        "when the window holds more).",
+        help_text="[epoch seconds, °C, RH % or null, late], time-ordered; at most ~720 (bucket "
+        "means when the window holds more; late if any of the bucket's readings was).",
     )
 
 

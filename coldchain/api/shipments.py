@@ -1,8 +1,10 @@
 """Cold-chain API: the registry (sites, cold stores, vehicles, loggers), shipments, their
 handovers and the reading series the charts draw.
 
-Who sees what is the selectors' business (another's shipment or store is not found, 404); who
-may act is the services' (403); a step the shipment's state does not allow is 409. The
+Who sees what is the selectors' business (another's shipment or store is not found, 404; an
+id in a plan's body, a lot, order, trade or vehicle out of the planner's reach, is refused on
+its field with "Not found, or not yours.", 400, exactly as a missing id); who may act is the
+services' (403); a step the shipment's state does not allow is 409. The
 registry is written by controllers; loggers are a controller's business only. Farmers,
 couriers, buyers and consumers get 403 everywhere here.
 """
@@ -243,9 +245,11 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         request=ShipmentPlanInputSerializer, responses={201: ShipmentDetailOutputSerializer}
     )
     def create(self, request):
-        """Plan a shipment. Incompatible products: 400 on `lots`. A compatible but awkward mix
-        without `accept_warnings`: 400 on `accept_warnings` with `warnings` to show."""
-        params = ShipmentPlanInputSerializer(data=request.data)
+        """Plan a shipment. Lots, orders, trades and the vehicle are looked up among what the
+        planner may use; another's id is "Not found, or not yours." (400), as a missing one.
+        Incompatible products: 400 on `lots`. A compatible but awkward mix without
+        `accept_warnings`: 400 on `accept_warnings` with `warnings` to show."""
+        params = ShipmentPlanInputSerializer(data=request.data, context={"request": request})
         params.is_valid(raise_exception=True)
         data = dict(params.validated_data)
         lots = [

@@ -21,16 +21,19 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_visible_or_404, role_required
 from common.exceptions import DomainError
-from farms.models import HarvestLot
-from farms.selectors import lots_visible_to
 
 from .. import services
 from ..choices import HandoverDecision, HandoverKind, ShipmentStatus
 from ..downloads import handover_record_response
-from ..exceptions import ColdChainError
 from ..forms import HandoverForm, LotLineFormSet, PatienceForm, ShipmentPlanForm, lots_from
+from ..history import subject_readings
 from ..models import Alert, Handover, ShipmentLot, Site
-from ..selectors import SCREEN_ROLES, sees_everything, shipments_visible_to
+from ..selectors import (
+    SCREEN_ROLES,
+    lots_shippable_by,
+    shipments_visible_to,
+    vehicles_for_planning,
+)
 
 PAGE_SIZE = 30
 LOT_SUGGESTIONS = 50
@@ -77,14 +80,15 @@ def _plan_forms(request, data=None):
         data,
         initial=initial,
         sites=Site.objects.order_by("name"),
-        vehicles=services.vehicles_for_planning(user),
+        vehicles=vehicles_for_planning(user),
     )
-    return form, LotLineFormSet(data, prefix="lots"), PatienceForm(data, prefix="range")
+    lot_forms = LotLineFormSet(data, prefix="lots", form_kwargs={"lots": lots_shippable_by(user)})
+    return form, lot_forms, PatienceForm(data, prefix="range")
 
 
 def _lot_suggestions(user):
-    lots = HarvestLot.objects.all() if sees_everything(user) else lots_visible_to(user)
-    return lots.select_related("product").order_by("-harvest_date", "-id")[:LOT_SUGGESTIONS]
+    lots = lots_shippable_by(user).select_related("product")
+    return lots.order_by("-harvest_date", "-id")[:LOT_SUGGESTIONS]
 
 
 def _render_plan(request, form, lot_forms, patience, *, warnings=(), lot_errors=(), status=200):
@@ -131,7 +135,7 @@ def shipment_create(request):
         )
     except services.MixedLoadNeedsConfirmation as warning:
         return _render_plan(request, form, lot_forms, patience, warnings=warning.warnings)
-    except ColdChainError as error:
+    except DomainError as error:  # a bad value, or a lot, order or vehicle out of reach
         if error.field == "lots":
             return _render_plan(
                 request, form, lot_forms, patience, lot_errors=[error.message], status=400
@@ -202,6 +206,7 @@ def shipment_detail(request, pk: int):
             "may_cancel": shipment.can_move_to(ShipmentStatus.CANCELLED)
             and services.may_plan_between(user, shipment.origin, shipment.destination),
             "kinds": HandoverKind,
+            "late_readings": subject_readings(shipment).filter(late=True).count(),
         },
     )
 

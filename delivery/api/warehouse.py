@@ -4,8 +4,9 @@ unassigned task again, and the day's summary.
 
 Warehouse managers only (others 403, anonymous 401). A manager works on her own warehouse
 (`warehouse_of`); a platform admin picks one with `?warehouse=<id>` (the first by name
-otherwise). Another warehouse's stock lot, order, task, order line or trade is not found
-(404); a manager with no warehouse gets 404 everywhere. Refusals of the services come back
+otherwise). Another warehouse's order or task in the URL is not found (404); another's stock
+lot, order line, trade or lot named in the body is refused on its field, "Not found, or not
+yours." (400), exactly as a missing id; a manager with no warehouse gets 404 everywhere. Refusals of the services come back
 as `{field: [message]}` with 400, or 409 for a delivery received twice.
 """
 
@@ -22,7 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404
-from farms.models import HarvestLot
+from common.exceptions import get_usable_or_refuse
 
 from ..models import FrontWarehouse, WriteOffReason
 from ..selectors import warehouse as selectors
@@ -291,8 +292,9 @@ class ReceiptApi(WarehouseApi):
     )
     def post(self, request):
         """Receive goods: a marketplace order line or a market trade bought for this
-        warehouse (each once: a second time is 409), or any harvest lot (`lot` or
-        `lot_code`). At most what was bought is received."""
+        warehouse (each once: a second time is 409), or a harvest lot (`lot` or `lot_code`)
+        brought to its site by a cold-chain shipment, already in its stock or bought for it.
+        At most what was bought is received."""
         warehouse = self.warehouse()
         params = WarehouseReceiptInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -302,19 +304,27 @@ class ReceiptApi(WarehouseApi):
             "quantity_kg": data.get("quantity_kg"),
             "by": request.user,
         }
+        # Ids from the body: another warehouse's line, trade or lot is refused exactly as a
+        # missing one (400 on the field, "Not found, or not yours.").
         if data.get("order_line") is not None:
-            line = get_visible_or_404(
-                selectors.order_lines_bought_for(warehouse), pk=data["order_line"]
+            line = get_usable_or_refuse(
+                selectors.order_lines_bought_for(warehouse),
+                field="order_line",
+                pk=data["order_line"],
             )
             receipt = stock_services.receive_from_order_line(order_line=line, **common)
         elif data.get("trade") is not None:
-            trade = get_visible_or_404(selectors.trades_bought_for(warehouse), pk=data["trade"])
+            trade = get_usable_or_refuse(
+                selectors.trades_bought_for(warehouse), field="trade", pk=data["trade"]
+            )
             receipt = stock_services.receive_from_trade(trade=trade, **common)
         else:
-            lookup = {"pk": data["lot"]} if data.get("lot") is not None else {}
-            if not lookup:
-                lookup = {"lot_code__iexact": data["lot_code"].strip()}
-            lot = get_visible_or_404(HarvestLot.objects.all(), **lookup)
+            if data.get("lot") is not None:
+                field, lookup = "lot", {"pk": data["lot"]}
+            else:
+                field, lookup = "lot_code", {"lot_code__iexact": data["lot_code"].strip()}
+            lots = selectors.lots_receivable_at(warehouse)
+            lot = get_usable_or_refuse(lots, field=field, **lookup)
             receipt = stock_services.receive_lot(lot=lot, **common)
         return Response(
             WarehouseReceiptOutputSerializer(receipt).data, status=status.HTTP_201_CREATED
@@ -333,7 +343,9 @@ class WriteOffApi(WarehouseApi):
         params = WarehouseWriteOffInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        stock_lot = get_visible_or_404(selectors.stock_lots_of(warehouse), pk=data["stock_lot"])
+        stock_lot = get_usable_or_refuse(
+            selectors.stock_lots_of(warehouse), field="stock_lot", pk=data["stock_lot"]
+        )
         write_off = stock_services.write_off_stock(
             stock_lot=stock_lot,
             quantity_kg=data.get("quantity_kg"),
@@ -359,7 +371,9 @@ class CountApi(WarehouseApi):
         params = WarehouseCountInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        stock_lot = get_visible_or_404(selectors.stock_lots_of(warehouse), pk=data["stock_lot"])
+        stock_lot = get_usable_or_refuse(
+            selectors.stock_lots_of(warehouse), field="stock_lot", pk=data["stock_lot"]
+        )
         count = stock_services.record_count(
             stock_lot=stock_lot, counted_kg=data.get("counted_kg"), by=request.user
         )

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.permissions import is_admin
+from coldchain.selectors import lots_shipped_to
 from common.dates import BUSINESS_TIME_ZONE
+from farms.models import HarvestLot
 from marketplace.choices import OrderStatus
 from marketplace.models import OrderLine, Trade
 
@@ -123,6 +125,18 @@ def trades_bought_for(warehouse: FrontWarehouse) -> QuerySet[Trade]:
     return Trade.objects.filter(
         buyer__user__in=WarehouseStaff.objects.filter(warehouse=warehouse).values("user")
     ).select_related("market", "seller", "buyer", "product", "lot")
+
+
+def lots_receivable_at(warehouse: FrontWarehouse) -> QuerySet[HarvestLot]:
+    """Lots the warehouse may receive without a source: those a cold-chain shipment brings to
+    its site, those already in its stock, and those of the order lines and trades bought for
+    it. Another lot is "not found, or not yours", like a code that does not exist."""
+    return HarvestLot.objects.filter(
+        Q(pk__in=lots_shipped_to(warehouse.site).values("pk"))
+        | Q(pk__in=stock_lots_of(warehouse).values("lot"))
+        | Q(pk__in=order_lines_bought_for(warehouse).values("listing__lot"))
+        | Q(pk__in=trades_bought_for(warehouse).filter(lot__isnull=False).values("lot"))
+    ).select_related("product")
 
 
 def order_lines_to_receive(warehouse: FrontWarehouse) -> QuerySet[OrderLine]:

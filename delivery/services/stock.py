@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from coldchain.shelf_life import assess_lot_condition, harvested_at
-from common.exceptions import ConflictError
+from common.exceptions import ConflictError, NotFoundOrNotYours
 from farms.models import HarvestLot, Product
 from marketplace.models import OrderLine, Trade
 
@@ -29,6 +29,7 @@ from ..models import (
 from ..selectors.warehouse import (
     RECEIVABLE_ORDER_STATUSES,
     is_staff_member,
+    lots_receivable_at,
     receivable_kg,
     works_at,
 )
@@ -224,9 +225,7 @@ def receive_from_order_line(
             .get(pk=order_line.pk)
         )
         if not is_staff_member(line.order.buyer_id, warehouse):
-            raise DeliveryError(
-                _("This order was not bought for this warehouse."), field="order_line"
-            )
+            raise NotFoundOrNotYours(field="order_line")
         if StockReceipt.objects.filter(order_line=line).exists():
             raise AlreadyReceived(_("This order line was already received."), field="order_line")
         if line.order.status not in RECEIVABLE_ORDER_STATUSES:
@@ -258,7 +257,7 @@ def receive_from_trade(
             .get(pk=trade.pk)
         )
         if not is_staff_member(trade.buyer.user_id, warehouse):
-            raise DeliveryError(_("This trade was not bought for this warehouse."), field="trade")
+            raise NotFoundOrNotYours(field="trade")
         if StockReceipt.objects.filter(trade=trade).exists():
             raise AlreadyReceived(_("This trade was already received."), field="trade")
         if trade.is_reversed:
@@ -276,9 +275,14 @@ def receive_lot(
     *, warehouse: FrontWarehouse, lot: HarvestLot, quantity_kg, by: User
 ) -> StockReceipt:
     """Any other arrival of a harvest lot (a transfer, a delivery bought outside the
-    platform): received with no source; `by` works here (or is an admin)."""
+    platform): received with no source; `by` works here (or is an admin). The lot must be one
+    the warehouse may receive (lots_receivable_at: brought to its site by a cold-chain
+    shipment, already in its stock, or bought for it); another is NotFoundOrNotYours, so a
+    warehouse cannot take in, or learn about, someone else's lot."""
     quantity = clean_quantity_kg(quantity_kg)
     _require_works_at(by, warehouse)
+    if not lots_receivable_at(warehouse).filter(pk=lot.pk).exists():
+        raise NotFoundOrNotYours(field="lot")
     with transaction.atomic():
         return _receive(warehouse=warehouse, lot=lot, quantity=quantity, by=by)
 

@@ -29,9 +29,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, is_admin, role_required
-from common.exceptions import DomainError
+from common.exceptions import DomainError, NotFoundOrNotYours
 from farms.forms import add_service_error
-from farms.models import HarvestLot
 
 from ..models import DeliveryOrderStatus, WriteOffReason
 from ..selectors import warehouse as selectors
@@ -431,9 +430,10 @@ def receive_lot(request):
     warehouse = _warehouse(request)
     form = ReceiveLotForm(request.POST, prefix="lot")
     if form.is_valid():
-        lot = HarvestLot.objects.filter(lot_code__iexact=form.cleaned_data["lot_code"]).first()
-        if lot is None:
-            form.add_error("lot_code", _("No harvest lot has this code."))
+        lots = selectors.lots_receivable_at(warehouse)
+        lot = lots.filter(lot_code__iexact=form.cleaned_data["lot_code"]).first()
+        if lot is None:  # missing, or someone else's: the same words
+            form.add_error("lot_code", NotFoundOrNotYours.default_message)
         else:
             try:
                 receipt = stock_services.receive_lot(

@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone, translation
 
-from coldchain import ingest
+from coldchain import batch_files, ingest
 from coldchain.exceptions import BatchTooLarge, ForeignReadings, IngestRejected, MalformedBatch
 from coldchain.models import Reading
 from coldchain.monitoring import ReadingIn
@@ -37,7 +37,9 @@ def store(logger, rows, **options):
 
 
 def test_json_batch_gives_its_rows_and_option():
-    batch = ingest.parse_json_batch(b'{"readings": [{"temperature_c": 1}], "accept_partial": true}')
+    batch = batch_files.parse_json_batch(
+        b'{"readings": [{"temperature_c": 1}], "accept_partial": true}'
+    )
 
     assert batch.rows == [{"temperature_c": 1}]
     assert batch.accept_partial is True
@@ -56,7 +58,7 @@ def test_json_batch_gives_its_rows_and_option():
 )
 def test_unreadable_json_is_refused_with_what_is_wrong(body, message):
     with pytest.raises(MalformedBatch) as refusal:
-        ingest.parse_json_batch(body)
+        batch_files.parse_json_batch(body)
 
     assert message in str(refusal.value.message)
 
@@ -69,7 +71,7 @@ def test_csv_file_gives_one_row_per_line_whatever_the_column_order_and_case():
         "3.4,2026-11-28T04:01:00+00:00,\r\n"
     ).encode()
 
-    rows = ingest.parse_csv_batch(content)
+    rows = batch_files.parse_csv_batch(content)
 
     assert rows == [
         {"temperature_c": "3.2", "recorded_at": "2026-11-28T04:00:00+00:00", "battery_pct": "88"},
@@ -80,7 +82,7 @@ def test_csv_file_gives_one_row_per_line_whatever_the_column_order_and_case():
 def test_csv_file_in_gbk_is_read_when_its_character_set_is_given():
     content = "recorded_at,temperature_c,备注\n2026-11-28T04:00:00+00:00,3.2,冷库\n".encode("gbk")
 
-    rows = ingest.parse_csv_batch(content, encoding="gbk")
+    rows = batch_files.parse_csv_batch(content, encoding="gbk")
 
     assert rows[0]["备注"] == "冷库"
 
@@ -110,7 +112,7 @@ def test_csv_file_in_gbk_is_read_when_its_character_set_is_given():
 )
 def test_unreadable_csv_is_refused_with_what_is_wrong(content, encoding, message):
     with pytest.raises(MalformedBatch) as refusal:
-        ingest.parse_csv_batch(content, encoding=encoding)
+        batch_files.parse_csv_batch(content, encoding=encoding)
 
     assert message in str(refusal.value.message)
 
@@ -239,7 +241,7 @@ def test_unknown_fields_are_ignored(data_logger):
 
 
 def test_a_csv_line_with_too_few_values_is_a_bad_row(data_logger):
-    rows = ingest.parse_csv_batch(
+    rows = batch_files.parse_csv_batch(
         b"recorded_at,temperature_c,humidity_pct\n"
         + f"{at(10)},3.2,90\n".encode()
         + f"{at(9)},3.3\n".encode()
@@ -254,7 +256,7 @@ def test_a_csv_line_with_too_few_values_is_a_bad_row(data_logger):
 
 
 def test_csv_values_are_read_as_numbers_and_blanks_as_missing(data_logger):
-    rows = ingest.parse_csv_batch(
+    rows = batch_files.parse_csv_batch(
         b"recorded_at,temperature_c,humidity_pct,latitude,longitude,battery_pct\n"
         + f"{at(10)},3.25,,39.9,116.4, 87.6\n".encode()
         + f"{at(9)},abc,,,,\n".encode()
@@ -293,7 +295,13 @@ def test_readings_are_stored_as_sent(data_logger):
         ],
     )
 
-    assert result.as_dict() == {"received": 2, "stored": 2, "duplicates": 0, "rejected": []}
+    assert result.as_dict() == {
+        "received": 2,
+        "stored": 2,
+        "duplicates": 0,
+        "late": 0,
+        "rejected": [],
+    }
     first, second = Reading.objects.filter(logger=data_logger).order_by("recorded_at")
     assert first.recorded_at == NOW - timedelta(minutes=2)
     assert (first.temperature_c, first.humidity_pct, first.battery_pct) == (3.2, 92.5, 88)

@@ -66,7 +66,13 @@ def test_logger_posts_a_json_batch_and_it_is_stored(post, shipment_logger):
     response = post({"readings": rows})
 
     assert response.status_code == 201
-    assert response.json() == {"received": 2, "stored": 2, "duplicates": 0, "rejected": []}
+    assert response.json() == {
+        "received": 2,
+        "stored": 2,
+        "duplicates": 0,
+        "late": 0,
+        "rejected": [],
+    }
     first, second = Reading.objects.filter(logger=shipment_logger).order_by("recorded_at")
     assert (first.temperature_c, first.humidity_pct, first.battery_pct) == (3.2, 92.5, 88)
     assert (first.position.x, first.position.y) == (116.4, 39.9)
@@ -119,7 +125,13 @@ def test_resending_a_batch_stores_nothing_new(post):
     response = post(batch)
 
     assert response.status_code == 200
-    assert response.json() == {"received": 30, "stored": 0, "duplicates": 30, "rejected": []}
+    assert response.json() == {
+        "received": 30,
+        "stored": 0,
+        "duplicates": 30,
+        "late": 0,
+        "rejected": [],
+    }
     assert stored_count() == 30
 
 
@@ -129,7 +141,14 @@ def test_out_of_order_and_late_batches_are_accepted(post):
     late = post({"readings": [reading(m) for m in (60, 12, 45)]})
 
     assert late.status_code == 201
-    assert late.json() == {"received": 3, "stored": 2, "duplicates": 1, "rejected": []}
+    # 60 and 45 minutes old: later than the shipment's 15 minutes of patience, flagged late.
+    assert late.json() == {
+        "received": 3,
+        "stored": 2,
+        "duplicates": 1,
+        "late": 2,
+        "rejected": [],
+    }
     assert stored_count() == 5
 
 
@@ -143,6 +162,7 @@ def test_accept_partial_stores_the_good_rows_and_lists_the_bad_ones(post):
         "received": 4,
         "stored": 2,
         "duplicates": 0,
+        "late": 0,
         "rejected": [
             {
                 "index": 1,
@@ -191,8 +211,8 @@ def test_a_1000_reading_batch_is_one_insert(post, django_assert_max_num_queries)
 @pytest.mark.parametrize(
     ("authorization", "message"),
     [
-        ("Device LOG-9999:whatever", "No logger is registered with the device id “LOG-9999”."),
-        ("Device LOG-0001:not-the-secret", "Wrong secret for logger “LOG-0001”."),
+        ("Device LOG-9999:whatever", "Unknown logger or wrong secret."),
+        ("Device LOG-0001:not-the-secret", "Unknown logger or wrong secret."),
         (
             "Device LOG-0001",
             "Malformed logger credentials; send Authorization: Device <device_id>:<secret>.",
@@ -219,6 +239,25 @@ def test_unknown_logger_or_wrong_secret_is_401_and_stores_nothing(
     assert response.status_code == 401
     assert response.json() == {"detail": message}
     assert response.headers["WWW-Authenticate"] == 'Device realm="loggers"'
+    assert stored_count() == 0
+
+
+def test_an_unknown_logger_and_a_wrong_secret_get_the_same_answer(client, shipment_logger):
+    answers = [
+        client.post(
+            URL,
+            {"readings": [reading(1)]},
+            content_type="application/json",
+            headers={"Authorization": f"Device {device}:not-the-secret"},
+        )
+        for device in ("LOG-0001", "LOG-9999")
+    ]
+
+    known, unknown = answers
+    assert (known.status_code, unknown.status_code) == (401, 401)
+    assert known.content == unknown.content
+    assert known.headers["WWW-Authenticate"] == unknown.headers["WWW-Authenticate"]
+    assert "LOG-" not in unknown.content.decode()
     assert stored_count() == 0
 
 

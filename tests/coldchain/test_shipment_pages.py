@@ -235,7 +235,7 @@ def test_the_plan_form_reports_what_is_wrong(coldchain_controller, packhouse, lo
     same_place = page_as(coldchain_controller).post(NEW, data)
 
     assert unknown.status_code == 400
-    assert "No harvest lot has this code." in unknown.content.decode()
+    assert "Not found, or not yours." in unknown.content.decode()
     assert same_place.status_code == 400
     assert "The destination must be another place than the origin." in (same_place.content.decode())
     assert not Shipment.objects.exists()

@@ -17,7 +17,9 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from accounts.choices import Role
+from coldchain.models import ShipmentLot
 from common.dates import BUSINESS_TIME_ZONE
+from common.exceptions import DomainError, NotFoundOrNotYours
 from delivery.exceptions import DeliveryError
 from delivery.models import (
     DeliveryOrder,
@@ -39,6 +41,7 @@ from marketplace.ledger.services import top_up
 from marketplace.markets import services as markets
 from marketplace.models import Order, OrderLine
 from tests.accounts.factories import UserFactory
+from tests.coldchain.factories import ShipmentFactory
 from tests.delivery.factories import courier_at, front_warehouse
 from tests.farms.factories import HarvestLotFactory, ProductFactory
 from tests.marketplace.factories import ListingFactory
@@ -86,13 +89,26 @@ def spinach(db):
     return ProductFactory(code="VEG-SPINACH-W", name_zh="菠菜", name_en="Spinach")
 
 
+def shipped_to(warehouse, lot=None):
+    """A lot (a new one unless given) on a cold-chain shipment on its way to the warehouse's
+    site: a lot the warehouse may receive without a source."""
+    lot = lot if lot is not None else HarvestLotFactory()
+    ShipmentLot.objects.create(
+        shipment=ShipmentFactory(destination=warehouse.site), lot=lot, quantity_kg=Decimal("1")
+    )
+    return lot
+
+
 def receive(warehouse, product, kg: str, *, by, harvested_days_ago: int = 1):
-    """A lot of the product received into the warehouse (a receipt with no source); its
-    stock lot."""
-    lot = HarvestLotFactory(
-        product=product,
-        quantity_kg=Decimal("500"),
-        harvest_date=timezone.localdate() - timedelta(days=harvested_days_ago),
+    """A lot of the product brought by a cold-chain shipment and received into the warehouse
+    (a receipt with no source); its stock lot."""
+    lot = shipped_to(
+        warehouse,
+        HarvestLotFactory(
+            product=product,
+            quantity_kg=Decimal("500"),
+            harvest_date=timezone.localdate() - timedelta(days=harvested_days_ago),
+        ),
     )
     receipt = stock_services.receive_lot(warehouse=warehouse, lot=lot, quantity_kg=kg, by=by)
     return receipt.stock_lot
@@ -317,7 +333,7 @@ def test_another_warehouses_purchase_is_not_received_here(
 ):
     theirs = bought_line(other_manager)
 
-    with pytest.raises(DeliveryError) as refusal:
+    with pytest.raises(NotFoundOrNotYours) as refusal:
         stock_services.receive_from_order_line(
             warehouse=warehouse, order_line=theirs, quantity_kg="1", by=manager
         )
@@ -425,11 +441,23 @@ def test_a_trade_without_a_lot_or_reversed_or_bought_by_another_is_refused(
     theirs = buy_at_market(other_manager, lot=HarvestLotFactory())
 
     for trade in (no_lot, reversed_trade, theirs):
-        with pytest.raises(DeliveryError) as refusal:
+        with pytest.raises(DomainError) as refusal:
             stock_services.receive_from_trade(
                 warehouse=warehouse, trade=trade, quantity_kg="1", by=manager
             )
         assert refusal.value.field == "trade"
+    assert _stock_state() == ([], 0)
+
+
+def test_a_lot_not_brought_to_the_warehouse_is_not_received(
+    warehouse, manager, other_warehouse, spinach
+):
+    elsewhere = shipped_to(other_warehouse, HarvestLotFactory(product=spinach))
+
+    for lot in (elsewhere, HarvestLotFactory(product=spinach)):
+        with pytest.raises(NotFoundOrNotYours) as refusal:
+            stock_services.receive_lot(warehouse=warehouse, lot=lot, quantity_kg="1", by=manager)
+        assert refusal.value.field == "lot"
     assert _stock_state() == ([], 0)
 
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.choices import Role
+from common.exceptions import NotFoundOrNotYours
 from delivery.models import (
     DeliveryOrder,
     DeliveryOrderStatus,
@@ -33,6 +34,7 @@ from tests.delivery.test_warehouse import (  # noqa: F401
     other_manager,
     other_warehouse,
     receive,
+    shipped_to,
     spinach,
     task_of,
     warehouse,
@@ -42,6 +44,9 @@ from tests.farms.factories import HarvestLotFactory
 pytestmark = pytest.mark.django_db
 
 API = "/api/delivery/warehouse"
+# The API answers in the default language.
+with translation.override("zh-hans"):
+    NEUTRAL = str(NotFoundOrNotYours.default_message)
 READS = ["stock/", "orders/", "summary/"]
 WRITES = ["receipts/", "write-offs/", "counts/", "orders/1/pack/", "tasks/1/redispatch/"]
 
@@ -110,7 +115,14 @@ def test_another_warehouses_lot_order_task_line_and_trade_are_not_found(
         ),
     ]
 
-    assert [answer.status_code for answer in answers] == [404] * 6
+    # Ids in the URL: 404; ids in the body: the field's neutral refusal, as for a missing id.
+    assert [answer.status_code for answer in answers] == [400, 400, 404, 404, 400, 400]
+    assert [answer.json() for answer in answers if answer.status_code == 400] == [
+        {"stock_lot": [NEUTRAL]},
+        {"stock_lot": [NEUTRAL]},
+        {"order_line": [NEUTRAL]},
+        {"trade": [NEUTRAL]},
+    ]
     assert _state() == before
     their_order.refresh_from_db()
     assert their_order.status == DeliveryOrderStatus.PLACED
@@ -195,7 +207,7 @@ def test_receiving_a_trade(api_as, warehouse, manager, buy_at_market):
 
 
 def test_receiving_another_arrival_by_lot_id_or_code(api_as, warehouse, manager):
-    first, second = HarvestLotFactory(), HarvestLotFactory()
+    first, second = shipped_to(warehouse), shipped_to(warehouse)
     client = api_as(manager)
 
     by_id = client.post(f"{API}/receipts/", {"lot": first.pk, "quantity_kg": "2"}, format="json")
@@ -208,10 +220,59 @@ def test_receiving_another_arrival_by_lot_id_or_code(api_as, warehouse, manager)
         f"{API}/receipts/", {"lot_code": "NO-SUCH-LOT", "quantity_kg": "3"}, format="json"
     )
 
-    assert (by_id.status_code, by_code.status_code, unknown.status_code) == (201, 201, 404)
+    assert (by_id.status_code, by_code.status_code, unknown.status_code) == (201, 201, 400)
+    assert unknown.json() == {"lot_code": [NEUTRAL]}
     assert sorted(StockLot.objects.values_list("lot_id", "quantity_kg")) == sorted(
         [(first.pk, Decimal("2.000")), (second.pk, Decimal("3.000"))]
     )
+
+
+def test_another_warehouses_ids_in_the_body_read_as_missing_ones(
+    api_as, manager, other_warehouse, other_manager, spinach, buy_at_market
+):
+    theirs = {
+        "stock_lot": receive(other_warehouse, spinach, "10", by=other_manager).pk,
+        "order_line": bought_line(other_manager).pk,
+        "trade": buy_at_market(other_manager, lot=HarvestLotFactory()).pk,
+    }
+    before = _state()
+    client = api_as(manager)
+
+    def post(field, pk):
+        if field == "stock_lot":
+            body = {"stock_lot": pk, "counted_kg": "1"}
+            return client.post(f"{API}/counts/", body, format="json")
+        return client.post(f"{API}/receipts/", {field: pk, "quantity_kg": "1"}, format="json")
+
+    for field, pk in theirs.items():
+        foreign, missing = post(field, pk), post(field, pk + 10_000)
+        assert (foreign.status_code, missing.status_code) == (400, 400), field
+        assert foreign.content == missing.content, field
+        assert foreign.json() == {field: [NEUTRAL]}
+    assert _state() == before
+
+
+def test_a_lot_not_brought_here_reads_as_a_missing_one(api_as, warehouse, manager, other_warehouse):
+    elsewhere = shipped_to(other_warehouse, HarvestLotFactory(lot_code="ELSEWHERE-1"))
+    client = api_as(manager)
+    before = _state()
+
+    answers = {
+        "lot": [
+            client.post(f"{API}/receipts/", {"lot": pk, "quantity_kg": "2"}, format="json")
+            for pk in (elsewhere.pk, elsewhere.pk + 10_000)
+        ],
+        "lot_code": [
+            client.post(f"{API}/receipts/", {"lot_code": code, "quantity_kg": "2"}, format="json")
+            for code in ("ELSEWHERE-1", "NO-SUCH-LOT")
+        ],
+    }
+
+    for field, (foreign, missing) in answers.items():
+        assert (foreign.status_code, missing.status_code) == (400, 400), field
+        assert foreign.json() == missing.json() == {field: [NEUTRAL]}
+        assert str(elsewhere.pk) not in foreign.content.decode()
+    assert _state() == before
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ from tests.delivery.test_warehouse import (  # noqa: F401
     other_manager,
     other_warehouse,
     receive,
+    shipped_to,
     spinach,
     task_of,
     warehouse,
@@ -399,11 +400,16 @@ def test_a_line_not_handed_over_is_not_offered_for_receiving(page_as, warehouse,
 
 
 def test_receiving_another_arrival_by_lot_code(page_as, warehouse, manager):
-    lot = HarvestLotFactory()
+    lot = shipped_to(warehouse)
+    someone_elses = HarvestLotFactory()
     client = page_as(manager)
 
     unknown = client.post(
         "/warehouse/receiving/lot/", {"lot-lot_code": "NO-SUCH-LOT", "lot-quantity_kg": "2"}
+    )
+    foreign = client.post(
+        "/warehouse/receiving/lot/",
+        {"lot-lot_code": someone_elses.lot_code, "lot-quantity_kg": "2"},
     )
     bad = client.post(
         "/warehouse/receiving/lot/", {"lot-lot_code": lot.lot_code, "lot-quantity_kg": "0"}
@@ -413,6 +419,11 @@ def test_receiving_another_arrival_by_lot_code(page_as, warehouse, manager):
     )
 
     assert (unknown.status_code, bad.status_code, done.status_code) == (400, 400, 302)
-    assert list(unknown.context["lot_form"].errors) == ["lot_code"]
+    assert foreign.status_code == 400
+    assert (
+        unknown.context["lot_form"].errors
+        == foreign.context["lot_form"].errors
+        == {"lot_code": ["Not found, or not yours."]}
+    )
     assert list(bad.context["lot_form"].errors) == ["quantity_kg"]
     assert StockLot.objects.get().lot == lot

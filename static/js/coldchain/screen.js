@@ -202,6 +202,14 @@
     });
   }
 
+  // Leaflet writes a string tooltip as HTML; names and codes are people's text, so they go in
+  // as a text node and a name like <img onerror=…> shows as written.
+  function asText(text) {
+    var span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
+
   function placeMarker(markers, key, kind, position, state, label, attributes) {
     if (!map) return;
     var marker = markers[key];
@@ -219,13 +227,13 @@
         zIndexOffset: kind === "vehicle" ? 1000 : 500,
       });
       marker.state = state;
-      marker.bindTooltip(label, { direction: "top", offset: [0, -10] });
+      marker.bindTooltip(asText(label), { direction: "top", offset: [0, -10] });
       marker.addTo(map);
       markers[key] = marker;
       return;
     }
     marker.setLatLng(latLng(position));
-    marker.setTooltipContent(label);
+    marker.setTooltipContent(asText(label));
     if (marker.state !== state) {
       marker.state = state;
       marker.setIcon(markerIcon(kind, state, attributes));
@@ -241,7 +249,7 @@
       fillColor: "#ffffff",
       fillOpacity: 1,
     })
-      .bindTooltip(site.name, { direction: "top" })
+      .bindTooltip(asText(site.name), { direction: "top" })
       .addTo(map);
   }
 
@@ -330,6 +338,7 @@
       element.setAttribute("data-time-zone", timeZone);
       element.setAttribute("data-label", holder.getAttribute("data-label") || "°C");
       element.setAttribute("data-empty-label", holder.getAttribute("data-empty-label") || "");
+      element.setAttribute("data-late-label", holder.getAttribute("data-late-label") || "");
       holder.appendChild(element);
       charts.mount(element);
     } else if (!shipment.is_active && element && charts) {
@@ -522,6 +531,10 @@
       fill(item, "peak", celsius(excursion.peak_c));
       fill(item, "degree_minutes", Number(excursion.degree_minutes).toFixed(1));
     }
+    // Late readings no longer show the excursion: kept, and marked, for a person to judge.
+    var disputed = slot(item, "disputed");
+    if (disputed) disputed.hidden = !alert.disputed;
+    item.setAttribute("data-disputed", alert.disputed ? "true" : "false");
     var resolved = fill(item, "resolved", alert.resolved_at ? words.resolved + " " + when(alert.resolved_at) : "");
     resolved.hidden = !alert.resolved_at;
     var acknowledged = slot(item, "acknowledged");

@@ -219,6 +219,21 @@
     if (chart.emptyNote) chart.emptyNote.hidden = count > 0;
   }
 
+  // Readings that arrived late (after the watch ended, or long after they were taken) are
+  // counted under the chart: "<data-late-label>: n".
+  function showLate(chart, count) {
+    chart.element.setAttribute("data-late-readings", String(count));
+    var label = chart.element.getAttribute("data-late-label");
+    if (!label) return;
+    if (!chart.lateNote) {
+      chart.lateNote = document.createElement("p");
+      chart.lateNote.className = "chart-late";
+      chart.element.appendChild(chart.lateNote);
+    }
+    chart.lateNote.textContent = label + ": " + count;
+    chart.lateNote.hidden = !count;
+  }
+
   function load(chart, since) {
     var url = chart.url;
     if (!url) return Promise.resolve();
@@ -234,6 +249,7 @@
       .then(function (series) {
         if (series.min_temperature_c != null) chart.min = Number(series.min_temperature_c);
         if (series.max_temperature_c != null) chart.max = Number(series.max_temperature_c);
+        showLate(chart, series.late_readings || 0);
         merge(
           chart,
           (series.points || []).map(function (point) {

@@ -53,6 +53,13 @@
     });
   }
 
+  // Leaflet writes a string tooltip as HTML: names go in as text.
+  function asText(text) {
+    var span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
+
   function rounded(value) {
     return Math.round(value * 1e6) / 1e6;
   }
@@ -70,7 +77,7 @@
     var bounds = L.latLngBounds([]);
     (readJson(container.dataset.areas) || []).forEach(function (area) {
       var zone = L.geoJSON(area.zone, { style: { color: "#1f7a3d", weight: 1, fillOpacity: 0.08 } });
-      zone.bindTooltip(area.name);
+      zone.bindTooltip(asText(area.name));
       zone.addTo(map);
       bounds.extend(zone.getBounds());
     });
@@ -175,7 +182,7 @@
     function place(spot, kind, label) {
       if (!spot || spot.latitude == null || spot.longitude == null) return null;
       var marker = L.marker([spot.latitude, spot.longitude], { icon: icon(kind, kind + "-marker") });
-      marker.bindTooltip(label);
+      marker.bindTooltip(asText(label));
       marker.addTo(map);
       bounds.extend(marker.getLatLng());
       return marker;
@@ -188,7 +195,7 @@
       if (longitude == null || latitude == null || isNaN(longitude) || isNaN(latitude)) return;
       if (!courier) {
         courier = L.marker([latitude, longitude], { icon: icon("courier", "courier-marker"), zIndexOffset: 1000 });
-        courier.bindTooltip(container.dataset.labelCourier);
+        courier.bindTooltip(asText(container.dataset.labelCourier));
         courier.addTo(map);
       } else {
         courier.setLatLng([latitude, longitude]);

@@ -48,7 +48,7 @@ def to_public(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("coldchain", "0004_subject_links_shared"),
+        ("coldchain", "0005_late_readings"),
     ]
 
     operations = [
