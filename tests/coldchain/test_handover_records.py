@@ -140,7 +140,7 @@ def test_in_production_nginx_sends_the_record(loaded, manager, api_as, settings)
 def test_the_migration_moves_a_public_record_to_the_private_folder(
     loaded, settings, django_capture_on_commit_callbacks
 ):
-    migration = importlib.import_module("coldchain.migrations.0005_private_files")
+    migration = importlib.import_module("coldchain.migrations.0006_private_files")
     public = FileSystemStorage(location=settings.MEDIA_ROOT)
     old_name = public.save(
         f"coldchain/handovers/2026/01/{loaded.shipment.code}-loading.csv",

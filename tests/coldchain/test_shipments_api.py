@@ -412,10 +412,11 @@ def test_the_series_is_the_range_and_time_ordered_points(
         "min_temperature_c": 0.0,
         "max_temperature_c": 4.0,
         "points": [
-            [int(start.timestamp()), 2.0, 90.0],
-            [int(start.timestamp()) + 60, 2.25, 90.0],
-            [int(start.timestamp()) + 120, 3.12, 90.0],
+            [int(start.timestamp()), 2.0, 90.0, False],
+            [int(start.timestamp()) + 60, 2.25, 90.0, False],
+            [int(start.timestamp()) + 120, 3.12, 90.0, False],
         ],
+        "late_readings": 0,
     }
 
 
@@ -447,8 +448,8 @@ def test_a_long_series_is_averaged_into_at_most_720_buckets(
     assert len(set(times)) == len(times)
     assert times[0] == int(start.timestamp())
     assert times[-1] <= int((start + timedelta(seconds=9990)).timestamp())
-    assert points[0][1:] == [2.0, 90.0]
-    assert points[-1][1:] == [4.0, 90.0]
+    assert points[0][1:] == [2.0, 90.0, False]
+    assert points[-1][1:] == [4.0, 90.0, False]
     assert all(2.0 <= point[1] <= 4.0 for point in points)
     assert sum(point[1] for point in points) / len(points) == pytest.approx(3.0, abs=0.05)
 
