@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.generics import ListAPIView
@@ -41,6 +41,10 @@ class MeApi(APIView):
         return Response(UserOutputSerializer(request.user).data)
 
 
+class NotificationQuerySerializer(serializers.Serializer):
+    unread = serializers.BooleanField(required=False)
+
+
 class NotificationListApi(ListAPIView):
     """The signed-in user's own notifications, newest first, with the unread count.
 
@@ -51,13 +55,15 @@ class NotificationListApi(ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
+        query = NotificationQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)  # unread=maybe is a 400, not "all of them"
         notifications = notifications_of(self.request.user)
-        if self.request.query_params.get("unread") in ("1", "true", "yes"):
+        if query.validated_data.get("unread"):
             notifications = notifications.filter(read_at__isnull=True)
         return notifications
 
     @extend_schema(
-        parameters=[OpenApiParameter("unread", bool, required=False)],
+        parameters=[NotificationQuerySerializer],
         responses=inline_serializer(
             "NotificationPage",
             {

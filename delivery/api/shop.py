@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -21,6 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404
+from common.api.schema import DECIMAL_STRING
 
 from ..exceptions import DeliveryError
 from ..selectors import shop as shop_selectors
@@ -39,7 +39,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field(DECIMAL_STRING)
 class ShopMoneyAmountField(serializers.Field):
     """A Money's amount as the string the database holds ("12.50"); output only (CNY)."""
 

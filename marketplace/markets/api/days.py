@@ -8,7 +8,6 @@ are strings in CNY.
 
 from datetime import date
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound
@@ -17,13 +16,14 @@ from rest_framework.response import Response
 
 from accounts.choices import Role
 from accounts.permissions import HasRole
+from common.api.schema import DECIMAL_STRING
 
 from ..choices import DayStatus
 from ..models import DailyReport, MarketDay, Statement
 from ..selectors.days import business_days_of, staff_post_of, statements_of_day, with_reports
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field(DECIMAL_STRING)
 class MoneyAmountField(serializers.Field):
     """A Money's amount as the string the database holds ("12.50"); output only."""
 

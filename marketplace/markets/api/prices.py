@@ -9,13 +9,13 @@ Prices are CNY per kg as decimal strings (`*_per_kg`), and in the reader's unit 
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from common.api.schema import DECIMAL_STRING, ApiAutoSchema
 from common.dates import business_today
 from common.units import WeightUnit, kg_in, unit_of
 from farms.models import Product
@@ -87,15 +87,15 @@ class DailyPriceSerializer(serializers.Serializer):
     def get_currency(self, row: DailyPrice) -> str:
         return CURRENCY
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_min_price_per_kg(self, row: DailyPrice) -> str:
         return str(price_for_unit(row.min_price, WeightUnit.KG))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_avg_price_per_kg(self, row: DailyPrice) -> str:
         return str(price_for_unit(row.avg_price, WeightUnit.KG))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_max_price_per_kg(self, row: DailyPrice) -> str:
         return str(price_for_unit(row.max_price, WeightUnit.KG))
 
@@ -103,23 +103,23 @@ class DailyPriceSerializer(serializers.Serializer):
     def get_price_unit(self, row: DailyPrice) -> str:
         return self._unit()
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_min_price(self, row: DailyPrice) -> str:
         return str(price_for_unit(row.min_price, self._unit()))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_avg_price(self, row: DailyPrice) -> str:
         return str(price_for_unit(row.avg_price, self._unit()))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_max_price(self, row: DailyPrice) -> str:
         return str(price_for_unit(row.max_price, self._unit()))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_volume_kg(self, row: DailyPrice) -> str:
         return str(row.volume_kg)
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_volume(self, row: DailyPrice) -> str:
         return str(kg_in(self._unit(), row.volume_kg))
 
@@ -145,9 +145,17 @@ HISTORY_RESPONSE = inline_serializer(
 )
 
 
+class PriceBoardSchema(ApiAutoSchema):
+    """The board is one object (the day, the market, its rows), though it is the list action."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 class PriceViewSet(viewsets.ViewSet):
     """The price board (价格行情): anyone may read it, nobody writes it."""
 
+    schema = PriceBoardSchema()
     permission_classes = [AllowAny]
     lookup_field = "code"
     lookup_value_regex = r"[A-Z0-9-]+"

@@ -7,9 +7,10 @@ Inputs are parsed loosely (strings); the services refuse bad values with a field
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from common.api.schema import DECIMAL_STRING
 
 from ...ledger.choices import FundingMethod
 from ..choices import TraderKind
@@ -17,7 +18,7 @@ from ..choices import TraderKind
 MAX_INPUT = 32  # characters of a number; the services check its value and decimals
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field(DECIMAL_STRING)
 class MoneyAmountField(serializers.Field):
     """A Money's amount as the string the database holds ("12.50"); output only."""
 
