@@ -67,12 +67,18 @@ class ApiAutoSchema(AutoSchema):
         if security and {} not in security:
             refusals.append(("401", "No valid credentials were given."))
             refusals.append(("403", "The signed-in user's role may not do this."))
-        if any(parameter["in"] == "path" for parameter in parameters) or any(
-            parameter["name"] == "page" for parameter in parameters
-        ):
-            refusals.append(("404", "Not found, or not yours to see (or no such page)."))
+        # Ids come in paths, query parameters and bodies, and a page may be past the last.
+        refusals.append(("404", "Not found, or not yours to see."))
         if self.method not in permissions.SAFE_METHODS:
             refusals.append(("409", "The object's current state does not allow this."))
         if self.view.get_throttles():
             refusals.append(("429", "Too many requests; try again later."))
         return refusals
+
+
+class OneObjectListSchema(ApiAutoSchema):
+    """For a ViewSet whose `list` answers one object (a price board, a reconciliation), which
+    drf-spectacular would otherwise document as an array of it."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from common.api.filters import IdFilter
+from common.api.filters import IdFilter, StrictBooleanFilter
 from farms import geometry
 from farms.choices import Grade, PesticideTestResult, ProductCategory
 from farms.exceptions import InvalidLocation
@@ -39,7 +39,7 @@ class ProductFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", label=_("Name contains (Chinese or English)")
     )
-    chilling_sensitive = django_filters.BooleanFilter(
+    chilling_sensitive = StrictBooleanFilter(
         field_name="storage_profile__lowest_safe_temperature_c",
         lookup_expr="isnull",
         exclude=True,

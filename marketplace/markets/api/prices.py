@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from common.api.schema import DECIMAL_STRING, ApiAutoSchema
+from common.api.schema import DECIMAL_STRING, OneObjectListSchema
 from common.dates import business_today
 from common.units import WeightUnit, kg_in, unit_of
 from farms.models import Product
@@ -145,17 +145,10 @@ HISTORY_RESPONSE = inline_serializer(
 )
 
 
-class PriceBoardSchema(ApiAutoSchema):
-    """The board is one object (the day, the market, its rows), though it is the list action."""
-
-    def _is_list_view(self, serializer=None) -> bool:
-        return False
-
-
 class PriceViewSet(viewsets.ViewSet):
     """The price board (价格行情): anyone may read it, nobody writes it."""
 
-    schema = PriceBoardSchema()
+    schema = OneObjectListSchema()  # the board: the day, the market and its rows
     permission_classes = [AllowAny]
     lookup_field = "code"
     lookup_value_regex = r"[A-Z0-9-]+"

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api.fields import RequiredBooleanField
 from common.api.schema import DECIMAL_STRING
 
 from ...ledger.choices import FundingMethod
@@ -79,7 +80,7 @@ class TraderInputSerializer(serializers.Serializer):
 
 
 class TraderActivationInputSerializer(serializers.Serializer):
-    is_active = serializers.BooleanField()
+    is_active = RequiredBooleanField()
 
 
 class TraderListFilterSerializer(serializers.Serializer):
