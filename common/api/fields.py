@@ -9,7 +9,16 @@ class RequiredBooleanField(serializers.BooleanField):
 
     DRF reads a boolean missing from a form or multipart body as false (an unticked HTML
     checkbox), so leaving out `on_shift` would sign a courier off; here it is 400 "required",
-    as the schema says and as it is in JSON.
+    as the schema says and as it is in JSON. And DRF takes 0, "no" or "off" for false, which the
+    schema (a boolean) does not.
     """
 
     default_empty_html = empty
+    # true or false as JSON has them (or their text in a form), not 1, "yes" or "on".
+    TRUE_VALUES = {True, "true", "True"}
+    FALSE_VALUES = {False, "false", "False"}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool | str):  # 0 == False in a set lookup
+            self.fail("invalid", input=data)
+        return super().to_internal_value(data)

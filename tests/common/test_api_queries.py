@@ -39,6 +39,9 @@ def test_a_page_size_in_range_and_an_empty_one_are_served(api_as, buyer):
         ("/api/products/", "chilling_sensitive", "-3797"),
         ("/api/products/", "category", "nonsense"),
         ("/api/notifications/", "unread", "null"),
+        ("/api/coldchain/alerts/", "store", "null"),
+        ("/api/coldchain/alerts/", "open", "maybe"),
+        ("/api/delivery/warehouse/stock/", "warehouse", "null"),
     ],
 )
 def test_a_filter_value_outside_its_type_is_refused(api_as, admin_user, url, parameter, value):

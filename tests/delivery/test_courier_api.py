@@ -472,3 +472,15 @@ def test_a_shift_change_without_on_shift_is_refused_in_a_form_body_too(me, rider
     assert list(response.json()) == ["on_shift"]
     rider.refresh_from_db()
     assert rider.is_on_shift is was_on_shift
+
+
+@pytest.mark.parametrize("answer", [0, "no", "off"])
+def test_a_shift_change_takes_true_or_false_only(me, rider, answer):
+    was_on_shift = rider.is_on_shift
+
+    response = me.post(BASE + "shift/", {"on_shift": answer}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["on_shift"]
+    rider.refresh_from_db()
+    assert rider.is_on_shift is was_on_shift
