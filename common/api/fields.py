@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 from rest_framework.fields import empty
+from rest_framework.utils import html
 
 
 class RequiredBooleanField(serializers.BooleanField):
@@ -22,3 +23,16 @@ class RequiredBooleanField(serializers.BooleanField):
         if not isinstance(data, bool | str):  # 0 == False in a set lookup
             self.fail("invalid", input=data)
         return super().to_internal_value(data)
+
+
+class OptionalDateField(serializers.DateField):
+    """A date the client may leave out; sent empty in a form body it is refused like any
+    other non-date (DRF would read it as left out, so `for_date=` would mean tomorrow)."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)

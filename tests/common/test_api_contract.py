@@ -19,6 +19,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from django.test import Client
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from accounts.demo import DEMO_PASSWORD
 
@@ -35,25 +36,62 @@ ROLE_ACCOUNTS = {
     "admin": "admin",
 }
 
+CONFIG_CHECKS = {
+    "checks": {
+        "enabled": False,
+        "not_a_server_error": {"enabled": True},
+        "status_code_conformance": {"enabled": True},
+        "response_schema_conformance": {"enabled": True},
+        "negative_data_rejection": {"enabled": True},
+    }
+}
 CONFIG = schemathesis.Config.from_dict(
     {
+        **CONFIG_CHECKS,
         # Positive and negative examples from the fuzzing phase, plus the schema's own
-        # examples. The coverage phase (every boundary of every parameter, ~50 requests an
-        # operation) and stateful links would take several times the 4-minute budget with
-        # nine roles; they are left to a manual `schemathesis run`.
+        # examples, for every role. The coverage phase (every boundary of every parameter,
+        # ~50 requests an operation) runs in the second test, as the operation's own role
+        # only: for nine roles it would take several times the 4-minute budget. Stateful
+        # links (chains of calls) are off: drf-spectacular writes no links.
         "generation": {"deterministic": True, "max-examples": 4},
         "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
-        "checks": {
-            "enabled": False,
-            "not_a_server_error": {"enabled": True},
-            "status_code_conformance": {"enabled": True},
-            "response_schema_conformance": {"enabled": True},
-            "negative_data_rejection": {"enabled": True},
+    }
+)
+
+BOUNDARIES = schemathesis.Config.from_dict(
+    {
+        **CONFIG_CHECKS,
+        "generation": {"deterministic": True},
+        "phases": {
+            "examples": {"enabled": False},
+            "fuzzing": {"enabled": False},
+            "stateful": {"enabled": False},
         },
     }
 )
 
-schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application(), config=CONFIG)
+app = get_wsgi_application()
+schema = schemathesis.openapi.from_wsgi("/api/schema/", app, config=CONFIG)
+boundaries = schemathesis.openapi.from_wsgi("/api/schema/", app, config=BOUNDARIES)
+
+# The role whose work an operation is, by path (first match); the platform admin otherwise.
+OWNERS = [
+    ("/api/coldchain/", "coldchain_controller"),
+    ("/api/cooperatives/", "cooperative_manager"),
+    ("/api/delivery/courier/", "courier"),
+    ("/api/delivery/warehouse/", "warehouse_manager"),
+    ("/api/delivery/", "consumer"),
+    ("/api/market/me/", "buyer"),
+    ("/api/market/", "market_operator"),
+    ("/api/orders/", "buyer"),
+    ("/api/farms/", "farmer"),
+    ("/api/lots/", "farmer"),
+    ("/api/listings/", "farmer"),
+]
+
+
+def owner_of(path: str) -> str:
+    return next((role for prefix, role in OWNERS if path.startswith(prefix)), "admin")
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +138,24 @@ def test_api_keeps_its_contract(case, role_tokens, db):
         except Exception as failure:
             failure.add_note(f"as {role}")
             raise
+
+
+# Excluded, and why: Schemathesis 4.32's WSGI transport sends a multipart value as a file
+# part (named after its field); an empty `for_date` then reaches DRF as an empty upload, not
+# as "", and the request is served as if the date were left out. The same body as a client
+# sends it is refused with 400: tests/delivery/test_replenishment_api.py.
+UNSENDABLE_NEGATIVES = {"POST /api/delivery/warehouse/replenishment/suggest/"}
+
+
+@boundaries.parametrize()
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_api_keeps_its_contract_at_the_boundaries(case, role_tokens, db):
+    role = owner_of(case.operation.path)
+    excluded = [negative_data_rejection] if case.operation.label in UNSENDABLE_NEGATIVES else []
+    try:
+        case.call_and_validate(
+            headers={"Authorization": f"Token {role_tokens[role]}"}, excluded_checks=excluded
+        )
+    except Exception as failure:
+        failure.add_note(f"as {role}")
+        raise
