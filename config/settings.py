@@ -228,7 +228,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "common.api.exceptions.exception_handler",
 }
 # API tokens (django-rest-knox): only a hash is stored; each expires after

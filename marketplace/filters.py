@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
+from common.api.filters import IdFilter
 from common.units import WeightUnit, price_per_kg_from
 from farms.api.filters import LongitudeLatitudeFilter
 from farms.choices import Certification, Grade, ProductCategory
@@ -109,4 +110,4 @@ class ListingSearchFilter(django_filters.FilterSet):
 class SellerListingFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ListingStatus.choices)
     product = django_filters.CharFilter(field_name="product__code", lookup_expr="iexact")
-    lot = django_filters.NumberFilter(field_name="lot_id")
+    lot = IdFilter(field_name="lot_id")

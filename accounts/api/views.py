@@ -1,6 +1,5 @@
 from django.contrib.auth import update_session_auth_hash, user_logged_in
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     inline_serializer,
@@ -113,6 +112,10 @@ class MeApi(APIView):
         return Response(UserOutputSerializer(request.user).data)
 
 
+class NotificationQuerySerializer(serializers.Serializer):
+    unread = serializers.BooleanField(required=False)
+
+
 class NotificationListApi(ListAPIView):
     """The signed-in user's own notifications, newest first, with the unread count.
 
@@ -123,13 +126,15 @@ class NotificationListApi(ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
+        query = NotificationQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)  # unread=maybe is a 400, not "all of them"
         notifications = notifications_of(self.request.user)
-        if self.request.query_params.get("unread") in ("1", "true", "yes"):
+        if query.validated_data.get("unread"):
             notifications = notifications.filter(read_at__isnull=True)
         return notifications
 
     @extend_schema(
-        parameters=[OpenApiParameter("unread", bool, required=False)],
+        parameters=[NotificationQuerySerializer],
         responses=inline_serializer(
             "NotificationPage",
             {

@@ -32,7 +32,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -387,8 +387,16 @@ class ScreenSnapshotApi(APIView):
         return Response(screen_snapshot(request.user))
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").lower() in ("1", "true", "yes")
+class AlertQuerySerializer(serializers.Serializer):
+    open = serializers.BooleanField(
+        required=False, help_text="Only alerts not acknowledged or not resolved."
+    )
+    shipment = serializers.IntegerField(
+        required=False, min_value=1, help_text="Only alerts about this shipment."
+    )
+    store = serializers.IntegerField(
+        required=False, min_value=1, help_text="Only alerts about this cold store."
+    )
 
 
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
@@ -400,23 +408,18 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         alerts = alerts_visible_to(self.request.user)
-        params = self.request.query_params
-        if _truthy(params.get("open")):
+        if self.action != "list":
+            return alerts
+        query = AlertQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)  # ?store=null is a 400, not every alert
+        if query.validated_data.get("open"):
             alerts = alerts.filter(OPEN_ALERT)
         for subject in ("shipment", "store"):
-            if params.get(subject, "").isdigit():
-                alerts = alerts.filter(**{f"{subject}_id": int(params[subject])})
+            if subject in query.validated_data:
+                alerts = alerts.filter(**{f"{subject}_id": query.validated_data[subject]})
         return alerts.order_by("-raised_at", "-id")
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "open", bool, description="Only alerts not acknowledged or not resolved."
-            ),
-            OpenApiParameter("shipment", int, description="Only alerts about this shipment."),
-            OpenApiParameter("store", int, description="Only alerts about this cold store."),
-        ]
-    )
+    @extend_schema(parameters=[AlertQuerySerializer])
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([alert_payload(alert) for alert in page])

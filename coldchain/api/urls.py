@@ -3,11 +3,11 @@ ingest (loggers post readings), shipments (sites, stores, vehicles, loggers, shi
 handovers, reading series), screen (the wall screen's snapshot and alerts), lots (remaining
 shelf life)."""
 
-from rest_framework.routers import SimpleRouter
+from common.api.routers import ApiRouter
 
 from . import ingest, lots, screen, shipments
 
-router = SimpleRouter()
+router = ApiRouter()
 for area in (ingest, shipments, screen, lots):
     area.register(router)
 

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404
+from common.api.fields import RequiredBooleanField
 from common.request_limits import request_body_limit
 from marketplace.photos import upload_body_limit
 
@@ -38,7 +39,7 @@ from ..services import couriers as courier_services
 
 
 class ShiftInputSerializer(serializers.Serializer):
-    on_shift = serializers.BooleanField()
+    on_shift = RequiredBooleanField()
 
 
 class ShiftOutputSerializer(serializers.Serializer):

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404, is_admin
+from common.api.fields import OptionalDateField
 from common.dates import business_today
 
 from ..exceptions import DeliveryError
@@ -103,7 +104,7 @@ class PlanQuerySerializer(serializers.Serializer):
 
 
 class SuggestInputSerializer(serializers.Serializer):
-    for_date = serializers.DateField(required=False)
+    for_date = OptionalDateField()
     warehouse = serializers.IntegerField(
         required=False, min_value=1, help_text="Admins only: the warehouse to plan."
     )

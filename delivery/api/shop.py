@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404
+from common.api.schema import DECIMAL_STRING
 
 from ..downloads import proof_photo_response
 from ..exceptions import DeliveryError
@@ -40,7 +41,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field(DECIMAL_STRING)
 class ShopMoneyAmountField(serializers.Field):
     """A Money's amount as the string the database holds ("12.50"); output only (CNY)."""
 

@@ -38,6 +38,10 @@ WAREHOUSE_PARAMETER = OpenApiParameter(
 )
 
 
+class WarehouseQuerySerializer(serializers.Serializer):
+    warehouse = serializers.IntegerField(required=False, min_value=1)
+
+
 def _quantity_field(**extra) -> serializers.CharField:
     # Read as text: the service cleans weights for the API and the pages alike, with the
     # same messages.
@@ -264,8 +268,10 @@ class WarehouseApi(APIView):
 
     def warehouse(self) -> FrontWarehouse:
         if not hasattr(self, "_warehouse"):
+            query = WarehouseQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)  # ?warehouse=null is a 400, not "the first"
             self._warehouse = selectors.warehouse_of(
-                self.request.user, warehouse_id=self.request.query_params.get("warehouse")
+                self.request.user, warehouse_id=query.validated_data.get("warehouse")
             )
         if self._warehouse is None:
             raise NotFound(_("You do not run a warehouse."))

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from common.api.filters import IdFilter, StrictBooleanFilter
 from farms import geometry
 from farms.choices import Grade, PesticideTestResult, ProductCategory
 from farms.exceptions import InvalidLocation
@@ -38,7 +39,7 @@ class ProductFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", label=_("Name contains (Chinese or English)")
     )
-    chilling_sensitive = django_filters.BooleanFilter(
+    chilling_sensitive = StrictBooleanFilter(
         field_name="storage_profile__lowest_safe_temperature_c",
         lookup_expr="isnull",
         exclude=True,
@@ -60,8 +61,8 @@ class FarmFilter(django_filters.FilterSet):
         max_value=Decimal("1000"),
         label=_("Radius around `near`, in km (default 10)"),
     )
-    farmer = django_filters.NumberFilter(field_name="farmer_id")
-    cooperative = django_filters.NumberFilter(field_name="cooperative_id")
+    farmer = IdFilter(field_name="farmer_id")
+    cooperative = IdFilter(field_name="cooperative_id")
 
     def filter_near(self, queryset, name, point):
         radius_km = self.form.cleaned_data.get("radius_km") or DEFAULT_RADIUS_KM
@@ -73,7 +74,7 @@ class FarmFilter(django_filters.FilterSet):
 
 class HarvestLotFilter(django_filters.FilterSet):
     product = django_filters.CharFilter(field_name="product__code", lookup_expr="iexact")
-    farm = django_filters.NumberFilter(field_name="farm_id")
+    farm = IdFilter(field_name="farm_id")
     harvested_since = django_filters.DateFilter(field_name="harvest_date", lookup_expr="gte")
     harvested_until = django_filters.DateFilter(field_name="harvest_date", lookup_expr="lte")
     grade = django_filters.ChoiceFilter(choices=Grade.choices)

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
+from common.api.schema import DECIMAL_STRING
 from farms import geometry
 from farms.choices import Certification, Grade, PesticideTestResult, ProductCategory
 from farms.exceptions import InvalidBoundary, InvalidLocation
@@ -19,7 +20,7 @@ from farms.models import (
 )
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field(DECIMAL_STRING)
 class DecimalStringField(serializers.Field):
     """A stored Decimal as the string the database holds ("2.50"), as DRF sends decimals.
 
@@ -157,6 +158,7 @@ class FarmOutputSerializer(serializers.ModelSerializer):
     farmer_name = serializers.CharField(source="farmer.__str__", read_only=True)
     boundary = GeometryField(read_only=True)
     location = GeometryField(read_only=True)
+    area_hectares = DecimalStringField()
     distance_km = serializers.SerializerMethodField()
 
     class Meta:

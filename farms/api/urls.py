@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from common.api.routers import ApiRouter
 
 from . import views
 
-router = SimpleRouter()
+router = ApiRouter()
 router.register("products", views.ProductViewSet, basename="product")
 router.register("farms", views.FarmViewSet, basename="farm")
 router.register("lots", views.HarvestLotViewSet, basename="harvest-lot")

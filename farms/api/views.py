@@ -39,6 +39,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = ProductFilter
     ordering_fields = ["code", "name_en", "category"]
     lookup_field = "code"
+    lookup_value_regex = r"[A-Z0-9-]+"  # a product code (VEG-CUCUMBER), not a database id
 
     def get_serializer_class(self):
         return (

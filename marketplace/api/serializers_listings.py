@@ -2,10 +2,10 @@ from decimal import Decimal
 
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api.schema import DECIMAL_STRING
 from common.money import round_money
 from common.units import WeightUnit, kg_in, price_in, unit_of
 from farms.api.serializers import ChoicesFromContext, DecimalStringField, LocationField
@@ -145,14 +145,14 @@ class ListingOutputSerializer(serializers.Serializer):
             for value in listing.certifications
         ]
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_price_per_kg(self, listing: Listing) -> str:
         return str(listing.price_per_kg.amount)
 
     def get_currency(self, listing: Listing) -> str:
         return str(listing.price_per_kg.currency)
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_price(self, listing: Listing) -> str:
         unit = _weight_unit(self.context)
         return str(round_money(listing.price_per_kg * price_in(unit, Decimal(1))).amount)
@@ -160,7 +160,7 @@ class ListingOutputSerializer(serializers.Serializer):
     def get_price_unit(self, listing: Listing) -> str:
         return _weight_unit(self.context)
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_available(self, listing: Listing) -> str:
         return str(kg_in(_weight_unit(self.context), listing.available_kg))
 
@@ -187,7 +187,7 @@ class ListingOutputSerializer(serializers.Serializer):
         point = pickup_point_shown(listing, exact=self._exact_pickup(listing))
         return {"type": "Point", "coordinates": [point.x, point.y]}
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_distance_km(self, listing: Listing) -> str | None:
         """To the nearest 0.5 km, from the point this viewer may see."""
         distance = distance_shown_km(listing, exact=self._exact_pickup(listing))

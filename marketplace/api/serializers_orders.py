@@ -3,9 +3,10 @@
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from common.api.schema import DECIMAL_STRING
 
 from ..choices import OrderStatus
 from ..models import Order, OrderEvent, OrderLine
@@ -26,7 +27,7 @@ def _kg_field(**kwargs) -> serializers.DecimalField:
     )
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field(DECIMAL_STRING)
 class MoneyAmountField(serializers.Field):
     """A Money's amount as the string the database holds ("12.50"); output only."""
 

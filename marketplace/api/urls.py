@@ -1,11 +1,11 @@
-from rest_framework.routers import SimpleRouter
+from common.api.routers import ApiRouter
 
 from ..markets.api import approvals, counter, days, prices, reconciliation, trader
 from . import wallet
 from .listings import ListingViewSet
 from .orders import OrderViewSet
 
-router = SimpleRouter()
+router = ApiRouter()
 router.register("listings", ListingViewSet, basename="listing")
 # Listings and search register here (marketplace/api/listings.py), orders below them
 # (marketplace/api/orders.py).

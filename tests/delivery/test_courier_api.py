@@ -460,3 +460,27 @@ def test_a_second_courier_sees_only_his_own_offer(api_as, warehouse):
     an_offer(first, a_task(None, warehouse, status=DeliveryTaskStatus.OFFERING))
 
     assert api_as(second.user).get(BASE + "offers/").json() == []
+
+
+def test_a_shift_change_without_on_shift_is_refused_in_a_form_body_too(me, rider):
+    # DRF reads a boolean missing from a form as false: that would sign the courier off.
+    was_on_shift = rider.is_on_shift
+
+    response = me.post(BASE + "shift/", {}, format="multipart")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["on_shift"]
+    rider.refresh_from_db()
+    assert rider.is_on_shift is was_on_shift
+
+
+@pytest.mark.parametrize("answer", [0, "no", "off"])
+def test_a_shift_change_takes_true_or_false_only(me, rider, answer):
+    was_on_shift = rider.is_on_shift
+
+    response = me.post(BASE + "shift/", {"on_shift": answer}, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["on_shift"]
+    rider.refresh_from_db()
+    assert rider.is_on_shift is was_on_shift

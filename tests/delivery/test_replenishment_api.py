@@ -95,6 +95,14 @@ def test_no_plan_yet_is_a_404_until_one_is_suggested(api_as, manager, warehouse,
     assert client.get(PLAN_URL).json()["id"] == created.json()["id"]
 
 
+def test_an_empty_day_in_a_form_is_refused_not_read_as_tomorrow(api_as, manager):
+    response = api_as(manager).post(f"{PLAN_URL}suggest/", {"for_date": ""}, format="multipart")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["for_date"]
+    assert not ReplenishmentPlan.objects.exists()
+
+
 def test_a_suggestion_for_a_past_day_is_refused(api_as, manager):
     response = api_as(manager).post(
         f"{PLAN_URL}suggest/", {"for_date": "2026-06-01"}, format="json"

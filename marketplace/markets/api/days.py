@@ -8,7 +8,6 @@ are strings in CNY.
 
 from datetime import date
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound
@@ -17,6 +16,7 @@ from rest_framework.response import Response
 
 from accounts.choices import Role
 from accounts.permissions import HasRole
+from common.api.schema import DECIMAL_STRING
 
 from ..choices import DayStatus
 from ..models import DailyReport, MarketDay, Statement
@@ -25,7 +25,7 @@ from ..selectors.funding import drawers_of_day
 from .serializers_counter import DrawerLineOutputSerializer
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field(DECIMAL_STRING)
 class MoneyAmountField(serializers.Field):
     """A Money's amount as the string the database holds ("12.50"); output only."""
 

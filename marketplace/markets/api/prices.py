@@ -17,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from common.api.schema import OneObjectListSchema
 from common.dates import business_today
 from common.units import WeightUnit, kg_in, unit_of
 from farms.models import Product
@@ -161,6 +162,7 @@ HISTORY_RESPONSE = inline_serializer(
 class PriceViewSet(viewsets.ViewSet):
     """The price board (价格行情): anyone may read it, nobody writes it."""
 
+    schema = OneObjectListSchema()  # the board: the day, the market and its rows
     permission_classes = [AllowAny]
     lookup_field = "code"
     lookup_value_regex = r"[A-Z0-9-]+"

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts.choices import Role
 from accounts.permissions import HasRole
+from common.api.schema import OneObjectListSchema
 from marketplace.ledger.checks import (
     CHECK_BALANCES,
     CHECK_TRIAL_BALANCE,
@@ -140,6 +141,7 @@ def _output(market: Market, result: Reconciliation) -> dict:
 class ReconciliationViewSet(viewsets.ViewSet):
     """The reconciliation of the operator's own market; 404 for a user who works for none."""
 
+    schema = OneObjectListSchema()  # one reconciliation, not a list of them
     permission_classes = [HasRole.of(Role.MARKET_OPERATOR)]
 
     @extend_schema(

@@ -12,6 +12,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api.fields import RequiredBooleanField
+from common.api.schema import DECIMAL_STRING
+
 from ...ledger.choices import FundingMethod
 from ..choices import TraderKind
 from ..funding_models import FundingKind, RequestStatus
@@ -19,7 +22,7 @@ from ..funding_models import FundingKind, RequestStatus
 MAX_INPUT = 32  # characters of a number; the services check its value and decimals
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field(DECIMAL_STRING)
 class MoneyAmountField(serializers.Field):
     """A Money's amount as the string the database holds ("12.50"); output only."""
 
@@ -80,7 +83,7 @@ class TraderInputSerializer(serializers.Serializer):
 
 
 class TraderActivationInputSerializer(serializers.Serializer):
-    is_active = serializers.BooleanField()
+    is_active = RequiredBooleanField()
 
 
 class TraderListFilterSerializer(serializers.Serializer):

@@ -13,6 +13,8 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from common.api.schema import DECIMAL_STRING
+
 from ...ledger.services import balance_of
 from ..models import Statement, Trader
 from ..selectors.trader import own_statements, traders_of
@@ -45,7 +47,7 @@ class MyTraderSerializer(serializers.ModelSerializer):
     def get_card_last4(self, trader: Trader) -> str:
         return trader.card_number[-4:]
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_balance(self, trader: Trader) -> str:
         """A buyer's money on her card; for a seller what the market owes her."""
         return str(balance_of(settlement_account(trader)).amount)
@@ -80,11 +82,11 @@ class MyStatementSerializer(serializers.ModelSerializer):
             "csv_url",
         ]
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_opening_balance(self, statement: Statement) -> str:
         return str(statement.opening_balance.amount)
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(DECIMAL_STRING)
     def get_closing_balance(self, statement: Statement) -> str:
         return str(statement.closing_balance.amount)
 
