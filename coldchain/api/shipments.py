@@ -272,7 +272,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={201: HandoverOutputSerializer},
     )
     @extend_schema(methods=["get"], responses=HandoverOutputSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a shipment has two
     def handovers(self, request, pk=None):
         """GET: the shipment's handovers. POST: record loading or unloading (probe, accept or
         reject, note); the logger record of the leg so far is attached."""

@@ -18,6 +18,7 @@ DECIMAL_STRING = {
     "pattern": r"^-?\d+(\.\d+)?$",
     "example": "12.50",
 }
+NULLABLE_DECIMAL_STRING = {**DECIMAL_STRING, "nullable": True}
 
 ERROR_SCHEMA = {
     "type": "object",

@@ -10,6 +10,8 @@ from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from common.api.schema import OneObjectListSchema
+
 from ..selectors.wallet import open_holds_of, wallet_figures
 from .serializers_orders import MoneyAmountField
 
@@ -37,6 +39,7 @@ class WalletViewSet(viewsets.ViewSet):
     """The user's own platform wallet."""
 
     permission_classes = [IsAuthenticated]
+    schema = OneObjectListSchema()  # one wallet, not a list of them
 
     @extend_schema(responses=WalletSerializer)
     def list(self, request):

@@ -17,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from common.api.schema import OneObjectListSchema
+from common.api.schema import NULLABLE_DECIMAL_STRING, OneObjectListSchema
 from common.dates import business_today
 from common.units import WeightUnit, kg_in, unit_of
 from farms.models import Product
@@ -34,7 +34,6 @@ from ..selectors.prices import (
 
 CURRENCY = "CNY"
 # A decimal string, or null while the day's figures are not published.
-NULLABLE_DECIMAL = {"type": "string", "format": "decimal", "nullable": True}
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -101,15 +100,15 @@ class DailyPriceSerializer(serializers.Serializer):
     def get_currency(self, row: DailyPrice) -> str:
         return CURRENCY
 
-    @extend_schema_field(NULLABLE_DECIMAL)
+    @extend_schema_field(NULLABLE_DECIMAL_STRING)
     def get_min_price_per_kg(self, row: DailyPrice) -> str | None:
         return _text(price_for_unit(row.min_price, WeightUnit.KG))
 
-    @extend_schema_field(NULLABLE_DECIMAL)
+    @extend_schema_field(NULLABLE_DECIMAL_STRING)
     def get_avg_price_per_kg(self, row: DailyPrice) -> str | None:
         return _text(price_for_unit(row.avg_price, WeightUnit.KG))
 
-    @extend_schema_field(NULLABLE_DECIMAL)
+    @extend_schema_field(NULLABLE_DECIMAL_STRING)
     def get_max_price_per_kg(self, row: DailyPrice) -> str | None:
         return _text(price_for_unit(row.max_price, WeightUnit.KG))
 
@@ -117,23 +116,23 @@ class DailyPriceSerializer(serializers.Serializer):
     def get_price_unit(self, row: DailyPrice) -> str:
         return self._unit()
 
-    @extend_schema_field(NULLABLE_DECIMAL)
+    @extend_schema_field(NULLABLE_DECIMAL_STRING)
     def get_min_price(self, row: DailyPrice) -> str | None:
         return _text(price_for_unit(row.min_price, self._unit()))
 
-    @extend_schema_field(NULLABLE_DECIMAL)
+    @extend_schema_field(NULLABLE_DECIMAL_STRING)
     def get_avg_price(self, row: DailyPrice) -> str | None:
         return _text(price_for_unit(row.avg_price, self._unit()))
 
-    @extend_schema_field(NULLABLE_DECIMAL)
+    @extend_schema_field(NULLABLE_DECIMAL_STRING)
     def get_max_price(self, row: DailyPrice) -> str | None:
         return _text(price_for_unit(row.max_price, self._unit()))
 
-    @extend_schema_field(NULLABLE_DECIMAL)
+    @extend_schema_field(NULLABLE_DECIMAL_STRING)
     def get_volume_kg(self, row: DailyPrice) -> str | None:
         return _text(row.volume_kg)
 
-    @extend_schema_field(NULLABLE_DECIMAL)
+    @extend_schema_field(NULLABLE_DECIMAL_STRING)
     def get_volume(self, row: DailyPrice) -> str | None:
         return None if row.volume_kg is None else str(kg_in(self._unit(), row.volume_kg))
 

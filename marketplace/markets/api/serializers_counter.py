@@ -8,12 +8,11 @@ Inputs are parsed loosely (strings); the services refuse bad values with a field
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.api.fields import RequiredBooleanField
-from common.api.schema import DECIMAL_STRING
+from common.api.schema import DECIMAL_STRING, NULLABLE_DECIMAL_STRING
 
 from ...ledger.choices import FundingMethod
 from ..choices import TraderKind
@@ -243,15 +242,15 @@ class DrawerLineOutputSerializer(serializers.Serializer):
     recorded_at = serializers.SerializerMethodField()
     currency = serializers.SerializerMethodField()
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(NULLABLE_DECIMAL_STRING)
     def get_counted(self, line) -> str | None:
         return None if line.count is None else f"{line.count.counted.amount:.2f}"
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(NULLABLE_DECIMAL_STRING)
     def get_difference(self, line) -> str | None:
         return None if line.count is None else f"{line.count.difference.amount:.2f}"
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
+    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
     def get_recorded_at(self, line) -> str | None:
         return None if line.count is None else line.count.recorded_at.isoformat()
 
