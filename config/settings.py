@@ -200,6 +200,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # goes to (empty: the default queue, which every worker consumes unless told otherwise).
 HEALTH_CELERY_TIMEOUT = env_int("HEALTH_CELERY_TIMEOUT", 3)
 HEALTH_CELERY_QUEUE = env_str("HEALTH_CELERY_QUEUE", "")
+# Seconds a /healthz report is reused (per process), and the token (sent as
+# "Authorization: Bearer <token>" or ?token=) that shows each check's details to a monitor;
+# empty: details only for a signed-in platform admin.
+HEALTH_CACHE_SECONDS = env_int("HEALTH_CACHE_SECONDS", 5)
+HEALTH_TOKEN = env_str("HEALTH_TOKEN", "")
 
 DEFAULT_CURRENCY = "CNY"
 CURRENCIES = ("CNY",)
