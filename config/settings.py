@@ -9,6 +9,7 @@ import re
 from datetime import time
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from .env import database_from_url, env_bool, env_int, env_list, env_str
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "djmoney",
     "channels",
+    "csp",
     "common",
     "accounts",
     "farms",
@@ -63,7 +65,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "common.csp.ContentSecurityPolicyMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site, no inline
+# script and no style attribute (pages load static files, and pass data in data- attributes
+# or json_script); a nonce for a script that ever needs one. common/csp.py adds this host's
+# WebSocket origin to connect-src and MAP_TILES_URL's host to img-src.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
