@@ -131,10 +131,25 @@ CACHES = {
     }
 }
 
+
+def channel_layer_host(url: str) -> dict:
+    """A channels_redis host whose reads outlast its blocking receive (BZPOPMIN, 5 s).
+
+    redis-py's default read timeout is 5 s too: an idle socket's receive then times out
+    at the same moment Redis answers "nothing yet", and the consumer dies with a
+    TimeoutError traceback. A quick connect timeout keeps a push to a Redis that is down
+    from hanging the request.
+    """
+    return {"address": url, "socket_timeout": 15, "socket_connect_timeout": 2}
+
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [CHANNELS_REDIS_URL], "prefix": "freshchain:channels"},
+        "CONFIG": {
+            "hosts": [channel_layer_host(CHANNELS_REDIS_URL)],
+            "prefix": "freshchain:channels",
+        },
     }
 }
 

@@ -5,7 +5,7 @@ import tempfile
 
 from .env import env_str
 from .settings import *  # noqa: F403
-from .settings import CHANNEL_LAYERS, STORAGES
+from .settings import CHANNEL_LAYERS, STORAGES, channel_layer_host
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -15,7 +15,7 @@ REDIS_URL = TEST_REDIS_URL
 CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_RESULT_BACKEND = TEST_REDIS_URL
 CHANNEL_LAYERS["default"]["CONFIG"] = {
-    "hosts": [TEST_REDIS_URL],
+    "hosts": [channel_layer_host(TEST_REDIS_URL)],
     "prefix": "freshchain-test:channels",
 }
 CACHES = {

@@ -219,3 +219,19 @@ async def test_closing_a_socket_while_redis_is_down_logs_one_line_and_no_traceba
     assert warning.levelno == logging.WARNING
     assert "leaving user.1.sockets on disconnect failed: ConnectionError" in warning.getMessage()
     assert warning.exc_info is None
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_idle_socket_outlives_the_layers_blocking_receive(open_socket, farmer):
+    # The layer waits for messages in 5-second blocking reads; with a read timeout of the same
+    # length, an idle socket's consumer died of a TimeoutError after about 5 seconds.
+    assert settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["socket_timeout"] > (
+        RedisChannelLayer.brpop_timeout
+    )
+    socket, connected, _ = await open_socket(farmer)
+    assert connected
+
+    assert await socket.receive_nothing(timeout=RedisChannelLayer.brpop_timeout * 2 + 1)
+    await sync_to_async(push_to_user)(farmer.pk, "lot.updated", {"lot_id": 7})
+
+    assert (await socket.receive_json_from(timeout=3))["payload"] == {"lot_id": 7}
