@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .forms import AdminSignInForm
 from .models import User
+from .realtime import close_user_sockets
 from .services import set_password_for
 
 admin.site.login_form = AdminSignInForm
@@ -41,3 +42,6 @@ class UserAdmin(DjangoUserAdmin):
             # The administrator chose this password; the new user replaces it at sign-in.
             obj.must_change_password = obj.has_usable_password()
         super().save_model(request, obj, form, change)
+        # A deactivated user's open sockets close; she cannot open new ones (sign-in refuses her).
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            close_user_sockets(obj.pk)

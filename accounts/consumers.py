@@ -1,23 +1,61 @@
+"""WebSockets of signed-in users: the base every app's consumer builds on, and ws/me/.
+
+Every socket of a user joins her sockets group (accounts.realtime), through which the
+server closes it when she signs out or is deactivated; groups are named by the server,
+never by the client.
+"""
+
+from channels.auth import get_user
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .realtime import user_group_name
+from common.realtime import leave_groups
+
+from .realtime import user_group_name, user_sockets_group_name
+
+SIGNED_OUT = 4401  # static/js/live.js does not reconnect after it
 
 
-class UserEventsConsumer(AsyncJsonWebsocketConsumer):
+class SignedInSocketConsumer(AsyncJsonWebsocketConsumer):
+    """A socket of one signed-in user, closed when her sign-in ends."""
+
+    async def join_and_accept(self, user, groups: list[str]) -> None:
+        # Recorded before joining: a join that timed out may still have been applied.
+        self.joined_groups = [user_sockets_group_name(user.pk), *groups]
+        for group in self.joined_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        await leave_groups(
+            self.channel_layer, getattr(self, "joined_groups", ()), self.channel_name
+        )
+
+    async def user_sockets_close(self, event: dict) -> None:
+        """The user signed out or was deactivated (accounts.realtime.close_user_sockets).
+
+        An event naming a session closes the sockets of that session; one naming none has
+        each socket check its own sign-in (its user still active, its session still hers).
+        """
+        session = self.scope.get("session")
+        own_key = session.session_key if session is not None else None
+        if event.get("session_key") is not None:
+            if event["session_key"] == own_key:
+                await self.close(code=SIGNED_OUT)
+            return
+        user = await get_user(self.scope)
+        if not user.is_authenticated:
+            await self.close(code=SIGNED_OUT)
+
+
+class UserEventsConsumer(SignedInSocketConsumer):
     """The signed-in user's own live events; the group is named by the server, not the client."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+            await self.close(code=SIGNED_OUT)
             return
-        self.group_name = user_group_name(user.pk)
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
-        await self.accept()
-
-    async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group_name"):
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+        await self.join_and_accept(user, [user_group_name(user.pk)])
 
     async def receive_json(self, content, **kwargs) -> None:
         # Clients only listen here; a ping keeps proxies from closing an idle socket.

@@ -1,17 +1,16 @@
 """In-app notifications: saved with the caller's transaction, pushed live after commit.
 
 The row is written first and pushed only once the transaction commits, so a screen never
-shows news that was rolled back, and a screen that was offline catches up from the API.
+shows news that was rolled back, and a screen that was offline catches up from the API. A
+push that fails (Redis down) is logged, never raised: the notification is saved all the same.
 """
-
-from functools import partial
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import Notification, User
-from .realtime import push_to_user
+from .realtime import push_to_user_after_commit
 
 NOTIFICATION_EVENT = "notification"
 
@@ -38,9 +37,7 @@ def notify(
             url=url,
             payload=payload or {},
         )
-        transaction.on_commit(
-            partial(push_to_user, user.pk, kind, notification_as_event(notification))
-        )
+        push_to_user_after_commit(user.pk, kind, notification_as_event(notification))
     return notification
 
 

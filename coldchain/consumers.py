@@ -12,9 +12,9 @@ Pushes are best effort: a screen reloads GET /api/coldchain/screen/ whenever it 
 import json
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.choices import Role
+from accounts.consumers import SIGNED_OUT, SignedInSocketConsumer
 from accounts.permissions import user_has_role
 from farms.selectors import cooperative_managed_by
 from marketplace.markets.selectors.days import staff_post_of
@@ -22,7 +22,7 @@ from marketplace.markets.selectors.days import staff_post_of
 from . import realtime
 from .selectors import SCREEN_ROLES, sees_everything
 
-NOT_SIGNED_IN = 4401
+NOT_SIGNED_IN = SIGNED_OUT
 NOT_ALLOWED = 4403
 
 
@@ -45,8 +45,9 @@ def screen_groups_for(user) -> list[str] | None:
     return groups
 
 
-class ColdChainScreenConsumer(AsyncJsonWebsocketConsumer):
-    """Forwards the cold chain's live events to a screen; the client only listens."""
+class ColdChainScreenConsumer(SignedInSocketConsumer):
+    """Forwards the cold chain's live events to a screen; the client only listens. Closed
+    when its user signs out or is deactivated (SignedInSocketConsumer)."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -58,14 +59,7 @@ class ColdChainScreenConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=NOT_ALLOWED)
             return
         # Not `self.groups`: Channels joins those by itself, before this method runs.
-        self.screen_groups = groups
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-        await self.accept()
-
-    async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "screen_groups", ()):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.join_and_accept(user, groups)
 
     @classmethod
     async def decode_json(cls, text_data):

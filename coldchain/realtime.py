@@ -5,21 +5,15 @@ co-operative manager's joins `coldchain.cooperative.<id>`, a market operator's
 `coldchain.market.<id>`. An event about a shipment goes to the groups of its origin and
 destination; one about a store to its site's.
 
-A push is best effort: the event is in the database already, and a screen that reconnects
-reloads its state from the API. So a push that fails (Redis down) is logged, never raised:
-ingest keeps storing readings and raising alerts while the channel layer is away.
+A push is best effort (common/realtime.py): the event is in the database already, and a
+screen that reconnects reloads its state from the API. So a push that fails (Redis down) is
+logged, never raised: ingest keeps storing readings and raising alerts while the channel
+layer is away.
 """
 
-import logging
-from functools import partial
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
+from common.realtime import push_after_commit, send_to_groups
 
 from .models import Alert, ColdStore, Shipment, Site
-
-logger = logging.getLogger(__name__)
 
 ALL_GROUP = "coldchain.all"
 
@@ -55,20 +49,18 @@ def groups_for_subject(subject: Shipment | ColdStore) -> list[str]:
     return groups_for_store(subject)
 
 
-def send_now(groups: list[str], event: str, payload: dict) -> None:
-    """Send one event to the groups at once; failures are logged (see the module's docstring)."""
-    try:
-        layer = get_channel_layer()
-        for group in groups:
-            async_to_sync(layer.group_send)(
-                group, {"type": "coldchain.event", "event": event, "payload": payload}
-            )
-    except Exception:  # the channel layer is down or misconfigured: the database has it all
-        logger.warning("cold-chain push %s to %s failed", event, groups, exc_info=True)
+def screen_event(event: str, payload: dict) -> dict:
+    """The channel-layer message a screen's consumer forwards (coldchain.consumers)."""
+    return {"type": "coldchain.event", "event": event, "payload": payload}
+
+
+def send_now(groups: list[str], event: str, payload: dict) -> bool:
+    """Send one event to the groups at once; False (logged) when the push failed."""
+    return send_to_groups(groups, screen_event(event, payload))
 
 
 def broadcast_on_commit(groups: list[str], event: str, payload: dict) -> None:
-    transaction.on_commit(partial(send_now, groups, event, payload), robust=True)
+    push_after_commit(groups, screen_event(event, payload))
 
 
 def push_alert(alert: Alert, *, event: str = "alert") -> None:

@@ -1,5 +1,11 @@
-"""Checks behind /healthz: each returns (is_up, details) and never raises."""
+"""Checks behind /healthz: each returns (is_up, details) and never raises.
 
+The report is kept for HEALTH_CACHE_SECONDS in the process (not in Redis, which is one of
+the things checked), so probes and anyone hammering /healthz cost at most one round of
+checks per process and window; a probe arriving while a round runs waits for its answer.
+"""
+
+import threading
 import time
 
 import redis
@@ -55,7 +61,30 @@ def check_celery() -> tuple[bool, dict]:
     return answer == "pong", {"round_trip_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
+_last_report: tuple[float, bool, dict] | None = None  # (monotonic time, is_up, report)
+_report_lock = threading.Lock()
+
+
 def health_report() -> tuple[bool, dict]:
+    """The last report if younger than HEALTH_CACHE_SECONDS, else a fresh one."""
+    global _last_report
+    with _report_lock:
+        now = time.monotonic()
+        if _last_report is not None and now - _last_report[0] < settings.HEALTH_CACHE_SECONDS:
+            return _last_report[1], _last_report[2]
+        is_up, report = run_checks()
+        _last_report = (time.monotonic(), is_up, report)
+        return is_up, report
+
+
+def forget_report() -> None:
+    """The next report runs the checks again (tests, and a setting changed at run time)."""
+    global _last_report
+    with _report_lock:
+        _last_report = None
+
+
+def run_checks() -> tuple[bool, dict]:
     checks = {
         "database": check_database(),
         "redis": check_redis(),

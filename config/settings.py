@@ -10,6 +10,7 @@ import re
 from datetime import time, timedelta
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "djmoney",
     "channels",
+    "csp",
     "common",
     "accounts",
     "farms",
@@ -85,7 +87,26 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.FirstPasswordChangeMiddleware",
+    "common.csp.ContentSecurityPolicyMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site, no inline
+# script and no style attribute (pages load static files, and pass data in data- attributes
+# or json_script); a nonce for a script that ever needs one. common/csp.py adds this host's
+# WebSocket origin to connect-src and MAP_TILES_URL's host to img-src.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -138,10 +159,25 @@ CACHES = {
     }
 }
 
+
+def channel_layer_host(url: str) -> dict:
+    """A channels_redis host whose reads outlast its blocking receive (BZPOPMIN, 5 s).
+
+    redis-py's default read timeout is 5 s too: an idle socket's receive then times out
+    at the same moment Redis answers "nothing yet", and the consumer dies with a
+    TimeoutError traceback. A quick connect timeout keeps a push to a Redis that is down
+    from hanging the request.
+    """
+    return {"address": url, "socket_timeout": 15, "socket_connect_timeout": 2}
+
+
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [CHANNELS_REDIS_URL], "prefix": "freshchain:channels"},
+        "CONFIG": {
+            "hosts": [channel_layer_host(CHANNELS_REDIS_URL)],
+            "prefix": "freshchain:channels",
+        },
     }
 }
 
@@ -287,6 +323,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # goes to (empty: the default queue, which every worker consumes unless told otherwise).
 HEALTH_CELERY_TIMEOUT = env_int("HEALTH_CELERY_TIMEOUT", 3)
 HEALTH_CELERY_QUEUE = env_str("HEALTH_CELERY_QUEUE", "")
+# Seconds a /healthz report is reused (per process), and the token (sent as
+# "Authorization: Bearer <token>" or ?token=) that shows each check's details to a monitor;
+# empty: details only for a signed-in platform admin.
+HEALTH_CACHE_SECONDS = env_int("HEALTH_CACHE_SECONDS", 5)
+HEALTH_TOKEN = env_str("HEALTH_TOKEN", "")
 
 DEFAULT_CURRENCY = "CNY"
 CURRENCIES = ("CNY",)

@@ -12,7 +12,7 @@ os.environ.setdefault(
 
 from .env import database_from_url, env_str
 from .settings import *  # noqa: F403
-from .settings import CHANNEL_LAYERS, DATABASES, STORAGES
+from .settings import CHANNEL_LAYERS, DATABASES, STORAGES, channel_layer_host
 
 # Tests create, migrate and empty their own database, so they connect as the owner of the
 # tables; a server a test starts connects as the application role (tests/conftest.py).
@@ -32,7 +32,7 @@ REDIS_URL = TEST_REDIS_URL
 CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_RESULT_BACKEND = TEST_REDIS_URL
 CHANNEL_LAYERS["default"]["CONFIG"] = {
-    "hosts": [TEST_REDIS_URL],
+    "hosts": [channel_layer_host(TEST_REDIS_URL)],
     "prefix": "freshchain-test:channels",
 }
 CACHES = {
@@ -50,8 +50,11 @@ STORAGES = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 HEALTH_CELERY_TIMEOUT = 10
-# Uploads (listing photos, handover records written by seed_demo) go to scratch folders,
-# never into the repository's var/; a server a test starts is given its own.
+# Each /healthz call checks afresh, whatever an earlier test left; the cache's own tests
+# turn it on (tests/common/test_health.py).
+HEALTH_CACHE_SECONDS = 0
+# Uploads (listing photos, handover records written by seed_demo) go to a scratch folder,
+# never into the repository's var/media; a server a test starts is given its own.
 if "DJANGO_MEDIA_ROOT" not in os.environ:
     MEDIA_ROOT = tempfile.mkdtemp(prefix="freshchain-test-media-")
 if "DJANGO_PRIVATE_MEDIA_ROOT" not in os.environ:

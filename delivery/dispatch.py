@@ -419,7 +419,8 @@ def _task_at_hand(
 def request_dispatch(order: DeliveryOrder) -> None:
     """Called inside the transaction that packs `order`: once it commits, a worker looks for a
     courier (a lost message is caught by the sweep)."""
-    transaction.on_commit(partial(tasks.dispatch_order.delay, order.pk))
+    # robust: a broker that is down must not turn the committed packing into an error.
+    transaction.on_commit(partial(tasks.dispatch_order.delay, order.pk), robust=True)
 
 
 # What dispatch reads of an order and its warehouse (the zone polygon stays in the database).
@@ -735,9 +736,11 @@ def _offer_to(
 
 
 def _schedule_expiry(offer: TaskOffer, *, seconds: float) -> None:
-    # One second late rather than early: an early run finds the offer not yet due.
+    # One second late rather than early: an early run finds the offer not yet due. robust: a
+    # lost expiry is caught by the sweep, and must not turn the committed offer into an error.
     transaction.on_commit(
-        partial(tasks.expire_offer.apply_async, (offer.pk,), countdown=max(0, seconds) + 1)
+        partial(tasks.expire_offer.apply_async, (offer.pk,), countdown=max(0, seconds) + 1),
+        robust=True,
     )
 
 

@@ -3,9 +3,10 @@
 from datetime import date
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import OperationalError  # the database's, e.g. a dropped connection
 
 from accounts.models import User
+from common.tasks import BROKER_ERRORS
 
 from .ledger.services import seal_entries
 from .markets import end_of_day
@@ -16,7 +17,7 @@ from .services import orders as order_services
 @shared_task(
     name="marketplace.expire_overdue_orders",
     acks_late=True,  # safe: a second run finds the orders already expired
-    autoretry_for=(ConnectionError,),
+    autoretry_for=BROKER_ERRORS,
     retry_backoff=True,
     max_retries=3,
 )
@@ -54,7 +55,7 @@ def close_business_days() -> list[dict]:
     # A worker killed halfway puts the task back on the queue; the rerun finishes the day.
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=(ConnectionError, OperationalError),
+    autoretry_for=(*BROKER_ERRORS, OperationalError),
     retry_backoff=True,
     max_retries=5,
 )

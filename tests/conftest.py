@@ -135,3 +135,14 @@ def asgi_server(transactional_db, tmp_path):
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
+
+
+@pytest.fixture
+def channel_layer_down(settings):
+    """The channel layer pointed at a closed port, as when Redis is stopped: every push fails."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},  # nothing listens on port 1
+        }
+    }

@@ -177,3 +177,19 @@ async def test_screen_answers_ping_and_ignores_anything_else(open_screen, market
 
     assert await screen.receive_json_from(timeout=3) == {"type": "pong"}
     assert await screen.receive_nothing(timeout=0.3)
+
+
+async def test_signing_out_closes_the_screen(coldchain_controller):
+    def signed_in_browser():
+        client = Client()
+        client.force_login(coldchain_controller)
+        key = client.cookies[settings.SESSION_COOKIE_NAME].value
+        return client, (b"cookie", f"{settings.SESSION_COOKIE_NAME}={key}".encode())
+
+    browser, cookie = await sync_to_async(signed_in_browser)()
+    screen = WebsocketCommunicator(application, "/ws/coldchain/", headers=[SAME_SITE, cookie])
+    assert (await screen.connect())[0]
+
+    await sync_to_async(browser.post)("/sign-out/")
+
+    assert await screen.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}

@@ -16,10 +16,11 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from coldchain import monitoring, realtime, services
+from coldchain import monitoring, services
 from coldchain.choices import AlertKind, ExcursionKind, Severity, ShipmentStatus
 from coldchain.models import Alert, Excursion, LoggerAssignment, Reading
 from coldchain.monitoring import ReadingIn
+from common.realtime import send_to_groups
 
 
 def steady(start: int, end: int, temperature_c: float) -> list[tuple[int, float]]:
@@ -79,9 +80,9 @@ def in_batches(logger, points, size: int) -> None:
 def pushes(callbacks) -> list[tuple[str, dict]]:
     """(event, payload) of every live push waiting for the commit."""
     return [
-        (callback.args[1], callback.args[2])
+        (callback.args[1]["event"], callback.args[1]["payload"])
         for callback in callbacks
-        if isinstance(callback, partial) and callback.func is realtime.send_now
+        if isinstance(callback, partial) and callback.func is send_to_groups
     ]
 
 

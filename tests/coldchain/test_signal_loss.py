@@ -13,6 +13,7 @@ from coldchain.choices import AlertKind, Severity, ShipmentStatus
 from coldchain.models import Alert, LoggerAssignment, Reading
 from coldchain.monitoring import ReadingIn
 from coldchain.tasks import raise_signal_losses as raise_signal_losses_task
+from common.realtime import send_to_groups
 
 
 def hear(logger, moment) -> None:
@@ -41,11 +42,12 @@ def test_a_silent_shipment_raises_one_alert_however_often_the_task_runs(
     assert alert.assignment == LoggerAssignment.objects.get(logger=shipment_logger)
     assert alert.raised_at == now
     assert alert.resolved_at is None
-    [(groups, event, payload)] = [
+    [(groups, message)] = [
         callback.args
         for callback in callbacks
-        if isinstance(callback, partial) and callback.func is realtime.send_now
+        if isinstance(callback, partial) and callback.func is send_to_groups
     ]
+    event, payload = message["event"], message["payload"]
     assert event == "alert"
     assert payload["id"] == alert.pk
     assert payload["kind"] == AlertKind.SIGNAL_LOST

@@ -25,8 +25,14 @@ def test_swagger_ui_is_served_from_local_static_files(client):
     page = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert not re.search(r"https?://", page)
+    # No inline script or style: the Content-Security-Policy refuses them.
+    assert "<script>" not in page
+    assert "<style" not in page
+    start_up = client.get("/api/docs/?script=")
+    assert start_up.status_code == 200
+    assert start_up["Content-Type"].startswith("application/javascript")
     # Swagger UI's own default would fetch a badge from validator.swagger.io.
-    assert '"validatorUrl": null' in page
+    assert '"validatorUrl": null' in start_up.content.decode()
 
 
 @pytest.mark.django_db

@@ -1,7 +1,8 @@
 """Browser journeys: Playwright drives Debian's Chromium against pytest-django's live server.
 
-Every page opens 360x640 like a cheap phone; a JavaScript error or any request that leaves
-the live server (a CDN, a tile server) fails the test, since the app must work offline.
+Every page opens 360x640 like a cheap phone; a JavaScript error, anything the
+Content-Security-Policy refuses, or any request that leaves the live server (a CDN, a tile
+server) fails the test, since the app must work offline.
 """
 
 import os
@@ -23,6 +24,13 @@ OUTPUT_DIR = BASE_DIR / "test-results" / "e2e"
 # Playwright's sync API runs an event loop in the test's thread; the ORM calls the test
 # makes around it (setup and assertions) are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def csp_refusals(message) -> list[str]:
+    """Chromium reports what the Content-Security-Policy refused on the console only."""
+    if message.type == "error" and "Content Security Policy" in message.text:
+        return [message.text]
+    return []
 
 
 def pytest_collection_modifyitems(items):
@@ -81,6 +89,7 @@ def phone(browser, live_server):
         page = context.new_page()
         page.set_default_timeout(15_000)
         page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.extend(csp_refusals(message)))
         return page
 
     yield open_page
@@ -129,6 +138,7 @@ def asgi_phone(browser, asgi_server):
         page = context.new_page()
         page.set_default_timeout(15_000)
         page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.extend(csp_refusals(message)))
         return page
 
     yield open_page

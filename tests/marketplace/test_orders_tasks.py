@@ -3,7 +3,9 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import kombu.exceptions
 import pytest
+import redis.exceptions
 from django.utils import timezone
 
 from config.celery import app
@@ -12,6 +14,7 @@ from marketplace.ledger.choices import EntryKind, HoldStatus
 from marketplace.ledger.holds import held_funds_of
 from marketplace.ledger.services import balance_of
 from marketplace.models import JournalEntry, Listing, Order, OrderEvent, PaymentHold
+from marketplace.services import orders as order_services
 from marketplace.services.orders import place_order
 from marketplace.tasks import expire_overdue_orders
 from tests.marketplace.factories import BuyerFactory, ListingFactory
@@ -49,3 +52,35 @@ def test_expiry_is_on_the_beat_schedule_every_five_minutes():
     assert entry["task"] == "marketplace.expire_overdue_orders"
     assert entry["schedule"].minute == set(range(0, 60, 5))
     assert entry["task"] in app.tasks
+
+
+@pytest.mark.parametrize(
+    "trouble",
+    [
+        redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379."),
+        redis.exceptions.TimeoutError("Timeout reading from socket"),
+        kombu.exceptions.OperationalError("Error 111 connecting to 127.0.0.1:6379."),
+    ],
+    ids=type,
+)
+@pytest.mark.django_db
+def test_expiry_retries_when_redis_or_the_broker_fails_once(monkeypatch, trouble):
+    listing = ListingFactory(available_kg=Decimal("12.000"))
+    overdue = place_order(buyer=BuyerFactory(), lines=[(listing.pk, Decimal("12"))])
+    Order.objects.filter(pk=overdue.pk).update(expires_at=timezone.now() - timedelta(minutes=5))
+    real_expiry = order_services.expire_overdue_orders
+    attempts = []
+
+    def fails_the_first_time(**kwargs):
+        attempts.append(trouble)
+        if len(attempts) == 1:
+            raise trouble
+        return real_expiry(**kwargs)
+
+    monkeypatch.setattr(order_services, "expire_overdue_orders", fails_the_first_time)
+
+    result = expire_overdue_orders.apply()  # in process; a retry runs again at once
+
+    assert result.successful(), result.traceback
+    assert result.result == [overdue.pk]
+    assert Order.objects.get(pk=overdue.pk).status == OrderStatus.EXPIRED

@@ -6,8 +6,10 @@ import re
 import zlib
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 from moneyed import Money
 
@@ -262,7 +264,9 @@ def test_confirming_records_the_trade_and_shows_its_receipt(
     assert "¥118.78" in receipt
     assert "¥115.25" in receipt
     assert "data-print" in receipt
-    assert "@media print" in receipt
+    # Its print styles are in its own stylesheet (the Content-Security-Policy allows no <style>).
+    assert "/static/css/marketplace/receipt.css" in receipt
+    assert "@media print" in Path(finders.find("css/marketplace/receipt.css")).read_text()
     assert f"/market/trades/{trade.pk}/receipt.pdf" in receipt
 
 

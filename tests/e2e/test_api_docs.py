@@ -1,0 +1,17 @@
+"""Swagger UI at /api/docs/ runs under the Content-Security-Policy (no inline script or
+style): the page lists the API's operations, and the browser refuses nothing (the `phone`
+fixture fails the test on any refusal)."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_swagger_ui_lists_the_operations_under_the_policy(phone, live_server):
+    page = phone(locale="en-US")
+
+    response = page.goto(f"{live_server.url}/api/docs/")
+
+    assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"]
+    page.wait_for_selector(".opblock-summary-path >> text=/api/auth/token/")
+    assert page.locator(".opblock").count() > 10
