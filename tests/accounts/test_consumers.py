@@ -39,8 +39,8 @@ async def open_socket():
             headers.append(await sync_to_async(session_cookie_for)(user))
         communicator = WebsocketCommunicator(application, "/ws/me/", headers=headers)
         connected, close_code = await communicator.connect()
-        if connected:
-            opened.append(communicator)
+        # A refused socket's consumer also waits for the disconnect a server always sends.
+        opened.append(communicator)
         return communicator, connected, close_code
 
     yield connect
@@ -135,6 +135,7 @@ async def test_signing_out_closes_that_browsers_socket_only(farmer):
 
     assert response.status_code == 302
     assert await closed_with(socket) == 4401
+    await socket.disconnect()
     # The phone's session still holds: its socket stays open and still hears her news.
     await sync_to_async(push_to_user)(farmer.pk, "lot.updated", {"lot_id": 7})
     assert (await phone_socket.receive_json_from(timeout=3))["payload"] == {"lot_id": 7}
@@ -142,6 +143,7 @@ async def test_signing_out_closes_that_browsers_socket_only(farmer):
     # The signed-out browser cannot reconnect.
     again = WebsocketCommunicator(application, "/ws/me/", headers=[SAME_SITE, cookie])
     assert await again.connect() == (False, 4401)
+    await again.disconnect()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -156,10 +158,12 @@ async def test_a_deactivated_user_s_sockets_close_and_cannot_reconnect(farmer, b
 
     assert response.status_code == 302, response.content
     assert await closed_with(socket) == 4401
+    await socket.disconnect()
     assert await buyer_socket.receive_nothing(timeout=0.5)  # others are not affected
     await buyer_socket.disconnect()
     again = WebsocketCommunicator(application, "/ws/me/", headers=[SAME_SITE, cookie])
     assert await again.connect() == (False, 4401)
+    await again.disconnect()
 
 
 def deactivate_in_admin(admin, user):
