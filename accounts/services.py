@@ -3,7 +3,8 @@
 A password change, whoever makes it and through whichever door (the password page, the
 API, a co-op manager issuing one, the admin), goes through `change_own_password` or
 `set_password_for`, so the same things always follow: API tokens are revoked, and a
-password chosen by someone else must be replaced at the next sign-in.
+password chosen by someone else must be replaced at the next sign-in, and live sockets of
+sessions the change ended are closed.
 """
 
 from datetime import timedelta
@@ -17,6 +18,7 @@ from knox.models import AuthToken
 
 from .exceptions import PasswordNotAccepted, PasswordUnchanged, WrongCurrentPassword
 from .models import User
+from .realtime import close_user_sockets
 
 
 def issue_api_token(*, user: User) -> tuple[AuthToken, str]:
@@ -60,6 +62,8 @@ def change_own_password(*, user: User, old_password: str, new_password: str) -> 
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
         revoke_api_tokens(user=user)
+        # Sockets of sessions the new password ends close too (each re-checks its sign-in).
+        close_user_sockets(user.pk)
 
 
 def set_password_for(*, user: User, password: str | None, set_by: User | None) -> None:
@@ -78,6 +82,8 @@ def set_password_for(*, user: User, password: str | None, set_by: User | None) -
         user.must_change_password = password is not None and set_by_someone_else
         user.save(update_fields=["password", "must_change_password"])
         revoke_api_tokens(user=user)
+        # Sockets of sessions the new password ends close too (each re-checks its sign-in).
+        close_user_sockets(user.pk)
 
 
 def _validate(password: str, user: User) -> None:

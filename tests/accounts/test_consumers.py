@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.choices import Role
 from accounts.consumers import UserEventsConsumer
 from accounts.realtime import close_user_sockets, push_to_user
+from accounts.services import set_password_for
 from config.asgi import application
 from tests.accounts.factories import UserFactory
 
@@ -202,6 +203,17 @@ async def test_an_api_sign_out_closes_no_socket_whose_sign_in_still_holds(farmer
     assert await socket.receive_nothing(timeout=0.5)
     await sync_to_async(push_to_user)(farmer.pk, "lot.updated", {"lot_id": 7})
     assert (await socket.receive_json_from(timeout=3))["payload"] == {"lot_id": 7}
+    await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_password_set_by_the_manager_closes_the_sockets_it_signed_out(farmer):
+    _, cookie = await sync_to_async(signed_in_browser)(farmer)
+    socket = await socket_of(cookie)
+
+    await sync_to_async(set_password_for)(user=farmer, password="new-pass-2026!", set_by=None)
+
+    assert await closed_with(socket) == 4401
     await socket.disconnect()
 
 
