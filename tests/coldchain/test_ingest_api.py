@@ -44,9 +44,19 @@ def post(client, shipment_logger, logger_secret):
     return send
 
 
+_test_started = {"at": timezone.now()}
+
+
+@pytest.fixture(autouse=True)
+def _now_of_this_test():
+    # One "now" per test: a slow request must not turn a re-sent reading into a new one.
+    _test_started["at"] = timezone.now().replace(microsecond=0)
+
+
 def reading(minutes_ago: float, temperature_c: float = 3.2, **fields) -> dict:
-    """A reading `minutes_ago` before now (the shipment has been watched for three hours)."""
-    moment = timezone.now().replace(microsecond=0) - timedelta(minutes=minutes_ago)
+    """A reading `minutes_ago` before the test began (the shipment has been watched for three
+    hours)."""
+    moment = _test_started["at"] - timedelta(minutes=minutes_ago)
     return {"recorded_at": moment.isoformat(), "temperature_c": temperature_c, **fields}
 
 
