@@ -3,7 +3,7 @@
 import pytest
 from django.contrib import auth
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 from knox.models import AuthToken
 
 from farms.exceptions import (
@@ -73,7 +73,8 @@ def test_a_member_who_joined_with_her_own_account_cannot_be_given_a_password(
     with pytest.raises(PasswordNotForManagerToIssue) as refusal:
         issue_member_password(issued_by=manager, membership_id=membership.pk)
 
-    assert "never signed in" in str(refusal.value.message)
+    with translation.override("en"):
+        assert "never signed in" in str(refusal.value.message)
     member.refresh_from_db()
     assert member.check_password(password)
 
