@@ -1,4 +1,6 @@
 import factory
+from django.contrib import auth
+from django.test import RequestFactory
 
 from accounts.choices import Role
 from accounts.models import User
@@ -21,3 +23,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save_password(self, create, extracted, **kwargs):
         if create:
             self.save()
+
+
+def authenticate(*, username: str, password: str):
+    """Sign in as the sign-in page does it: the lock-out (django-axes) needs the request."""
+    return auth.authenticate(
+        RequestFactory().post("/sign-in/"), username=username, password=password
+    )

@@ -1,8 +1,6 @@
 """Adding the number of an existing account invites its holder; she joins only by accepting."""
 
 import pytest
-from django.contrib import auth
-from django.test import RequestFactory
 
 from accounts.models import Notification
 from farms.choices import InvitationStatus
@@ -15,15 +13,8 @@ from farms.exceptions import (
 from farms.invitations import accept_invitation, decline_invitation, withdraw_invitation
 from farms.models import Membership, MembershipInvitation
 from farms.services import add_member, issue_member_password
+from tests.accounts.factories import authenticate
 from tests.farms.factories import MembershipFactory
-
-
-def authenticate(*, username: str, password: str):
-    """Sign-in as the sign-in page does it (the lock-out needs the request)."""
-    return auth.authenticate(
-        RequestFactory().post("/sign-in/"), username=username, password=password
-    )
-
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,6 @@
 """A co-operative manager hands a new member farmer her first password, and no other."""
 
 import pytest
-from django.contrib import auth
-from django.test import RequestFactory
 from django.utils import timezone, translation
 from knox.models import AuthToken
 
@@ -13,16 +11,10 @@ from farms.exceptions import (
 )
 from farms.models import Membership
 from farms.services import PASSWORD_ALPHABET, add_member, issue_member_password
+from tests.accounts.factories import authenticate
 from tests.farms.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def authenticate(*, username: str, password: str):
-    """Sign-in as the sign-in page does it (the lock-out needs the request)."""
-    return auth.authenticate(
-        RequestFactory().post("/sign-in/"), username=username, password=password
-    )
 
 
 @pytest.fixture
