@@ -1,0 +1,1 @@
+"""Settlement: the platform's one ledger for markets, marketplace orders and consumer orders."""
