@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from common.exceptions import ConflictError, DomainError
+from common.exceptions import ConflictError, DomainError, RefusalKind
 
 
 class ColdChainError(DomainError):
@@ -43,12 +43,12 @@ class MalformedBatch(ColdChainError):
 class BatchTooLarge(ColdChainError):
     """More readings (or bytes) than one batch may hold (HTTP 413)."""
 
-    status_code = 413
+    kind = RefusalKind.TOO_LARGE
     default_message = _("The batch is too large.")
 
 
 class ForeignReadings(ColdChainError):
     """A row names another logger (HTTP 403): nothing of the batch is stored."""
 
-    status_code = 403
+    kind = RefusalKind.FORBIDDEN
     default_message = _("A logger may only send its own readings.")

@@ -1,17 +1,28 @@
-"""DomainError: a refusal by a business rule, with a translated message.
+"""DomainError: a refusal by a business rule, with a translated message and its kind.
 
-Each app subclasses it once per refusal (InsufficientStock, InvalidTransition, ...). The
-API's exception handler turns it into 400/409 JSON; pages turn it into a form error.
+Each app subclasses it once per refusal (InsufficientStock, InvalidTransition, ...) in its
+`exceptions.py`. The domain says what kind of refusal it is, never an HTTP code: the doors
+map kinds to status codes in one place (`common.refusals.status_for`).
 """
 
+from enum import StrEnum
+
 from django.utils.translation import gettext_lazy as _
+
+
+class RefusalKind(StrEnum):
+    INVALID = "invalid"  # the input breaks a rule whatever the state (HTTP 400)
+    CONFLICT = "conflict"  # well formed, but the current state does not allow it (409)
+    NOT_FOUND = "not_found"  # the thing does not exist, or is not this user's to see (404)
+    FORBIDDEN = "forbidden"  # it exists and the user may see it, but not do this (403)
+    TOO_LARGE = "too_large"  # more than one request may carry, e.g. a logger's batch (413)
 
 
 class DomainError(Exception):
     """A business rule refused the request. `field` names the input at fault, if one is."""
 
     default_message = _("The request was refused.")
-    status_code = 400
+    kind = RefusalKind.INVALID
     field: str | None = None
 
     def __init__(self, message: str | None = None, *, field: str | None = None, **details):
@@ -29,9 +40,21 @@ class DomainError(Exception):
 
 
 class ConflictError(DomainError):
-    """The request is well formed but conflicts with the current state (HTTP 409)."""
+    """The request is well formed but conflicts with the current state."""
 
-    status_code = 409
+    kind = RefusalKind.CONFLICT
+
+
+class NotFoundError(DomainError):
+    """The thing does not exist, or is not the user's to see: one answer for both."""
+
+    kind = RefusalKind.NOT_FOUND
+
+
+class ForbiddenError(DomainError):
+    """The user may see the thing but not do this to it."""
+
+    kind = RefusalKind.FORBIDDEN
 
 
 class NotFoundOrNotYours(DomainError):

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.permissions import is_admin
+from common.exceptions import RefusalKind
 
 from . import realtime, tasks
 from .exceptions import DeliveryError
@@ -73,36 +74,36 @@ class DispatchError(DeliveryError):
 class OfferNotFound(DispatchError):
     """Not the courier's own offer: not found, so others' offers are not confirmed to exist."""
 
-    status_code = 404
+    kind = RefusalKind.NOT_FOUND
     default_message = gettext_lazy("No such offer.")
 
 
 class DispatchTaskNotFound(DispatchError):
     """Not a task of the manager's warehouse (or no such task)."""
 
-    status_code = 404
+    kind = RefusalKind.NOT_FOUND
     default_message = gettext_lazy("No such delivery task.")
 
 
 class OfferExpired(DispatchError):
-    status_code = 409
+    kind = RefusalKind.CONFLICT
     default_message = gettext_lazy("This offer has expired; nothing was assigned to you.")
 
 
 class OfferNoLongerOpen(DispatchError):
-    status_code = 409
+    kind = RefusalKind.CONFLICT
     default_message = gettext_lazy("This offer is no longer open.")
 
 
 class CourierCannotTakeTask(DispatchError):
     """Off shift, or the task would take the courier over his capacity."""
 
-    status_code = 409
+    kind = RefusalKind.CONFLICT
     default_message = gettext_lazy("You cannot take this task now.")
 
 
 class TaskAlreadyTaken(DispatchError):
-    status_code = 409
+    kind = RefusalKind.CONFLICT
     default_message = gettext_lazy("A courier has already taken this task.")
 
 

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from common.exceptions import DomainError
+from common.exceptions import DomainError, RefusalKind
 
 
 class FarmsError(DomainError):
@@ -31,7 +31,7 @@ class FarmNameTaken(FarmsError):
 
 class NotCooperativeManager(FarmsError):
     default_message = _("Only a manager of this co-operative may do that.")
-    status_code = 403
+    kind = RefusalKind.FORBIDDEN
 
 
 class FarmerNotMember(FarmsError):
@@ -107,21 +107,21 @@ class PasswordNotForManagerToIssue(FarmsError):
         "A manager can give a first password only to a member whose account the co-operative "
         "created and who has never signed in."
     )
-    status_code = 409
+    kind = RefusalKind.CONFLICT
 
 
 class InvitationNotAvailable(FarmsError):
     default_message = _("This invitation does not exist or is not yours.")
-    status_code = 404
+    kind = RefusalKind.NOT_FOUND
 
 
 class InvitationAlreadyAnswered(FarmsError):
     default_message = _("This invitation was already answered or withdrawn.")
-    status_code = 409
+    kind = RefusalKind.CONFLICT
 
 
 class CannotJoinCooperative(FarmsError):
     default_message = _(
         "This account cannot join a co-operative: only a farmer in no co-operative can."
     )
-    status_code = 409
+    kind = RefusalKind.CONFLICT

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from common.exceptions import ConflictError, DomainError
+from common.exceptions import ConflictError, DomainError, RefusalKind
 
 
 class MarketplaceError(DomainError):
@@ -98,7 +98,7 @@ class OrderNotYours(OrderError):
     """The order is visible to this user, but this step belongs to the other side (HTTP 403)."""
 
     default_message = _("This step is not yours to take on this order.")
-    status_code = 403
+    kind = RefusalKind.FORBIDDEN
 
 
 class OrderExpired(ConflictError):
@@ -152,7 +152,7 @@ class ListingNotFound(MarketplaceError):
     """The listing does not exist or is not the user's to change: 404, never confirming it."""
 
     default_message = _("No such listing.")
-    status_code = 404
+    kind = RefusalKind.NOT_FOUND
 
 
 class ListingClosed(ConflictError, MarketplaceError):
@@ -280,7 +280,7 @@ class NotMarketStaff(SettlementError):
     """The user does not work for this market, or is not a supervisor where one is needed."""
 
     default_message = _("Only the market's supervisors may do this.")
-    status_code = 403
+    kind = RefusalKind.FORBIDDEN
 
 
 # --- Maker–checker at the counter (marketplace/markets/funding.py, drawers.py) -------------
@@ -314,14 +314,14 @@ class FundingRequestNotFound(SettlementError):
     """No such request at the operator's market: 404, never confirming it exists elsewhere."""
 
     default_message = _("No such request.")
-    status_code = 404
+    kind = RefusalKind.NOT_FOUND
 
 
 class OwnFundingRequest(SettlementError):
     default_message = _(
         "You made this request yourself; another supervisor must approve or decline it."
     )
-    status_code = 403
+    kind = RefusalKind.FORBIDDEN
 
 
 class RequestAlreadyDecided(ConflictError, SettlementError):
@@ -370,7 +370,7 @@ class DrawerCounted(ConflictError, SettlementError):
 class StaffNotFound(SettlementError):
     default_message = _("No such operator at this market.")
     field = "operator"
-    status_code = 404
+    kind = RefusalKind.NOT_FOUND
 
 
 class NothingToPay(ConflictError, SettlementError):

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_visible_or_404, role_required
 from common.exceptions import DomainError
+from common.refusals import status_for
 
 from .. import services
 from ..choices import HandoverDecision, HandoverKind, ShipmentStatus
@@ -253,7 +254,7 @@ def handover(request, pk: int, kind: str):
             )
         except DomainError as error:  # 400 for bad input, 409 when it is not due (any more)
             _report(form, error.field, error.message)
-            status = error.status_code
+            status = status_for(error)
         else:
             if recorded.decision == HandoverDecision.ACCEPTED:
                 text = _("%(kind)s recorded: the goods are accepted.")

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from djmoney.money import Money
 
-from common.exceptions import DomainError
+from common.exceptions import DomainError, RefusalKind
 from common.money import round_money
 from marketplace.exceptions import InvalidPhoto
 from marketplace.photos import process_listing_photo
@@ -60,24 +60,24 @@ class CourierError(DeliveryError):
 class TaskNotFound(CourierError):
     """Not one of the courier's tasks (another's is not found either: ids are not confirmed)."""
 
-    status_code = 404
+    kind = RefusalKind.NOT_FOUND
     default_message = gettext_lazy("No such task.")
 
 
 class OrderNotFound(CourierError):
-    status_code = 404
+    kind = RefusalKind.NOT_FOUND
     default_message = gettext_lazy("No such order.")
 
 
 class StepNotAllowed(CourierError):
     """The task or order is not in a state that allows this step (HTTP 409)."""
 
-    status_code = 409
+    kind = RefusalKind.CONFLICT
     default_message = gettext_lazy("This is not possible in the current state.")
 
 
 class ShiftNotEnded(CourierError):
-    status_code = 409
+    kind = RefusalKind.CONFLICT
     field = "on_shift"
     default_message = gettext_lazy("Finish your current task before ending your shift.")
 

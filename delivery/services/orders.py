@@ -24,6 +24,7 @@ from djmoney.money import Money
 from accounts.models import User
 from accounts.permissions import is_admin
 from common.dates import business_date_of
+from common.exceptions import RefusalKind
 from common.money import CENT, round_money
 from marketplace.exceptions import InsufficientBalance
 from marketplace.ledger.choices import AccountKind, EntryKind
@@ -72,7 +73,7 @@ class OrderLineRefused(DeliveryError):
 class OrderLineShortOfStock(OrderLineRefused, InsufficientStock):
     """More than the warehouse holds of the line's product (HTTP 409)."""
 
-    status_code = 409
+    kind = RefusalKind.CONFLICT
 
 
 class WalletShort(InsufficientBalance):
@@ -86,13 +87,13 @@ class OrderNotYours(DeliveryError):
     """The order is visible to the user but this step is someone else's (HTTP 403)."""
 
     default_message = gettext_lazy("This step is not yours to take on this order.")
-    status_code = 403
+    kind = RefusalKind.FORBIDDEN
 
 
 class OrderStepRefused(DeliveryError):
     """The order's state does not allow the step (HTTP 409)."""
 
-    status_code = 409
+    kind = RefusalKind.CONFLICT
 
 
 # --- Placing ------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from common.dates import business_date_of
+from common.exceptions import RefusalKind
 from marketplace.exceptions import MarketplaceError
 from marketplace.models import Order
 from marketplace.services.orders import place_order
@@ -85,7 +86,7 @@ class PlanNotYours(DeliveryError):
 class PlanApproved(DeliveryError):
     """An approved plan has placed its orders and no longer changes (HTTP 409)."""
 
-    status_code = 409
+    kind = RefusalKind.CONFLICT
     default_message = gettext_lazy(
         "This plan is approved and its orders are placed; it no longer changes."
     )

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, role_required
 from common.exceptions import DomainError
+from common.refusals import status_for
 from common.request_limits import request_body_limit
 from marketplace.photos import upload_body_limit
 
@@ -80,7 +81,7 @@ def _page(request, courier, *, error: PageError | None = None, status: int = 200
 
 def _refused(request, courier, refusal: DomainError, *, where: str, order_id=None):
     error = PageError(where=where, message=str(refusal.message), order_id=order_id)
-    return _page(request, courier, error=error, status=refusal.status_code)
+    return _page(request, courier, error=error, status=status_for(refusal))
 
 
 def _back() -> HttpResponse:

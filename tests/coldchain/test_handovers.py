@@ -21,6 +21,7 @@ from coldchain.choices import ExcursionKind, HandoverKind, ShipmentStatus
 from coldchain.exceptions import ColdChainError, InvalidShipmentTransition
 from coldchain.models import Excursion, Handover, LoggerAssignment, Shipment
 from coldchain.realtime import ALL_GROUP, cooperative_group, market_group
+from common.exceptions import RefusalKind
 from tests.accounts.factories import UserFactory
 from tests.coldchain.test_shipments import (  # noqa: F401
     add_readings,
@@ -156,7 +157,7 @@ def test_a_second_loading_is_a_conflict(planned, coldchain_controller):
     with pytest.raises(InvalidShipmentTransition) as conflict:
         hand_over(planned, LOADING, coldchain_controller)
 
-    assert conflict.value.status_code == 409
+    assert conflict.value.kind == RefusalKind.CONFLICT
     assert Handover.objects.count() == 1
 
 

@@ -11,6 +11,7 @@ from coldchain import batch_files, ingest
 from coldchain.exceptions import BatchTooLarge, ForeignReadings, IngestRejected, MalformedBatch
 from coldchain.models import Reading
 from coldchain.monitoring import ReadingIn
+from common.exceptions import RefusalKind
 
 NOW = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
 
@@ -363,7 +364,7 @@ def test_a_row_for_another_logger_refuses_everything_even_with_accept_partial(da
     with pytest.raises(ForeignReadings) as refusal:
         store(data_logger, rows, accept_partial=True)
 
-    assert refusal.value.status_code == 403
+    assert refusal.value.kind == RefusalKind.FORBIDDEN
     assert str(refusal.value.message) == (
         "Reading 1 is for logger “LOG-0002”; logger “LOG-0001” may only send its own "
         "readings. Nothing was stored."
@@ -376,7 +377,7 @@ def test_a_batch_over_the_limit_is_refused_whole(data_logger):
     with pytest.raises(BatchTooLarge) as refusal:
         store(data_logger, [reading(minutes) for minutes in range(4)])
 
-    assert refusal.value.status_code == 413
+    assert refusal.value.kind == RefusalKind.TOO_LARGE
     assert str(refusal.value.message) == (
         "A batch holds at most 3 readings; this one has 4. Send it in parts."
     )

@@ -25,6 +25,7 @@ from PIL import Image
 
 from accounts.choices import Role
 from accounts.realtime import user_group_name
+from common.exceptions import RefusalKind
 from delivery.models import (
     Courier,
     DeliveryOrder,
@@ -547,7 +548,7 @@ def test_picking_up_another_couriers_task_is_not_found_and_nothing_changes(
     with pytest.raises(TaskNotFound) as refusal:
         services.pick_up(courier=rider, task_id=theirs.pk)
 
-    assert refusal.value.status_code == 404
+    assert refusal.value.kind == RefusalKind.NOT_FOUND
     theirs.refresh_from_db()
     assert theirs.status == DeliveryTaskStatus.ASSIGNED
     assert set(theirs.orders.values_list("status", flat=True)) == {DeliveryOrderStatus.ASSIGNED}
@@ -571,7 +572,7 @@ def test_picking_up_a_finished_task_is_refused(rider, warehouse):
     with pytest.raises(StepNotAllowed) as refusal:
         services.pick_up(courier=rider, task_id=task.pk)
 
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
     task.refresh_from_db()
     assert task.status == DeliveryTaskStatus.DONE
 
@@ -713,7 +714,7 @@ def test_delivering_another_couriers_order_is_not_found_and_counts_nothing(
     with pytest.raises(OrderNotFound):
         services.deliver_with_code(courier=rider, order_id=order.pk, code="1111")
 
-    assert refusal.value.status_code == 404
+    assert refusal.value.kind == RefusalKind.NOT_FOUND
     order.refresh_from_db()
     assert (order.status, order.code_attempts) == (DeliveryOrderStatus.PICKED_UP, 0)
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from accounts.choices import Role
+from common.exceptions import RefusalKind
 from delivery import dispatch
 from delivery.models import (
     DeliveryOrder,
@@ -342,7 +343,7 @@ def test_accepting_an_expired_offer_is_refused_and_nothing_is_assigned(offered):
     with pytest.raises(dispatch.OfferExpired) as refusal:
         dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
 
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
     offer.refresh_from_db()
     assert offer.status == OfferStatus.EXPIRED
     task = DeliveryTask.objects.get(pk=offered["task"].pk)
@@ -362,7 +363,7 @@ def test_a_courier_cannot_accept_or_decline_another_couriers_offer(offered):
     with pytest.raises(dispatch.OfferNotFound):
         dispatch.decline_offer(courier=offered["second"], offer_id=offer.pk)
 
-    assert refusal.value.status_code == 404
+    assert refusal.value.kind == RefusalKind.NOT_FOUND
     offer.refresh_from_db()
     assert offer.status == OfferStatus.PENDING
     task = DeliveryTask.objects.get(pk=offered["task"].pk)
@@ -661,7 +662,7 @@ def test_another_warehouses_manager_or_a_courier_cannot_dispatch_again(
     for stranger in (warehouse_manager, offered["first"].user):
         with pytest.raises(dispatch.DispatchTaskNotFound) as refusal:
             dispatch.redispatch(by=stranger, task_id=offered["task"].pk)
-        assert refusal.value.status_code == 404
+        assert refusal.value.kind == RefusalKind.NOT_FOUND
     assert pending_offer_of(offered["task"]).courier == offered["second"]
 
 
@@ -672,7 +673,7 @@ def test_dispatching_again_a_task_a_courier_took_is_refused(offered, admin_user)
     with pytest.raises(dispatch.TaskAlreadyTaken) as refusal:
         dispatch.redispatch(by=admin_user, task_id=offered["task"].pk)
 
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
     assert DeliveryTask.objects.get(pk=offered["task"].pk).courier == offered["first"]
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 
 from accounts.choices import Role
 from common.dates import BUSINESS_TIME_ZONE
+from common.exceptions import RefusalKind
 from config.asgi import application
 from delivery.exceptions import DeliveryError, InsufficientStock
 from delivery.models import (
@@ -270,7 +271,7 @@ def test_ordering_more_than_the_stock_is_refused_and_nothing_changes(
     with pytest.raises(InsufficientStock) as refusal:
         order_for(funded_consumer, (tomato.pk, "3"), (spinach.pk, "4.5"))
 
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
     assert refusal.value.as_dict() == {
         "quantity_kg": [str(refusal.value.message)],
         "line": 1,
@@ -517,7 +518,7 @@ def test_a_cancelled_order_cannot_be_packed(chaoyang, chaoyang_staff, spinach, f
     with pytest.raises(OrderStepRefused) as refusal:
         pack_order(by=chaoyang_staff, order_id=order.pk)
 
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
     order.refresh_from_db()
     assert order.status == DeliveryOrderStatus.CANCELLED
     assert order.packed_at is None
@@ -623,7 +624,7 @@ def test_an_order_a_courier_accepted_cannot_be_cancelled(
     with pytest.raises(OrderStepRefused) as refusal:
         cancel_order(by=funded_consumer, order_id=order.pk)
 
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
     order.refresh_from_db()
     assert order.status == status
     assert order.task_id == task.pk

@@ -14,6 +14,7 @@ from djmoney.money import Money
 
 from accounts.choices import Role
 from common.dates import BUSINESS_TIME_ZONE
+from common.exceptions import RefusalKind
 from delivery import tasks
 from delivery.exceptions import DeliveryError
 from delivery.forecast import HOLT_WINTERS, HOLT_WINTERS_DAMPED, NO_SALES, RECENT_AVERAGE
@@ -432,7 +433,7 @@ def test_an_approved_plan_no_longer_changes(plan, manager, spinach):
     with pytest.raises(PlanApproved) as refusal:
         update_line(by=manager, line_id=line_of(plan, spinach).pk, approved_kg="3")
 
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
     assert line_of(plan, spinach).approved_kg == Decimal("20.000")
 
 

@@ -19,7 +19,7 @@ from djmoney.money import Money
 from accounts.choices import Role
 from coldchain.models import ShipmentLot
 from common.dates import BUSINESS_TIME_ZONE
-from common.exceptions import DomainError, NotFoundOrNotYours
+from common.exceptions import DomainError, NotFoundOrNotYours, RefusalKind
 from delivery.exceptions import DeliveryError
 from delivery.models import (
     DeliveryOrder,
@@ -282,7 +282,7 @@ def test_an_order_line_is_received_once(warehouse, manager):
             warehouse=warehouse, order_line=line, quantity_kg="1", by=manager
         )
 
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
     assert refusal.value.field == "order_line"
     assert StockLot.objects.get().quantity_kg == Decimal("9.800")
     assert StockReceipt.objects.count() == 1

@@ -6,6 +6,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 from moneyed import Money
 
+from common.exceptions import RefusalKind
 from common.units import WeightUnit, price_in, price_per_kg_from
 from marketplace.choices import ListingStatus, OrderStatus
 from marketplace.exceptions import (
@@ -304,7 +305,7 @@ def test_transition_not_allowed_is_a_conflict_and_changes_nothing(member, lot, s
     with pytest.raises(InvalidTransition) as refused:
         change_listing_status(changed_by=member, listing_id=listing.pk, action=action)
 
-    assert refused.value.status_code == 409
+    assert refused.value.kind == RefusalKind.CONFLICT
     listing.refresh_from_db()
     assert listing.status == start
 

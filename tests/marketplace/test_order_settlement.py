@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from djmoney.money import Money
 
+from common.exceptions import RefusalKind
 from marketplace.choices import OrderStatus
 from marketplace.exceptions import HoldShortOfTotal
 from marketplace.ledger.choices import AccountKind, EntryKind
@@ -197,7 +198,7 @@ def test_a_wallet_a_cent_short_of_the_packed_total_stops_the_hand_over(buyer, se
     with pytest.raises(HoldShortOfTotal) as refused:
         hand(order, "10.2")  # ¥48.96: ¥0.96 above the hold
 
-    assert refused.value.status_code == 400
+    assert refused.value.kind == RefusalKind.INVALID
     message = str(refused.value.message)
     assert all(sum_ in message for sum_ in ("¥48.96", "¥0.96", "¥48.00"))
     assert "0.95" not in message  # the seller is not told the buyer's balance

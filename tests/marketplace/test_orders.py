@@ -8,6 +8,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from accounts.models import Notification
+from common.exceptions import RefusalKind
 from marketplace.choices import ListingStatus, OrderStatus
 from marketplace.exceptions import (
     BelowMinimumOrder,
@@ -338,7 +339,7 @@ def test_accepting_a_cancelled_order_is_refused_and_changes_nothing(buyer, listi
     with pytest.raises(InvalidTransition) as refusal:
         accept_order(by=listing.seller, order_id=order.pk)
 
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
     assert order_status(order) == OrderStatus.CANCELLED
     assert available(listing) == KG("50.000")
     assert OrderEvent.objects.filter(order=order).count() == 2

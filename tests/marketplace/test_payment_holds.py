@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 from djmoney.money import Money
 
+from common.exceptions import RefusalKind
 from marketplace.choices import ListingStatus, OrderStatus
 from marketplace.exceptions import AmountBelowOneCent, WalletCannotHold
 from marketplace.ledger.checks import CHECK_HOLDS, verify_ledger
@@ -135,7 +136,7 @@ def test_an_empty_wallet_cannot_reserve_a_listing_and_nothing_changes(buyer, lis
         place(buyer, listing, "50")  # the whole listing, ¥240.00
 
     assert refused.value.field == "wallet"
-    assert refused.value.status_code == 400
+    assert refused.value.kind == RefusalKind.INVALID
     assert "¥0.00" in str(refused.value.message)
     assert "¥240.00" in str(refused.value.message)
     listing = Listing.objects.get(pk=listing.pk)

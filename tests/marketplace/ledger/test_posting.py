@@ -11,6 +11,7 @@ import pytest
 from django.db import transaction
 from moneyed import Money
 
+from common.exceptions import RefusalKind
 from marketplace.exceptions import (
     IdempotencyConflict,
     InsufficientBalance,
@@ -151,7 +152,7 @@ def test_top_up_with_a_used_key_and_another_request_is_refused_and_writes_nothin
     with pytest.raises(IdempotencyConflict) as refusal:
         top_up(**arguments, by=operator, idempotency_key="k")
 
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
     assert refusal.value.field == "idempotency_key"
     assert snapshot() == before
 
@@ -347,7 +348,7 @@ def test_pay_out_of_nothing_is_refused_and_writes_nothing(settle, commission, pa
     before = snapshot()
     with pytest.raises(NothingToPay) as refusal:
         pay_out(account=payable, by=supervisor, idempotency_key="never-traded")
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
     assert snapshot() == before
 
     settle("t1")
@@ -389,7 +390,7 @@ def test_a_reversal_cannot_be_reversed(settle, commission, supervisor):
     with pytest.raises(NotReversible) as refusal:
         reverse_entry(entry=reversal, by=supervisor, reason="undo", idempotency_key="r2")
 
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
     assert snapshot() == before
 
 
@@ -401,7 +402,7 @@ def test_an_entry_is_reversed_once_whatever_the_key(settle, commission, supervis
     with pytest.raises(TradeAlreadyReversed) as refusal:
         reverse_entry(entry=trade.entry, by=supervisor, reason="typo", idempotency_key="r2")
 
-    assert refusal.value.status_code == 409
+    assert refusal.value.kind == RefusalKind.CONFLICT
 
     assert snapshot() == before
 

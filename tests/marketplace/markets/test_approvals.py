@@ -15,6 +15,7 @@ from moneyed import Money
 
 from accounts.choices import Role
 from common.dates import business_today
+from common.exceptions import RefusalKind
 from marketplace.exceptions import (
     AboveOperatorDailyLimit,
     AboveOperatorLimit,
@@ -161,7 +162,7 @@ def test_the_requester_never_approves_her_own(market, supervisor, second_supervi
             market=market, by=supervisor, request_id=request.pk, reason="算了"
         )
 
-    assert refused.value.status_code == 403
+    assert refused.value.kind == RefusalKind.FORBIDDEN
     request.refresh_from_db()
     assert request.status == RequestStatus.PENDING
     assert card_balance(buyer_trader) == yuan("10000.00")
@@ -192,7 +193,7 @@ def test_another_markets_supervisor_does_not_find_the_request(
             market=other_market, by=other_operator, request_id=request.pk
         )
 
-    assert refused.value.status_code == 404
+    assert refused.value.kind == RefusalKind.NOT_FOUND
     assert card_balance(buyer_trader) == yuan("10000.00")
 
 
@@ -213,7 +214,7 @@ def test_a_declined_request_posts_nothing_and_keeps_its_reason(
     assert card_balance(buyer_trader) == yuan("10000.00")
     with pytest.raises(RequestAlreadyDecided) as refused:
         funding.approve_funding_request(market=market, by=supervisor, request_id=request.pk)
-    assert refused.value.status_code == 409
+    assert refused.value.kind == RefusalKind.CONFLICT
     assert entries() == before
 
 

@@ -11,6 +11,7 @@ from moneyed import Money
 
 from accounts.choices import Role
 from common.dates import business_today
+from common.exceptions import RefusalKind
 from marketplace.exceptions import (
     BusinessDayClosed,
     IdempotencyConflict,
@@ -333,7 +334,7 @@ def test_the_same_key_with_other_content_is_a_409_and_writes_nothing(settle, cha
     with pytest.raises(IdempotencyConflict) as refused:
         settle("retry", **changed)
 
-    assert refused.value.status_code == 409
+    assert refused.value.kind == RefusalKind.CONFLICT
     assert refused.value.field == "idempotency_key"
     assert written() == before
 
@@ -389,7 +390,7 @@ def test_bad_input_is_refused_on_its_field_and_writes_nothing(
         settle(**overrides)
 
     assert refused.value.field == field
-    assert refused.value.status_code == 400
+    assert refused.value.kind == RefusalKind.INVALID
     assert str(refused.value.message)
     assert written() == before
 
@@ -473,7 +474,7 @@ def test_a_trade_on_a_day_that_is_not_open_is_a_409(settle, market, status):
 
     error = refused_with(settle, BusinessDayClosed)
 
-    assert error.status_code == 409
+    assert error.kind == RefusalKind.CONFLICT
     assert str(business_today()) in str(error.message)
 
 
@@ -486,14 +487,14 @@ def test_a_closed_day_of_another_market_does_not_matter(settle, other_market):
 def test_an_operator_of_another_market_may_not_trade_here(settle, other_operator):
     error = refused_with(settle, NotMarketStaff, by=other_operator)
 
-    assert error.status_code == 403
+    assert error.kind == RefusalKind.FORBIDDEN
 
 
 @pytest.mark.parametrize("role", [Role.MARKET_OPERATOR, Role.FARMER, Role.ADMIN])
 def test_a_user_who_is_not_staff_may_not_trade(settle, role):
     error = refused_with(settle, NotMarketStaff, by=UserFactory(role=role))
 
-    assert error.status_code == 403
+    assert error.kind == RefusalKind.FORBIDDEN
 
 
 # --- Reversal -----------------------------------------------------------------------------
@@ -578,7 +579,7 @@ def test_a_second_reversal_is_a_409_and_writes_nothing(settle, supervisor, buyer
     with pytest.raises(TradeAlreadyReversed) as refused:
         markets.reverse_trade(trade_id=trade.pk, by=supervisor, reason="错", idempotency_key="r2")
 
-    assert refused.value.status_code == 409
+    assert refused.value.kind == RefusalKind.CONFLICT
     assert written() == before
     assert card(buyer_trader) == D("10000.00")
 
@@ -593,7 +594,7 @@ def test_a_reversal_itself_cannot_be_reversed(settle, supervisor):
     with pytest.raises(NotReversible) as refused:
         reverse_entry(entry=trade.reversal, by=supervisor, reason="撤销", idempotency_key="rr")
 
-    assert refused.value.status_code == 409
+    assert refused.value.kind == RefusalKind.CONFLICT
     assert written() == before
 
 
@@ -610,7 +611,7 @@ def test_only_a_supervisor_of_the_market_may_reverse(settle, request, who, buyer
     with pytest.raises(NotMarketStaff) as refused:
         markets.reverse_trade(trade_id=trade.pk, by=user, reason="错", idempotency_key="r")
 
-    assert refused.value.status_code == 403
+    assert refused.value.kind == RefusalKind.FORBIDDEN
     assert written() == before
     assert not Trade.objects.get(pk=trade.pk).is_reversed
 
@@ -753,7 +754,7 @@ def test_no_card_operation_on_a_closed_day(market, operator, buyer_trader, opera
     with pytest.raises(BusinessDayClosed) as refused:
         card_operation(operation, market, operator)
 
-    assert refused.value.status_code == 409
+    assert refused.value.kind == RefusalKind.CONFLICT
     assert written() == before
 
 
