@@ -65,6 +65,31 @@ class NotFoundOrNotYours(DomainError):
     default_message = _("Not found, or not yours.")
 
 
+class InvalidBoundary(DomainError):
+    """Not one valid GeoJSON polygon in China (common.geometry)."""
+
+    default_message = _("Enter the boundary as one GeoJSON polygon.")
+    field = "boundary"
+
+
+class InvalidLocation(DomainError):
+    """Not a point in China as GeoJSON or "longitude,latitude" (common.geometry)."""
+
+    default_message = _("Enter a location in China as longitude,latitude.")
+    field = "location"
+
+
+class InvalidPhoto(DomainError):
+    """An upload that is not a JPEG, PNG or WebP photo (common.photos)."""
+
+    default_message = _("Upload a photo in JPEG, PNG or WebP format.")
+    field = "image"
+
+
+class PhotoTooLarge(InvalidPhoto):
+    default_message = _("This photo is too large.")
+
+
 def get_usable_or_refuse(queryset, *, field: str, **lookup):
     """One object of `queryset` (what the user may use) by `lookup`, for an id taken from a
     request's body; otherwise NotFoundOrNotYours on `field` (400, the same for both cases)."""

@@ -159,15 +159,6 @@ class ListingClosed(ConflictError, MarketplaceError):
     default_message = _("This listing is closed and can no longer change.")
 
 
-class InvalidPhoto(MarketplaceError):
-    default_message = _("Upload a photo in JPEG, PNG or WebP format.")
-    field = "image"
-
-
-class PhotoTooLarge(InvalidPhoto):
-    default_message = _("This photo is too large.")
-
-
 class TooManyPhotos(ConflictError, MarketplaceError):
     default_message = _("This listing has as many photos as it may have.")
     field = "image"

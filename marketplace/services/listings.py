@@ -26,11 +26,11 @@ from moneyed import Money
 from pypinyin import Style, lazy_pinyin
 
 from accounts.models import User
-from farms import geometry
-from farms.exceptions import InvalidLocation
+from common import geometry
+from common.exceptions import InvalidLocation
+from common.photos import process_photo
 from farms.models import HarvestLot
 from farms.selectors import lots_visible_to
-from marketplace import photos
 from marketplace.choices import ListingStatus, OrderStatus
 from marketplace.exceptions import (
     InvalidMinimumOrder,
@@ -398,7 +398,7 @@ def add_listing_photo(*, added_by: User, listing_id: int, upload) -> ListingPhot
     if listing is None:
         raise ListingNotFound()
     _room_for_a_photo(listing)
-    processed = photos.process_listing_photo(upload)  # refuses before anything is stored
+    processed = process_photo(upload)  # refuses before anything is stored
     with transaction.atomic():
         listing = _lock_listing(user=added_by, listing_id=listing_id)
         count = _room_for_a_photo(listing)  # again under the lock: another may have landed

@@ -28,6 +28,7 @@ from djmoney.money import Money
 
 from accounts.models import User
 from common.money import round_money
+from common.units import positive_kg
 
 from .. import realtime
 from ..choices import ListingStatus, OrderStatus
@@ -51,7 +52,6 @@ from ..ledger.holds import capture_order_total, hold_order_total, release_order_
 from ..models import Listing, Order, OrderEvent, OrderLine
 from ..selectors.orders import is_buyer_side, is_seller_side, overdue_placed_orders
 
-KG_PLACES = 3
 MAX_LINES = 50
 EXPIRY_BATCH = 200
 MIN_TOLERANCE_PCT, MAX_TOLERANCE_PCT = Decimal(0), Decimal(50)  # as the check constraint
@@ -151,7 +151,7 @@ def _clean_lines(lines: Sequence[tuple[int, Decimal]]) -> list[tuple[int, Decima
         raise EmptyOrder(_("An order takes at most %(count)s lines.") % {"count": MAX_LINES})
     cleaned, seen = [], set()
     for index, (listing_id, quantity_kg) in enumerate(lines):
-        quantity = _kg(quantity_kg)
+        quantity = positive_kg(quantity_kg)
         if quantity is None:
             raise InvalidOrderQuantity(line=index)
         try:
@@ -178,17 +178,6 @@ def _tolerance(value) -> Decimal:
     ):
         raise InvalidWeightTolerance()
     return tolerance
-
-
-def _kg(value) -> Decimal | None:
-    """A positive weight with at most 3 decimals, or None."""
-    try:
-        quantity = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        return None
-    if not quantity.is_finite() or quantity <= 0 or -quantity.as_tuple().exponent > KG_PLACES:
-        return None
-    return quantity
 
 
 def _is_on_sale(listing: Listing, now: datetime) -> bool:
@@ -438,7 +427,7 @@ def _require_buyer(user: User, order: Order) -> None:
 
 def _clean_packed_weights(packed_kg: Mapping, *, line_ids: set[int]) -> dict[int, Decimal]:
     try:
-        weights = {int(line_id): _kg(kg) for line_id, kg in (packed_kg or {}).items()}
+        weights = {int(line_id): positive_kg(kg) for line_id, kg in (packed_kg or {}).items()}
     except (TypeError, ValueError) as exc:
         raise InvalidPackedWeights() from exc
     if set(weights) != line_ids or any(kg is None for kg in weights.values()):
