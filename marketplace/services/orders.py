@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from accounts.models import User
+from common.exceptions import InvalidTransition
 from common.money import round_money
 from common.units import positive_kg
 
@@ -40,7 +41,6 @@ from ..exceptions import (
     InsufficientQuantity,
     InvalidOrderQuantity,
     InvalidPackedWeights,
-    InvalidTransition,
     InvalidWeightTolerance,
     ListingNotAvailable,
     MixedSellers,
@@ -97,7 +97,7 @@ def place_order(
         # index here, then finds the first order, before either reserves anything.
         try:
             with transaction.atomic():
-                order = Order.objects.create(
+                order = Order.objects.create(  # type: ignore[misc]  # stubs type a MoneyField as its DecimalField base; it takes Money
                     buyer=buyer,
                     seller_id=seller_id,
                     weight_tolerance_pct=tolerance,
@@ -120,7 +120,7 @@ def place_order(
             )
             listing = listings[listing_id]
             order_lines.append(
-                OrderLine(
+                OrderLine(  # type: ignore[misc]  # stubs type a MoneyField as its DecimalField base; it takes Money
                     order=order,
                     listing=listing,
                     quantity_kg=quantity_kg,
@@ -170,11 +170,12 @@ def _tolerance(value) -> Decimal:
         tolerance = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
         tolerance = None
+    exponent = None if tolerance is None else tolerance.as_tuple().exponent
     if (
         tolerance is None
-        or not tolerance.is_finite()
+        or not isinstance(exponent, int)  # NaN and infinity have a letter for it
         or not MIN_TOLERANCE_PCT <= tolerance <= MAX_TOLERANCE_PCT
-        or -tolerance.as_tuple().exponent > 1
+        or -exponent > 1
     ):
         raise InvalidWeightTolerance()
     return tolerance
@@ -430,9 +431,10 @@ def _clean_packed_weights(packed_kg: Mapping, *, line_ids: set[int]) -> dict[int
         weights = {int(line_id): positive_kg(kg) for line_id, kg in (packed_kg or {}).items()}
     except (TypeError, ValueError) as exc:
         raise InvalidPackedWeights() from exc
-    if set(weights) != line_ids or any(kg is None for kg in weights.values()):
+    cleaned = {line_id: kg for line_id, kg in weights.items() if kg is not None}
+    if set(cleaned) != line_ids or len(cleaned) != len(weights):
         raise InvalidPackedWeights()
-    return weights
+    return cleaned
 
 
 def _sum_money(amounts: Iterable[Money]) -> Money:

@@ -6,7 +6,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 from moneyed import Money
 
-from common.exceptions import RefusalKind
+from common.exceptions import InvalidTransition, RefusalKind
 from common.money import cny, price_per_unit
 from common.units import WeightUnit, price_per_kg_from
 from marketplace.choices import ListingStatus, OrderStatus
@@ -15,7 +15,6 @@ from marketplace.exceptions import (
     InvalidPickupPoint,
     InvalidPrice,
     InvalidQuantity,
-    InvalidTransition,
     InvalidWindow,
     ListingClosed,
     ListingNotFound,
