@@ -1,5 +1,7 @@
 """Form widgets, fields and helpers shared by the apps' pages."""
 
+from collections.abc import Mapping
+
 from django import forms
 
 from common.exceptions import DomainError
@@ -22,7 +24,7 @@ class BilingualChoiceField(forms.ModelChoiceField):
 
 
 def add_service_error(
-    form: forms.Form, error: DomainError, field_map: dict[str, str] | None = None
+    form: forms.Form, error: DomainError, field_map: Mapping[str, str | None] | None = None
 ) -> None:
     """Show a DomainError on its form field, or above the form when no field matches."""
     field = (field_map or {}).get(error.field or "", error.field)

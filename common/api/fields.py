@@ -31,13 +31,14 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 
     def __init__(self, *, scope: Callable[..., QuerySet], model, **kwargs):
         self.scope = scope
-        super().__init__(queryset=model.objects.none(), **kwargs)
+        self.no_choices: QuerySet = model.objects.none()
+        super().__init__(queryset=self.no_choices, **kwargs)
 
     def get_queryset(self) -> QuerySet:
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if user is None:
-            return self.queryset
+            return self.no_choices
         return self.scope(user)
 
 
