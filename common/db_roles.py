@@ -17,10 +17,18 @@ import logging
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connections
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, models
 from psycopg import sql
 
 logger = logging.getLogger(__name__)
+
+
+def _column_of(model: type[models.Model], field_name: str) -> str:
+    field = model._meta.get_field(field_name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise ImproperlyConfigured(f"{model.__name__}.{field_name} is not a column")
+    return field.column
 
 
 def append_only_tables() -> dict[str, tuple[str, ...]]:
@@ -30,7 +38,7 @@ def append_only_tables() -> dict[str, tuple[str, ...]]:
         for model_name, columns in getattr(config, "append_only_models", {}).items():
             model = config.get_model(model_name)
             tables[model._meta.db_table] = tuple(
-                model._meta.get_field(column).column for column in columns
+                _column_of(model, field_name) for field_name in columns
             )
     return tables
 

@@ -6,16 +6,20 @@ map kinds to status codes in one place (`common.refusals.status_for`).
 """
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 
 class RefusalKind(StrEnum):
-    INVALID = "invalid"  # the input breaks a rule whatever the state (HTTP 400)
-    CONFLICT = "conflict"  # well formed, but the current state does not allow it (409)
-    NOT_FOUND = "not_found"  # the thing does not exist, or is not this user's to see (404)
-    FORBIDDEN = "forbidden"  # it exists and the user may see it, but not do this (403)
-    TOO_LARGE = "too_large"  # more than one request may carry, e.g. a logger's batch (413)
+    INVALID = "invalid"  # the input breaks a rule whatever the state
+    CONFLICT = "conflict"  # well formed, but the current state does not allow it
+    NOT_FOUND = "not_found"  # the thing does not exist, or is not this user's to see
+    FORBIDDEN = "forbidden"  # it exists and the user may see it, but not do this
+    TOO_LARGE = "too_large"  # more than one request may carry, e.g. a logger's batch
 
 
 class DomainError(Exception):
@@ -25,8 +29,10 @@ class DomainError(Exception):
     kind = RefusalKind.INVALID
     field: str | None = None
 
-    def __init__(self, message: str | None = None, *, field: str | None = None, **details):
-        self.message = message if message is not None else self.default_message
+    def __init__(
+        self, message: "str | StrPromise | None" = None, *, field: str | None = None, **details
+    ):
+        self.message: str | StrPromise = message if message is not None else self.default_message
         if field is not None:
             self.field = field
         self.details = details
@@ -65,9 +71,43 @@ class NotFoundOrNotYours(DomainError):
     default_message = _("Not found, or not yours.")
 
 
+class InvalidTransition(ConflictError):
+    """A state change that is not allowed from the current state (common.state_machine)."""
+
+    default_message = _("This is not possible in the current state.")
+
+    def __init__(self, message=None, *, current: str = "", requested: str = "", **details):
+        super().__init__(message, current=current, requested=requested, **details)
+
+
+class InvalidBoundary(DomainError):
+    """Not one valid GeoJSON polygon in China (common.geometry)."""
+
+    default_message = _("Enter the boundary as one GeoJSON polygon.")
+    field = "boundary"
+
+
+class InvalidLocation(DomainError):
+    """Not a point in China as GeoJSON or "longitude,latitude" (common.geometry)."""
+
+    default_message = _("Enter a location in China as longitude,latitude.")
+    field = "location"
+
+
+class InvalidPhoto(DomainError):
+    """An upload that is not a JPEG, PNG or WebP photo (common.photos)."""
+
+    default_message = _("Upload a photo in JPEG, PNG or WebP format.")
+    field = "image"
+
+
+class PhotoTooLarge(InvalidPhoto):
+    default_message = _("This photo is too large.")
+
+
 def get_usable_or_refuse(queryset, *, field: str, **lookup):
     """One object of `queryset` (what the user may use) by `lookup`, for an id taken from a
-    request's body; otherwise NotFoundOrNotYours on `field` (400, the same for both cases)."""
+    request's body; otherwise NotFoundOrNotYours on `field` (invalid input, the same for both cases)."""
     try:
         return queryset.get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError):

@@ -4,6 +4,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from moneyed import Money
 
+from common.units import KG_PER_JIN, WeightUnit
+
 CENT = Decimal("0.01")
 
 
@@ -17,3 +19,12 @@ def cny(amount: Decimal | str | int) -> Money:
     if isinstance(amount, float):
         raise TypeError("money is never a float; pass a Decimal or a string")
     return Money(Decimal(amount), "CNY")
+
+
+def price_per_unit(price_per_kg: Money, unit: str) -> Money:
+    """A price per kg as a reader of `unit` sees it: per kg, or per 斤 (half a kg, so half
+    the price), rounded once, half up, to the cent. Every page, API and board shows prices
+    through this, so a price reads the same everywhere."""
+    if unit == WeightUnit.JIN:
+        return round_money(price_per_kg * KG_PER_JIN)
+    return round_money(price_per_kg)

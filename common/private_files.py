@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
@@ -54,10 +55,11 @@ def private_storage():
 
 def private_file_response(
     file: FieldFile, *, filename: str, content_type: str, as_attachment: bool = True
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The file to someone already allowed to have it; 404 when there is none (the same answer
     the caller gives to someone not allowed, so the two cannot be told apart)."""
-    if not file or not file.storage.exists(file.name):
+    name = file.name if file else None
+    if not name or not file.storage.exists(name):
         raise Http404
     prefix = settings.PRIVATE_MEDIA_ACCEL_PREFIX
     if not prefix:
@@ -68,6 +70,8 @@ def private_file_response(
             content_type=content_type,
         )
     response = HttpResponse(content_type=content_type)
-    response["X-Accel-Redirect"] = quote(f"{prefix.rstrip('/')}/{PurePosixPath(file.name)}")
-    response["Content-Disposition"] = content_disposition_header(as_attachment, filename)
+    response["X-Accel-Redirect"] = quote(f"{prefix.rstrip('/')}/{PurePosixPath(name)}")
+    disposition = content_disposition_header(as_attachment, filename)
+    if disposition is not None:  # None only for an inline file without a name
+        response["Content-Disposition"] = disposition
     return response

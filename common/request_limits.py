@@ -46,7 +46,7 @@ def body_limit_for(path: str, method: str) -> int:
     except Resolver404:
         return settings.MAX_REQUEST_BODY_BYTES
     view = match.func
-    candidates = [view]
+    candidates: list[object] = [view]
     view_class = getattr(view, "cls", None) or getattr(view, "view_class", None)
     if view_class is not None:
         # A ViewSet routes each method to an action; an APIView to its method's handler.

@@ -18,16 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from common.exceptions import ConflictError
-
-
-class InvalidTransition(ConflictError):
-    """A state change that is not allowed from the current state."""
-
-    default_message = _("This is not possible in the current state.")
-
-    def __init__(self, message=None, *, current: str = "", requested: str = "", **details):
-        super().__init__(message, current=current, requested=requested, **details)
+from common.exceptions import InvalidTransition
 
 
 class Transitions:

@@ -1,6 +1,6 @@
 """Weights are kilograms as Decimal with 3 places; 斤 (jin) is a display choice only."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +12,22 @@ KG_PER_JIN = Decimal("0.5")
 class WeightUnit(models.TextChoices):
     KG = "kg", _("kg")
     JIN = "jin", _("jin (斤)")
+
+
+KG_PLACES = 3
+
+
+def positive_kg(value: object) -> Decimal | None:
+    """A weight as a client sent it (text or number), in kg: above zero with at most three
+    decimals, else None, for the caller to refuse in its own words."""
+    try:
+        quantity = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    exponent = quantity.as_tuple().exponent
+    if not isinstance(exponent, int) or quantity <= 0 or -exponent > KG_PLACES:
+        return None  # NaN and infinity have a letter for their exponent
+    return quantity
 
 
 def round_kg(value: Decimal) -> Decimal:
@@ -36,16 +52,9 @@ def to_kg(unit: str, amount: Decimal) -> Decimal:
     return jin_to_kg(amount) if unit == WeightUnit.JIN else round_kg(amount)
 
 
-def price_in(unit: str, price_per_kg: Decimal) -> Decimal:
-    """A price per kg expressed per the user's display unit (per 斤 = per kg × 0.5).
-
-    Not rounded: money is rounded once, by the caller, with common.money.round_money.
-    """
-    return price_per_kg * KG_PER_JIN if unit == WeightUnit.JIN else price_per_kg
-
-
 def price_per_kg_from(unit: str, price: Decimal) -> Decimal:
-    """A price entered per the user's display unit, per kg (per kg = per 斤 × 2)."""
+    """A price entered per the user's display unit, per kg (per kg = per 斤 × 2); the way
+    back, for showing, is common.money.price_per_unit."""
     return price / KG_PER_JIN if unit == WeightUnit.JIN else price
 
 

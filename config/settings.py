@@ -434,6 +434,6 @@ SILENCED_SYSTEM_CHECKS = [
     "axes.W002",
     # Debian 12 ships GDAL 3.6, which cannot block file/network access from spatial
     # references. Untrusted geometry enters only as GeoJSON, whose "crs" member is
-    # refused before GDAL parses it (farms/geometry.py), and WKT/WKB input is not taken.
+    # refused before GDAL parses it (common/geometry.py), and WKT/WKB input is not taken.
     "gis.W001",
 ]

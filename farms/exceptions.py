@@ -9,16 +9,6 @@ class FarmsError(DomainError):
     default_message = _("The farms request was refused.")
 
 
-class InvalidBoundary(FarmsError):
-    default_message = _("Enter the farm boundary as one GeoJSON polygon.")
-    field = "boundary"
-
-
-class InvalidLocation(FarmsError):
-    default_message = _("Enter a location in China as longitude,latitude.")
-    field = "location"
-
-
 class BoundaryOrLocationRequired(FarmsError):
     default_message = _("Draw the farm's boundary or give its location.")
     field = "boundary"

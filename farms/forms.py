@@ -3,26 +3,13 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common import geometry
+from common.exceptions import InvalidBoundary, InvalidLocation
+from common.forms import BilingualChoiceField, DateInput
 from common.units import WeightUnit, to_kg
 
-from . import geometry
 from .choices import Certification, Grade, PesticideTestResult, ProductCategory
-from .exceptions import InvalidBoundary, InvalidLocation
 from .models import business_today
-
-
-class DateInput(forms.DateInput):
-    """A native date picker; it takes ISO dates whatever the page language."""
-
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class ProductChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, product):
-        return f"{product.name_zh} · {product.name_en}"
 
 
 class CatalogueSearchForm(forms.Form):
@@ -37,7 +24,7 @@ class CatalogueSearchForm(forms.Form):
 class HarvestLotForm(forms.Form):
     """The farmer's record-harvest form; the quantity is in her own unit (kg or 斤)."""
 
-    product = ProductChoiceField(label=_("Product"), queryset=None, to_field_name="code")
+    product = BilingualChoiceField(label=_("Product"), queryset=None, to_field_name="code")
     farm = forms.ModelChoiceField(label=_("Farm"), queryset=None)
     harvest_date = forms.DateField(label=_("Harvest date"), widget=DateInput)
     quantity = forms.DecimalField(
@@ -142,9 +129,3 @@ class MemberForm(forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
     )
-
-
-def add_service_error(form: forms.Form, error, field_map: dict[str, str] | None = None) -> None:
-    """Show a DomainError on its form field, or above the form when no field matches."""
-    field = (field_map or {}).get(error.field, error.field)
-    form.add_error(field if field in form.fields else None, str(error.message))

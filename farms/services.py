@@ -17,9 +17,10 @@ from accounts.models import User
 from accounts.permissions import is_admin
 from accounts.phone import normalize_phone
 from accounts.services import set_password_for
+from common import geometry
 from common.units import round_kg
 
-from . import geometry, invitations, selectors
+from . import invitations, selectors
 from .choices import Certification, Grade, PesticideTestResult
 from .exceptions import (
     AlreadyMember,

@@ -15,11 +15,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, is_admin, role_required
+from common.exceptions import InvalidBoundary, InvalidLocation
+from common.forms import add_service_error
 
 from . import invitations, selectors, services
 from .choices import InvitationStatus
 from .exceptions import FarmsError, InvitationNotAvailable
-from .forms import CatalogueSearchForm, FarmForm, HarvestLotForm, MemberForm, add_service_error
+from .forms import CatalogueSearchForm, FarmForm, HarvestLotForm, MemberForm
 from .models import Farm
 
 FARM_WORKERS = (Role.FARMER, Role.COOPERATIVE_MANAGER)
@@ -131,7 +133,7 @@ def farm_create(request):
                 boundary=data["boundary"],
                 location=data["location"],
             )
-        except FarmsError as error:
+        except (FarmsError, InvalidBoundary, InvalidLocation) as error:
             add_service_error(form, error)
         else:
             messages.success(request, _("Farm %(name)s saved.") % {"name": farm.name})
@@ -162,7 +164,7 @@ def farm_update(request, pk: int):
                 boundary=data["boundary"],
                 location=data["location"],
             )
-        except FarmsError as error:
+        except (FarmsError, InvalidBoundary, InvalidLocation) as error:
             add_service_error(form, error)
         else:
             messages.success(request, _("Farm %(name)s saved.") % {"name": farm.name})

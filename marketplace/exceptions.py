@@ -1,4 +1,5 @@
-"""Refusals of the marketplace, one class each; the API turns them into 400/409."""
+"""Refusals of the marketplace, one class each, with the kind of refusal where it is not
+"invalid". A move its transition table refuses is common.exceptions.InvalidTransition."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -7,15 +8,6 @@ from common.exceptions import ConflictError, DomainError, RefusalKind
 
 class MarketplaceError(DomainError):
     default_message = _("The marketplace request was refused.")
-
-
-class InvalidTransition(ConflictError):
-    """A state change that is not allowed from the current state (HTTP 409)."""
-
-    default_message = _("This is not possible in the current state.")
-
-    def __init__(self, message=None, *, current: str = "", requested: str = "", **details):
-        super().__init__(message, current=current, requested=requested, **details)
 
 
 # --- Orders -------------------------------------------------------------------------------
@@ -95,14 +87,15 @@ class OwnListing(OrderError):
 
 
 class OrderNotYours(OrderError):
-    """The order is visible to this user, but this step belongs to the other side (HTTP 403)."""
+    """The order is visible to this user, but this step belongs to the other side ."""
 
     default_message = _("This step is not yours to take on this order.")
     kind = RefusalKind.FORBIDDEN
 
 
-class OrderExpired(ConflictError):
+class OrderExpired(OrderError):
     default_message = _("The order was not accepted in time and has expired.")
+    kind = RefusalKind.CONFLICT
 
 
 class InvalidPackedWeights(OrderError):
@@ -149,28 +142,22 @@ class LotNotAvailable(MarketplaceError):
 
 
 class ListingNotFound(MarketplaceError):
-    """The listing does not exist or is not the user's to change: 404, never confirming it."""
+    """The listing does not exist or is not the user's to change: one answer for both, never
+    confirming it exists."""
 
     default_message = _("No such listing.")
     kind = RefusalKind.NOT_FOUND
 
 
-class ListingClosed(ConflictError, MarketplaceError):
+class ListingClosed(MarketplaceError):
     default_message = _("This listing is closed and can no longer change.")
+    kind = RefusalKind.CONFLICT
 
 
-class InvalidPhoto(MarketplaceError):
-    default_message = _("Upload a photo in JPEG, PNG or WebP format.")
-    field = "image"
-
-
-class PhotoTooLarge(InvalidPhoto):
-    default_message = _("This photo is too large.")
-
-
-class TooManyPhotos(ConflictError, MarketplaceError):
+class TooManyPhotos(MarketplaceError):
     default_message = _("This listing has as many photos as it may have.")
     field = "image"
+    kind = RefusalKind.CONFLICT
 
 
 class InvalidWeightTolerance(OrderError):

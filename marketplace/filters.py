@@ -10,9 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from common.api.filters import IdFilter
+from common.api.filters import IdFilter, LongitudeLatitudeFilter
 from common.units import WeightUnit, price_per_kg_from
-from farms.api.filters import LongitudeLatitudeFilter
 from farms.choices import Certification, Grade, ProductCategory
 from marketplace.choices import ListingStatus
 from marketplace.selectors.listings import (

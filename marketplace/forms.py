@@ -8,12 +8,11 @@ from django import forms
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from djmoney.money import Money
 
-from common.money import round_money
-from common.units import WeightUnit, kg_in, price_in, price_per_kg_from, to_kg, unit_of
+from common.forms import DateInput
+from common.money import price_per_unit
+from common.units import WeightUnit, kg_in, price_per_kg_from, to_kg, unit_of
 from farms.choices import Certification, Grade, ProductCategory
-from farms.forms import DateInput
 from farms.models import business_today
 
 DECIMAL_ATTRS = {"inputmode": "decimal", "step": "any"}
@@ -53,7 +52,7 @@ class ListingForm(forms.Form):
     minimum_order = _decimal_field(_("Minimum order"), initial=Decimal("1"))
     available_until = forms.DateField(label=_("Available until"), widget=DateInput)
     # A FileField, not an ImageField: Django's would decode the image before the photo service
-    # checks the listing's room for it and the file's size (marketplace/photos.py).
+    # checks the listing's room for it and the file's size (common/photos.py).
     photo = forms.FileField(
         label=_("Photo (optional)"),
         required=False,
@@ -85,7 +84,7 @@ class ListingForm(forms.Form):
         """A listing's figures in the user's unit, to edit them."""
         unit = unit_of(user)
         return {
-            "price": round_money(Money(price_in(unit, listing.price_per_kg.amount), "CNY")).amount,
+            "price": price_per_unit(listing.price_per_kg, unit).amount,
             "quantity": kg_in(unit, listing.available_kg),
             "minimum_order": kg_in(unit, listing.minimum_order_kg),
             "available_until": timezone.localdate(listing.available_until),

@@ -6,6 +6,7 @@ do not change after they are recorded, and search filters them without joining t
 """
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -18,15 +19,22 @@ from djmoney.models.fields import MoneyField
 from common.models import TimeStampedModel
 from farms.choices import Certification, Grade
 
+if TYPE_CHECKING:
+    from django.db.models.fields.related_managers import RelatedManager
+
 from .choices import LISTING_TRANSITIONS, ORDER_TRANSITIONS, ListingStatus, OrderStatus
-from .exceptions import InvalidTransition
 
 MAX_PRICE_PER_KG = Decimal("100000.00")  # CNY; beyond any produce, so a typo is caught
 MAX_LISTING_KG = Decimal("500000")
 
 
-class Listing(TimeStampedModel):
+class Listing(TimeStampedModel):  # type: ignore[django-manager-missing]
     """Quantity of one harvest lot offered for sale at a price per kg."""
+
+    # django-money swaps in manager classes made at run time, which django-stubs cannot see
+    # (hence the ignores on the class lines, for the reverse managers of money models).
+    objects: ClassVar[models.Manager["Listing"]]
+    order_lines: "RelatedManager[OrderLine]"
 
     lot = models.ForeignKey(
         "farms.HarvestLot", on_delete=models.PROTECT, related_name="listings", verbose_name=_("lot")
@@ -123,11 +131,11 @@ class Listing(TimeStampedModel):
         return f"{self.product} · {self.lot.lot_code}"
 
     def can_move_to(self, new_status: str) -> bool:
-        return new_status in LISTING_TRANSITIONS.get(self.status, frozenset())
+        return LISTING_TRANSITIONS.allows(self.status, new_status)
 
     def move_to(self, new_status: str) -> None:
-        if not self.can_move_to(new_status):
-            raise InvalidTransition(current=self.status, requested=new_status)
+        """Refuse (InvalidTransition) a move the table does not allow; the caller saves."""
+        LISTING_TRANSITIONS.check(self.status, new_status)
         self.status = new_status
 
 
@@ -150,8 +158,11 @@ class ListingPhoto(models.Model):
         ordering = ["position", "id"]
 
 
-class Order(TimeStampedModel):
+class Order(TimeStampedModel):  # type: ignore[django-manager-missing]
     """A buyer's order on one or more listings of one seller."""
+
+    objects: ClassVar[models.Manager["Order"]]  # see Listing.objects
+    lines: "RelatedManager[OrderLine]"
 
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -207,16 +218,18 @@ class Order(TimeStampedModel):
         return f"#{self.pk} {self.get_status_display()}"
 
     def can_move_to(self, new_status: str) -> bool:
-        return new_status in ORDER_TRANSITIONS.get(self.status, frozenset())
+        return ORDER_TRANSITIONS.allows(self.status, new_status)
 
     def move_to(self, new_status: str) -> None:
-        if not self.can_move_to(new_status):
-            raise InvalidTransition(current=self.status, requested=new_status)
+        """Refuse (InvalidTransition) a move the table does not allow; the caller saves."""
+        ORDER_TRANSITIONS.check(self.status, new_status)
         self.status = new_status
 
 
 class OrderLine(models.Model):
     """Quantity of one listing in an order, at the price of the moment it was placed."""
+
+    objects: ClassVar[models.Manager["OrderLine"]]  # see Listing.objects
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")

@@ -64,7 +64,7 @@ def announce_status_change(order: Order, *, actor: User | None) -> None:
 
 
 def _status_sentence(order: Order) -> str:
-    sentences = {
+    sentences: dict[str, str] = {
         OrderStatus.ACCEPTED: _("The seller accepted the order."),
         OrderStatus.REJECTED: _("The seller declined the order."),
         OrderStatus.READY: _("The order is ready for pickup."),

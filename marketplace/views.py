@@ -20,15 +20,15 @@ from moneyed import Money
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, role_required, user_has_role
 from common.exceptions import DomainError
-from common.money import round_money
+from common.forms import add_service_error
+from common.money import price_per_unit
+from common.photos import upload_body_limit
 from common.request_limits import request_body_limit
-from common.units import WeightUnit, price_in, unit_of
+from common.units import WeightUnit, unit_of
 from farms.choices import Certification
-from farms.forms import add_service_error
 from farms.selectors import lots_visible_to
 from marketplace.choices import ListingStatus, OrderStatus
 from marketplace.models import Listing
-from marketplace.photos import upload_body_limit
 from marketplace.selectors import listings as listing_selectors
 from marketplace.selectors.orders import (
     OrderSide,
@@ -69,7 +69,7 @@ LISTING_BUTTONS = {
 def price_label(price: Money, user) -> str:
     """ "¥2.40/jin (斤)": a price per kg shown per the user's unit, rounded once."""
     unit = unit_of(user)
-    shown = round_money(Money(price_in(unit, price.amount), price.currency))
+    shown = price_per_unit(price, unit)
     return _("¥%(amount)s/%(unit)s") % {"amount": shown.amount, "unit": WeightUnit(unit).label}
 
 

@@ -6,6 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from common import geometry
+from common.exceptions import InvalidLocation
+
 
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
@@ -34,3 +37,21 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     """A yes/no filter that refuses `?chilling_sensitive=maybe` with 400."""
 
     field_class = StrictNullBooleanField
+
+
+class LongitudeLatitudeField(forms.CharField):
+    """ "longitude,latitude" (WGS 84, in China) → a Point."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return geometry.parse_location(value)
+        except InvalidLocation as exc:
+            raise forms.ValidationError(str(exc.message)) from exc
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class LongitudeLatitudeFilter(django_filters.Filter):
+    field_class = LongitudeLatitudeField

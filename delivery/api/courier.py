@@ -20,8 +20,8 @@ from rest_framework.views import APIView
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404
 from common.api.fields import RequiredBooleanField
+from common.photos import upload_body_limit
 from common.request_limits import request_body_limit
-from marketplace.photos import upload_body_limit
 
 from .. import dispatch
 from ..selectors.couriers import (

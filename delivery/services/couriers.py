@@ -24,10 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from djmoney.money import Money
 
-from common.exceptions import DomainError, RefusalKind
+from common.exceptions import DomainError, InvalidPhoto, RefusalKind
 from common.money import round_money
-from marketplace.exceptions import InvalidPhoto
-from marketplace.photos import process_listing_photo
+from common.photos import process_photo
 
 from .. import dispatch, realtime
 from ..exceptions import DeliveryError
@@ -424,7 +423,7 @@ def deliver_with_photo(*, courier: Courier, order_id: int, photo) -> DeliveryOrd
     if not photo:
         raise ProofPhotoRefused(_("Take a photo of the delivery."))
     try:
-        processed = process_listing_photo(photo)  # checked before any row is locked
+        processed = process_photo(photo)  # checked before any row is locked
     except InvalidPhoto as refusal:
         raise ProofPhotoRefused(str(refusal.message)) from refusal
     with transaction.atomic():

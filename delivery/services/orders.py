@@ -11,7 +11,7 @@ nothing is announced for a transaction that rolls back.
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, transaction
@@ -26,6 +26,7 @@ from accounts.permissions import is_admin
 from common.dates import business_date_of
 from common.exceptions import RefusalKind
 from common.money import CENT, round_money
+from common.units import positive_kg
 from marketplace.exceptions import InsufficientBalance
 from marketplace.ledger.choices import AccountKind, EntryKind
 from marketplace.ledger.services import Leg, book_account, platform_book, post_entry, wallet_of
@@ -44,7 +45,6 @@ from ..models import (
 from ..selectors.shop import is_open_now, product_name, serving_warehouse, staff_warehouse_id
 from .stock import take_stock_fefo
 
-KG_PLACES = 3
 MAX_LINES = 50
 MAX_ADDRESS = 200
 MAX_KEY = 64
@@ -193,17 +193,6 @@ def _clean_address(address) -> str:
     return address
 
 
-def _kg(value) -> Decimal | None:
-    """A positive weight with at most 3 decimals, or None."""
-    try:
-        quantity = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        return None
-    if not quantity.is_finite() or quantity <= 0 or -quantity.as_tuple().exponent > KG_PLACES:
-        return None
-    return quantity
-
-
 def _clean_lines(lines) -> list[tuple[int, Decimal]]:
     if not lines:
         raise DeliveryError(_("Choose at least one product."), field="lines")
@@ -223,7 +212,7 @@ def _clean_lines(lines) -> list[tuple[int, Decimal]]:
                 product_id=product_id,
                 field="product_id",
             ) from exc
-        quantity = _kg(quantity_kg)
+        quantity = positive_kg(quantity_kg)
         if quantity is None:
             raise OrderLineRefused(
                 _("Enter a quantity above zero, in kg with at most 3 decimals."),

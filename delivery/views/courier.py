@@ -20,9 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, role_required
 from common.exceptions import DomainError
+from common.photos import upload_body_limit
 from common.refusals import status_for
 from common.request_limits import request_body_limit
-from marketplace.photos import upload_body_limit
 
 from .. import dispatch
 from ..selectors.couriers import (

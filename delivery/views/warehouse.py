@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, is_admin, role_required
 from common.exceptions import DomainError, NotFoundOrNotYours
-from farms.forms import add_service_error
+from common.forms import add_service_error
 
 from ..models import DeliveryOrderStatus, WriteOffReason
 from ..selectors import warehouse as selectors

@@ -1,36 +1,13 @@
 from decimal import Decimal
 
 import django_filters
-from django import forms
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
-from common.api.filters import IdFilter, StrictBooleanFilter
-from farms import geometry
+from common.api.filters import IdFilter, LongitudeLatitudeFilter, StrictBooleanFilter
 from farms.choices import Grade, PesticideTestResult, ProductCategory
-from farms.exceptions import InvalidLocation
 from farms.selectors import farms_near, products_named
 
 DEFAULT_RADIUS_KM = Decimal("10")
-
-
-class LongitudeLatitudeField(forms.CharField):
-    """ "longitude,latitude" (WGS 84, in China) → a Point."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
-            return None
-        try:
-            return geometry.parse_location(value)
-        except InvalidLocation as exc:
-            raise forms.ValidationError(str(exc.message)) from exc
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class LongitudeLatitudeFilter(django_filters.Filter):
-    field_class = LongitudeLatitudeField
 
 
 class ProductFilter(django_filters.FilterSet):

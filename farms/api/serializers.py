@@ -1,15 +1,11 @@
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 
-from common.api.schema import DECIMAL_STRING
-from farms import geometry
+from common.api.fields import BoundaryField, ChoicesFromContext, DecimalStringField, LocationField
 from farms.choices import Certification, Grade, PesticideTestResult, ProductCategory
-from farms.exceptions import InvalidBoundary, InvalidLocation
 from farms.models import (
     MAX_LOT_QUANTITY_KG,
     Farm,
@@ -18,21 +14,6 @@ from farms.models import (
     MembershipInvitation,
     Product,
 )
-
-
-@extend_schema_field(DECIMAL_STRING)
-class DecimalStringField(serializers.Field):
-    """A stored Decimal as the string the database holds ("2.50"), as DRF sends decimals.
-
-    Output only. Cheaper than DecimalField's re-quantizing, which matters on list pages
-    of the catalogue (eight decimals a product, fifty products a page).
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(read_only=True, **kwargs)
-
-    def to_representation(self, value: Decimal) -> str:
-        return str(value)
 
 
 # Explicit fields rather than ModelSerializer: the catalogue list is read by every screen,
@@ -77,65 +58,6 @@ class ProductOutputSerializer(serializers.Serializer):
 
 class ProductDetailOutputSerializer(ProductOutputSerializer):
     storage_profile = StorageProfileWithSourcesOutputSerializer(read_only=True, allow_null=True)
-
-
-GEOJSON_POLYGON_SCHEMA = {
-    "type": "object",
-    "description": "GeoJSON Polygon (WGS 84, longitude first); a Feature or a "
-    'FeatureCollection of one is accepted. A "crs" member is refused.',
-    "properties": {
-        "type": {"type": "string", "enum": ["Polygon"]},
-        "coordinates": {
-            "type": "array",
-            "items": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
-        },
-    },
-}
-GEOJSON_POINT_SCHEMA = {
-    "type": "object",
-    "description": 'GeoJSON Point (WGS 84), or the text "longitude,latitude".',
-    "properties": {
-        "type": {"type": "string", "enum": ["Point"]},
-        "coordinates": {"type": "array", "items": {"type": "number"}},
-    },
-}
-
-
-@extend_schema_field(GEOJSON_POLYGON_SCHEMA)
-class BoundaryField(GeometryField):
-    """A GeoJSON Polygon (or a Feature / FeatureCollection of one) in; GeoJSON out.
-
-    Input is read by farms.geometry, never by GDAL, so a "crs" member is refused.
-    """
-
-    def to_internal_value(self, value):
-        try:
-            return geometry.parse_boundary(value)
-        except InvalidBoundary as exc:
-            raise serializers.ValidationError(str(exc.message)) from exc
-
-
-@extend_schema_field(GEOJSON_POINT_SCHEMA)
-class LocationField(GeometryField):
-    """A GeoJSON Point or "longitude,latitude" text in (WGS 84); GeoJSON out."""
-
-    def to_internal_value(self, value):
-        try:
-            return geometry.parse_location(value)
-        except InvalidLocation as exc:
-            raise serializers.ValidationError(str(exc.message)) from exc
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class ChoicesFromContext(serializers.PrimaryKeyRelatedField):
-    """A related object chosen among those the requester may use (context[key])."""
-
-    def __init__(self, *, context_key: str, **kwargs):
-        self.context_key = context_key
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        return self.context[self.context_key]
 
 
 class FarmInputSerializer(serializers.Serializer):

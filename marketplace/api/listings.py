@@ -15,12 +15,12 @@ from rest_framework.response import Response
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404
 from common.api.pagination import StandardPagination
+from common.photos import upload_body_limit
 from common.request_limits import request_body_limit
 from common.units import WeightUnit, price_per_kg_from
 from farms.selectors import lots_visible_to
 from marketplace.exceptions import InvalidPrice
 from marketplace.filters import ListingSearchFilter, SellerListingFilter
-from marketplace.photos import upload_body_limit
 from marketplace.selectors import listings as selectors
 from marketplace.selectors.pickup import listings_with_exact_pickup_for
 from marketplace.services import listings as services

@@ -5,10 +5,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api.fields import ChoicesFromContext, DecimalStringField, LocationField
 from common.api.schema import DECIMAL_STRING
-from common.money import round_money
-from common.units import WeightUnit, kg_in, price_in, unit_of
-from farms.api.serializers import ChoicesFromContext, DecimalStringField, LocationField
+from common.money import price_per_unit
+from common.units import WeightUnit, kg_in, unit_of
 from farms.choices import Certification, Grade, ProductCategory
 from marketplace.choices import ListingStatus
 from marketplace.models import Listing
@@ -155,7 +155,7 @@ class ListingOutputSerializer(serializers.Serializer):
     @extend_schema_field(DECIMAL_STRING)
     def get_price(self, listing: Listing) -> str:
         unit = _weight_unit(self.context)
-        return str(round_money(listing.price_per_kg * price_in(unit, Decimal(1))).amount)
+        return str(price_per_unit(listing.price_per_kg, unit).amount)
 
     def get_price_unit(self, listing: Listing) -> str:
         return _weight_unit(self.context)
@@ -218,7 +218,7 @@ class ListingOutputSerializer(serializers.Serializer):
             "harvest_date": listing.harvest_date.isoformat(),
             "price_per_kg": str(price.amount),
             "currency": str(price.currency),
-            "price": str(round_money(price * price_in(unit, Decimal(1))).amount),
+            "price": str(price_per_unit(price, unit).amount),
             "price_unit": unit,
             "available_kg": str(listing.available_kg),
             "available": str(kg_in(unit, listing.available_kg)),

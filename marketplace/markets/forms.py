@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.phone import normalize_phone
-from farms.forms import DateInput, ProductChoiceField
+from common.forms import BilingualChoiceField, DateInput
 from farms.models import HarvestLot, Product
 
 from ..ledger.choices import FundingMethod
@@ -69,7 +69,7 @@ class TradeForm(IdempotentForm):
         required=False,
         empty_label=_("Pick a seller…"),
     )
-    product = ProductChoiceField(
+    product = BilingualChoiceField(
         label=_("Product"), queryset=Product.objects.none(), to_field_name="code"
     )
     lot = forms.CharField(

@@ -109,9 +109,11 @@ def display_facts_for(page: list[Listing]) -> list[Listing]:
     listings = []
     for row in page:
         listing = by_id[row.pk]
-        if hasattr(row, "distance"):
-            listing.distance = row.distance
-            listing.approximate_distance = row.approximate_distance
+        if hasattr(row, "distance") and hasattr(row, "approximate_distance"):
+            # The page's distance annotations, carried over to the full row.
+            vars(listing).update(
+                distance=row.distance, approximate_distance=row.approximate_distance
+            )
         listings.append(listing)
     return listings
 

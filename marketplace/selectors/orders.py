@@ -2,7 +2,7 @@
 
 Visibility: a buyer sees the orders he placed; a farmer the orders she received; a
 co-operative manager the orders received by her co-operative's members; a platform admin
-every order. Anyone else sees none; an order out of reach is simply not found (404).
+every order. Anyone else sees none; an order out of reach is simply not found.
 """
 
 from django.db.models import Prefetch, Q, QuerySet

@@ -26,18 +26,17 @@ from moneyed import Money
 from pypinyin import Style, lazy_pinyin
 
 from accounts.models import User
-from farms import geometry
-from farms.exceptions import InvalidLocation
+from common import geometry
+from common.exceptions import InvalidLocation, InvalidTransition
+from common.photos import process_photo
 from farms.models import HarvestLot
 from farms.selectors import lots_visible_to
-from marketplace import photos
 from marketplace.choices import ListingStatus, OrderStatus
 from marketplace.exceptions import (
     InvalidMinimumOrder,
     InvalidPickupPoint,
     InvalidPrice,
     InvalidQuantity,
-    InvalidTransition,
     InvalidWindow,
     ListingClosed,
     ListingNotFound,
@@ -253,7 +252,7 @@ def create_listing(
             wanted_kg=available,
             held_kg=_kg_held_by_other_listings(lot_id=lot.pk, except_listing_id=None),
         )
-        return Listing.objects.create(
+        return Listing.objects.create(  # type: ignore[misc]  # stubs type a MoneyField as its DecimalField base; it takes Money
             lot=lot,
             seller_id=lot.farm.farmer_id,
             listed_by=listed_by,
@@ -292,17 +291,17 @@ def update_listing(
     re-checks the lot's share (module docstring) and sells out or re-opens the listing.
     """
     changes: dict[str, Any] = {}
-    if price_per_kg is not UNCHANGED:
+    if not isinstance(price_per_kg, _Unchanged):
         changes["price_per_kg"] = clean_price_per_kg(price_per_kg)
-    if available_kg is not UNCHANGED:
+    if not isinstance(available_kg, _Unchanged):
         # Zero is allowed here: it sells the listing out.
         kg = _decimal(available_kg, InvalidQuantity)
         changes["available_kg"] = Decimal("0.000") if kg == 0 else _clean_kg(kg, InvalidQuantity)
-    if minimum_order_kg is not UNCHANGED:
+    if not isinstance(minimum_order_kg, _Unchanged):
         changes["minimum_order_kg"] = _clean_kg(minimum_order_kg, InvalidMinimumOrder)
-    if pickup_point is not UNCHANGED:
+    if not isinstance(pickup_point, _Unchanged):
         changes["pickup_point"] = _clean_pickup_point(pickup_point)
-    if notes is not UNCHANGED:
+    if not isinstance(notes, _Unchanged):
         changes["notes"] = _clean_notes(notes)
 
     with transaction.atomic():
@@ -315,10 +314,12 @@ def update_listing(
         if listing.status == ListingStatus.CLOSED:
             raise ListingClosed()
 
-        window_changed = available_from is not UNCHANGED or available_until is not UNCHANGED
-        if available_from is not UNCHANGED:
+        window_changed = not isinstance(available_from, _Unchanged) or not isinstance(
+            available_until, _Unchanged
+        )
+        if not isinstance(available_from, _Unchanged):
             changes["available_from"] = available_from
-        if available_until is not UNCHANGED:
+        if not isinstance(available_until, _Unchanged):
             changes["available_until"] = available_until
         if window_changed:
             _check_window(
@@ -398,7 +399,7 @@ def add_listing_photo(*, added_by: User, listing_id: int, upload) -> ListingPhot
     if listing is None:
         raise ListingNotFound()
     _room_for_a_photo(listing)
-    processed = photos.process_listing_photo(upload)  # refuses before anything is stored
+    processed = process_photo(upload)  # refuses before anything is stored
     with transaction.atomic():
         listing = _lock_listing(user=added_by, listing_id=listing_id)
         count = _room_for_a_photo(listing)  # again under the lock: another may have landed

@@ -27,7 +27,9 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from accounts.models import User
+from common.exceptions import InvalidTransition
 from common.money import round_money
+from common.units import positive_kg
 
 from .. import realtime
 from ..choices import ListingStatus, OrderStatus
@@ -39,7 +41,6 @@ from ..exceptions import (
     InsufficientQuantity,
     InvalidOrderQuantity,
     InvalidPackedWeights,
-    InvalidTransition,
     InvalidWeightTolerance,
     ListingNotAvailable,
     MixedSellers,
@@ -51,7 +52,6 @@ from ..ledger.holds import capture_order_total, hold_order_total, release_order_
 from ..models import Listing, Order, OrderEvent, OrderLine
 from ..selectors.orders import is_buyer_side, is_seller_side, overdue_placed_orders
 
-KG_PLACES = 3
 MAX_LINES = 50
 EXPIRY_BATCH = 200
 MIN_TOLERANCE_PCT, MAX_TOLERANCE_PCT = Decimal(0), Decimal(50)  # as the check constraint
@@ -97,7 +97,7 @@ def place_order(
         # index here, then finds the first order, before either reserves anything.
         try:
             with transaction.atomic():
-                order = Order.objects.create(
+                order = Order.objects.create(  # type: ignore[misc]  # stubs type a MoneyField as its DecimalField base; it takes Money
                     buyer=buyer,
                     seller_id=seller_id,
                     weight_tolerance_pct=tolerance,
@@ -120,7 +120,7 @@ def place_order(
             )
             listing = listings[listing_id]
             order_lines.append(
-                OrderLine(
+                OrderLine(  # type: ignore[misc]  # stubs type a MoneyField as its DecimalField base; it takes Money
                     order=order,
                     listing=listing,
                     quantity_kg=quantity_kg,
@@ -151,7 +151,7 @@ def _clean_lines(lines: Sequence[tuple[int, Decimal]]) -> list[tuple[int, Decima
         raise EmptyOrder(_("An order takes at most %(count)s lines.") % {"count": MAX_LINES})
     cleaned, seen = [], set()
     for index, (listing_id, quantity_kg) in enumerate(lines):
-        quantity = _kg(quantity_kg)
+        quantity = positive_kg(quantity_kg)
         if quantity is None:
             raise InvalidOrderQuantity(line=index)
         try:
@@ -170,25 +170,15 @@ def _tolerance(value) -> Decimal:
         tolerance = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
         tolerance = None
+    exponent = None if tolerance is None else tolerance.as_tuple().exponent
     if (
         tolerance is None
-        or not tolerance.is_finite()
+        or not isinstance(exponent, int)  # NaN and infinity have a letter for it
         or not MIN_TOLERANCE_PCT <= tolerance <= MAX_TOLERANCE_PCT
-        or -tolerance.as_tuple().exponent > 1
+        or -exponent > 1
     ):
         raise InvalidWeightTolerance()
     return tolerance
-
-
-def _kg(value) -> Decimal | None:
-    """A positive weight with at most 3 decimals, or None."""
-    try:
-        quantity = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        return None
-    if not quantity.is_finite() or quantity <= 0 or -quantity.as_tuple().exponent > KG_PLACES:
-        return None
-    return quantity
 
 
 def _is_on_sale(listing: Listing, now: datetime) -> bool:
@@ -438,12 +428,13 @@ def _require_buyer(user: User, order: Order) -> None:
 
 def _clean_packed_weights(packed_kg: Mapping, *, line_ids: set[int]) -> dict[int, Decimal]:
     try:
-        weights = {int(line_id): _kg(kg) for line_id, kg in (packed_kg or {}).items()}
+        weights = {int(line_id): positive_kg(kg) for line_id, kg in (packed_kg or {}).items()}
     except (TypeError, ValueError) as exc:
         raise InvalidPackedWeights() from exc
-    if set(weights) != line_ids or any(kg is None for kg in weights.values()):
+    cleaned = {line_id: kg for line_id, kg in weights.items() if kg is not None}
+    if set(cleaned) != line_ids or len(cleaned) != len(weights):
         raise InvalidPackedWeights()
-    return weights
+    return cleaned
 
 
 def _sum_money(amounts: Iterable[Money]) -> Money:

@@ -9,6 +9,7 @@ from django.db import connection
 
 from accounts.choices import Role
 from accounts.models import User
+from common.exceptions import InvalidBoundary
 from farms.choices import Certification, Grade, PesticideTestResult
 from farms.exceptions import (
     AlreadyMember,
@@ -19,7 +20,6 @@ from farms.exceptions import (
     FarmsError,
     GradeNotInScale,
     HarvestDateInFuture,
-    InvalidBoundary,
     InvalidCertification,
     InvalidLotCode,
     InvalidMemberDetails,

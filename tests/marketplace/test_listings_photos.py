@@ -13,7 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from marketplace.exceptions import InvalidPhoto, PhotoTooLarge, TooManyPhotos
+from common.exceptions import InvalidPhoto, PhotoTooLarge
+from marketplace.exceptions import TooManyPhotos
 from marketplace.models import ListingPhoto
 from marketplace.services.listings import MAX_PHOTOS_PER_LISTING, add_listing_photo
 from tests.marketplace.factories import ListingFactory
@@ -132,7 +133,7 @@ def test_too_large_file_is_refused_and_nothing_saved(member, listing, settings, 
 
 
 def test_absurd_pixel_count_is_refused(member, listing, monkeypatch):
-    monkeypatch.setattr("marketplace.photos.MAX_PIXELS", 1000)
+    monkeypatch.setattr("common.photos.MAX_PIXELS", 1000)
     upload = _upload(_jpeg_with_gps(size=(100, 100)))
 
     with pytest.raises(PhotoTooLarge):

@@ -6,15 +6,15 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 from moneyed import Money
 
-from common.exceptions import RefusalKind
-from common.units import WeightUnit, price_in, price_per_kg_from
+from common.exceptions import InvalidTransition, RefusalKind
+from common.money import cny, price_per_unit
+from common.units import WeightUnit, price_per_kg_from
 from marketplace.choices import ListingStatus, OrderStatus
 from marketplace.exceptions import (
     InvalidMinimumOrder,
     InvalidPickupPoint,
     InvalidPrice,
     InvalidQuantity,
-    InvalidTransition,
     InvalidWindow,
     ListingClosed,
     ListingNotFound,
@@ -334,8 +334,8 @@ def test_listing_whose_time_is_over_cannot_be_resumed(member, lot):
 
 
 def test_price_per_jin_is_half_the_price_per_kg():
-    assert price_in(WeightUnit.JIN, Decimal("4.80")) == Decimal("2.400")
-    assert price_in(WeightUnit.KG, Decimal("4.80")) == Decimal("4.80")
+    assert price_per_unit(cny("4.80"), WeightUnit.JIN) == cny("2.40")
+    assert price_per_unit(cny("4.80"), WeightUnit.KG) == cny("4.80")
     assert price_per_kg_from(WeightUnit.JIN, Decimal("2.40")) == Decimal("4.80")
 
 

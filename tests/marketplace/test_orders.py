@@ -8,7 +8,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from accounts.models import Notification
-from common.exceptions import RefusalKind
+from common.exceptions import InvalidTransition, RefusalKind
 from marketplace.choices import ListingStatus, OrderStatus
 from marketplace.exceptions import (
     BelowMinimumOrder,
@@ -17,7 +17,6 @@ from marketplace.exceptions import (
     InsufficientQuantity,
     InvalidOrderQuantity,
     InvalidPackedWeights,
-    InvalidTransition,
     InvalidWeightTolerance,
     ListingNotAvailable,
     MixedSellers,

@@ -17,8 +17,7 @@ from django.conf import settings
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, Q, QuerySet, Sum
 from moneyed import Money
 
-from common.money import round_money
-from common.units import price_in
+from common.money import price_per_unit
 from farms.choices import ProductCategory
 from farms.models import Product
 
@@ -191,4 +190,4 @@ def price_for_unit(price_per_kg: Decimal | None, unit: str) -> Decimal | None:
     """A price per kg as the reader's unit shows it (per 斤 is half), rounded once to the cent."""
     if price_per_kg is None:
         return None
-    return round_money(Money(price_in(unit, price_per_kg), "CNY")).amount
+    return price_per_unit(Money(price_per_kg, "CNY"), unit).amount

@@ -18,7 +18,7 @@ from accounts.models import User
 from accounts.permissions import get_visible_or_404
 from common.dates import business_today
 from common.exceptions import DomainError
-from farms.forms import add_service_error
+from common.forms import add_service_error
 
 from .. import drawers, funding
 from ..forms import DeclineRequestForm, DrawerCountForm

@@ -25,7 +25,7 @@ from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, role_required
 from common.dates import business_today
 from common.exceptions import DomainError
-from farms.forms import add_service_error
+from common.forms import add_service_error
 
 from ...exceptions import IdempotencyConflict
 from ...ledger.choices import FundingMethod

@@ -1,4 +1,5 @@
-"""Farm boundaries and locations as they enter: GeoJSON, or "longitude,latitude" text.
+"""Boundaries and locations as they enter (a farm's field, a listing's pickup point):
+GeoJSON, or "longitude,latitude" text.
 
 Coordinates are WGS 84 (SRID 4326), longitude first. A map showing GCJ-02 (the offset
 datum of Chinese map services) must convert before its points are sent here.
@@ -15,7 +16,7 @@ from typing import Any
 from django.contrib.gis.geos import LinearRing, Point, Polygon
 from django.utils.translation import gettext as _
 
-from .exceptions import InvalidBoundary, InvalidLocation
+from common.exceptions import InvalidBoundary, InvalidLocation
 
 # Mainland China, Hainan and Taiwan: west, south, east, north (degrees).
 CHINA_BOUNDS = (73.5, 18.1, 135.1, 53.6)

@@ -1,6 +1,7 @@
-"""Listing photos from a phone camera: check, turn upright, strip EXIF, resize.
+"""Photos from a phone camera (listing photos, proofs of delivery): check, turn upright,
+strip EXIF, resize.
 
-A phone photo carries EXIF, often with the GPS position of the farmer's house. The image
+A phone photo carries EXIF, often with the GPS position of the farmer's or courier's home. The image
 is decoded and re-encoded from its pixels alone, so nothing of the original metadata
 (EXIF, GPS, XMP, ICC, comments) reaches storage.
 """
@@ -14,8 +15,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from common.exceptions import InvalidPhoto, PhotoTooLarge
 from common.request_limits import MULTIPART_OVERHEAD_BYTES
-from marketplace.exceptions import InvalidPhoto, PhotoTooLarge
 
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 # 40 megapixels: more than a phone's default photo (12-24 MP in 2025; the 48-200 MP modes bin
@@ -121,7 +122,7 @@ def _jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def process_listing_photo(upload) -> ProcessedPhoto:
+def process_photo(upload) -> ProcessedPhoto:
     """Check an uploaded file is a JPEG, PNG or WebP photo and make it fit to publish.
 
     Refuses (InvalidPhoto, PhotoTooLarge) files over settings.LISTING_PHOTO_MAX_BYTES,

@@ -4,8 +4,8 @@ import pytest
 from django.contrib.gis.geos import Point, Polygon
 from django.utils import translation
 
-from farms.exceptions import InvalidBoundary, InvalidLocation
-from farms.geometry import parse_boundary, parse_location, validate_boundary
+from common.exceptions import InvalidBoundary, InvalidLocation
+from common.geometry import parse_boundary, parse_location, validate_boundary
 
 FIELD = [[118.79, 36.86], [118.80, 36.86], [118.80, 36.87], [118.79, 36.87], [118.79, 36.86]]
 
