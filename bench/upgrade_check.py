@@ -6,8 +6,8 @@ unchanged.
 1. creates a scratch database (dropped first if it exists);
 2. checks the earlier revision out into a temporary git worktree (sharing this .venv),
    migrates the database there, loads the demo (`seed_demo`) and a little more ledger
-   activity (a top-up and a withdrawal, sealed, and one top-up left unsealed), and runs that
-   revision's `verify_ledger`;
+   activity (a top-up, a withdrawal and an open payment hold, sealed, and one top-up left
+   unsealed), and runs that revision's `verify_ledger`;
 3. records every account's balance (from its postings and from its balance slots), the
    count of entries, postings and payment holds, and the chain head (the last seal and its
    chain hash);
@@ -40,6 +40,7 @@ LEDGER_MODELS = ("book", "account", "balanceslot", "journalentry", "posting", "p
 EXTRA_ACTIVITY = """
 from decimal import Decimal
 from accounts.models import User
+from marketplace.ledger.holds import hold_payment
 from marketplace.ledger.services import seal_entries, top_up, wallet_of, withdraw
 holder = User.objects.filter(username='consumer').first() or User.objects.order_by('id').first()
 wallet = wallet_of(holder)
@@ -47,6 +48,8 @@ top_up(account=wallet, amount=Decimal('123.45'), method='bank', by=holder,
        idempotency_key='upgrade-check-top-up')
 withdraw(account=wallet, amount=Decimal('23.45'), method='cash', by=holder,
          idempotency_key='upgrade-check-withdrawal')
+hold_payment(holder=holder, amount=Decimal('10.00'), reference='upgrade-check:hold',
+             idempotency_key='upgrade-check-hold', by=holder)
 while seal_entries():
     pass
 top_up(account=wallet, amount=Decimal('1.00'), method='cash', by=holder,
