@@ -263,7 +263,8 @@ def _create_request(
 
 
 def _locked_request(market: Market, request_id: int) -> FundingRequest:
-    """The market's request, locked; FundingRequestNotFound for another market's (404)."""
+    """The market's request, locked; FundingRequestNotFound for another market's (its
+    existence is never confirmed)."""
     request = (
         FundingRequest.objects.select_for_update(of=("self",))
         .select_related("trader", "account__book")

@@ -2,7 +2,7 @@
 
 Visibility: a user sees the traders linked to her (Trader.user) and their statements; a
 market's staff see the statements of their market's traders; a platform admin sees all.
-Anything else is not found (404), so statement ids of other traders are not confirmed.
+Anything else is not found, so statement ids of other traders are not confirmed.
 """
 
 from dataclasses import dataclass, field
