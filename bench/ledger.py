@@ -50,11 +50,14 @@ from common.dates import business_today  # noqa: E402
 from farms.catalogue import read_catalogue  # noqa: E402
 from farms.models import Product  # noqa: E402
 from farms.services import load_product_catalogue  # noqa: E402
-from marketplace.ledger.choices import AccountKind  # noqa: E402
-from marketplace.ledger.services import balance_of, book_account, top_up  # noqa: E402
 from marketplace.markets import services as markets  # noqa: E402
+from marketplace.markets import trades as counter_trades  # noqa: E402
 from marketplace.markets.choices import DayStatus, TraderKind  # noqa: E402
 from marketplace.models import CommissionRule, Market, MarketDay, Trader  # noqa: E402
+from settlement.accounts import book_account  # noqa: E402
+from settlement.choices import AccountKind  # noqa: E402
+from settlement.funding import top_up  # noqa: E402
+from settlement.selectors import balance_of  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 CLIENTS = 4
@@ -145,14 +148,14 @@ def settle_for(
     market = Market.objects.select_related("book").get(code=MARKET_CODE)
     operator = User.objects.get(username=OPERATOR)
     for n in range(WARMUP):
-        markets.settle_trade(**trade_arguments(market, operator, pair, f"{run}-warm", n))
+        counter_trades.settle_trade(**trade_arguments(market, operator, pair, f"{run}-warm", n))
     if barrier is not None:
         barrier.wait()
     started, cpu = time.monotonic(), time.process_time()
     deadline = started + seconds
     count = 0
     while True:
-        markets.settle_trade(**trade_arguments(market, operator, pair, run, count))
+        counter_trades.settle_trade(**trade_arguments(market, operator, pair, run, count))
         count += 1
         if count % 10 == 0 and time.monotonic() >= deadline:
             break
@@ -347,7 +350,7 @@ def profile_one(market: Market, run: str) -> int:
     """The statements one settlement sends, printed; returns their count."""
     operator = User.objects.get(username=OPERATOR)
     with CaptureQueriesContext(connection) as captured:
-        markets.settle_trade(**trade_arguments(market, operator, 0, f"{run}-profile", 0))
+        counter_trades.settle_trade(**trade_arguments(market, operator, 0, f"{run}-profile", 0))
     print(f"one settlement sends {len(captured.captured_queries)} statements:")
     for query in captured.captured_queries:
         print(f"  {query['time']:>6}s  {' '.join(query['sql'].split())[:110]}")

@@ -26,6 +26,7 @@ app.conf.beat_schedule = {
     },
     # Every minute, all day: entries committed since the last run are chained into the
     # ledger's hash chain. A run left waiting past the next one is dropped, not stacked.
+    # (settlement.tasks.seal_ledger: its name is older than the settlement app.)
     "seal-ledger": {
         "task": "marketplace.seal_ledger",
         "schedule": crontab(),

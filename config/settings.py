@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "common",
     "accounts",
     "farms",
+    "settlement",
     "marketplace",
     "coldchain",
     "delivery",

@@ -42,8 +42,10 @@ from common.money import round_money
 from farms.choices import Grade
 from farms.models import HarvestLot, Product
 from farms.services import record_harvest_lot
-from marketplace.ledger.choices import FundingMethod
-from marketplace.ledger.services import balance_of, top_up, wallet_of
+from settlement.accounts import wallet_of
+from settlement.choices import FundingMethod
+from settlement.funding import top_up
+from settlement.selectors import balance_of
 
 from .models import (
     Courier,

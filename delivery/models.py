@@ -313,7 +313,7 @@ class DeliveryOrder(TimeStampedModel):
         verbose_name=_("delivery task"),
     )
     payment_entry = models.ForeignKey(
-        "marketplace.JournalEntry",
+        "settlement.JournalEntry",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -3,21 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class MarketplaceConfig(AppConfig):
-    """Listings, orders, wholesale markets, trades, the settlement ledger, price board."""
+    """Listings, orders, wholesale markets, trades, price board (money moves in settlement)."""
 
     name = "marketplace"
-    verbose_name = _("Marketplace and settlement")
-    # The ledger's history: the application's database role may add to it, never change it
-    # (common/db_roles.py); an entry's seal is filled in once, after commit.
-    append_only_models = {
-        "Posting": (),
-        "JournalEntry": ("seal_seq", "chain_hash"),
-        # A hold is closed once (capture or release); a trigger refuses any other change.
-        "PaymentHold": (
-            "status",
-            "captured_amount",
-            "captured_amount_currency",
-            "close_entry",
-            "closed_at",
-        ),
-    }
+    verbose_name = _("Marketplace")

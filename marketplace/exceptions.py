@@ -4,6 +4,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from common.exceptions import ConflictError, DomainError, RefusalKind
+from settlement.exceptions import InvalidAmount, SettlementError, yuan
 
 
 class MarketplaceError(DomainError):
@@ -165,105 +166,66 @@ class InvalidWeightTolerance(OrderError):
     field = "weight_tolerance_pct"
 
 
-# --- Settlement (the ledger and the wholesale markets) -------------------------------------
+# --- Wholesale markets (their money moves through settlement's ledger) ---------------------
 
 
-class SettlementError(MarketplaceError):
-    default_message = _("The settlement was refused.")
+class MarketError(SettlementError, MarketplaceError):
+    """A refusal at a wholesale market: a settlement refusal and a marketplace one."""
 
 
-class IdempotencyConflict(ConflictError, SettlementError):
-    """The key was used before for a different request: nothing is written (HTTP 409)."""
-
-    default_message = _(
-        "This request key was already used for a different request; nothing was recorded."
-    )
-    field = "idempotency_key"
-
-
-def _yuan(value) -> str:
-    """¥1234.50, as the pages print money, from a Money or a Decimal."""
-    return f"¥{getattr(value, 'amount', value):.2f}"
-
-
-class InsufficientBalance(SettlementError):
-    default_message = _("The balance of %(balance)s does not cover %(needed)s.")
-
-    def __init__(self, *, balance, needed, field: str = "amount"):
-        super().__init__(
-            self.default_message % {"balance": _yuan(balance), "needed": _yuan(needed)},
-            field=field,
-            balance=balance,
-            needed=needed,
-        )
-
-
-class InvalidAmount(SettlementError):
-    default_message = _("Enter an amount above zero with at most two decimals.")
-    field = "amount"
-
-
-class AmountBelowOneCent(InvalidAmount):
+class AmountBelowOneCent(InvalidAmount, MarketError):
     default_message = _("This weight at this price comes to less than one cent.")
     field = "unit_price"
 
 
-class UnknownCard(SettlementError):
+class UnknownCard(MarketError):
     default_message = _("No trader of this market has this card number.")
     field = "card_number"
 
 
-class InactiveTrader(SettlementError):
+class InactiveTrader(MarketError):
     default_message = _("This trader's card is suspended.")
     field = "card_number"
 
 
-class WrongTraderKind(SettlementError):
+class WrongTraderKind(MarketError):
     default_message = _("This card belongs to a trader of the other side.")
     field = "card_number"
 
 
-class InvalidWeight(SettlementError):
+class InvalidWeight(MarketError):
     default_message = _("Enter a weight above zero in kg, with at most three decimals.")
     field = "gross_kg"
 
 
-class TareAboveGross(SettlementError):
+class TareAboveGross(MarketError):
     default_message = _("The tare must be less than the gross weight.")
     field = "tare_kg"
 
 
-class InvalidUnitPrice(SettlementError):
+class InvalidUnitPrice(MarketError):
     default_message = _("Enter a price per kg above zero, with at most two decimals.")
     field = "unit_price"
 
 
-class InvalidProduct(SettlementError):
+class InvalidProduct(MarketError):
     default_message = _("Choose a product from the catalogue, and a lot of that product.")
     field = "product"
 
 
-class BusinessDayClosed(ConflictError, SettlementError):
+class BusinessDayClosed(ConflictError, MarketError):
     default_message = _("The business day %(date)s is closed; no more trades can be recorded.")
 
     def __init__(self, *, business_date):
         super().__init__(self.default_message % {"date": business_date}, date=business_date)
 
 
-class TradeAlreadyReversed(ConflictError, SettlementError):
-    default_message = _("This trade has already been reversed.")
-
-
-class NotReversible(ConflictError, SettlementError):
-    default_message = _("Only a trade can be reversed; a reversal cannot be reversed again.")
-
-
-class ReasonRequired(SettlementError):
+class ReasonRequired(MarketError):
     default_message = _("Say why the trade is reversed.")
     field = "reason"
 
 
-class NotMarketStaff(SettlementError):
+class NotMarketStaff(MarketError):
     """The user does not work for this market, or is not a supervisor where one is needed."""
 
     default_message = _("Only the market's supervisors may do this.")
@@ -273,17 +235,17 @@ class NotMarketStaff(SettlementError):
 # --- Maker–checker at the counter (marketplace/markets/funding.py, drawers.py) -------------
 
 
-class AboveOperatorLimit(SettlementError):
+class AboveOperatorLimit(MarketError):
     default_message = _(
         "This is above your limit of %(limit)s per top-up; a supervisor can top up more."
     )
     field = "amount"
 
     def __init__(self, *, limit):
-        super().__init__(self.default_message % {"limit": _yuan(limit)}, limit=limit)
+        super().__init__(self.default_message % {"limit": yuan(limit)}, limit=limit)
 
 
-class AboveOperatorDailyLimit(SettlementError):
+class AboveOperatorDailyLimit(MarketError):
     default_message = _(
         "This would take your top-ups today past your daily limit of %(limit)s (%(used)s so far)."
     )
@@ -291,60 +253,60 @@ class AboveOperatorDailyLimit(SettlementError):
 
     def __init__(self, *, limit, used):
         super().__init__(
-            self.default_message % {"limit": _yuan(limit), "used": _yuan(used)},
+            self.default_message % {"limit": yuan(limit), "used": yuan(used)},
             limit=limit,
             used=used,
         )
 
 
-class FundingRequestNotFound(SettlementError):
+class FundingRequestNotFound(MarketError):
     """No such request at the operator's market: 404, never confirming it exists elsewhere."""
 
     default_message = _("No such request.")
     kind = RefusalKind.NOT_FOUND
 
 
-class OwnFundingRequest(SettlementError):
+class OwnFundingRequest(MarketError):
     default_message = _(
         "You made this request yourself; another supervisor must approve or decline it."
     )
     kind = RefusalKind.FORBIDDEN
 
 
-class RequestAlreadyDecided(ConflictError, SettlementError):
+class RequestAlreadyDecided(ConflictError, MarketError):
     default_message = _("This request has already been decided: %(status)s.")
 
     def __init__(self, *, status_label):
         super().__init__(self.default_message % {"status": status_label})
 
 
-class DeclineReasonRequired(SettlementError):
+class DeclineReasonRequired(MarketError):
     default_message = _("Say why the request is declined.")
     field = "reason"
 
 
-class InvalidDrawerCount(SettlementError):
+class InvalidDrawerCount(MarketError):
     default_message = _("Enter the cash counted: zero or more, with at most two decimals.")
     field = "counted"
 
 
-class DrawerDayNotBegun(SettlementError):
+class DrawerDayNotBegun(MarketError):
     default_message = _("A drawer is counted on its business day or later, never ahead.")
     field = "business_date"
 
 
-class DrawerAlreadyCounted(ConflictError, SettlementError):
+class DrawerAlreadyCounted(ConflictError, MarketError):
     default_message = _("This drawer was already counted for %(date)s: %(counted)s.")
     field = "counted"
 
     def __init__(self, *, business_date, counted):
         super().__init__(
-            self.default_message % {"date": business_date, "counted": _yuan(counted)},
+            self.default_message % {"date": business_date, "counted": yuan(counted)},
             date=business_date,
         )
 
 
-class DrawerCounted(ConflictError, SettlementError):
+class DrawerCounted(ConflictError, MarketError):
     default_message = _(
         "The cash drawer of this operator is already counted for %(date)s; no more cash "
         "goes through it that day."
@@ -354,69 +316,7 @@ class DrawerCounted(ConflictError, SettlementError):
         super().__init__(self.default_message % {"date": business_date}, date=business_date)
 
 
-class StaffNotFound(SettlementError):
+class StaffNotFound(MarketError):
     default_message = _("No such operator at this market.")
     field = "operator"
     kind = RefusalKind.NOT_FOUND
-
-
-class NothingToPay(ConflictError, SettlementError):
-    default_message = _("There is nothing to pay out.")
-
-
-# --- Payment holds --------------------------------------------------------------------------
-
-
-class WalletCannotHold(InsufficientBalance):
-    """No hold, no order: the wallet's available money does not cover the order's total."""
-
-    default_message = _(
-        "Your wallet has %(available)s available and this order comes to %(needed)s. Top up "
-        "your wallet, or order less."
-    )
-
-    def __init__(self, *, available, needed, field: str = "wallet"):
-        SettlementError.__init__(
-            self,
-            self.default_message % {"available": _yuan(available), "needed": _yuan(needed)},
-            field=field,
-            balance=available,
-            needed=needed,
-        )
-
-
-class HoldShortOfTotal(InsufficientBalance):
-    """At hand-over the re-priced total is above the hold and the wallet cannot pay the rest.
-    The seller is not told the buyer's balance; the buyer is."""
-
-    default_message = _(
-        "The new total of %(total)s is %(more)s more than the %(held)s held for this order, "
-        "and the buyer's wallet does not have it. The buyer must top up first, or the "
-        "weights must come down."
-    )
-    buyer_message = _(
-        "The new total of %(total)s is %(more)s more than the %(held)s held for this order, "
-        "and your wallet has %(available)s available. Top up your wallet first, or decline "
-        "the weights."
-    )
-
-    def __init__(self, *, total, held, available, for_buyer: bool, field: str = "wallet"):
-        template = self.buyer_message if for_buyer else self.default_message
-        more = getattr(total, "amount", total) - getattr(held, "amount", held)
-        SettlementError.__init__(
-            self,
-            template
-            % {
-                "total": _yuan(total),
-                "more": _yuan(more),
-                "held": _yuan(held),
-                "available": _yuan(available),
-            },
-            field=field,
-            balance=available,
-            needed=more,
-        )
-
-
-class HoldClosed(ConflictError, SettlementError):
-    default_message = _("The money held for this order was already released or paid.")

@@ -287,16 +287,8 @@ class OrderEvent(models.Model):
         ordering = ["at", "id"]
 
 
-# The ledger and the wholesale markets live in their own packages; Django finds their
-# models through this module.
-from .ledger.models import (  # noqa: E402
-    Account,
-    BalanceSlot,
-    Book,
-    JournalEntry,
-    PaymentHold,
-    Posting,
-)
+# The wholesale markets live in their own package; Django finds their models through this
+# module. The ledger is the settlement app's.
 from .markets.funding_models import DrawerCount, FundingRequest  # noqa: E402
 from .markets.models import (  # noqa: E402
     CommissionRule,
@@ -311,14 +303,10 @@ from .markets.models import (  # noqa: E402
 )
 
 __all__ = [
-    "Account",
-    "BalanceSlot",
-    "Book",
     "CommissionRule",
     "DailyReport",
     "DrawerCount",
     "FundingRequest",
-    "JournalEntry",
     "Listing",
     "ListingPhoto",
     "Market",
@@ -327,8 +315,6 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderLine",
-    "PaymentHold",
-    "Posting",
     "Stall",
     "Statement",
     "Trade",

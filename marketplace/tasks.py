@@ -8,7 +8,6 @@ from django.db import OperationalError  # the database's, e.g. a dropped connect
 from accounts.models import User
 from common.tasks import BROKER_ERRORS
 
-from .ledger.services import seal_entries
 from .markets import end_of_day
 from .markets.models import Market
 from .services import orders as order_services
@@ -68,10 +67,3 @@ def close_business_day(market_id: int, business_date: str, by_id: int | None = N
         market=market, business_date=date.fromisoformat(business_date), by=by
     )
     return {"market": market_id, "business_date": business_date, "report": report.pk}
-
-
-@shared_task(name="marketplace.seal_ledger")
-def seal_ledger() -> int:
-    """Chain the entries committed since the last run into the ledger's hash chain; returns
-    how many were sealed. One sealer at a time; a second run finds nothing to seal."""
-    return seal_entries()

@@ -18,6 +18,9 @@ from tests.accounts.factories import PASSWORD, UserFactory
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 
+# Fixtures shared by several test folders, without imports between them.
+pytest_plugins = ["tests.marketplace.markets.fixtures"]
+
 
 @pytest.fixture
 def password() -> str:

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404
 from common.api.schema import DECIMAL_STRING
+from settlement.selectors import wallet_balance
 
 from ..downloads import proof_photo_response
 from ..exceptions import DeliveryError
@@ -238,7 +239,7 @@ class ShopView(APIView):
                 field="location",
             )
         warehouse = shop_selectors.serving_warehouse(**params.validated_data)
-        balance = shop_selectors.wallet_balance(request.user)
+        balance = wallet_balance(request.user)
         body = {
             "warehouse": warehouse,
             "catalogue": shop_selectors.catalogue(warehouse),

@@ -19,9 +19,6 @@ from djmoney.money import Money
 from accounts.models import User
 from accounts.permissions import is_admin
 from common.dates import BUSINESS_TIME_ZONE
-from marketplace.ledger.choices import AccountKind
-from marketplace.ledger.models import Account
-from marketplace.ledger.services import PLATFORM_BOOK_CODE, balance_of
 
 from ..exceptions import DeliveryError
 from ..models import (
@@ -165,15 +162,6 @@ def catalogue(warehouse: FrontWarehouse, *, now: datetime | None = None) -> list
             )
         )
     return sorted(items, key=lambda item: (item.name, item.product_id))
-
-
-def wallet_balance(user: User) -> Money:
-    """The consumer's prepaid wallet balance; zero when she has no wallet yet (a read opens
-    none)."""
-    wallet = Account.objects.filter(
-        book__code=PLATFORM_BOOK_CODE, kind=AccountKind.PREPAID, user=user
-    ).first()
-    return balance_of(wallet) if wallet is not None else Money(0, "CNY")
 
 
 # --- Whose orders -------------------------------------------------------------------------

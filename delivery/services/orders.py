@@ -27,9 +27,8 @@ from common.dates import business_date_of
 from common.exceptions import RefusalKind
 from common.money import CENT, round_money
 from common.units import positive_kg
-from marketplace.exceptions import InsufficientBalance
-from marketplace.ledger.choices import AccountKind, EntryKind
-from marketplace.ledger.services import Leg, book_account, platform_book, post_entry, wallet_of
+from settlement.exceptions import InsufficientBalance
+from settlement.payments import pay_shop_order, refund_shop_order
 
 from .. import dispatch, realtime
 from ..exceptions import DeliveryError, InsufficientStock
@@ -316,27 +315,17 @@ def _reserve(*, line: DeliveryOrderLine, price: ShopPrice, index: int) -> None:
 
 def _pay(*, order: DeliveryOrder):
     """The consumer's wallet pays the shop's sales; one entry per order."""
-    total = order.total.amount
-    book = platform_book()
     try:
-        entry, _created = post_entry(
-            book=book,
-            kind=EntryKind.SHOP_ORDER,
-            legs=[
-                Leg(wallet_of(order.consumer), total),
-                Leg(book_account(book, AccountKind.SALES), -total),
-            ],
-            idempotency_key=f"shop_order:{order.pk}",
-            request={"order": order.pk, "total": total},
-            by=order.consumer,
-            memo=order.number,
-            reference=f"delivery_order:{order.pk}",
+        return pay_shop_order(
+            order_id=order.pk,
+            consumer=order.consumer,
+            total=order.total.amount,
+            number=order.number,
         )
     except InsufficientBalance as short:
         raise WalletShort(
             balance=short.details["balance"], needed=short.details["needed"], field="wallet"
         ) from short
-    return entry
 
 
 # --- Packing ------------------------------------------------------------------------------
@@ -450,21 +439,13 @@ def _refund(*, order: DeliveryOrder, by: User, reason: str) -> None:
     """The payment's legs reversed: the shop's sales pay the wallet back."""
     if order.payment_entry_id is None:
         return
-    total = order.total.amount
-    book = platform_book()
-    post_entry(
-        book=book,
-        kind=EntryKind.REFUND,
-        legs=[
-            Leg(book_account(book, AccountKind.SALES), total),
-            Leg(wallet_of(order.consumer), -total),
-        ],
-        idempotency_key=f"shop_refund:{order.pk}",
-        request={"order": order.pk, "total": total},
+    refund_shop_order(
+        order_id=order.pk,
+        consumer=order.consumer,
+        total=order.total.amount,
+        payment=order.payment_entry,
         by=by,
         memo=reason or order.number,
-        reference=f"delivery_order:{order.pk}",
-        reverses=order.payment_entry,
     )
 
 

@@ -37,6 +37,7 @@ from common.exceptions import RefusalKind
 from marketplace.exceptions import MarketplaceError
 from marketplace.models import Order
 from marketplace.services.orders import place_order
+from settlement.exceptions import SettlementError
 
 from ..exceptions import DeliveryError
 from ..forecast import forecast_daily_demand
@@ -406,7 +407,7 @@ def _order_from(
             % {"warehouse": plan.warehouse.name, "day": plan.for_date.isoformat()},
             idempotency_key=f"replenishment:{plan.pk}:{seller_id}",
         )
-    except MarketplaceError:
+    except (MarketplaceError, SettlementError):  # a wallet that cannot hold the order
         logger.info(
             "Replenishment plan %s: the order with seller %s was refused", plan.pk, seller_id
         )

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, role_required
 from common.exceptions import DomainError
+from settlement.selectors import wallet_balance
 
 from ..downloads import proof_photo_response
 from ..selectors import shop as shop_selectors
@@ -176,7 +177,7 @@ def shop(request):
             if order_form is not None
             else [],
             "order_form": order_form,
-            "wallet_balance": shop_selectors.wallet_balance(request.user),
+            "wallet_balance": wallet_balance(request.user),
             "service_areas": shop_selectors.service_areas(),
         },
         status=status,

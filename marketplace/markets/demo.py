@@ -23,22 +23,18 @@ from django.utils import timezone
 from common.dates import BUSINESS_TIME_ZONE, business_today
 from common.money import CENT
 from farms.models import Product
+from marketplace.markets.trades import reverse_trade, settle_trade
+from settlement.accounts import wallet_of
+from settlement.choices import FundingMethod
+from settlement.funding import top_up
+from settlement.selectors import balance_of
 
-from ..ledger.choices import FundingMethod
-from ..ledger.services import balance_of, top_up, wallet_of
 from .choices import DayStatus, TraderKind
 from .end_of_day import close_business_day
 from .funding import approve_funding_request, top_up_card, withdraw_from_card
 from .funding_models import FundingRequest
 from .models import CommissionRule, Market, MarketDay, Stall, Trade, Trader
-from .services import (
-    add_staff,
-    create_market,
-    register_trader,
-    reverse_trade,
-    settle_trade,
-    settlement_account,
-)
+from .services import add_staff, create_market, register_trader, settlement_account
 
 MARKET_CODE = "xinfadi"
 MARKET_NAME = "北京新发地农产品批发市场"

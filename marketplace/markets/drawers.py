@@ -16,6 +16,7 @@ from moneyed import Money
 from accounts.models import User
 from common.dates import business_today
 from common.money import CENT
+from settlement.funding import MAX_AMOUNT
 
 from ..exceptions import (
     DrawerAlreadyCounted,
@@ -24,7 +25,6 @@ from ..exceptions import (
     NotMarketStaff,
     StaffNotFound,
 )
-from ..ledger.services import MAX_AMOUNT
 from .funding import staff_post
 from .funding_models import DrawerCount
 from .models import Market, MarketStaff
@@ -94,9 +94,10 @@ def record_drawer_count(
             market=market,
             operator_id=operator_id,
             business_date=day,
-            counted=Money(amount, "CNY"),
-            expected=expected,
-            difference=Money(amount, "CNY") - expected,
+            # Amounts in the fields' currency, CNY.
+            counted=amount,
+            expected=expected.amount,
+            difference=amount - expected.amount,
             recorded_by=by,
             recorded_at=timezone.now(),
         )

@@ -35,11 +35,13 @@ from moneyed import Money
 
 from accounts.models import User
 from common.dates import BUSINESS_TIME_ZONE, business_today
+from settlement.chain import seal_entries
+from settlement.choices import EntryKind
+from settlement.exceptions import NothingToPay
+from settlement.funding import pay_out
+from settlement.models import Account, JournalEntry, Posting
 
-from ..exceptions import NothingToPay, NotMarketStaff
-from ..ledger.choices import EntryKind
-from ..ledger.models import Account, JournalEntry, Posting
-from ..ledger.services import pay_out, seal_entries
+from ..exceptions import NotMarketStaff
 from .choices import DayStatus, TraderKind
 from .models import DailyReport, Market, MarketDay, MarketStaff, Statement, Trade, Trader
 from .services import settlement_account

@@ -11,8 +11,8 @@ from accounts.models import User
 from accounts.phone import normalize_phone
 from common.forms import BilingualChoiceField, DateInput
 from farms.models import HarvestLot, Product
+from settlement.choices import FundingMethod
 
-from ..ledger.choices import FundingMethod
 from .choices import TraderKind
 from .models import CARD_NUMBER, Trader
 from .selectors.counter import lot_by_code

@@ -8,7 +8,7 @@ demo) comes through here.
 
 Locks, always in this order: the request's row, the operator's staff row (her top-ups and
 her drawer count queue behind each other, so a daily limit or a count cannot be raced), the
-business day's row (FOR SHARE, see services._hold_open_day), then the ledger's balance slots.
+business day's row (FOR SHARE, see trades.hold_open_day), then the ledger's balance slots.
 """
 
 from datetime import date
@@ -21,6 +21,11 @@ from moneyed import Money
 
 from accounts.models import User
 from common.dates import business_today
+from settlement.choices import EntryKind, FundingMethod
+from settlement.exceptions import IdempotencyConflict, InsufficientBalance
+from settlement.funding import clean_amount, funding_entry_key, top_up, withdraw
+from settlement.models import JournalEntry, Posting
+from settlement.selectors import balance_of
 
 from ..exceptions import (
     AboveOperatorDailyLimit,
@@ -28,26 +33,16 @@ from ..exceptions import (
     DeclineReasonRequired,
     DrawerCounted,
     FundingRequestNotFound,
-    IdempotencyConflict,
     InactiveTrader,
-    InsufficientBalance,
     NotMarketStaff,
     OwnFundingRequest,
     RequestAlreadyDecided,
 )
-from ..ledger.choices import EntryKind, FundingMethod
-from ..ledger.models import JournalEntry, Posting
-from ..ledger.services import (
-    balance_of,
-    clean_amount,
-    funding_entry_key,
-    top_up,
-    withdraw,
-)
 from .choices import TraderKind
 from .funding_models import DrawerCount, FundingKind, FundingRequest, RequestStatus
 from .models import Market, MarketStaff, Trader
-from .services import _hold_open_day, settlement_account, trader_by_card
+from .services import settlement_account, trader_by_card
+from .trades import hold_open_day
 
 ZERO = Decimal("0.00")
 
@@ -148,7 +143,10 @@ def top_up_card(
     account = settlement_account(buyer)
     today = business_today()
     with transaction.atomic():
-        post = _lock_post(by.pk, market)
+        locked = _lock_post(by.pk, market)
+        if locked is None:  # no longer on the market's staff
+            raise NotMarketStaff()
+        post = locked
         earlier = _earlier_request(market, FundingKind.TOP_UP, idempotency_key)
         if earlier is not None:
             return _same_request(earlier, trader=buyer, amount=value, method=method, by=by)
@@ -163,7 +161,7 @@ def top_up_card(
             )  # fmt: skip
         check_top_up_limit(post, value)
         _check_daily_limit(post, value, today)
-        _hold_open_day(market, today)
+        hold_open_day(market, today)
         if method == FundingMethod.CASH:
             _refuse_counted_drawer(market, by.pk, today)
         if needs_approval(market=market, kind=FundingKind.TOP_UP, method=method, amount=value):
@@ -198,7 +196,7 @@ def withdraw_from_card(
         earlier = _earlier_request(market, FundingKind.WITHDRAWAL, idempotency_key)
         if earlier is not None:
             return _same_request(earlier, trader=buyer, amount=value, method=method, by=by)
-        _hold_open_day(market, today)
+        hold_open_day(market, today)
         if method == FundingMethod.CASH:
             _refuse_counted_drawer(market, by.pk, today)
         balance = balance_of(account)
@@ -246,7 +244,7 @@ def _create_request(
                 kind=kind,
                 trader=trader,
                 account=account,
-                amount=Money(amount, "CNY"),
+                amount=amount,  # in the field's currency, CNY
                 method=method,
                 requested_by=by,
                 requested_at=timezone.now(),
@@ -265,7 +263,8 @@ def _create_request(
 
 
 def _locked_request(market: Market, request_id: int) -> FundingRequest:
-    """The market's request, locked; FundingRequestNotFound for another market's (404)."""
+    """The market's request, locked; FundingRequestNotFound for another market's (its
+    existence is never confirmed)."""
     request = (
         FundingRequest.objects.select_for_update(of=("self",))
         .select_related("trader", "account__book")
@@ -310,7 +309,7 @@ def approve_funding_request(*, market: Market, by: User, request_id: int) -> Fun
             # The cash goes through the requester's drawer: not once it is counted.
             _lock_post(request.requested_by_id, market)
             _refuse_counted_drawer(market, request.requested_by_id, today)
-        _hold_open_day(market, today)
+        hold_open_day(market, today)
         if not Trader.objects.filter(pk=request.trader_id, is_active=True).exists():
             raise InactiveTrader()
         operation = top_up if request.kind == FundingKind.TOP_UP else withdraw

@@ -5,6 +5,8 @@ Rules in marketplace/markets/funding.py and drawers.py; the money itself moves o
 ledger, once a request is approved.
 """
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -12,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
-from ..ledger.choices import FundingMethod
+from settlement.choices import FundingMethod
 
 
 class FundingKind(models.TextChoices):
@@ -53,7 +55,7 @@ class FundingRequest(models.Model):
         verbose_name=_("card holder"),
     )
     account = models.ForeignKey(
-        "marketplace.Account", on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
+        "settlement.Account", on_delete=models.PROTECT, related_name="+", verbose_name=_("account")
     )
     amount = MoneyField(_("amount"), max_digits=14, decimal_places=2, default_currency="CNY")
     method = models.CharField(_("method"), max_length=16, choices=FundingMethod)
@@ -81,13 +83,17 @@ class FundingRequest(models.Model):
     # "<market id>:<kind>:<the client's key>": a retry of the request finds it.
     idempotency_key = models.CharField(_("idempotency key"), max_length=160, unique=True)
     entry = models.OneToOneField(
-        "marketplace.JournalEntry",
+        "settlement.JournalEntry",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="funding_request",
         verbose_name=_("journal entry"),
     )
+
+    # Typed here: djmoney swaps in a manager class of its own at runtime, which the type
+    # checker cannot see.
+    objects: ClassVar[models.Manager["FundingRequest"]] = models.Manager()
 
     class Meta:
         verbose_name = _("top-up or withdrawal request")
@@ -161,6 +167,10 @@ class DrawerCount(models.Model):
         verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded at"))
+
+    # Typed here: djmoney swaps in a manager class of its own at runtime, which the type
+    # checker cannot see.
+    objects: ClassVar[models.Manager["DrawerCount"]] = models.Manager()
 
     class Meta:
         verbose_name = _("cash-drawer count")

@@ -3,10 +3,11 @@
 A market settles electronically (电子统一结算): buyers pay from a prepaid card (一卡通), the
 operator records each trade at the weighing counter, the market keeps its commission and
 pays sellers out at the end of the business day. The money moves in the ledger
-(marketplace/ledger); the rows here say what was traded and what each day produced.
+(settlement/); the rows here say what was traded and what each day produced.
 """
 
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -49,7 +50,7 @@ class Market(TimeStampedModel):
     city = models.CharField(_("city"), max_length=80)
     address = models.CharField(_("address"), max_length=200, blank=True)
     book = models.OneToOneField(
-        "marketplace.Book", on_delete=models.PROTECT, related_name="market", verbose_name=_("book")
+        "settlement.Book", on_delete=models.PROTECT, related_name="market", verbose_name=_("book")
     )
     approval_threshold = _limit(
         _("cash top-up approval threshold"),
@@ -66,6 +67,10 @@ class Market(TimeStampedModel):
         DEFAULT_OPERATOR_DAILY_LIMIT,
         help_text=_("The most one operator may top up in a business day, unless her own is set."),
     )
+
+    # Typed here: djmoney swaps in a manager class of its own at runtime, which the type
+    # checker cannot see.
+    objects: ClassVar[models.Manager["Market"]] = models.Manager()
 
     class Meta:
         verbose_name = _("wholesale market")
@@ -99,6 +104,10 @@ class MarketStaff(models.Model):
     # Her own limits on top-ups; empty: the market's.
     transaction_limit = _limit(_("limit per top-up"), null=True, blank=True)
     daily_limit = _limit(_("limit per day"), null=True, blank=True)
+
+    # Typed here: djmoney swaps in a manager class of its own at runtime, which the type
+    # checker cannot see.
+    objects: ClassVar[models.Manager["MarketStaff"]] = models.Manager()
 
     class Meta:
         verbose_name = _("market staff member")
@@ -225,6 +234,10 @@ class CommissionRule(models.Model):
         default=0,
     )
 
+    # Typed here: djmoney swaps in a manager class of its own at runtime, which the type
+    # checker cannot see.
+    objects: ClassVar[models.Manager["CommissionRule"]] = models.Manager()
+
     class Meta:
         verbose_name = _("commission rule")
         verbose_name_plural = _("commission rules")
@@ -252,6 +265,10 @@ class MarketDay(models.Model):
     business_date = models.DateField(_("business date"))
     status = models.CharField(_("status"), max_length=16, choices=DayStatus, default=DayStatus.OPEN)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    # Not a column: the day's report, set on the rows a page shows by
+    # selectors.days.with_reports (None while the day is not closed).
+    report: "DailyReport | None"
 
     class Meta:
         verbose_name = _("business day")
@@ -302,7 +319,7 @@ class Trade(models.Model):
         _("seller commission"), max_digits=14, decimal_places=2, default_currency="CNY"
     )
     entry = models.OneToOneField(
-        "marketplace.JournalEntry",
+        "settlement.JournalEntry",
         on_delete=models.PROTECT,
         related_name="trade",
         verbose_name=_("settlement entry"),
@@ -315,7 +332,7 @@ class Trade(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded at"))
     reversal = models.OneToOneField(
-        "marketplace.JournalEntry",
+        "settlement.JournalEntry",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -323,6 +340,10 @@ class Trade(models.Model):
         verbose_name=_("reversal entry"),
     )
     reversal_reason = models.CharField(_("reason for reversal"), max_length=200, blank=True)
+
+    # Typed here: djmoney swaps in a manager class of its own at runtime, which the type
+    # checker cannot see.
+    objects: ClassVar[models.Manager["Trade"]] = models.Manager()
 
     class Meta:
         verbose_name = _("trade")
@@ -376,6 +397,10 @@ class Statement(models.Model):
     lines = models.JSONField(_("lines"), default=list)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    # Typed here: djmoney swaps in a manager class of its own at runtime, which the type
+    # checker cannot see.
+    objects: ClassVar[models.Manager["Statement"]] = models.Manager()
+
     class Meta:
         verbose_name = _("statement")
         verbose_name_plural = _("statements")
@@ -409,6 +434,10 @@ class DailyReport(models.Model):
         _("withdrawals"), max_digits=14, decimal_places=2, default_currency="CNY"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # Typed here: djmoney swaps in a manager class of its own at runtime, which the type
+    # checker cannot see.
+    objects: ClassVar[models.Manager["DailyReport"]] = models.Manager()
 
     class Meta:
         verbose_name = _("daily report")

@@ -52,7 +52,7 @@ def receipt_of(trade: Trade) -> Receipt:
     """What the receipt of a trade says, in the active language; product names in Chinese."""
     recorded = timezone.localtime(trade.recorded_at, BUSINESS_TIME_ZONE)
     product = f"{trade.product.name_zh} {trade.product.name_en}"
-    if trade.lot_id:
+    if trade.lot is not None:
         product += f" · {_('lot')} {trade.lot.lot_code}"
     facts = [
         (_("Market"), trade.market.name),

@@ -11,8 +11,8 @@ import io
 from decimal import Decimal
 
 from common.pdf import table_document
+from settlement.choices import EntryKind
 
-from ..ledger.choices import EntryKind
 from .models import Statement
 
 TITLE = "结算单"
@@ -33,7 +33,7 @@ CSV_HEADER = (
     "摘要",
 )
 PDF_HEADER = ("时间", "类型", "品名/摘要", "净重(kg)", "单价(元/kg)", "收入", "支出", "余额")
-KIND_LABELS = {
+KIND_LABELS: dict[str, str] = {
     EntryKind.TOP_UP: "充值",
     EntryKind.ORDER: "订单",
     EntryKind.REVERSAL: "冲正",
@@ -50,9 +50,10 @@ def mask_card(card_number: str) -> str:
 
 
 def kind_label(line: dict, *, trader_is_seller: bool) -> str:
-    if line.get("kind") == EntryKind.TRADE:
+    kind = line.get("kind") or ""
+    if kind == EntryKind.TRADE:
         return "卖出" if trader_is_seller else "买入"
-    return KIND_LABELS.get(line.get("kind"), line.get("kind") or "")
+    return KIND_LABELS.get(kind, kind)
 
 
 def _money(value) -> str:

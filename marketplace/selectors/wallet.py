@@ -10,10 +10,9 @@ from django.db.models import Sum
 from moneyed import Money
 
 from accounts.models import User
-
-from ..ledger.choices import AccountKind, HoldStatus
-from ..ledger.models import BalanceSlot, PaymentHold
-from ..ledger.services import PLATFORM_BOOK_CODE
+from settlement.accounts import PLATFORM_BOOK_CODE
+from settlement.choices import AccountKind, HoldStatus
+from settlement.models import BalanceSlot, PaymentHold
 
 ZERO = Decimal("0.00")
 

@@ -1,7 +1,7 @@
 """Every write an order allows. Each public function is one transaction.
 
 Lock order, everywhere: the order row first, then listings by ascending id, then the
-order's payment hold and the ledger's balance slots (`marketplace.ledger.holds`, whose
+order's payment hold and the ledger's balance slots (`settlement.holds`, whose
 `post_entry` locks slots by account id). Reserving and releasing listing quantity never
 reads then writes: it is one conditional UPDATE per listing (`… WHERE available_kg >= q`),
 so no two orders can sell the same kilogram and the `listing_available_not_negative` check
@@ -30,6 +30,7 @@ from accounts.models import User
 from common.exceptions import InvalidTransition
 from common.money import round_money
 from common.units import positive_kg
+from settlement.holds import capture_order_total, hold_order_total, release_order_hold
 
 from .. import realtime
 from ..choices import ListingStatus, OrderStatus
@@ -48,7 +49,6 @@ from ..exceptions import (
     OrderNotYours,
     OwnListing,
 )
-from ..ledger.holds import capture_order_total, hold_order_total, release_order_hold
 from ..models import Listing, Order, OrderEvent, OrderLine
 from ..selectors.orders import is_buyer_side, is_seller_side, overdue_placed_orders
 

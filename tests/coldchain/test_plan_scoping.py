@@ -18,9 +18,10 @@ from djmoney.money import Money
 from coldchain.models import Shipment
 from common.exceptions import NotFoundOrNotYours
 from marketplace.choices import OrderStatus
-from marketplace.ledger.services import top_up
 from marketplace.markets import services as markets
+from marketplace.markets import trades as counter_trades
 from marketplace.models import Order, OrderLine
+from settlement.funding import top_up
 from tests.coldchain.factories import VehicleFactory
 from tests.coldchain.test_shipment_pages import NEW, plan_form
 from tests.coldchain.test_shipments import in_english, lot_of, plan  # noqa: F401
@@ -68,7 +69,7 @@ def sold_at(market, market_staff):
     )
 
     def sell(lot):
-        return markets.settle_trade(
+        return counter_trades.settle_trade(
             market=market,
             by=market_staff,
             buyer_card=buyer.card_number,

@@ -12,8 +12,9 @@ from accounts.choices import Role
 from coldchain.choices import SiteKind
 from delivery.models import Courier, FrontWarehouse, ShopPrice
 from delivery.services.stock import receive_stock
-from marketplace.ledger.choices import FundingMethod
-from marketplace.ledger.services import top_up, wallet_of
+from settlement.accounts import wallet_of
+from settlement.choices import FundingMethod
+from settlement.funding import top_up
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import SiteFactory
 from tests.farms.factories import HarvestLotFactory

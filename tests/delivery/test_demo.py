@@ -31,8 +31,9 @@ from delivery.models import (
 )
 from delivery.selectors.zones import warehouse_serving
 from farms.models import Farm, HarvestLot
-from marketplace.ledger.models import JournalEntry
-from marketplace.ledger.services import balance_of, wallet_of
+from settlement.accounts import wallet_of
+from settlement.models import JournalEntry
+from settlement.selectors import balance_of
 
 pytestmark = pytest.mark.django_db
 

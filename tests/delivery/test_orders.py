@@ -41,10 +41,11 @@ from delivery.services.orders import (
     place_order,
 )
 from delivery.services.stock import receive_stock
-from marketplace.exceptions import InsufficientBalance
-from marketplace.ledger.choices import AccountKind, EntryKind
-from marketplace.ledger.models import JournalEntry
-from marketplace.ledger.services import balance_of, book_account, platform_book, wallet_of
+from settlement.accounts import book_account, platform_book, wallet_of
+from settlement.choices import AccountKind, EntryKind
+from settlement.exceptions import InsufficientBalance
+from settlement.models import JournalEntry
+from settlement.selectors import balance_of
 from tests.accounts.factories import UserFactory
 from tests.delivery.factories import courier_at, front_warehouse, fund_wallet, stocked
 from tests.farms.factories import HarvestLotFactory, ProductFactory

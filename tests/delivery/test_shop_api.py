@@ -16,8 +16,8 @@ from delivery.models import (
     StockLot,
 )
 from delivery.services.orders import pack_order
-from marketplace.ledger.choices import EntryKind
-from marketplace.ledger.models import JournalEntry
+from settlement.choices import EntryKind
+from settlement.models import JournalEntry
 from tests.accounts.factories import UserFactory
 from tests.delivery import test_orders as shared
 from tests.delivery.factories import courier_at, fund_wallet

@@ -37,9 +37,10 @@ from delivery.selectors import warehouse as selectors
 from delivery.selectors.warehouse import LateRisk
 from delivery.services import stock as stock_services
 from marketplace.choices import OrderStatus
-from marketplace.ledger.services import top_up
 from marketplace.markets import services as markets
+from marketplace.markets import trades as counter_trades
 from marketplace.models import Order, OrderLine
+from settlement.funding import top_up
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import ShipmentFactory
 from tests.delivery.factories import courier_at, front_warehouse
@@ -226,7 +227,7 @@ def buy_at_market(market, market_operator_user):
                 by=market_operator_user,
                 idempotency_key=f"warehouse-test-card:{user.pk}",
             )
-        return markets.settle_trade(
+        return counter_trades.settle_trade(
             market=market,
             by=market_operator_user,
             buyer_card=buyers[user.pk].card_number,
@@ -435,7 +436,7 @@ def test_a_trade_without_a_lot_or_reversed_or_bought_by_another_is_refused(
 ):
     no_lot = buy_at_market(manager, product=spinach)
     reversed_trade = buy_at_market(manager, lot=HarvestLotFactory())
-    markets.reverse_trade(
+    counter_trades.reverse_trade(
         trade_id=reversed_trade.pk, by=market_operator_user, reason="称错了", idempotency_key="r1"
     )
     theirs = buy_at_market(other_manager, lot=HarvestLotFactory())

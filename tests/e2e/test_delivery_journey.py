@@ -22,7 +22,8 @@ from delivery.models import (
     TaskOffer,
     WarehouseStaff,
 )
-from marketplace.ledger.services import balance_of, wallet_of
+from settlement.accounts import wallet_of
+from settlement.selectors import balance_of
 from tests.accounts.factories import UserFactory
 from tests.delivery.factories import courier_at, front_warehouse, fund_wallet, stocked
 from tests.e2e.conftest import fits_the_screen

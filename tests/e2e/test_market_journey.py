@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.choices import Role
-from marketplace.ledger.services import balance_of
 from marketplace.markets import end_of_day
 from marketplace.markets import services as markets
 from marketplace.models import CommissionRule, Trade
+from settlement.selectors import balance_of
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.e2e.conftest import fits_the_screen
 

@@ -47,7 +47,8 @@ def buyer_wallet(request):
     from it. Tests of a short wallet ask for `buyer` without this (see test_order_settlement)."""
     if "buyer" not in request.fixturenames or "unfunded_buyer" in request.keywords:
         return None
-    from marketplace.ledger.services import top_up, wallet_of
+    from settlement.accounts import wallet_of
+    from settlement.funding import top_up
 
     buyer = request.getfixturevalue("buyer")
     return top_up(

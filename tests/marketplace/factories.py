@@ -7,9 +7,10 @@ from djmoney.money import Money
 
 from accounts.choices import Role
 from marketplace.choices import ListingStatus
-from marketplace.ledger.choices import FundingMethod
-from marketplace.ledger.services import top_up, wallet_of
 from marketplace.models import Listing
+from settlement.accounts import wallet_of
+from settlement.choices import FundingMethod
+from settlement.funding import top_up
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import HarvestLotFactory
 

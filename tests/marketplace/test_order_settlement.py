@@ -14,18 +14,7 @@ from djmoney.money import Money
 
 from common.exceptions import RefusalKind
 from marketplace.choices import OrderStatus
-from marketplace.exceptions import HoldShortOfTotal
-from marketplace.ledger.choices import AccountKind, EntryKind
-from marketplace.ledger.holds import capture_order_total, held_funds_of
-from marketplace.ledger.services import (
-    balance_of,
-    book_account,
-    payable_to,
-    platform_book,
-    top_up,
-    wallet_of,
-)
-from marketplace.models import JournalEntry, Order, OrderLine, Posting
+from marketplace.models import Order, OrderLine
 from marketplace.services.orders import (
     accept_order,
     confirm_weights,
@@ -33,6 +22,13 @@ from marketplace.services.orders import (
     mark_ready,
     place_order,
 )
+from settlement.accounts import book_account, payable_to, platform_book, wallet_of
+from settlement.choices import AccountKind, EntryKind
+from settlement.exceptions import HoldShortOfTotal
+from settlement.funding import top_up
+from settlement.holds import capture_order_total, held_funds_of
+from settlement.models import JournalEntry, Posting
+from settlement.selectors import balance_of
 from tests.farms.factories import MembershipFactory
 from tests.marketplace.factories import BuyerFactory, ListingFactory
 

@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from config.celery import app
 from marketplace.choices import ListingStatus, OrderStatus
-from marketplace.ledger.choices import EntryKind, HoldStatus
-from marketplace.ledger.holds import held_funds_of
-from marketplace.ledger.services import balance_of
-from marketplace.models import JournalEntry, Listing, Order, OrderEvent, PaymentHold
+from marketplace.models import Listing, Order, OrderEvent
 from marketplace.services import orders as order_services
 from marketplace.services.orders import place_order
 from marketplace.tasks import expire_overdue_orders
+from settlement.choices import EntryKind, HoldStatus
+from settlement.holds import held_funds_of
+from settlement.models import JournalEntry, PaymentHold
+from settlement.selectors import balance_of
 from tests.marketplace.factories import BuyerFactory, ListingFactory
 
 

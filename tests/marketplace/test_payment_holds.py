@@ -19,20 +19,8 @@ from djmoney.money import Money
 
 from common.exceptions import RefusalKind
 from marketplace.choices import ListingStatus, OrderStatus
-from marketplace.exceptions import AmountBelowOneCent, WalletCannotHold
-from marketplace.ledger.checks import CHECK_HOLDS, verify_ledger
-from marketplace.ledger.choices import EntryKind, HoldStatus
-from marketplace.ledger.holds import held_funds_of, release_order_hold
-from marketplace.ledger.services import balance_of, payable_to, top_up, wallet_of
-from marketplace.models import (
-    JournalEntry,
-    Listing,
-    Order,
-    OrderEvent,
-    OrderLine,
-    PaymentHold,
-    Posting,
-)
+from marketplace.exceptions import AmountBelowOneCent
+from marketplace.models import Listing, Order, OrderEvent, OrderLine
 from marketplace.services.orders import (
     accept_order,
     cancel_order,
@@ -42,6 +30,15 @@ from marketplace.services.orders import (
     place_order,
     reject_order,
 )
+from settlement.accounts import payable_to, wallet_of
+from settlement.choices import EntryKind, HoldStatus
+from settlement.exceptions import WalletCannotHold
+from settlement.findings import CHECK_HOLDS
+from settlement.funding import top_up
+from settlement.holds import held_funds_of, release_order_hold
+from settlement.models import JournalEntry, PaymentHold, Posting
+from settlement.selectors import balance_of
+from settlement.verification import verify_ledger
 from tests.marketplace.factories import BuyerFactory, ListingFactory
 
 pytestmark = pytest.mark.django_db

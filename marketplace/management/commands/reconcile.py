@@ -12,13 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from marketplace.ledger.checks import (
-    CHECK_BALANCES,
-    Comparison,
-    Reconciliation,
-    reconcile,
-)
 from marketplace.markets.models import Market
+from marketplace.markets.reconciliation import Comparison, Reconciliation, reconcile
+from settlement.findings import CHECK_BALANCES
 
 
 def business_date(value: str) -> date:

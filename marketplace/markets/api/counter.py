@@ -29,11 +29,12 @@ from accounts.models import User
 from accounts.permissions import HasRole, get_visible_or_404
 from accounts.phone import normalize_phone
 from common.dates import business_today
+from settlement.funding import clean_amount
+from settlement.models import JournalEntry
 
-from ...ledger.models import JournalEntry
-from ...ledger.services import clean_amount
 from .. import funding
 from .. import services as markets
+from .. import trades as counter_trades
 from ..funding_models import FundingRequest
 from ..models import Market, Trade, Trader
 from ..selectors.counter import (
@@ -147,7 +148,7 @@ class TradeViewSet(
             if lot is None:
                 raise serializers.ValidationError({"lot": [_("No harvest lot has this code.")]})
         started = timezone.now()
-        trade = markets.settle_trade(
+        trade = counter_trades.settle_trade(
             market=market,
             by=request.user,
             buyer_card=data["buyer_card"],
@@ -169,7 +170,7 @@ class TradeViewSet(
         params = ReverseTradeInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip()[:MAX_KEY] or f"trade-{trade.pk}"
-        markets.reverse_trade(
+        counter_trades.reverse_trade(
             trade_id=trade.pk,
             by=request.user,
             reason=params.validated_data["reason"],

@@ -16,12 +16,8 @@ from rest_framework.response import Response
 from accounts.choices import Role
 from accounts.permissions import HasRole
 from common.api.schema import OneObjectListSchema
-from marketplace.ledger.checks import (
-    CHECK_BALANCES,
-    CHECK_TRIAL_BALANCE,
-    Reconciliation,
-    reconcile,
-)
+from marketplace.markets.reconciliation import Reconciliation, reconcile
+from settlement.findings import CHECK_BALANCES, CHECK_TRIAL_BALANCE
 
 from ..models import Market
 from ..services import market_of

@@ -13,8 +13,8 @@ from rest_framework import serializers
 
 from common.api.fields import RequiredBooleanField
 from common.api.schema import DECIMAL_STRING, NULLABLE_DECIMAL_STRING
+from settlement.choices import FundingMethod
 
-from ...ledger.choices import FundingMethod
 from ..choices import TraderKind
 from ..funding_models import FundingKind, RequestStatus
 

@@ -14,8 +14,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from common.api.schema import DECIMAL_STRING
+from settlement.selectors import balance_of
 
-from ...ledger.services import balance_of
 from ..models import Statement, Trader
 from ..selectors.trader import own_statements, traders_of
 from ..services import settlement_account

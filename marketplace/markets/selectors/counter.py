@@ -20,22 +20,23 @@ from moneyed import Money
 from accounts.models import User
 from common.money import round_money
 from farms.models import HarvestLot, Product
-
-from ...exceptions import InsufficientBalance, InvalidProduct, SettlementError
-from ...ledger.choices import AccountKind
-from ...ledger.models import BalanceSlot
-from ...ledger.services import clean_amount
-from ..choices import TraderKind
-from ..funding import check_top_up_limit, needs_approval
-from ..funding_models import FundingKind
-from ..models import Market, MarketStaff, Trade, Trader
-from ..services import (
+from marketplace.markets.pricing import (
     clean_unit_price,
     clean_weights,
     commission_for,
     trade_amount,
-    trader_by_card,
 )
+from settlement.choices import AccountKind
+from settlement.exceptions import InsufficientBalance, SettlementError
+from settlement.funding import clean_amount
+from settlement.models import BalanceSlot
+
+from ...exceptions import InvalidProduct
+from ..choices import TraderKind
+from ..funding import check_top_up_limit, needs_approval
+from ..funding_models import FundingKind
+from ..models import Market, MarketStaff, Trade, Trader
+from ..services import trader_by_card
 
 T = TypeVar("T")
 ZERO = Decimal("0.00")
@@ -128,7 +129,7 @@ def traders_with_balances(*, market: Market) -> QuerySet[Trader]:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    money = DecimalField(max_digits=14, decimal_places=2)
+    money: DecimalField = DecimalField(max_digits=14, decimal_places=2)
     return (
         Trader.objects.filter(market=market)
         .select_related("user", "stall")
@@ -259,9 +260,10 @@ def trade_preview(
     )
     if preview.buyer is not None:
         preview.buyer_balance = card_balance(preview.buyer)
-    if preview.net_kg is not None and price is not None:
-        preview.amount = round_money(Money(preview.net_kg * price, "CNY"))
-        preview.attempt(lambda: trade_amount(net_kg=preview.net_kg, unit_price=price))
+    net_kg = preview.net_kg
+    if net_kg is not None and price is not None:
+        preview.amount = round_money(Money(net_kg * price, "CNY"))
+        preview.attempt(lambda: trade_amount(net_kg=net_kg, unit_price=price))
         if product is not None:
             fees = commission_for(market=market, category=product.category, amount=preview.amount)
             preview.buyer_fee, preview.seller_fee = fees.buyer_fee, fees.seller_fee

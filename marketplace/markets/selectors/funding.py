@@ -13,9 +13,9 @@ from django.db.models.functions import Coalesce
 from moneyed import Money
 
 from accounts.models import User
+from settlement.choices import AccountKind, EntryKind
+from settlement.models import Posting
 
-from ...ledger.choices import AccountKind, EntryKind
-from ...ledger.models import Posting
 from ..funding_models import DrawerCount, FundingRequest, RequestStatus
 from ..models import Market, MarketStaff
 

@@ -61,7 +61,7 @@ def _daily_rows(trades: QuerySet[Trade]) -> list[DailyPrice]:
     value = ExpressionWrapper(
         F("unit_price") * F("net_kg"), output_field=DecimalField(max_digits=28, decimal_places=5)
     )
-    rows = (
+    grouped = (
         trades.values(
             "business_date",
             "product__code",
@@ -78,7 +78,7 @@ def _daily_rows(trades: QuerySet[Trade]) -> list[DailyPrice]:
         )
         .order_by()
     )
-    rows = list(rows)
+    rows = list(grouped)
     dates = {row["business_date"] for row in rows}
     closed = set(
         MarketDay.objects.filter(status=DayStatus.CLOSED, business_date__in=dates).values_list(

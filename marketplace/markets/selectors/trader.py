@@ -2,22 +2,23 @@
 
 Visibility: a user sees the traders linked to her (Trader.user) and their statements; a
 market's staff see the statements of their market's traders; a platform admin sees all.
-Anything else is not found (404), so statement ids of other traders are not confirmed.
+Anything else is not found, so statement ids of other traders are not confirmed.
 """
 
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Q, QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from moneyed import Money
 
 from accounts.models import User
 from accounts.permissions import is_admin
+from settlement.choices import AccountKind, BookKind
+from settlement.models import Account
+from settlement.selectors import balance_of
 
-from ...ledger.choices import AccountKind, BookKind
-from ...ledger.models import Account
-from ...ledger.services import balance_of
 from ..models import MarketStaff, Statement, Trade, Trader
 from ..services import settlement_account
 
@@ -130,7 +131,7 @@ def own_statements(user: User) -> QuerySet[Statement]:
     return statements_visible_to(user).filter(trader__user=user)
 
 
-PLATFORM_KINDS = {
+PLATFORM_KINDS: dict[str, str | Promise] = {
     AccountKind.PREPAID: _("Platform wallet"),
     AccountKind.HELD: _("Held for open orders"),
     AccountKind.PAYABLE: _("Owed to you for orders"),
@@ -142,7 +143,7 @@ def platform_balances(user: User) -> list[PlatformBalance]:
     must not open accounts."""
     if not _active(user):
         return []
-    order = list(PLATFORM_KINDS)  # the wallet first, what is held from it next
+    order: list[str] = list(PLATFORM_KINDS)  # the wallet first, what is held from it next
     accounts = sorted(
         Account.objects.filter(
             user=user, book__kind=BookKind.PLATFORM, kind__in=list(PLATFORM_KINDS)

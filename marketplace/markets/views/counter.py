@@ -26,11 +26,12 @@ from accounts.permissions import get_visible_or_404, role_required
 from common.dates import business_today
 from common.exceptions import DomainError
 from common.forms import add_service_error
+from settlement.choices import FundingMethod
+from settlement.exceptions import IdempotencyConflict
 
-from ...exceptions import IdempotencyConflict
-from ...ledger.choices import FundingMethod
 from .. import funding, receipts
 from .. import services as markets
+from .. import trades as counter_trades
 from ..choices import TraderKind
 from ..forms import CardPaymentForm, ReverseTradeForm, TradeDayForm, TradeForm, TraderForm
 from ..funding_models import FundingRequest
@@ -100,7 +101,7 @@ def counter(request, market):
     if request.method == "POST" and step != "edit" and form.is_valid():
         if step == "confirm":
             try:
-                trade = markets.settle_trade(
+                trade = counter_trades.settle_trade(
                     market=market,
                     by=request.user,
                     idempotency_key=form.cleaned_data["idempotency_key"],
@@ -319,7 +320,7 @@ def reverse_trade(request, market, pk: int):
     form = ReverseTradeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            markets.reverse_trade(
+            counter_trades.reverse_trade(
                 trade_id=trade.pk,
                 by=request.user,
                 reason=form.cleaned_data["reason"],

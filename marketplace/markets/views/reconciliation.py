@@ -2,7 +2,7 @@
 
 The trial balance of the market's book, its balances against their postings, and the day's
 trades against the day's settlement entries and reversals, each with a ✓ or ✗ and the figures
-(marketplace.ledger.checks.reconcile does the work; this page only shows it).
+(marketplace.markets.reconciliation.reconcile does the work; this page only shows it).
 """
 
 from datetime import timedelta
@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import Role
 from accounts.permissions import role_required
 from common.dates import business_today
-from marketplace.ledger.checks import CHECK_BALANCES, CHECK_TRIAL_BALANCE, reconcile
+from marketplace.markets.reconciliation import reconcile
 from marketplace.markets.services import market_of
+from settlement.findings import CHECK_BALANCES, CHECK_TRIAL_BALANCE
 
 
 class BusinessDayForm(forms.Form):

@@ -23,20 +23,20 @@ from marketplace.exceptions import (
     DrawerAlreadyCounted,
     DrawerCounted,
     FundingRequestNotFound,
-    InsufficientBalance,
     NotMarketStaff,
     OwnFundingRequest,
     RequestAlreadyDecided,
 )
-from marketplace.ledger.choices import EntryKind
-from marketplace.ledger.models import JournalEntry
 from marketplace.markets import drawers, funding
 from marketplace.markets import services as markets
 from marketplace.markets.funding_models import DrawerCount, FundingRequest, RequestStatus
 from marketplace.markets.selectors.counter import card_balance
+from settlement.choices import EntryKind
+from settlement.exceptions import InsufficientBalance
+from settlement.models import JournalEntry
 from tests.accounts.factories import UserFactory
 
-from .conftest import BUYER_CARD
+from .fixtures import BUYER_CARD
 
 pytestmark = pytest.mark.django_db
 

@@ -8,13 +8,13 @@ from moneyed import Money
 
 from accounts.choices import Role
 from common.dates import business_today
-from marketplace.ledger.models import JournalEntry
 from marketplace.markets.selectors.counter import card_balance
 from marketplace.models import Trade, Trader
+from settlement.models import JournalEntry
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import HarvestLotFactory
 
-from .conftest import BUYER_CARD, SELLER_CARD
+from .fixtures import BUYER_CARD, SELLER_CARD
 
 pytestmark = pytest.mark.django_db
 

@@ -15,14 +15,14 @@ from moneyed import Money
 
 from accounts.choices import Role
 from common.dates import business_today
-from marketplace.ledger.models import JournalEntry
 from marketplace.markets import services as markets
 from marketplace.markets.selectors.counter import card_balance
 from marketplace.models import MarketDay, Trade, Trader
+from settlement.models import JournalEntry
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import HarvestLotFactory, ProductFactory
 
-from .conftest import BUYER_CARD, SELLER_CARD
+from .fixtures import BUYER_CARD, SELLER_CARD
 
 pytestmark = pytest.mark.django_db
 

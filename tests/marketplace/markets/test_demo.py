@@ -9,26 +9,25 @@ from django.db.models import Sum
 
 from common.dates import business_today
 from farms.models import Product
-from marketplace.ledger.services import balance_of, wallet_of
 from marketplace.markets import demo
 from marketplace.markets.choices import DayStatus, TraderKind
 from marketplace.markets.selectors.prices import price_history
 from marketplace.markets.services import settlement_account
 from marketplace.models import (
-    BalanceSlot,
     CommissionRule,
     DailyReport,
     FundingRequest,
-    JournalEntry,
     Market,
     MarketDay,
     MarketStaff,
-    Posting,
     Stall,
     Statement,
     Trade,
     Trader,
 )
+from settlement.accounts import wallet_of
+from settlement.models import BalanceSlot, JournalEntry, Posting
+from settlement.selectors import balance_of
 
 pytestmark = pytest.mark.django_db
 

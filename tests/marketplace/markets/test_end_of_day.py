@@ -18,15 +18,17 @@ from common.dates import BUSINESS_TIME_ZONE, business_today
 from config.celery import app
 from farms.models import Product
 from marketplace.exceptions import BusinessDayClosed, NotMarketStaff
-from marketplace.ledger.choices import EntryKind
-from marketplace.ledger.models import JournalEntry
-from marketplace.ledger.services import balance_of
 from marketplace.markets import end_of_day, funding
 from marketplace.markets import services as markets
+from marketplace.markets import trades as counter_trades
 from marketplace.markets.choices import DayStatus
 from marketplace.models import CommissionRule, DailyReport, Market, MarketDay, Statement, Trader
 from marketplace.tasks import close_business_day as close_task
-from marketplace.tasks import close_business_days, seal_ledger
+from marketplace.tasks import close_business_days
+from settlement.choices import EntryKind
+from settlement.models import JournalEntry
+from settlement.selectors import balance_of
+from settlement.tasks import seal_ledger
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import ProductFactory
 
@@ -57,7 +59,7 @@ class Floor:
     product: object
 
     def trade(self, key: str, *, seller: Trader, buyer: Trader, gross, tare, price):
-        return markets.settle_trade(
+        return counter_trades.settle_trade(
             market=self.market,
             by=self.supervisor,
             buyer_card=buyer.card_number,
@@ -80,7 +82,7 @@ class Floor:
         )
 
     def reverse(self, trade, key: str):
-        return markets.reverse_trade(
+        return counter_trades.reverse_trade(
             trade_id=trade.pk, by=self.supervisor, reason="录错了", idempotency_key=key
         )
 
@@ -490,7 +492,7 @@ def test_a_trade_in_flight_lands_before_the_payouts_and_a_later_one_is_refused(m
     floor.top_up("a-1", floor.a, "1000.00")
     posting = threading.Event()
     go_on = threading.Event()
-    real_post_entry = markets.post_entry
+    real_post_entry = counter_trades.post_entry
 
     def slow_post_entry(**kwargs):
         if kwargs["kind"] == EntryKind.TRADE:
@@ -498,7 +500,7 @@ def test_a_trade_in_flight_lands_before_the_payouts_and_a_later_one_is_refused(m
             assert go_on.wait(timeout=30)
         return real_post_entry(**kwargs)
 
-    monkeypatch.setattr(markets, "post_entry", slow_post_entry)
+    monkeypatch.setattr(counter_trades, "post_entry", slow_post_entry)
     results = {}
 
     def in_thread(name, work):

@@ -11,11 +11,12 @@ from django.test import Client
 
 from common.dates import BUSINESS_TIME_ZONE, business_today
 from farms.choices import ProductCategory
-from marketplace.ledger.services import top_up
 from marketplace.markets import end_of_day
 from marketplace.markets import services as markets
+from marketplace.markets import trades as counter_trades
 from marketplace.markets.selectors.prices import daily_prices, price_history
-from marketplace.markets.services import reverse_trade
+from marketplace.markets.trades import reverse_trade
+from settlement.funding import top_up
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import ProductFactory
 
@@ -80,7 +81,7 @@ def other_market_trade(other_market, other_operator, cabbage):
         by=other_operator,
         idempotency_key="other-funding",
     )
-    return markets.settle_trade(
+    return counter_trades.settle_trade(
         market=other_market,
         by=other_operator,
         buyer_card="6300000000000001",

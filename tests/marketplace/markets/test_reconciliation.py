@@ -13,18 +13,14 @@ from django.test import Client
 from django.utils import translation
 
 from common.dates import business_today
-from marketplace.ledger.checks import (
-    CHECK_BALANCES,
-    CHECK_REVERSALS,
-    CHECK_TRADES,
-    CHECK_TRIAL_BALANCE,
-    reconcile,
-)
-from marketplace.ledger.choices import AccountKind
-from marketplace.ledger.models import BalanceSlot
 from marketplace.markets import funding
 from marketplace.markets import services as markets
+from marketplace.markets import trades as counter_trades
+from marketplace.markets.reconciliation import CHECK_REVERSALS, CHECK_TRADES, reconcile
 from marketplace.models import Trade
+from settlement.choices import AccountKind
+from settlement.findings import CHECK_BALANCES, CHECK_TRIAL_BALANCE
+from settlement.models import BalanceSlot
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +47,7 @@ def trading_day(settle, commission, supervisor, buyer_trader, cabbage):
     first = settle("t1")
     settle("t2", unit_price="2.00")
     settle("t3", unit_price="1.50")
-    markets.reverse_trade(
+    counter_trades.reverse_trade(
         trade_id=first.pk, by=supervisor, reason="wrong buyer", idempotency_key="r1"
     )
     funding.top_up_card(

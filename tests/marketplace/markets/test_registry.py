@@ -4,10 +4,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.choices import Role
-from marketplace.ledger.choices import AccountKind, BookKind
-from marketplace.ledger.services import balance_of
 from marketplace.markets import services as markets
-from marketplace.models import Account, BalanceSlot, Book, Market, MarketStaff, Trader
+from marketplace.models import Market, MarketStaff, Trader
+from settlement.choices import AccountKind, BookKind
+from settlement.models import Account, BalanceSlot, Book
+from settlement.selectors import balance_of
 from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -97,7 +97,7 @@ def test_buyer_statement_csv_has_the_days_lines_between_opening_and_closing(
 def test_seller_statement_shows_sales_a_reversal_and_the_payout(
     settle, market, seller_trader, supervisor, commission
 ):
-    from marketplace.markets.services import reverse_trade
+    from marketplace.markets.trades import reverse_trade
 
     settle("t1")  # the seller gets ¥117.60 − ¥2.35
     mistake = settle("t2", gross_kg="10.000", tare_kg="0", unit_price="3.00")  # ¥30 − ¥1
@@ -140,7 +140,7 @@ def test_next_days_statement_opens_with_the_previous_closing_balance(settle, mar
 def test_a_memo_that_looks_like_a_formula_is_kept_as_text(
     settle, market, seller_trader, supervisor
 ):
-    from marketplace.markets.services import reverse_trade
+    from marketplace.markets.trades import reverse_trade
 
     trade = settle("t1")
     reverse_trade(trade_id=trade.pk, by=supervisor, reason="=HYPERLINK(1)", idempotency_key="r1")

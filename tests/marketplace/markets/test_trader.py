@@ -8,12 +8,13 @@ from django.urls import reverse
 
 from accounts.choices import Role
 from common.dates import business_today
-from marketplace.ledger.models import Account
-from marketplace.ledger.services import top_up, wallet_of
 from marketplace.markets import services as markets
 from marketplace.markets.end_of_day import close_business_day
-from marketplace.markets.services import reverse_trade
+from marketplace.markets.trades import reverse_trade
 from marketplace.models import Statement
+from settlement.accounts import wallet_of
+from settlement.funding import top_up
+from settlement.models import Account
 from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 """Counter trades, reversals and card top-ups/withdrawals, asserted on the ledger they leave.
 
-Fixtures (tests/marketplace/markets/conftest.py): the buyer's card holds ¥10,000.00; `settle`
+Fixtures (tests/marketplace/markets/fixtures.py): the buyer's card holds ¥10,000.00; `settle`
 records 100 kg gross, 2 kg tare at ¥1.20/kg unless told otherwise.
 """
 
@@ -14,38 +14,37 @@ from common.dates import business_today
 from common.exceptions import RefusalKind
 from marketplace.exceptions import (
     BusinessDayClosed,
-    IdempotencyConflict,
     InactiveTrader,
-    InsufficientBalance,
-    InvalidAmount,
     InvalidProduct,
     InvalidUnitPrice,
     InvalidWeight,
     NotMarketStaff,
-    NotReversible,
     ReasonRequired,
     TareAboveGross,
-    TradeAlreadyReversed,
     UnknownCard,
     WrongTraderKind,
 )
-from marketplace.ledger.choices import AccountKind, EntryKind
-from marketplace.ledger.services import balance_of, book_account, reverse_entry
 from marketplace.markets import funding
 from marketplace.markets import services as markets
+from marketplace.markets import trades as counter_trades
 from marketplace.markets.choices import DayStatus
 from marketplace.markets.funding_models import FundingRequest
-from marketplace.models import (
-    BalanceSlot,
-    CommissionRule,
-    JournalEntry,
-    MarketDay,
-    Posting,
-    Trade,
+from marketplace.models import CommissionRule, MarketDay, Trade
+from settlement.accounts import book_account
+from settlement.choices import AccountKind, EntryKind
+from settlement.exceptions import (
+    IdempotencyConflict,
+    InsufficientBalance,
+    InvalidAmount,
+    NotReversible,
+    TradeAlreadyReversed,
 )
+from settlement.models import BalanceSlot, JournalEntry, Posting
+from settlement.posting import reverse_entry
+from settlement.selectors import balance_of
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import HarvestLotFactory, ProductFactory
-from tests.marketplace.markets.conftest import BUYER_CARD, SELLER_CARD
+from tests.marketplace.markets.fixtures import BUYER_CARD, SELLER_CARD
 
 pytestmark = pytest.mark.django_db
 
@@ -506,7 +505,7 @@ def test_a_supervisor_reverses_a_trade_and_the_balances_return_exactly(
     trade = settle()
     assert card(buyer_trader) != D("10000.00")
 
-    reversed_trade = markets.reverse_trade(
+    reversed_trade = counter_trades.reverse_trade(
         trade_id=trade.pk, by=supervisor, reason="  过磅错误  ", idempotency_key="r1"
     )
 
@@ -536,7 +535,9 @@ def test_a_reversal_after_other_trades_undoes_only_its_trade(
     first = settle("one")
     settle("two", gross_kg="10", tare_kg="0", unit_price="1.00")  # 10 + 1.00 fee
 
-    markets.reverse_trade(trade_id=first.pk, by=supervisor, reason="重复", idempotency_key="r")
+    counter_trades.reverse_trade(
+        trade_id=first.pk, by=supervisor, reason="重复", idempotency_key="r"
+    )
 
     assert card(buyer_trader) == D("10000.00") - D("11.00")
 
@@ -545,12 +546,12 @@ def test_a_retried_reversal_with_the_same_key_is_the_same_reversal(
     settle, supervisor, buyer_trader
 ):
     trade = settle()
-    first = markets.reverse_trade(
+    first = counter_trades.reverse_trade(
         trade_id=trade.pk, by=supervisor, reason="错", idempotency_key="r"
     )
     before = written()
 
-    again = markets.reverse_trade(
+    again = counter_trades.reverse_trade(
         trade_id=trade.pk, by=supervisor, reason="错", idempotency_key="r"
     )
 
@@ -562,22 +563,28 @@ def test_a_retried_reversal_with_the_same_key_is_the_same_reversal(
 
 def test_the_same_reversal_key_with_another_reason_is_a_409(settle, supervisor):
     trade = settle()
-    markets.reverse_trade(trade_id=trade.pk, by=supervisor, reason="错", idempotency_key="r")
+    counter_trades.reverse_trade(trade_id=trade.pk, by=supervisor, reason="错", idempotency_key="r")
     before = written()
 
     with pytest.raises(IdempotencyConflict):
-        markets.reverse_trade(trade_id=trade.pk, by=supervisor, reason="重复", idempotency_key="r")
+        counter_trades.reverse_trade(
+            trade_id=trade.pk, by=supervisor, reason="重复", idempotency_key="r"
+        )
 
     assert written() == before
 
 
 def test_a_second_reversal_is_a_409_and_writes_nothing(settle, supervisor, buyer_trader):
     trade = settle()
-    markets.reverse_trade(trade_id=trade.pk, by=supervisor, reason="错", idempotency_key="r1")
+    counter_trades.reverse_trade(
+        trade_id=trade.pk, by=supervisor, reason="错", idempotency_key="r1"
+    )
     before = written()
 
     with pytest.raises(TradeAlreadyReversed) as refused:
-        markets.reverse_trade(trade_id=trade.pk, by=supervisor, reason="错", idempotency_key="r2")
+        counter_trades.reverse_trade(
+            trade_id=trade.pk, by=supervisor, reason="错", idempotency_key="r2"
+        )
 
     assert refused.value.kind == RefusalKind.CONFLICT
     assert written() == before
@@ -586,7 +593,7 @@ def test_a_second_reversal_is_a_409_and_writes_nothing(settle, supervisor, buyer
 
 def test_a_reversal_itself_cannot_be_reversed(settle, supervisor):
     trade = settle()
-    trade = markets.reverse_trade(
+    trade = counter_trades.reverse_trade(
         trade_id=trade.pk, by=supervisor, reason="错", idempotency_key="r1"
     )
     before = written()
@@ -609,7 +616,7 @@ def test_only_a_supervisor_of_the_market_may_reverse(settle, request, who, buyer
     before = written()
 
     with pytest.raises(NotMarketStaff) as refused:
-        markets.reverse_trade(trade_id=trade.pk, by=user, reason="错", idempotency_key="r")
+        counter_trades.reverse_trade(trade_id=trade.pk, by=user, reason="错", idempotency_key="r")
 
     assert refused.value.kind == RefusalKind.FORBIDDEN
     assert written() == before
@@ -622,7 +629,9 @@ def test_a_reversal_needs_a_reason(settle, supervisor, reason):
     before = written()
 
     with pytest.raises(ReasonRequired) as refused:
-        markets.reverse_trade(trade_id=trade.pk, by=supervisor, reason=reason, idempotency_key="r")
+        counter_trades.reverse_trade(
+            trade_id=trade.pk, by=supervisor, reason=reason, idempotency_key="r"
+        )
 
     assert refused.value.field == "reason"
     assert written() == before
@@ -634,7 +643,9 @@ def test_no_reversal_on_a_closed_day(settle, market, supervisor):
     before = written()
 
     with pytest.raises(BusinessDayClosed):
-        markets.reverse_trade(trade_id=trade.pk, by=supervisor, reason="错", idempotency_key="r")
+        counter_trades.reverse_trade(
+            trade_id=trade.pk, by=supervisor, reason="错", idempotency_key="r"
+        )
 
     assert written() == before
     assert not Trade.objects.get(pk=trade.pk).is_reversed
@@ -813,7 +824,7 @@ def test_trades_and_a_reversal_commit_past_the_databases_own_checks(
 ):
     full = settle("full")
     small = settle("small", gross_kg="0.5", tare_kg="0", unit_price="1.00")  # seller gets 0
-    markets.reverse_trade(trade_id=full.pk, by=supervisor, reason="错", idempotency_key="r")
+    counter_trades.reverse_trade(trade_id=full.pk, by=supervisor, reason="错", idempotency_key="r")
 
     assert Trade.objects.get(pk=small.pk).entry.postings.count() == 2
     assert card(buyer_trader) == D("10000.00") - D("1.50")

@@ -15,18 +15,14 @@ from django.db import connection
 from django.db.models import F
 from django.utils import translation
 
-from marketplace.ledger.checks import (
-    CHECK_BALANCES,
-    CHECK_CHAIN,
-    CHECK_CONTENT,
-    CHECK_ENTRIES,
-    verify_ledger,
-)
-from marketplace.ledger.choices import AccountKind
-from marketplace.ledger.models import BalanceSlot, JournalEntry, Posting
-from marketplace.ledger.services import GENESIS_HASH, book_account, content_hash, seal_entries
 from marketplace.markets import funding
-from marketplace.markets import services as markets
+from marketplace.markets import trades as counter_trades
+from settlement.accounts import book_account
+from settlement.chain import GENESIS_HASH, content_hash, seal_entries
+from settlement.choices import AccountKind
+from settlement.findings import CHECK_BALANCES, CHECK_CHAIN, CHECK_CONTENT, CHECK_ENTRIES
+from settlement.models import BalanceSlot, JournalEntry, Posting
+from settlement.verification import verify_ledger
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +38,7 @@ def trading_day(settle, commission, supervisor, buyer_trader):
     first = settle("t1")
     settle("t2", unit_price="2.00")
     settle("t3", gross_kg="50.000", tare_kg="0")
-    markets.reverse_trade(
+    counter_trades.reverse_trade(
         trade_id=first.pk, by=supervisor, reason="wrong buyer", idempotency_key="r1"
     )
     funding.top_up_card(

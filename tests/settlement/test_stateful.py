@@ -26,21 +26,24 @@ from hypothesis.stateful import (
 )
 
 from accounts.choices import Role
-from marketplace.exceptions import (
+from marketplace.markets import funding
+from marketplace.markets import services as markets
+from marketplace.markets import trades as counter_trades
+from marketplace.models import CommissionRule
+from settlement.accounts import book_account
+from settlement.choices import AccountKind
+from settlement.exceptions import (
     IdempotencyConflict,
     InsufficientBalance,
     NothingToPay,
     TradeAlreadyReversed,
 )
-from marketplace.ledger.choices import AccountKind
-from marketplace.ledger.models import JournalEntry
-from marketplace.ledger.services import balance_of, book_account, pay_out
-from marketplace.markets import funding
-from marketplace.markets import services as markets
-from marketplace.models import CommissionRule
+from settlement.funding import pay_out
+from settlement.models import JournalEntry
+from settlement.selectors import balance_of
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import ProductFactory
-from tests.marketplace.ledger.ledger_state import assert_ledger_consistent, snapshot
+from tests.settlement.ledger_state import assert_ledger_consistent, snapshot
 
 CENT = Decimal("0.01")
 BUYERS, SELLERS = 3, 2
@@ -136,11 +139,11 @@ class MarketDays(RuleBasedStateMachine):
                 market=self.market, by=self.supervisor, request_id=request.pk
             ).entry_id
         if kind == "trade":
-            return markets.settle_trade(
+            return counter_trades.settle_trade(
                 market=self.market, by=self.operator, product=self.product, **arguments
             ).pk
         if kind == "reverse":
-            return markets.reverse_trade(by=self.supervisor, **arguments).pk
+            return counter_trades.reverse_trade(by=self.supervisor, **arguments).pk
         if kind == "payout":
             return pay_out(by=self.supervisor, **arguments).pk
         raise AssertionError(kind)

@@ -12,11 +12,13 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from marketplace.ledger.choices import AccountKind
-from marketplace.ledger.models import JournalEntry
-from marketplace.ledger.services import book_account, seal_entries, top_up
 from marketplace.markets import services as markets
-from tests.marketplace.ledger.ledger_state import snapshot
+from settlement.accounts import book_account
+from settlement.chain import seal_entries
+from settlement.choices import AccountKind
+from settlement.funding import top_up
+from settlement.models import JournalEntry
+from tests.settlement.ledger_state import snapshot
 
 pytestmark = pytest.mark.django_db
 commits = pytest.mark.django_db(transaction=True)

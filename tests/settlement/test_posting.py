@@ -12,7 +12,11 @@ from django.db import transaction
 from moneyed import Money
 
 from common.exceptions import RefusalKind
-from marketplace.exceptions import (
+from marketplace.markets import services as markets
+from settlement.accounts import book_account, open_account
+from settlement.chain import GENESIS_HASH, chain_hash, content_hash, seal_entries
+from settlement.choices import AccountKind, EntryKind
+from settlement.exceptions import (
     IdempotencyConflict,
     InsufficientBalance,
     InvalidAmount,
@@ -20,26 +24,11 @@ from marketplace.exceptions import (
     NotReversible,
     TradeAlreadyReversed,
 )
-from marketplace.ledger.choices import AccountKind, EntryKind
-from marketplace.ledger.models import BalanceSlot, JournalEntry, Posting
-from marketplace.ledger.services import (
-    GENESIS_HASH,
-    Leg,
-    balance_of,
-    book_account,
-    chain_hash,
-    content_hash,
-    find_entry,
-    open_account,
-    pay_out,
-    post_entry,
-    reverse_entry,
-    seal_entries,
-    top_up,
-    withdraw,
-)
-from marketplace.markets import services as markets
-from tests.marketplace.ledger.ledger_state import assert_ledger_consistent, snapshot
+from settlement.funding import pay_out, top_up, withdraw
+from settlement.models import BalanceSlot, JournalEntry, Posting
+from settlement.posting import Leg, find_entry, post_entry, reverse_entry
+from settlement.selectors import balance_of
+from tests.settlement.ledger_state import assert_ledger_consistent, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -535,7 +524,7 @@ def test_open_account_opens_once_with_one_slot_per_party_and_more_for_the_book(
     market, seller_trader, payable, revenue, cash, bank
 ):
     again = open_account(
-        book=market.book, kind=AccountKind.PAYABLE, name="again", trader=seller_trader
+        book=market.book, kind=AccountKind.PAYABLE, name="again", trader_id=seller_trader.pk
     )
 
     assert again == payable

@@ -14,13 +14,15 @@ import pytest
 from django.db import connection
 from moneyed import Money
 
-from marketplace.exceptions import InsufficientBalance, NothingToPay
-from marketplace.ledger.choices import AccountKind, EntryKind
-from marketplace.ledger.models import JournalEntry
-from marketplace.ledger.services import balance_of, book_account, pay_out, top_up
 from marketplace.markets import services as markets
 from marketplace.models import Trade
-from tests.marketplace.ledger.ledger_state import assert_ledger_consistent
+from settlement.accounts import book_account
+from settlement.choices import AccountKind, EntryKind
+from settlement.exceptions import InsufficientBalance, NothingToPay
+from settlement.funding import pay_out, top_up
+from settlement.models import JournalEntry
+from settlement.selectors import balance_of
+from tests.settlement.ledger_state import assert_ledger_consistent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,16 +8,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from marketplace.ledger.checks import (
+from settlement.chain import seal_entries
+from settlement.findings import (
     CHECK_BALANCES,
     CHECK_CHAIN,
     CHECK_CONTENT,
     CHECK_ENTRIES,
     CHECK_HOLDS,
-    LedgerVerification,
-    verify_ledger,
 )
-from marketplace.ledger.services import seal_entries
+from settlement.verification import LedgerVerification, verify_ledger
 
 
 class Command(BaseCommand):

@@ -24,24 +24,18 @@ from moneyed import Money
 
 from accounts.models import User
 
-from ..exceptions import (
+from .accounts import open_account, payable_to, platform_book, wallet_of
+from .choices import AccountKind, EntryKind, HoldStatus
+from .exceptions import (
     HoldClosed,
     HoldShortOfTotal,
     IdempotencyConflict,
     InsufficientBalance,
     WalletCannotHold,
 )
-from .choices import AccountKind, EntryKind, HoldStatus
 from .models import Account, JournalEntry, PaymentHold
-from .services import (
-    Leg,
-    open_account,
-    payable_to,
-    platform_book,
-    post_entry,
-    settle_order,
-    wallet_of,
-)
+from .payments import PayableOrder, settle_order
+from .posting import Leg, post_entry
 
 
 def held_funds_of(user: User) -> Account:
@@ -55,14 +49,14 @@ def held_funds_of(user: User) -> Account:
         return Account.objects.get(book=book, kind=AccountKind.HELD, user=user)
 
 
-def _order_reference(order) -> str:
+def _order_reference(order: PayableOrder) -> str:
     return f"order:{order.pk}"
 
 
 # --- Placing: hold ---------------------------------------------------------------------------
 
 
-def hold_order_total(*, order, by: User | None) -> PaymentHold:
+def hold_order_total(*, order: PayableOrder, by: User | None) -> PaymentHold:
     """Hold the order's total from the buyer's wallet; refused with WalletCannotHold (on the
     "wallet" field, with the available balance) when the wallet does not cover it, and then
     nothing is written. A retry returns the first hold."""
@@ -108,7 +102,7 @@ def hold_payment(
         return PaymentHold.objects.create(
             wallet=wallet,
             held_account=held,
-            amount=Money(amount, "CNY"),
+            amount=amount,  # in the field's currency, CNY
             reference=reference,
             idempotency_key=idempotency_key,
             hold_entry=entry,
@@ -125,7 +119,7 @@ def _same_hold(hold: PaymentHold, *, amount: Decimal, reference: str) -> Payment
 # --- Hand-over: capture ------------------------------------------------------------------------
 
 
-def capture_order_total(*, order, by: User | None) -> JournalEntry:
+def capture_order_total(*, order: PayableOrder, by: User | None) -> JournalEntry:
     """The order is paid at its (re-priced) total from its hold: the platform then owes the
     seller the total; the rest of the hold goes back to the buyer's wallet, or what the total
     is above the hold comes from it (HoldShortOfTotal when it is not there: nothing changes).
@@ -137,7 +131,7 @@ def capture_order_total(*, order, by: User | None) -> JournalEntry:
     hold = _locked_hold(_order_reference(order))
     if hold is None:
         return settle_order(order=order, by=by)
-    if hold.status == HoldStatus.CAPTURED:
+    if hold.status == HoldStatus.CAPTURED and hold.close_entry is not None:
         return hold.close_entry
     if hold.status != HoldStatus.HELD:
         raise HoldClosed()
@@ -174,7 +168,7 @@ def capture_order_total(*, order, by: User | None) -> JournalEntry:
 # --- Cancel, reject, expiry: release -----------------------------------------------------------
 
 
-def release_order_hold(*, order, by: User | None) -> PaymentHold | None:
+def release_order_hold(*, order: PayableOrder, by: User | None) -> PaymentHold | None:
     """Give the whole hold of an order that will not be paid back to the buyer's wallet.
 
     Harmless when run twice (a released hold is returned as it is); None for an order placed

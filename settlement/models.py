@@ -5,10 +5,11 @@ credit, and an entry's postings sum to zero. Accounts belong to a book (a wholes
 settlement book, or the platform's book for marketplace orders and consumer wallets) and to a
 party in it (a trader, a user, or the book itself for revenue and clearing accounts).
 
-PostgreSQL enforces the rules itself (migration 0004): a deferred constraint trigger checks
-every entry balances at commit; postings cannot be updated or deleted; an entry's content
-cannot change once written (only its seal is filled in, once); a prepaid balance cannot
-become a debit. Balances are cached per (account, slot): a busy book-owned account such as
+PostgreSQL enforces the rules itself (marketplace migrations 0004 and 0005: the ledger was
+born in marketplace, and its tables keep their `marketplace_` names): a deferred constraint
+trigger checks every entry balances at commit; postings cannot be updated or deleted; an
+entry's content cannot change once written (only its seal is filled in, once); a prepaid
+balance cannot become a debit. Balances are cached per (account, slot): a busy book-owned account such as
 the market's commission revenue has several slots, so concurrent settlements lock different
 rows instead of queueing on one; its balance is the sum of its slots.
 
@@ -16,6 +17,8 @@ A payment hold sets money aside without paying anyone: a balanced entry moves it
 holder's wallet to her held-funds account (prepaid and held funds alike may never be
 overdrawn), and a `PaymentHold` row says what it is for and whether it is still open.
 """
+
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -34,6 +37,7 @@ class Book(models.Model):
     name = models.CharField(_("name"), max_length=120)
 
     class Meta:
+        db_table = "marketplace_book"
         verbose_name = _("book")
         verbose_name_plural = _("books")
 
@@ -73,6 +77,7 @@ class Account(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        db_table = "marketplace_account"
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         constraints = [
@@ -119,6 +124,7 @@ class BalanceSlot(models.Model):
     no_overdraft = models.BooleanField(_("may not be overdrawn"), default=False)
 
     class Meta:
+        db_table = "marketplace_balanceslot"
         verbose_name = _("balance slot")
         verbose_name_plural = _("balance slots")
         constraints = [
@@ -171,6 +177,7 @@ class JournalEntry(models.Model):
     chain_hash = models.CharField(_("chain hash"), max_length=64, blank=True)
 
     class Meta:
+        db_table = "marketplace_journalentry"
         verbose_name = _("journal entry")
         verbose_name_plural = _("journal entries")
         indexes = [
@@ -196,7 +203,12 @@ class Posting(models.Model):
     slot = models.PositiveSmallIntegerField(_("slot"), default=0)
     amount = MoneyField(_("amount"), max_digits=14, decimal_places=2, default_currency="CNY")
 
+    # Typed here: djmoney swaps in a manager class of its own at runtime, which the type
+    # checker cannot see.
+    objects: ClassVar[models.Manager["Posting"]] = models.Manager()
+
     class Meta:
+        db_table = "marketplace_posting"
         verbose_name = _("posting")
         verbose_name_plural = _("postings")
         indexes = [models.Index(fields=["account", "entry"], name="ledger_posting_account")]
@@ -243,7 +255,12 @@ class PaymentHold(models.Model):
     created_at = models.DateTimeField(_("created at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
+    # Typed here: djmoney swaps in a manager class of its own at runtime, which the type
+    # checker cannot see.
+    objects: ClassVar[models.Manager["PaymentHold"]] = models.Manager()
+
     class Meta:
+        db_table = "marketplace_paymenthold"
         verbose_name = _("payment hold")
         verbose_name_plural = _("payment holds")
         indexes = [

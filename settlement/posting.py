@@ -1,0 +1,313 @@
+"""Posting to the ledger: every movement of money on the platform goes through `post_entry`.
+
+The rules, each kept here once:
+- An entry's legs sum to zero (PostgreSQL checks it again at commit).
+- Balance slots are locked in (account id, slot) order, checked, and changed in the same
+  transaction as the postings, so balances and postings never disagree and two settlements
+  never wait for each other in a cycle.
+- Every entry carries an idempotency key: a retry with the same key and the same request gets
+  the first entry back; with a different request it is refused (a conflict) and nothing is
+  written.
+- Entries are sealed into a hash chain after commit (`chain.seal_entries`), in the order they
+  became visible, so settlements do not queue behind one chain head.
+"""
+
+import json
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from moneyed import Money
+
+from accounts.models import User
+from common.dates import business_today
+from common.money import CENT
+
+from .chain import content_hash, sha256
+from .choices import EntryKind
+from .exceptions import (
+    IdempotencyConflict,
+    InsufficientBalance,
+    NotReversible,
+    TradeAlreadyReversed,
+)
+from .models import Account, Book, JournalEntry
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """An account known by id and slot count only: what posting needs, without loading it."""
+
+    pk: int
+    slots: int
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One posting to be made: debit (positive) or credit (negative) of an account."""
+
+    account: Account | AccountRef
+    amount: Decimal
+
+
+def request_hash(request: dict) -> str:
+    """A stable hash of what a caller asked for, to tell a retry from a different request."""
+    return sha256(json.dumps(request, sort_keys=True, default=str, separators=(",", ":")))
+
+
+def post_entry(
+    *,
+    book: Book,
+    kind: str,
+    legs: Sequence[Leg],
+    idempotency_key: str,
+    request: dict,
+    by: User | None = None,
+    memo: str = "",
+    reference: str = "",
+    reverses: JournalEntry | None = None,
+    business_date: date | None = None,
+    savepoint: bool = True,
+) -> tuple[JournalEntry, bool]:
+    """Post a balanced entry and change the balances with it; return (entry, created).
+
+    A retry with the same key and request returns the first entry and created=False. The
+    same key with another request raises IdempotencyConflict. A prepaid account that would
+    be overdrawn raises InsufficientBalance with its balance. Runs in its own savepoint, so a
+    refusal leaves the caller's transaction as it was; a caller that owns the transaction
+    may pass savepoint=False (two round trips fewer) and then hands an IntegrityError from
+    its atomic block to `answer_for_refused_entry` itself.
+    """
+    # No look-up of the key first: the UNIQUE key catches a retry (the first entry is then
+    # fetched), so the common case, a new entry, pays for no extra query.
+    fingerprint = request_hash(request)
+    _check_legs(legs)
+    try:
+        with transaction.atomic(savepoint=savepoint):
+            entry = _write_entry(
+                book=book,
+                kind=kind,
+                legs=legs,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                by=by,
+                memo=memo,
+                reference=reference,
+                reverses=reverses,
+                business_date=business_date or business_today(),
+            )
+    except IntegrityError as error:
+        if not savepoint:
+            raise
+        return answer_for_refused_entry(
+            error, key=idempotency_key, request=request, legs=legs
+        ), False
+    return entry, True
+
+
+def answer_for_refused_entry(
+    error: IntegrityError, *, key: str, request: dict, legs: Sequence[Leg]
+) -> JournalEntry:
+    """After the database refused an entry (its transaction rolled back): the first entry of
+    a retry, IdempotencyConflict, InsufficientBalance, or the error itself."""
+    if "idempotency_key" in str(error):
+        # A retry, or the same key sent twice at once: the first entry is the answer.
+        existing = find_entry(key, request)
+        if existing is not None:
+            return existing
+    elif "ledger_prepaid_not_overdrawn" in str(error):
+        # A retry that waited behind its first request finds the card already spent by it:
+        # the first entry is the answer, not a refusal.
+        existing = find_entry(key, request)
+        if existing is not None:
+            return existing
+        raise _overdraft(legs) from None
+    raise error
+
+
+def find_entry(key: str, request: dict) -> JournalEntry | None:
+    """The entry written for this key, if any; IdempotencyConflict if it was for another
+    request."""
+    # Every settlement asks this first, and almost always gets no row: one plain query.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, request_hash FROM marketplace_journalentry WHERE idempotency_key = %s",
+            [key],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if row[1] != request_hash(request):
+        raise IdempotencyConflict()
+    return JournalEntry.objects.get(pk=row[0])
+
+
+def _check_legs(legs: Sequence[Leg]) -> None:
+    if len(legs) < 2 or sum(leg.amount for leg in legs) != 0:
+        raise ValueError(f"an entry needs at least two legs summing to zero, got {legs!r}")
+    for leg in legs:
+        if leg.amount == 0 or leg.amount != leg.amount.quantize(CENT):
+            raise ValueError(f"a leg must be a non-zero amount in cents, got {leg.amount!r}")
+
+
+def _overdraft(legs: Sequence[Leg]) -> InsufficientBalance:
+    """The refusal for the prepaid slot these legs would overdraw, with its balance."""
+    with connection.cursor() as cursor:
+        for leg in legs:
+            if leg.amount <= 0:
+                continue
+            cursor.execute(
+                "SELECT sum(amount), bool_or(no_overdraft) FROM marketplace_balanceslot"
+                " WHERE account_id = %s",
+                [leg.account.pk],
+            )
+            amount, no_overdraft = cursor.fetchone()
+            if no_overdraft and amount + leg.amount > 0:
+                return InsufficientBalance(
+                    balance=Money(-amount, "CNY"), needed=Money(leg.amount, "CNY")
+                )
+    return InsufficientBalance(balance=Money(0, "CNY"), needed=Money(0, "CNY"))
+
+
+def _pick_slot(account: Account | AccountRef) -> int:
+    return 0 if account.slots == 1 else random.randrange(account.slots)
+
+
+def _write_entry(
+    *,
+    book: Book,
+    kind: str,
+    legs: Sequence[Leg],
+    idempotency_key: str,
+    fingerprint: str,
+    by: User | None,
+    memo: str,
+    reference: str,
+    reverses: JournalEntry | None,
+    business_date: date,
+) -> JournalEntry:
+    """Apply the legs to their balance slots and write the entry with its postings, in one
+    statement: every settlement's hot path, so one round trip."""
+    postings = [(leg.account.pk, _pick_slot(leg.account), leg.amount) for leg in legs]
+    deltas: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for account_id, slot, amount in postings:
+        deltas[account_id, slot] += amount
+    entry = JournalEntry(
+        book=book,
+        kind=kind,
+        memo=memo[:200],
+        business_date=business_date,
+        created_at=timezone.now(),
+        created_by=by,
+        reference=reference,
+        reverses=reverses,
+        idempotency_key=idempotency_key,
+        request_hash=fingerprint,
+    )
+    entry.content_hash = content_hash(entry, postings)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _POST_ENTRY,
+            {
+                "slot_accounts": [account_id for account_id, _ in deltas],
+                "slot_numbers": [slot for _, slot in deltas],
+                "slot_deltas": list(deltas.values()),
+                "book": book.pk,
+                "kind": entry.kind,
+                "memo": entry.memo,
+                "business_date": entry.business_date,
+                "created_at": entry.created_at,
+                "created_by": by.pk if by else None,
+                "reference": entry.reference,
+                "reverses": reverses.pk if reverses else None,
+                "key": entry.idempotency_key,
+                "request_hash": entry.request_hash,
+                "content_hash": entry.content_hash,
+                "accounts": [account_id for account_id, _, _ in postings],
+                "slots": [slot for _, slot, _ in postings],
+                "amounts": [amount for _, _, amount in postings],
+            },
+        )
+        entry.pk, applied = cursor.fetchone()
+    if applied != len(deltas):
+        raise ValueError(f"balance slots missing among {sorted(deltas)}")
+    entry._state.adding = False
+    entry._state.db = connection.alias
+    return entry
+
+
+# `locked` takes the slots' row locks in (account, slot) order before anything changes (a
+# sorted FOR UPDATE locks as it sorts, and a MATERIALIZED CTE runs whole); `applied` changes
+# them (an overdrawn prepaid slot fails its CHECK here); then the entry and its postings.
+_POST_ENTRY = """
+WITH delta AS (
+    SELECT * FROM unnest(%(slot_accounts)s::bigint[], %(slot_numbers)s::int[],
+                         %(slot_deltas)s::numeric[]) AS delta(account_id, slot, amount)
+), locked AS MATERIALIZED (
+    SELECT b.id, delta.amount FROM marketplace_balanceslot b JOIN delta USING (account_id, slot)
+     ORDER BY b.account_id, b.slot FOR UPDATE OF b
+), applied AS (
+    UPDATE marketplace_balanceslot AS b SET amount = b.amount + locked.amount
+      FROM locked WHERE b.id = locked.id
+    RETURNING b.id
+), entry AS (
+    INSERT INTO marketplace_journalentry (book_id, kind, memo, business_date, created_at,
+        created_by_id, reference, reverses_id, idempotency_key, request_hash, content_hash,
+        chain_hash)
+    VALUES (%(book)s, %(kind)s, %(memo)s, %(business_date)s, %(created_at)s, %(created_by)s,
+        %(reference)s, %(reverses)s, %(key)s, %(request_hash)s, %(content_hash)s, '')
+    RETURNING id
+), postings AS (
+    INSERT INTO marketplace_posting (entry_id, account_id, slot, amount, amount_currency)
+    SELECT entry.id, leg.account_id, leg.slot, leg.amount, 'CNY'
+      FROM entry, unnest(%(accounts)s::bigint[], %(slots)s::int[], %(amounts)s::numeric[])
+           AS leg(account_id, slot, amount)
+)
+SELECT (SELECT id FROM entry), (SELECT count(*) FROM applied)
+"""
+
+
+def reverse_entry(
+    *, entry: JournalEntry, by: User, reason: str, idempotency_key: str
+) -> JournalEntry:
+    """A new entry with every posting of `entry` negated, in the same slots' accounts.
+
+    Nothing is deleted. The caller checks who may reverse what. An entry is reversed once
+    (TradeAlreadyReversed; the database's one-to-one `reverses` settles a race), and a
+    reversal itself is never reversed (the mistake it undid is recorded again instead).
+    """
+    if entry.kind == EntryKind.REVERSAL:
+        raise NotReversible()
+    request = {"reverses": entry.pk, "reason": reason}
+    retried = find_entry(idempotency_key, request)
+    if retried is not None:
+        return retried
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        raise TradeAlreadyReversed()
+    legs = [
+        Leg(posting.account, -posting.amount.amount)
+        for posting in entry.postings.select_related("account").order_by("id")
+    ]
+    try:
+        reversal, _ = post_entry(
+            book=entry.book,
+            kind=EntryKind.REVERSAL,
+            legs=legs,
+            idempotency_key=idempotency_key,
+            request=request,
+            by=by,
+            memo=reason,
+            reference=entry.reference,
+            reverses=entry,
+        )
+    except IntegrityError as error:
+        # Another reversal of the entry, under another key, committed while this one waited.
+        if "reverses_id" not in str(error):
+            raise
+        raise TradeAlreadyReversed() from None
+    return reversal
