@@ -52,9 +52,9 @@ from websockets.sync.client import connect as websocket_connect  # noqa: E402
 from accounts.choices import Role  # noqa: E402
 from accounts.models import User  # noqa: E402
 from bench.support import asgi_server, percentile, report  # noqa: E402
-from coldchain import services  # noqa: E402
 from coldchain.choices import ShipmentStatus, SiteKind  # noqa: E402
 from coldchain.models import DataLogger, Reading, Shipment, Site  # noqa: E402
+from coldchain.services.registry import assign_logger, register_logger  # noqa: E402
 
 try:
     from orjson import dumps as json_dumps
@@ -116,8 +116,8 @@ def watched_logger(world, name: str, since: datetime, *, delay: int = 15) -> Dat
         signal_timeout_minutes=1440,
         planned_by=controller,
     )
-    logger, _secret = services.register_logger(device_id=name, secret=SECRET)
-    services.assign_logger(logger=logger, subject=shipment, starts_at=since)
+    logger, _secret = register_logger(device_id=name, secret=SECRET)
+    assign_logger(logger=logger, subject=shipment, starts_at=since)
     return logger
 
 

@@ -17,6 +17,7 @@ from .models import (
     LoggerAssignment,
     LotCondition,
     Shipment,
+    ShipmentEvent,
     ShipmentLot,
     Site,
     Vehicle,
@@ -94,10 +95,23 @@ class HandoverInline(admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, _("Download the logger record (CSV)"))
 
 
+class ShipmentEventInline(admin.TabularInline):
+    """The shipment's status history: written by its moves only, never here."""
+
+    model = ShipmentEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "from_status", "to_status", "actor", "reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin):
-    """Status moves only through handovers and cancellation (coldchain.services), so it is
-    shown here, not edited."""
+    """Status moves only through handovers and cancellation (coldchain.services.shipments
+    .move_shipment, which records each move), so it is shown here, not edited."""
 
     list_display = (
         "code",
@@ -115,7 +129,7 @@ class ShipmentAdmin(admin.ModelAdmin):
     raw_id_fields = ("origin", "destination", "vehicle", "planned_by")
     readonly_fields = ("status", "departed_at", "arrived_at", "compatibility_warnings")
     date_hierarchy = "planned_departure_at"
-    inlines = [ShipmentLotInline, HandoverInline]
+    inlines = [ShipmentLotInline, HandoverInline, ShipmentEventInline]
 
 
 @admin.register(DataLogger)

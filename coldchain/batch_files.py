@@ -4,6 +4,7 @@ coldchain/ingest.py checks and stores them."""
 import csv
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext as _
 from orjson import JSONDecodeError
@@ -91,7 +92,7 @@ def parse_csv_batch(content: bytes, *, encoding: str | None = None) -> list[dict
         if len(set(names)) != len(names):
             raise MalformedBatch(_("The CSV header names a column twice."))
         width = len(names)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for values in reader:
             if not values or (len(values) == 1 and not values[0].strip()):
                 continue

@@ -2,6 +2,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from common.state_machine import Transitions
+
 
 class SiteKind(models.TextChoices):
     FARM = "farm", _("Farm")
@@ -17,12 +19,6 @@ class ShipmentStatus(models.TextChoices):
     DELIVERED = "delivered", pgettext_lazy("shipment", "Delivered")
     REJECTED = "rejected", pgettext_lazy("shipment", "Rejected")
     CANCELLED = "cancelled", pgettext_lazy("shipment", "Cancelled")
-
-
-SHIPMENT_TRANSITIONS: dict[str, frozenset[str]] = {
-    ShipmentStatus.PLANNED: frozenset({ShipmentStatus.IN_TRANSIT, ShipmentStatus.CANCELLED}),
-    ShipmentStatus.IN_TRANSIT: frozenset({ShipmentStatus.DELIVERED, ShipmentStatus.REJECTED}),
-}
 
 
 class ExcursionKind(models.TextChoices):
@@ -49,3 +45,27 @@ class HandoverKind(models.TextChoices):
 class HandoverDecision(models.TextChoices):
     ACCEPTED = "accepted", pgettext_lazy("goods", "Accepted")
     REJECTED = "rejected", pgettext_lazy("goods", "Rejected")
+
+
+# The one transition table of a shipment: planned → loaded (in transit) or cancelled; in transit
+# → unloaded and accepted (delivered) or refused (rejected). Every move is checked against it and
+# recorded as a ShipmentEvent (coldchain.services.shipments.move_shipment).
+SHIPMENT_MOVES = Transitions(
+    {
+        ShipmentStatus.PLANNED: {ShipmentStatus.IN_TRANSIT, ShipmentStatus.CANCELLED},
+        ShipmentStatus.IN_TRANSIT: {ShipmentStatus.DELIVERED, ShipmentStatus.REJECTED},
+    }
+)
+
+# Where each handover's decision takes the shipment; whether the move is allowed now is the
+# table's business (SHIPMENT_MOVES), so a handover is due exactly when its moves are allowed.
+HANDOVER_OUTCOMES: dict[str, dict[str, str]] = {
+    HandoverKind.LOADING: {
+        HandoverDecision.ACCEPTED: ShipmentStatus.IN_TRANSIT,
+        HandoverDecision.REJECTED: ShipmentStatus.CANCELLED,
+    },
+    HandoverKind.UNLOADING: {
+        HandoverDecision.ACCEPTED: ShipmentStatus.DELIVERED,
+        HandoverDecision.REJECTED: ShipmentStatus.REJECTED,
+    },
+}

@@ -20,7 +20,7 @@ from farms.selectors import cooperative_managed_by
 from marketplace.markets.selectors.days import staff_post_of
 
 from . import realtime
-from .selectors import SCREEN_ROLES, sees_everything
+from .selectors.visibility import SCREEN_ROLES, sees_everything
 
 NOT_SIGNED_IN = SIGNED_OUT
 NOT_ALLOWED = 4403

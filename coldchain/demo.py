@@ -12,7 +12,7 @@ trips and a new set leaves, so the screens always have shipments in transit.
 
 The loggers' secrets are written here in the clear: they are demo secrets, known only to a
 DEBUG demo (seed_demo refuses to run with DEBUG off). A real logger gets a random secret from
-`services.register_logger`, shown once.
+`register_logger`, shown once.
 """
 
 from dataclasses import dataclass
@@ -28,9 +28,19 @@ from django.utils import timezone
 from common.dates import BUSINESS_TIME_ZONE
 from farms.models import HarvestLot
 
-from . import services
 from .choices import HandoverDecision, HandoverKind, ShipmentStatus, SiteKind
 from .models import ColdStore, DataLogger, LoggerAssignment, Shipment, Site, Vehicle
+from .services.handovers import record_handover
+from .services.registry import (
+    assign_logger,
+    create_cold_store,
+    create_site,
+    create_vehicle,
+    hash_logger_secret,
+    logger_secret_matches,
+    register_logger,
+)
+from .services.shipments import plan_shipment
 
 SHIPMENT_PREFIX = "CC-"  # demo shipment codes: CC-<yymmdd-HHMM of the set>-<n>
 # Short enough that the simulator's live compressor failure becomes an alert within minutes of
@@ -207,7 +217,7 @@ def seed(context: dict) -> None:
     sites = {spec.name: _site(spec, controller, cooperatives, context["market"]) for spec in SITES}
 
     for spec in STORES:
-        store = ColdStore.objects.filter(code=spec.code).first() or services.create_cold_store(
+        store = ColdStore.objects.filter(code=spec.code).first() or create_cold_store(
             by=controller,
             code=spec.code,
             name=spec.name,
@@ -221,15 +231,11 @@ def seed(context: dict) -> None:
         if not LoggerAssignment.objects.filter(
             logger=logger, store=store, ends_at__isnull=True
         ).exists():
-            services.assign_logger(
-                logger=logger, subject=store, starts_at=now - STORE_WATCHED_SINCE
-            )
+            assign_logger(logger=logger, subject=store, starts_at=now - STORE_WATCHED_SINCE)
 
     vehicles = {}
     for spec in VEHICLES:
-        vehicles[spec.plate] = Vehicle.objects.filter(
-            plate=spec.plate
-        ).first() or services.create_vehicle(
+        vehicles[spec.plate] = Vehicle.objects.filter(plate=spec.plate).first() or create_vehicle(
             by=controller,
             plate=spec.plate,
             name=spec.name,
@@ -246,7 +252,7 @@ def seed(context: dict) -> None:
 
 
 def _site(spec: DemoSite, controller, cooperatives: dict, market) -> Site:
-    return Site.objects.filter(name=spec.name).first() or services.create_site(
+    return Site.objects.filter(name=spec.name).first() or create_site(
         by=controller,
         name=spec.name,
         kind=spec.kind,
@@ -262,11 +268,11 @@ def _logger(spec: DemoLogger) -> DataLogger:
     the simulator can always sign in)."""
     logger = DataLogger.objects.filter(device_id=spec.device_id).first()
     if logger is None:
-        logger, _secret = services.register_logger(
+        logger, _secret = register_logger(
             device_id=spec.device_id, label=spec.label, secret=spec.secret
         )
-    elif not services.logger_secret_matches(logger, spec.secret) or not logger.is_active:
-        logger.secret_hash = services.hash_logger_secret(spec.secret)
+    elif not logger_secret_matches(logger, spec.secret) or not logger.is_active:
+        logger.secret_hash = hash_logger_secret(spec.secret)
         logger.is_active = True
         logger.save(update_fields=["secret_hash", "is_active", "updated_at"])
     return logger
@@ -297,7 +303,7 @@ def _deliver_finished(now: datetime, receiver) -> None:
             arrived = min(arrived, now - timedelta(hours=spec.departed_hours))
         arrived = max(arrived, shipment.departed_at + timedelta(minutes=1))
         with time_machine.travel(arrived, tick=False):
-            services.record_handover(
+            record_handover(
                 shipment=shipment,
                 kind=HandoverKind.UNLOADING,
                 decision=HandoverDecision.ACCEPTED,
@@ -319,7 +325,7 @@ def _send(spec: DemoShipment, now: datetime, sites, vehicles, people) -> Shipmen
     set_time = timezone.localtime(now, BUSINESS_TIME_ZONE)
     lots = [(HarvestLot.objects.get(lot_code=code), Decimal(kg)) for code, kg in spec.lots]
     with time_machine.travel(departed - timedelta(minutes=30), tick=False):
-        shipment = services.plan_shipment(
+        shipment = plan_shipment(
             planned_by=manager,
             origin=sites[spec.origin],
             destination=sites[DESTINATION],
@@ -335,9 +341,9 @@ def _send(spec: DemoShipment, now: datetime, sites, vehicles, people) -> Shipmen
     logger = DataLogger.objects.get(
         device_id=next(v.logger.device_id for v in VEHICLES if v.plate == spec.vehicle)
     )
-    services.assign_logger(logger=logger, subject=shipment, starts_at=departed)
+    assign_logger(logger=logger, subject=shipment, starts_at=departed)
     with time_machine.travel(departed, tick=False):
-        services.record_handover(
+        record_handover(
             shipment=shipment,
             kind=HandoverKind.LOADING,
             decision=HandoverDecision.ACCEPTED,

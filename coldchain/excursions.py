@@ -208,7 +208,11 @@ def evaluate(
                     )
                 continue
             severity_before = episode.severity
-            if previous_at is not None and previous_at >= episode.started_at:
+            if (
+                previous_at is not None
+                and previous_c is not None
+                and previous_at >= episode.started_at
+            ):
                 excess_before = sign * (previous_c - episode.limit_c)
                 excess_now = sign * (temperature_c - episode.limit_c)
                 episode.degree_minutes += _area_beyond(excess_before, excess_now) * minutes

@@ -39,7 +39,7 @@ from .batch_files import RAGGED
 from .exceptions import BatchTooLarge, ForeignReadings, IngestRejected
 from .models import DataLogger, LoggerAssignment, Reading
 from .monitoring import ReadingIn, judge_readings
-from .selectors import assignments_covering
+from .selectors.loggers import assignments_covering
 
 TEMPERATURE_RANGE_C = (-50.0, 70.0)
 PERCENT_RANGE = (0.0, 100.0)
@@ -165,7 +165,7 @@ def _checked_batch(rows: Sequence, *, device_id: str, now: datetime, is_text: bo
     times, temperatures, humidities = batch.recorded_at, batch.temperature_c, batch.humidity_pct
     longitudes, latitudes, batteries = batch.longitude, batch.latitude, batch.battery_pct
     indexes = batch.index
-    seen: set[datetime] = set()
+    seen: set[datetime | None] = set()  # None only on a row refused already
     fromisoformat = datetime.fromisoformat
     number = _text_number if is_text else _json_number
     t_low, t_high = TEMPERATURE_RANGE_C
@@ -292,7 +292,7 @@ def _sort_out_late(batch: _Batch, *, logger_id: int, now: datetime) -> None:
     )
     starts = [assignment.starts_at for assignment in assignments]
     default_window = timedelta(hours=settings.COLDCHAIN_LATE_READING_HOURS)
-    kept = {name: [] for name in _Batch.COLUMNS}
+    kept: dict[str, list] = {name: [] for name in _Batch.COLUMNS}
     for row in zip(*(getattr(batch, name) for name in _Batch.COLUMNS), strict=True):
         moment = row[0]
         at = bisect_right(starts, moment) - 1
@@ -451,7 +451,7 @@ def _insert_new(*, logger_id: int, batch: _Batch) -> tuple[list[ReadingIn], int]
         return [], 0
     late_count = sum(1 for _moment, late in new_times if late)
     if len(new_times) == len(batch.recorded_at):
-        chosen = range(len(new_times))
+        chosen: Sequence[int] = range(len(new_times))
     else:
         position = {moment: index for index, moment in enumerate(batch.recorded_at)}
         chosen = [position[moment] for moment, _late in new_times]

@@ -36,12 +36,12 @@ from . import realtime
 from .choices import AlertKind, Severity, ShipmentStatus
 from .excursions import Episode, Limits, MonitorState, evaluate
 from .models import Alert, DataLogger, Excursion, LoggerAssignment, Reading, Vehicle
-from .selectors import assignments_covering
+from .selectors.loggers import assignments_covering
 
 # Shipments judged while they move or wait to; a delivered, rejected or cancelled one's
 # readings are only stored. Loss of signal counts only in transit (a planned load may sit in a
 # packhouse with its logger asleep).
-JUDGED_SHIPMENT_STATUSES = (ShipmentStatus.PLANNED, ShipmentStatus.IN_TRANSIT)
+JUDGED_SHIPMENT_STATUSES: tuple[str, ...] = (ShipmentStatus.PLANNED, ShipmentStatus.IN_TRANSIT)
 MAX_LIVE_POINTS = 200
 # Nobody reads the temperature of goods whose logger is silent: treat it like a real breach
 # that has lasted a while until someone looks.
@@ -149,7 +149,8 @@ def raise_signal_losses(*, now: datetime) -> int:
 
 
 def _is_judged(assignment: LoggerAssignment) -> bool:
-    return assignment.store_id is not None or assignment.shipment.status in JUDGED_SHIPMENT_STATUSES
+    shipment = assignment.shipment if assignment.store_id is None else None
+    return shipment is None or shipment.status in JUDGED_SHIPMENT_STATUSES
 
 
 def _note_logger_reading(logger_id: int, readings: list[ReadingIn]) -> None:
@@ -194,7 +195,8 @@ def _judge_assignment(assignment: LoggerAssignment, readings: list[ReadingIn]) -
         (r for r in reversed(readings) if r.longitude is not None and r.latitude is not None),
         None,
     )
-    vehicle_id = assignment.shipment.vehicle_id if assignment.shipment_id else None
+    shipment = assignment.shipment if assignment.shipment_id else None
+    vehicle_id = shipment.vehicle_id if shipment is not None else None
     if vehicle_id is not None and position is not None:
         Vehicle.objects.filter(pk=vehicle_id).filter(
             Q(last_position_at__isnull=True) | Q(last_position_at__lt=position.recorded_at)
@@ -329,13 +331,13 @@ def _reconcile(assignment: LoggerAssignment, found: list[Episode], stored: list[
             unmatched.remove(match)
         pairs.append((episode, match))
     # Closing first keeps "one open excursion per direction" true after every statement.
-    for excursion in unmatched:
-        if not any(e.kind == excursion.kind and _overlap(excursion, e) for e in found):
-            _dispute(excursion, assignment)
-        elif excursion.ended_at is None:
-            excursion.ended_at = excursion.confirmed_at
-            excursion.save(update_fields=["ended_at"])
-            _update_alert(_with_subject(excursion.alert, assignment), None)
+    for orphan in unmatched:
+        if not any(e.kind == orphan.kind and _overlap(orphan, e) for e in found):
+            _dispute(orphan, assignment)
+        elif orphan.ended_at is None:
+            orphan.ended_at = orphan.confirmed_at
+            orphan.save(update_fields=["ended_at"])
+            _update_alert(_with_subject(orphan.alert, assignment), None)
     pairs.sort(key=lambda pair: pair[0].is_open)
     for episode, excursion in pairs:
         if excursion is None:

@@ -14,6 +14,7 @@ layer is away.
 from common.realtime import push_after_commit, send_to_groups
 
 from .models import Alert, ColdStore, Shipment, Site
+from .selectors.alerts import alert_payload
 
 ALL_GROUP = "coldchain.all"
 
@@ -65,7 +66,19 @@ def broadcast_on_commit(groups: list[str], event: str, payload: dict) -> None:
 
 def push_alert(alert: Alert, *, event: str = "alert") -> None:
     """`alert` for a new alert, `alert.updated` when it grows, resolves or is acknowledged."""
-    from .selectors import alert_payload
+    broadcast_on_commit(groups_for_subject(alert.subject), event, alert_payload(alert))
 
-    subject = alert.shipment or alert.store
-    broadcast_on_commit(groups_for_subject(subject), event, alert_payload(alert))
+
+def shipment_payload(shipment: Shipment) -> dict:
+    """The `shipment` event the screens receive when a shipment changes status."""
+    return {
+        "id": shipment.pk,
+        "code": shipment.code,
+        "status": shipment.status,
+        "status_label": str(shipment.get_status_display()),
+    }
+
+
+def push_shipment(shipment: Shipment) -> None:
+    """`shipment` to the screens of its origin and destination, once the move commits."""
+    broadcast_on_commit(groups_for_shipment(shipment), "shipment", shipment_payload(shipment))

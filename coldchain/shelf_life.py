@@ -45,7 +45,7 @@ from .kinetics import (
     exposure_of_stretch,
 )
 from .models import ColdStore, LotCondition, Shipment, ShipmentLot
-from .selectors import sees_everything
+from .selectors.visibility import sees_everything
 
 HARVEST_TIME = time(8, 0)  # Beijing time; see the module docstring
 RECENT_ARRIVAL = timedelta(days=7)
@@ -118,9 +118,9 @@ class _ShipmentHistories:
                 # gaps they would fill stay unmonitored (counted at the top of the band),
                 # which never flatters.
                 readings = readings.exclude(late=True, received_at__gt=shipment.arrived_at)
-            readings = readings.values_list("recorded_at", "temperature_c")
+            points = readings.values_list("recorded_at", "temperature_c")
             self._exposures[key] = exposure_of_stretch(
-                readings.iterator(chunk_size=5000),
+                points.iterator(chunk_size=5000),
                 start=start,
                 end=end,
                 max_gap=timedelta(minutes=shipment.signal_timeout_minutes),
@@ -200,7 +200,7 @@ def evaluate_lot_condition(*, lot: HarvestLot, now: datetime) -> LotCondition:
     chilling hours. Refused for a product without a storage profile."""
     condition = assess_lot_condition(lot=lot, now=now)
     if condition is None:
-        raise ColdChainError(NO_PROFILE_MESSAGE, field="lot")
+        raise ColdChainError(str(NO_PROFILE_MESSAGE), field="lot")
     with transaction.atomic():
         (saved,) = _upsert([condition])
     return saved

@@ -34,9 +34,9 @@ from djmoney.money import Money
 
 from accounts.choices import Role
 from accounts.models import User
-from coldchain import services as coldchain_services
 from coldchain.choices import SiteKind
 from coldchain.models import Site
+from coldchain.services.registry import create_site
 from common.dates import BUSINESS_TIME_ZONE, business_today
 from common.money import round_money
 from farms.choices import Grade
@@ -281,7 +281,7 @@ def _warehouse(spec: DemoWarehouse, controller: User) -> FrontWarehouse:
     warehouse = FrontWarehouse.objects.filter(code=spec.code).first()
     if warehouse is not None:
         return warehouse
-    site = Site.objects.filter(name=spec.name).first() or coldchain_services.create_site(
+    site = Site.objects.filter(name=spec.name).first() or create_site(
         by=controller,
         name=spec.name,
         kind=SiteKind.FRONT_WAREHOUSE,

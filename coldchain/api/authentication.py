@@ -16,7 +16,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
 from ..models import DataLogger
-from ..services import hash_logger_secret, logger_secret_matches
+from ..services.registry import hash_logger_secret, logger_secret_matches
 
 KEYWORD = "Device"
 HEADER_FORMAT = "Authorization: Device <device_id>:<secret>"

@@ -21,17 +21,19 @@ from ..models import (
     Handover,
     LoggerAssignment,
     Shipment,
+    ShipmentEvent,
     ShipmentLot,
     Site,
     Vehicle,
 )
-from ..selectors import (
-    alert_payload,
+from ..selectors.alerts import alert_payload
+from ..selectors.planning import (
     lots_shippable_by,
     orders_for_shipping,
     trades_for_shipping,
     vehicles_for_planning,
 )
+from ..selectors.shipments import open_alerts_of
 
 
 def choice_field(choices) -> type[serializers.ChoiceField]:
@@ -258,8 +260,9 @@ class LoggerAssignInputSerializer(serializers.Serializer):
 
 
 class ShipmentLotInputSerializer(serializers.Serializer):
-    """Lot, order and trade are looked up among what the planner may use (coldchain.selectors):
-    another's is "Not found, or not yours." as a missing one is."""
+    """Lot, order and trade are looked up among what the planner may use
+    (coldchain.selectors.planning): another's is "Not found, or not yours." as a missing one
+    is."""
 
     lot = ScopedPrimaryKeyField(scope=lots_shippable_by, model=HarvestLot)
     quantity_kg = serializers.DecimalField(max_digits=12, decimal_places=3)
@@ -403,19 +406,52 @@ class ShipmentOutputSerializer(serializers.ModelSerializer):
         return RangeOutputSerializer(shipment).data
 
 
+class ShipmentEventOutputSerializer(serializers.ModelSerializer):
+    """One move of the shipment's status: who, when, from, to, why."""
+
+    from_status = serializers.CharField(
+        read_only=True, help_text="Empty for the planning that created the shipment."
+    )
+    from_status_label = serializers.CharField(source="get_from_status_display")
+    to_status = ShipmentStatusField(read_only=True)
+    to_status_label = serializers.CharField(source="get_to_status_display")
+    actor = serializers.StringRelatedField(allow_null=True, help_text="Null: the platform.")
+
+    class Meta:
+        model = ShipmentEvent
+        fields = [
+            "from_status",
+            "from_status_label",
+            "to_status",
+            "to_status_label",
+            "actor",
+            "at",
+            "reason",
+        ]
+
+
 class ShipmentDetailOutputSerializer(ShipmentOutputSerializer):
     lots = ShipmentLotOutputSerializer(many=True)
     handovers = HandoverOutputSerializer(many=True)
+    history = ShipmentEventOutputSerializer(
+        source="events", many=True, help_text="Every move of its status, oldest first."
+    )
     open_alerts = serializers.SerializerMethodField(
         help_text="Alerts not yet both resolved and acknowledged, as the screens receive them."
     )
 
     class Meta(ShipmentOutputSerializer.Meta):
-        fields = [*ShipmentOutputSerializer.Meta.fields, "lots", "handovers", "open_alerts"]
+        fields = [
+            *ShipmentOutputSerializer.Meta.fields,
+            "lots",
+            "handovers",
+            "history",
+            "open_alerts",
+        ]
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_open_alerts(self, shipment: Shipment) -> list[dict]:
-        return [alert_payload(alert) for alert in shipment.open_alerts]
+        return [alert_payload(alert) for alert in open_alerts_of(shipment)]
 
 
 class ReadingSeriesOutputSerializer(serializers.Serializer):

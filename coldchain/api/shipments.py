@@ -9,7 +9,7 @@ registry is written by controllers; loggers are a controller's business only. Fa
 couriers, buyers and consumers get 403 everywhere here.
 """
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -21,11 +21,26 @@ from rest_framework.response import Response
 from accounts.choices import Role
 from accounts.permissions import HasRole
 
-from .. import services
 from ..downloads import handover_record_response
-from ..models import Alert, DataLogger, Handover, LoggerAssignment, ShipmentLot, Site
-from ..selectors import SCREEN_ROLES, shipments_visible_to, stores_visible_to, vehicles_visible_to
+from ..models import DataLogger, Handover, LoggerAssignment, Site
+from ..realtime import shipment_payload
+from ..selectors.shipments import shipments_with_details
+from ..selectors.visibility import (
+    SCREEN_ROLES,
+    shipments_visible_to,
+    stores_visible_to,
+    vehicles_visible_to,
+)
 from ..series import default_since, reading_series
+from ..services.handovers import record_handover
+from ..services.registry import (
+    assign_logger,
+    create_cold_store,
+    create_site,
+    create_vehicle,
+    register_logger,
+)
+from ..services.shipments import cancel_shipment, plan_shipment
 from .serializers import (
     AssignmentOutputSerializer,
     ColdStoreInputSerializer,
@@ -78,7 +93,7 @@ class SiteViewSet(_RegistryViewSet):
     def create(self, request):
         params = SiteInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        return self._created(services.create_site(by=request.user, **params.validated_data))
+        return self._created(create_site(by=request.user, **params.validated_data))
 
 
 def _series_response(request, subject) -> Response:
@@ -105,7 +120,7 @@ class ColdStoreViewSet(_RegistryViewSet):
     def create(self, request):
         params = ColdStoreInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        return self._created(services.create_cold_store(by=request.user, **params.validated_data))
+        return self._created(create_cold_store(by=request.user, **params.validated_data))
 
     @SERIES_SCHEMA
     @action(detail=True, methods=["get"])
@@ -126,7 +141,7 @@ class VehicleViewSet(_RegistryViewSet):
     def create(self, request):
         params = VehicleInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        return self._created(services.create_vehicle(by=request.user, **params.validated_data))
+        return self._created(create_vehicle(by=request.user, **params.validated_data))
 
 
 class DataLoggerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -154,7 +169,7 @@ class DataLoggerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def create(self, request):
         params = LoggerRegisterInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        logger, secret = services.register_logger(**params.validated_data)
+        logger, secret = register_logger(**params.validated_data)
         logger.current_assignments = []
         output = LoggerRegisteredOutputSerializer(logger, context={"secret": secret})
         return Response(output.data, status=status.HTTP_201_CREATED)
@@ -168,23 +183,13 @@ class DataLoggerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         params = LoggerAssignInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        assignment = services.assign_logger(
+        assignment = assign_logger(
             logger=logger,
             subject=data.get("shipment") or data.get("store"),
             starts_at=data.get("starts_at") or timezone.now(),
             ends_at=data.get("ends_at"),
         )
         return Response(AssignmentOutputSerializer(assignment).data, status=status.HTTP_201_CREATED)
-
-
-def _open_alerts():
-    return Prefetch(
-        "alerts",
-        queryset=Alert.objects.filter(
-            Q(resolved_at__isnull=True) | Q(acknowledged_at__isnull=True)
-        ).select_related("shipment", "store", "excursion"),
-        to_attr="open_alerts",
-    )
 
 
 class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -209,23 +214,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return shipments
 
     def _detail(self, shipment_id: int):
-        return (
-            shipments_visible_to(self.request.user)
-            .prefetch_related(
-                Prefetch(
-                    "lots",
-                    queryset=ShipmentLot.objects.select_related(
-                        "lot__product", "lot__condition"
-                    ).order_by("id"),
-                ),
-                Prefetch(
-                    "handovers",
-                    queryset=Handover.objects.select_related("recorded_by").order_by("recorded_at"),
-                ),
-                _open_alerts(),
-            )
-            .get(pk=shipment_id)
-        )
+        return shipments_with_details(self.request.user).get(pk=shipment_id)
 
     def _render(self, shipment_id: int, *, status_code=status.HTTP_200_OK) -> Response:
         return Response(
@@ -238,7 +227,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def retrieve(self, request, pk=None):
         """The shipment with its lots (and their remaining shelf life), range, warnings,
-        handovers and open alerts."""
+        handovers, status history (who, when, from, to, why) and open alerts."""
         return self._render(self.get_object().pk)
 
     @extend_schema(
@@ -256,14 +245,14 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             (line["lot"], line["quantity_kg"], line.get("order"), line.get("trade"))
             for line in data.pop("lots")
         ]
-        shipment = services.plan_shipment(planned_by=request.user, lots=lots, **data)
+        shipment = plan_shipment(planned_by=request.user, lots=lots, **data)
         return self._render(shipment.pk, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ShipmentDetailOutputSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel a planned shipment (409 once it has left)."""
-        shipment = services.cancel_shipment(shipment=self.get_object(), by=request.user)
+        shipment = cancel_shipment(shipment=self.get_object(), by=request.user)
         return self._render(shipment.pk)
 
     @extend_schema(
@@ -282,11 +271,9 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return Response(HandoverOutputSerializer(handovers, many=True).data)
         params = HandoverInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        handover = services.record_handover(
-            shipment=shipment, by=request.user, **params.validated_data
-        )
+        handover = record_handover(shipment=shipment, by=request.user, **params.validated_data)
         data = HandoverOutputSerializer(handover).data
-        data["shipment"] = services.shipment_payload(handover.shipment)
+        data["shipment"] = shipment_payload(handover.shipment)
         return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "text/csv"): bytes})

@@ -15,7 +15,7 @@ from django.utils.translation import pgettext
 from accounts.permissions import role_required
 
 from ..choices import AlertKind, ExcursionKind, Severity, ShipmentStatus
-from ..selectors import SCREEN_ROLES, sees_everything
+from ..selectors.visibility import SCREEN_ROLES, sees_everything
 
 
 def _strings() -> dict:

@@ -11,7 +11,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, re_path, reverse
@@ -23,18 +22,18 @@ from accounts.permissions import get_visible_or_404, role_required
 from common.exceptions import DomainError
 from common.refusals import status_for
 
-from .. import services
 from ..choices import HandoverDecision, HandoverKind, ShipmentStatus
 from ..downloads import handover_record_response
+from ..exceptions import MixedLoadNeedsConfirmation
 from ..forms import HandoverForm, LotLineFormSet, PatienceForm, ShipmentPlanForm, lots_from
 from ..history import subject_readings
-from ..models import Alert, Handover, ShipmentLot, Site
-from ..selectors import (
-    SCREEN_ROLES,
-    lots_shippable_by,
-    shipments_visible_to,
-    vehicles_for_planning,
-)
+from ..models import Handover, Site
+from ..selectors.planning import lots_shippable_by, vehicles_for_planning
+from ..selectors.shipments import handover_due, shipments_with_details
+from ..selectors.visibility import SCREEN_ROLES, shipments_visible_to
+from ..services.access import may_plan_between, may_record_handover
+from ..services.handovers import record_handover
+from ..services.shipments import cancel_shipment, plan_shipment
 
 PAGE_SIZE = 30
 LOT_SUGGESTIONS = 50
@@ -122,7 +121,7 @@ def shipment_create(request):
         return _render_plan(request, form, lot_forms, patience, status=400)
     data = form.cleaned_data
     try:
-        shipment = services.plan_shipment(
+        shipment = plan_shipment(
             planned_by=request.user,
             origin=data["origin"],
             destination=data["destination"],
@@ -134,7 +133,7 @@ def shipment_create(request):
             accept_warnings=data["accept_warnings"],
             **patience.cleaned_data,
         )
-    except services.MixedLoadNeedsConfirmation as warning:
+    except MixedLoadNeedsConfirmation as warning:
         return _render_plan(request, form, lot_forms, patience, warnings=warning.warnings)
     except DomainError as error:  # a bad value, or a lot, order or vehicle out of reach
         if error.field == "lots":
@@ -165,36 +164,13 @@ def _visible_shipment(request, pk: int):
 
 @screen_roles_only
 def shipment_detail(request, pk: int):
-    shipment = get_visible_or_404(
-        shipments_visible_to(request.user).prefetch_related(
-            Prefetch(
-                "lots",
-                queryset=ShipmentLot.objects.select_related(
-                    "lot__product", "lot__farm", "lot__condition"
-                ).order_by("id"),
-            ),
-            Prefetch(
-                "handovers",
-                queryset=Handover.objects.select_related("recorded_by").order_by("recorded_at"),
-            ),
-            Prefetch(
-                "alerts",
-                queryset=Alert.objects.select_related("excursion").order_by("-raised_at", "-id"),
-            ),
-        ),
-        pk=pk,
-    )
+    shipment = get_visible_or_404(shipments_with_details(request.user), pk=pk)
     user = request.user
-    done = {handover.kind for handover in shipment.handovers.all()}
-    may_load = (
-        shipment.status == ShipmentStatus.PLANNED
-        and HandoverKind.LOADING not in done
-        and services.may_record_handover(user, shipment, HandoverKind.LOADING)
+    may_load = handover_due(shipment, HandoverKind.LOADING) and may_record_handover(
+        user, shipment, HandoverKind.LOADING
     )
-    may_unload = (
-        shipment.status == ShipmentStatus.IN_TRANSIT
-        and HandoverKind.UNLOADING not in done
-        and services.may_record_handover(user, shipment, HandoverKind.UNLOADING)
+    may_unload = handover_due(shipment, HandoverKind.UNLOADING) and may_record_handover(
+        user, shipment, HandoverKind.UNLOADING
     )
     return render(
         request,
@@ -205,7 +181,7 @@ def shipment_detail(request, pk: int):
             "may_load": may_load,
             "may_unload": may_unload,
             "may_cancel": shipment.can_move_to(ShipmentStatus.CANCELLED)
-            and services.may_plan_between(user, shipment.origin, shipment.destination),
+            and may_plan_between(user, shipment.origin, shipment.destination),
             "kinds": HandoverKind,
             "late_readings": subject_readings(shipment).filter(late=True).count(),
         },
@@ -217,7 +193,7 @@ def shipment_detail(request, pk: int):
 def shipment_cancel(request, pk: int):
     shipment = _visible_shipment(request, pk)
     try:
-        services.cancel_shipment(shipment=shipment, by=request.user)
+        cancel_shipment(shipment=shipment, by=request.user)
     except DomainError as refusal:  # it has left already (409)
         messages.error(request, refusal.message)
         return redirect("coldchain:shipment_detail", pk=shipment.pk)
@@ -233,18 +209,15 @@ def handover(request, pk: int, kind: str):
     """Loading or unloading: the probe temperature, accept or reject, a note. Someone who sees
     the shipment but works at the other end gets 403."""
     shipment = _visible_shipment(request, pk)
-    if not services.may_record_handover(request.user, shipment, kind):
+    if not may_record_handover(request.user, shipment, kind):
         raise PermissionDenied
     form = HandoverForm(request.POST if request.method == "POST" else None)
     status = 200
-    required_status, _moves = services.HANDOVER_MOVES[kind]
-    is_due = (
-        shipment.status == required_status and not shipment.handovers.filter(kind=kind).exists()
-    )
+    is_due = handover_due(shipment, kind)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            recorded = services.record_handover(
+            recorded = record_handover(
                 shipment=shipment,
                 kind=kind,
                 decision=data["decision"],

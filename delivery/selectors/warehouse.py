@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.permissions import is_admin
-from coldchain.selectors import lots_shipped_to
+from coldchain.selectors.shipments import lots_shipped_to
 from common.dates import BUSINESS_TIME_ZONE
 from farms.models import HarvestLot
 from marketplace.choices import OrderStatus

@@ -1,14 +1,17 @@
 """The cold chain's actors: a controller, a co-operative's and a market's people, a shipment
-between their sites with a logger on it, and a cold store with its own logger."""
+between their sites with a logger on it, a cold store with its own logger; lots of real
+catalogue products, a planning helper and a planned shipment for the shipment tests."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.choices import Role
-from coldchain import services
 from coldchain.choices import SiteKind
+from coldchain.services.registry import assign_logger, register_logger
+from coldchain.services.shipments import plan_shipment
 from marketplace.markets import services as markets
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import ColdStoreFactory, ShipmentFactory, SiteFactory
@@ -21,6 +24,7 @@ from tests.farms.conftest import (  # noqa: F401
     other_cooperative,
     other_farm,
 )
+from tests.farms.factories import HarvestLotFactory
 
 LOGGER_SECRET = "s3cret-logger-token-for-tests"
 
@@ -74,14 +78,14 @@ def logger_secret() -> str:
 
 @pytest.fixture
 def data_logger(db):
-    logger, _secret = services.register_logger(device_id="LOG-0001", secret=LOGGER_SECRET)
+    logger, _secret = register_logger(device_id="LOG-0001", secret=LOGGER_SECRET)
     return logger
 
 
 @pytest.fixture
 def shipment_logger(data_logger, shipment):
     """`data_logger` watching `shipment` since three hours ago."""
-    services.assign_logger(
+    assign_logger(
         logger=data_logger, subject=shipment, starts_at=timezone.now() - timedelta(hours=3)
     )
     return data_logger
@@ -89,8 +93,67 @@ def shipment_logger(data_logger, shipment):
 
 @pytest.fixture
 def store_logger(db, store):
-    logger, _secret = services.register_logger(device_id="LOG-STORE-1", secret=LOGGER_SECRET)
-    services.assign_logger(
-        logger=logger, subject=store, starts_at=timezone.now() - timedelta(days=1)
-    )
+    logger, _secret = register_logger(device_id="LOG-STORE-1", secret=LOGGER_SECRET)
+    assign_logger(logger=logger, subject=store, starts_at=timezone.now() - timedelta(days=1))
     return logger
+
+
+@pytest.fixture
+def in_english():
+    """(Ask for it with usefixtures.) Messages in English, so assertions read the source
+    strings; names of products in Chinese are asserted through their English names then."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """A scratch folder holding the public media root (media/) and the private one
+    (private/), so a test can look for files left anywhere."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return tmp_path
+
+
+@pytest.fixture
+def lot_of(catalogue, farm):  # noqa: F811
+    """lot_of("VEG-LETTUCE", kg=...) → a harvest lot of that catalogue product on `farm`."""
+
+    def make(code: str, kg: str = "500"):
+        return HarvestLotFactory(product=catalogue[code], farm=farm, quantity_kg=Decimal(kg))
+
+    return make
+
+
+@pytest.fixture
+def plan(packhouse, market_site):
+    """plan(by, [(lot, kg), ...], **more) → a shipment planned from the co-operative's
+    packhouse to the market, leaving in an hour, arriving six hours later."""
+
+    def make(by, lots, **more):
+        now = timezone.now()
+        arguments = {
+            "planned_by": by,
+            "origin": packhouse,
+            "destination": market_site,
+            "lots": lots,
+            "planned_departure_at": now + timedelta(hours=1),
+            "planned_arrival_at": now + timedelta(hours=7),
+            **more,
+        }
+        return plan_shipment(**arguments)
+
+    return make
+
+
+@pytest.fixture
+def planned(plan, lot_of, coldchain_controller):
+    """A planned shipment of 200 kg of lettuce (0–2 °C)."""
+    return plan(coldchain_controller, [(lot_of("VEG-LETTUCE"), "200")])
+
+
+@pytest.fixture
+def english_answers(api_client):
+    """(Ask for it with usefixtures.) The API answers in English, so assertions read the
+    source strings."""
+    api_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"

@@ -10,9 +10,11 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.choices import Role
-from coldchain import realtime, services
+from coldchain import realtime
 from coldchain.choices import AlertKind, SiteKind
 from coldchain.models import Alert
+from coldchain.services.alerts import acknowledge_alert
+from coldchain.services.registry import assign_logger
 from config.asgi import application
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import ShipmentFactory, SiteFactory
@@ -127,13 +129,11 @@ async def test_admin_has_the_controllers_screen(open_screen, admin_user, other_s
 
 
 def _acknowledge(shipment, logger, controller) -> Alert:
-    assignment = services.assign_logger(
-        logger=logger, subject=shipment, starts_at=shipment.departed_at
-    )
+    assignment = assign_logger(logger=logger, subject=shipment, starts_at=shipment.departed_at)
     alert = Alert.objects.create(
         kind=AlertKind.SIGNAL_LOST, assignment=assignment, shipment=shipment
     )
-    return services.acknowledge_alert(alert=alert, by=controller, note="Calling the driver.")
+    return acknowledge_alert(alert=alert, by=controller, note="Calling the driver.")
 
 
 async def test_an_acknowledgement_reaches_the_controllers_and_the_cooperatives_screens(

@@ -14,7 +14,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
-from coldchain import demo, selectors, services
+from coldchain import demo
 from coldchain.choices import HandoverKind, ShipmentStatus, SiteKind
 from coldchain.models import (
     ColdStore,
@@ -25,6 +25,9 @@ from coldchain.models import (
     Site,
     Vehicle,
 )
+from coldchain.selectors.loggers import assignments_covering
+from coldchain.selectors.visibility import shipments_visible_to, stores_visible_to
+from coldchain.services.registry import logger_secret_matches
 from farms.models import Cooperative
 from marketplace.models import Market
 
@@ -109,9 +112,7 @@ def test_trucks_are_on_their_way_to_xinfadi_with_real_lots_and_a_logger(seeded_t
         assert Path(loading.record_file.path).is_relative_to(settings.PRIVATE_MEDIA_ROOT)
         assert shipment.code not in loading.record_file.name
         assert not [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
-        (assignment,) = selectors.assignments_covering(
-            shipment.logger_assignments.get().logger_id, now, now
-        )
+        (assignment,) = assignments_covering(shipment.logger_assignments.get().logger_id, now, now)
         assert assignment.shipment_id == shipment.pk
         assert assignment.starts_at == shipment.departed_at
         # On the map before the first reading arrives, somewhere on the road.
@@ -150,23 +151,23 @@ def test_every_store_has_its_logger_and_every_logger_its_demo_secret(seeded_twic
     for spec in demo.demo_loggers():
         logger = DataLogger.objects.get(device_id=spec.device_id)
         assert logger.is_active
-        assert services.logger_secret_matches(logger, spec.secret)
+        assert logger_secret_matches(logger, spec.secret)
 
 
 def test_each_screen_sees_its_own(seeded_twice):
     controller = _user("controller")
     assert controller.phone == "+8613200000001"
-    assert selectors.shipments_visible_to(controller).count() == 4
-    assert selectors.stores_visible_to(controller).count() == 3
+    assert shipments_visible_to(controller).count() == 4
+    assert stores_visible_to(controller).count() == 3
     # The vegetable co-op sent two trucks; the apple co-op one, and has its own store.
-    assert selectors.shipments_visible_to(_user("coop")).count() == 2
-    assert selectors.shipments_visible_to(_user("apple.coop")).count() == 1
-    assert list(
-        selectors.stores_visible_to(_user("apple.coop")).values_list("code", flat=True)
-    ) == ["luochuan-apple"]
+    assert shipments_visible_to(_user("coop")).count() == 2
+    assert shipments_visible_to(_user("apple.coop")).count() == 1
+    assert list(stores_visible_to(_user("apple.coop")).values_list("code", flat=True)) == [
+        "luochuan-apple"
+    ]
     # 新发地 receives them all.
-    assert selectors.shipments_visible_to(_user("operator")).count() == 4
-    assert selectors.shipments_visible_to(_user("buyer")).count() == 0
+    assert shipments_visible_to(_user("operator")).count() == 4
+    assert shipments_visible_to(_user("buyer")).count() == 0
 
 
 def test_a_later_day_delivers_the_finished_trips_and_sends_a_new_set(seeded_twice):
@@ -188,7 +189,7 @@ def test_a_later_day_delivers_the_finished_trips_and_sends_a_new_set(seeded_twic
     assert new.count() == 4
     assert set(new.values_list("status", flat=True)) == {ShipmentStatus.IN_TRANSIT}
     for spec in demo.VEHICLES:
-        (assignment,) = selectors.assignments_covering(
+        (assignment,) = assignments_covering(
             DataLogger.objects.get(device_id=spec.logger.device_id).pk, now, now
         )
         assert assignment.shipment in new

@@ -3,9 +3,6 @@ outside the public media folder under a random name, never at a /media/ URL, and
 only through the shipment's checked views (page and API) by whoever may see the shipment;
 in production nginx sends it (X-Accel-Redirect)."""
 
-# The shared shipment fixtures come from test_shipments; tests take them as arguments.
-# ruff: noqa: F811
-
 import importlib
 from decimal import Decimal
 
@@ -17,19 +14,12 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.choices import Role
-from coldchain import services
 from coldchain.models import Handover
+from coldchain.services.handovers import record_handover
 from tests.accounts.factories import UserFactory
-from tests.coldchain.test_shipments import (  # noqa: F401
-    in_english,
-    lot_of,
-    media_root,
-    plan,
-    planned,
-)
 from tests.farms.factories import MembershipFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "in_english")]
 
 CSV_HEADER = b"recorded_at_asia_shanghai,"
 
@@ -43,7 +33,7 @@ def page_as(user) -> Client:
 @pytest.fixture
 def loaded(planned, coldchain_controller):
     """`planned` (from the co-operative's packhouse), loaded: its loading record is attached."""
-    return services.record_handover(
+    return record_handover(
         shipment=planned,
         kind="loading",
         decision="accepted",

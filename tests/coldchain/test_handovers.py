@@ -1,9 +1,6 @@
 """A shipment's life through its handovers: loading and unloading with the probe, accept or
 reject, the logger record of the leg attached as CSV with its summary; cancellation; who may."""
 
-# The shared shipment fixtures come from test_shipments; tests take them as arguments.
-# ruff: noqa: F811
-
 import csv
 import io
 import math
@@ -16,31 +13,25 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from accounts.choices import Role
-from coldchain import services
 from coldchain.choices import ExcursionKind, HandoverKind, ShipmentStatus
 from coldchain.exceptions import ColdChainError, InvalidShipmentTransition
 from coldchain.models import Excursion, Handover, LoggerAssignment, Shipment
 from coldchain.realtime import ALL_GROUP, cooperative_group, market_group
+from coldchain.services.handovers import record_handover
+from coldchain.services.registry import assign_logger, register_logger
+from coldchain.services.shipments import cancel_shipment
 from common.exceptions import RefusalKind
 from tests.accounts.factories import UserFactory
-from tests.coldchain.test_shipments import (  # noqa: F401
-    add_readings,
-    in_english,
-    lot_of,
-    media_root,
-    plan,
-    planned,
-    received_events,
-)
+from tests.coldchain.helpers import add_readings, received_events
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "in_english")]
 
 LOADING, UNLOADING = HandoverKind.LOADING, HandoverKind.UNLOADING
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def hand_over(shipment, kind, by, decision="accepted", probe="1.5", note=""):
-    return services.record_handover(
+    return record_handover(
         shipment=shipment,
         kind=kind,
         decision=decision,
@@ -59,7 +50,7 @@ def record_rows(handover) -> list[dict]:
 def watched(planned, data_logger):
     """`planned`, watched by LOG-0001 since 40 minutes ago (pre-cooling at the packhouse)."""
     start = timezone.now() - timedelta(minutes=40)
-    services.assign_logger(logger=data_logger, subject=planned, starts_at=start)
+    assign_logger(logger=data_logger, subject=planned, starts_at=start)
     return planned, start
 
 
@@ -133,15 +124,15 @@ def test_rejected_unloading_rejects_the_shipment(watched, coldchain_controller, 
 def test_a_period_planned_past_arrival_is_cut_and_one_not_begun_is_dropped(
     planned, coldchain_controller, data_logger
 ):
-    other, _secret = services.register_logger(device_id="LOG-0002")
+    other, _secret = register_logger(device_id="LOG-0002")
     now = timezone.now()
-    services.assign_logger(
+    assign_logger(
         logger=data_logger,
         subject=planned,
         starts_at=now - timedelta(hours=1),
         ends_at=now + timedelta(days=2),
     )
-    services.assign_logger(logger=other, subject=planned, starts_at=now + timedelta(days=1))
+    assign_logger(logger=other, subject=planned, starts_at=now + timedelta(days=1))
     hand_over(planned, LOADING, coldchain_controller)
 
     hand_over(planned, UNLOADING, coldchain_controller)
@@ -360,11 +351,11 @@ def test_an_admin_hands_over_anywhere(planned, admin_user):
 
 
 def test_a_planned_shipment_is_cancelled_by_either_end(planned, market_staff, data_logger):
-    services.assign_logger(
+    assign_logger(
         logger=data_logger, subject=planned, starts_at=timezone.now() - timedelta(minutes=5)
     )
 
-    services.cancel_shipment(shipment=planned, by=market_staff)
+    cancel_shipment(shipment=planned, by=market_staff)
 
     planned.refresh_from_db()
     assert planned.status == ShipmentStatus.CANCELLED
@@ -375,14 +366,14 @@ def test_a_shipment_that_left_is_not_cancelled(planned, coldchain_controller):
     hand_over(planned, LOADING, coldchain_controller)
 
     with pytest.raises(InvalidShipmentTransition):
-        services.cancel_shipment(shipment=planned, by=coldchain_controller)
+        cancel_shipment(shipment=planned, by=coldchain_controller)
 
     assert Shipment.objects.get().status == ShipmentStatus.IN_TRANSIT
 
 
 def test_strangers_do_not_cancel(planned, farmer):
     with pytest.raises(PermissionDenied):
-        services.cancel_shipment(shipment=planned, by=farmer)
+        cancel_shipment(shipment=planned, by=farmer)
 
 
 # --- Live -------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from coldchain.models import DataLogger, Reading
-from coldchain.services import register_logger
+from coldchain.services.registry import register_logger
 
 URL = "/api/coldchain/readings/"
 CSV_HEADER = "recorded_at,temperature_c,humidity_pct,latitude,longitude,battery_pct\n"

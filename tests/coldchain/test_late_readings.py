@@ -10,12 +10,14 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone, translation
 
-from coldchain import ingest, services
+from coldchain import ingest
 from coldchain.choices import ShipmentStatus
 from coldchain.exceptions import IngestRejected
 from coldchain.models import Alert, Excursion, LoggerAssignment, Reading, ShipmentLot
-from coldchain.selectors import alert_payload
+from coldchain.selectors.alerts import alert_payload
 from coldchain.series import reading_series
+from coldchain.services.alerts import acknowledge_alert
+from coldchain.services.registry import assign_logger
 from coldchain.shelf_life import assess_lot_condition
 from tests.coldchain.factories import ShipmentFactory
 from tests.farms.factories import HarvestLotFactory
@@ -34,9 +36,7 @@ def row(moment, temperature_c: float = 3.0) -> dict:
 
 
 def watch(logger, subject, *, starts_at, ends_at=None, **more) -> LoggerAssignment:
-    assignment = services.assign_logger(
-        logger=logger, subject=subject, starts_at=starts_at, ends_at=ends_at
-    )
+    assignment = assign_logger(logger=logger, subject=subject, starts_at=starts_at, ends_at=ends_at)
     if more:
         LoggerAssignment.objects.filter(pk=assignment.pk).update(**more)
     return assignment
@@ -172,7 +172,7 @@ def test_in_range_readings_slipped_in_late_do_not_close_an_excursion_or_resolve_
     assert alert_payload(alert)["disputed"] is True
 
     # A person judges it: acknowledging a disputed alert resolves it.
-    services.acknowledge_alert(alert=alert, by=coldchain_controller, note="Logger replaced.")
+    acknowledge_alert(alert=alert, by=coldchain_controller, note="Logger replaced.")
     alert.refresh_from_db()
     assert alert.resolved_at is not None
 

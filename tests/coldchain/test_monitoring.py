@@ -16,10 +16,11 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from coldchain import monitoring, services
+from coldchain import monitoring
 from coldchain.choices import AlertKind, ExcursionKind, Severity, ShipmentStatus
 from coldchain.models import Alert, Excursion, LoggerAssignment, Reading
 from coldchain.monitoring import ReadingIn
+from coldchain.services.registry import assign_logger
 from common.realtime import send_to_groups
 
 
@@ -452,7 +453,7 @@ def test_readings_stored_before_the_assignment_are_judged_with_its_first_batch(
     with transaction.atomic():  # the logger ran before anyone assigned it
         monitoring.judge_readings(logger_id=data_logger.pk, readings=_store(data_logger, earlier))
     assert not Excursion.objects.exists()
-    services.assign_logger(logger=data_logger, subject=shipment, starts_at=packed_at)
+    assign_logger(logger=data_logger, subject=shipment, starts_at=packed_at)
 
     ingest(data_logger, [(41, 8.0)])
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from coldchain.models import ColdStore, DataLogger, LoggerAssignment, Site, Vehicle
-from coldchain.services import logger_secret_matches
+from coldchain.services.registry import logger_secret_matches
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import ColdStoreFactory, VehicleFactory
 

@@ -7,9 +7,9 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 
-from coldchain import services
 from coldchain.choices import AlertKind, ExcursionKind, Severity, ShipmentStatus, SiteKind
 from coldchain.models import Alert, Excursion, Reading
+from coldchain.services.registry import assign_logger, register_logger
 from tests.coldchain.factories import ColdStoreFactory, ShipmentFactory, SiteFactory
 
 SCREEN = "/api/coldchain/screen/"
@@ -18,8 +18,8 @@ ALERTS = "/api/coldchain/alerts/"
 
 def watch(subject, device_id: str, *, since_minutes: int = 180):
     """A new logger watching `subject` since `since_minutes` ago; returns the assignment."""
-    logger, _secret = services.register_logger(device_id=device_id)
-    return services.assign_logger(
+    logger, _secret = register_logger(device_id=device_id)
+    return assign_logger(
         logger=logger,
         subject=subject,
         starts_at=timezone.now() - timedelta(minutes=since_minutes),
@@ -150,8 +150,8 @@ def test_latest_reading_is_the_subjects_own_not_the_loggers_next_assignment(
 ):
     """A logger moved from the truck to the cold store: its newer readings are the store's."""
     now = timezone.now()
-    services.assign_logger(logger=data_logger, subject=shipment, starts_at=now - timedelta(hours=3))
-    services.assign_logger(logger=data_logger, subject=store, starts_at=now - timedelta(minutes=30))
+    assign_logger(logger=data_logger, subject=shipment, starts_at=now - timedelta(hours=3))
+    assign_logger(logger=data_logger, subject=store, starts_at=now - timedelta(minutes=30))
     read(data_logger, minutes_ago=60, temperature_c=2.5)
     read(data_logger, minutes_ago=10, temperature_c=1.0)
 

@@ -12,7 +12,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from coldchain import services
 from coldchain.choices import ShipmentStatus
 from coldchain.exceptions import ColdChainError
 from coldchain.kinetics import (
@@ -21,6 +20,7 @@ from coldchain.kinetics import (
     weighted_mean_kinetic_temperature,
 )
 from coldchain.models import LotCondition, Reading, ShipmentLot
+from coldchain.services.registry import assign_logger, register_logger
 from coldchain.shelf_life import (
     TemperatureSummary,
     evaluate_lot_condition,
@@ -45,7 +45,7 @@ def hours(n: float) -> timedelta:
 
 
 def new_logger():
-    logger, _secret = services.register_logger(device_id=f"LOG-SL-{next(_device_numbers):04d}")
+    logger, _secret = register_logger(device_id=f"LOG-SL-{next(_device_numbers):04d}")
     return logger
 
 
@@ -86,7 +86,7 @@ def carry(
     )
     ShipmentLot.objects.create(shipment=shipment, lot=lot, quantity_kg=Decimal("100"))
     logger = new_logger()
-    services.assign_logger(
+    assign_logger(
         logger=logger,
         subject=shipment,
         starts_at=departed_at,
@@ -373,7 +373,7 @@ def test_temperature_summary_keeps_to_its_window(lettuce, farm):
 def test_temperature_summary_of_a_cold_store(db):
     store = ColdStoreFactory()
     logger = new_logger()
-    services.assign_logger(logger=logger, subject=store, starts_at=HARVESTED)
+    assign_logger(logger=logger, subject=store, starts_at=HARVESTED)
     record(logger, HARVESTED, [(2, 3.0), (2, 5.0)])
 
     summary = temperature_summary(subject=store)
@@ -389,7 +389,7 @@ def test_temperature_summary_weighs_readings_as_the_kinetics_do(db, end_minutes)
     # aggregate and coldchain.kinetics give the same time-weighted mean and MKT.
     store = ColdStoreFactory()
     logger = new_logger()
-    services.assign_logger(logger=logger, subject=store, starts_at=HARVESTED)
+    assign_logger(logger=logger, subject=store, starts_at=HARVESTED)
     points = [(0, 2.0), (7, 4.5), (20, 9.0), (95, 3.0), (101, 12.5), (130, 1.0)]
     samples = [(HARVESTED + timedelta(minutes=minute), c) for minute, c in points]
     Reading.objects.bulk_create(

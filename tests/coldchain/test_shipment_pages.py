@@ -2,9 +2,6 @@
 shipment page with its live chart, lots, handovers and alerts, the handover form and the record
 download; every role's limits on every page."""
 
-# The shared shipment fixtures come from test_shipments; tests take them as arguments.
-# ruff: noqa: F811
-
 import re
 from datetime import timedelta
 
@@ -14,20 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.choices import Role
-from coldchain import services
 from coldchain.choices import AlertKind, ShipmentStatus
 from coldchain.models import Alert, Handover, LotCondition, Shipment
+from coldchain.services.handovers import record_handover
+from coldchain.services.registry import assign_logger
 from tests.accounts.factories import UserFactory
-from tests.coldchain.test_shipments import (  # noqa: F401
-    add_readings,
-    in_english,
-    lot_of,
-    media_root,
-    plan,
-    planned,
-)
+from tests.coldchain.helpers import add_readings
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "in_english")]
 
 LIST = "/coldchain/shipments/"
 NEW = "/coldchain/shipments/new/"
@@ -283,12 +274,12 @@ def test_the_shipment_page_shows_lots_with_shelf_life_handovers_and_alerts(
         remaining_days=6.25,
         expected_expiry_at=now + timedelta(days=6),
     )
-    assignment = services.assign_logger(
+    assignment = assign_logger(
         logger=data_logger, subject=planned, starts_at=now - timedelta(minutes=30)
     )
     add_readings(data_logger, now - timedelta(minutes=20), [1.0, 1.5])
     Alert.objects.create(kind=AlertKind.SIGNAL_LOST, assignment=assignment, shipment=planned)
-    services.record_handover(
+    record_handover(
         shipment=planned,
         kind="loading",
         decision="accepted",

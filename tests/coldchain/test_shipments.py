@@ -1,120 +1,29 @@
 """Planning shipments: the range from the products carried, mixes that cannot travel together,
-awkward mixes that need a confirmation, quantities, who may plan; the registry's writes.
-
-The fixtures at the top (lots of real catalogue products, a planning helper, readings) are
-imported by the other shipment test modules."""
+awkward mixes that need a confirmation, quantities, who may plan; the registry's writes."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from accounts.choices import Role
-from coldchain import services
 from coldchain.choices import ShipmentStatus, SiteKind
-from coldchain.exceptions import ColdChainError
-from coldchain.models import ColdStore, Reading, Shipment, ShipmentLot, Site, Vehicle
+from coldchain.exceptions import ColdChainError, MixedLoadNeedsConfirmation
+from coldchain.models import ColdStore, Shipment, ShipmentLot, Site, Vehicle
 from coldchain.realtime import ALL_GROUP, cooperative_group, market_group
+from coldchain.services.registry import create_cold_store, create_site, create_vehicle
 from common.dates import business_date_of
 from common.exceptions import NotFoundOrNotYours
 from marketplace.markets import services as markets
 from marketplace.markets.models import Trade
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import SiteFactory, VehicleFactory
-from tests.farms.factories import CooperativeFactory, HarvestLotFactory
+from tests.coldchain.helpers import received_events
+from tests.farms.factories import CooperativeFactory
 
-pytestmark = pytest.mark.django_db
-
-
-# --- Shared fixtures --------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def in_english():
-    """Messages in English, so assertions read the source strings; names of products in
-    Chinese are asserted through their English names then."""
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    """A scratch folder holding the public media root (media/) and the private one
-    (private/), so a test can look for files left anywhere."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    return tmp_path
-
-
-@pytest.fixture
-def lot_of(catalogue, farm):
-    """lot_of("VEG-LETTUCE", kg=...) → a harvest lot of that catalogue product on `farm`."""
-
-    def make(code: str, kg: str = "500"):
-        return HarvestLotFactory(product=catalogue[code], farm=farm, quantity_kg=Decimal(kg))
-
-    return make
-
-
-@pytest.fixture
-def plan(packhouse, market_site):
-    """plan(by, [(lot, kg), ...], **more) → a shipment planned from the co-operative's
-    packhouse to the market, leaving in an hour, arriving six hours later."""
-
-    def make(by, lots, **more):
-        now = timezone.now()
-        arguments = {
-            "planned_by": by,
-            "origin": packhouse,
-            "destination": market_site,
-            "lots": lots,
-            "planned_departure_at": now + timedelta(hours=1),
-            "planned_arrival_at": now + timedelta(hours=7),
-            **more,
-        }
-        return services.plan_shipment(**arguments)
-
-    return make
-
-
-@pytest.fixture
-def planned(plan, lot_of, coldchain_controller):
-    """A planned shipment of 200 kg of lettuce (0–2 °C)."""
-    return plan(coldchain_controller, [(lot_of("VEG-LETTUCE"), "200")])
-
-
-def add_readings(logger, start, temperatures, *, step=timedelta(minutes=1), humidity=90.0):
-    """Readings of `logger` from `start`, one per `step`, at a point near Beijing."""
-    Reading.objects.bulk_create(
-        Reading(
-            logger=logger,
-            recorded_at=start + step * index,
-            temperature_c=temperature,
-            humidity_pct=humidity,
-            position=Point(116.40 + index / 1000, 39.90, srid=4326),
-        )
-        for index, temperature in enumerate(temperatures)
-    )
-
-
-def received_events(groups, action) -> dict[str, dict]:
-    """Run `action` with its after-commit pushes executed; what each group received."""
-    layer = get_channel_layer()
-    channels = {}
-    for group in groups:
-        channels[group] = async_to_sync(layer.new_channel)()
-        async_to_sync(layer.group_add)(group, channels[group])
-    try:
-        action()
-        return {group: async_to_sync(layer.receive)(channel) for group, channel in channels.items()}
-    finally:
-        for group, channel in channels.items():
-            async_to_sync(layer.group_discard)(group, channel)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 # --- The range of a load ----------------------------------------------------------------------
@@ -204,7 +113,7 @@ def test_an_awkward_mix_needs_a_confirmation(plan, lot_of, coldchain_controller)
     # Mango 10–13 °C and tomato 12.8–15.6 °C share only 12.8–13 °C.
     lots = [(lot_of("FRT-MANGO"), "100"), (lot_of("VEG-TOMATO"), "100")]
 
-    with pytest.raises(services.MixedLoadNeedsConfirmation) as asked:
+    with pytest.raises(MixedLoadNeedsConfirmation) as asked:
         plan(coldchain_controller, lots)
 
     assert isinstance(asked.value, ColdChainError)
@@ -232,7 +141,7 @@ def test_a_confirmed_awkward_mix_is_planned_with_its_warnings(plan, lot_of, cold
 
 def test_humidity_bands_that_do_not_meet_are_warned_about(plan, lot_of, coldchain_controller):
     # Onion wants 65–70 % RH, lettuce 95 %: the same temperature, not the same air.
-    with pytest.raises(services.MixedLoadNeedsConfirmation) as asked:
+    with pytest.raises(MixedLoadNeedsConfirmation) as asked:
         plan(coldchain_controller, [(lot_of("VEG-ONION"), "100"), (lot_of("VEG-LETTUCE"), "50")])
 
     assert asked.value.warnings == [
@@ -458,7 +367,7 @@ def test_planning_pushes_the_shipment_to_both_ends(
 
 
 def test_a_controller_registers_a_site_a_store_and_a_vehicle(coldchain_controller, cooperative):
-    site = services.create_site(
+    site = create_site(
         by=coldchain_controller,
         name="寿光冷库",
         kind=SiteKind.COOPERATIVE,
@@ -466,7 +375,7 @@ def test_a_controller_registers_a_site_a_store_and_a_vehicle(coldchain_controlle
         latitude=36.86,
         cooperative=cooperative,
     )
-    store = services.create_cold_store(
+    store = create_cold_store(
         by=coldchain_controller,
         code="shouguang-1",
         name="一号冷库",
@@ -475,7 +384,7 @@ def test_a_controller_registers_a_site_a_store_and_a_vehicle(coldchain_controlle
         max_temperature_c=Decimal("4"),
         signal_timeout_minutes=30,
     )
-    vehicle = services.create_vehicle(by=coldchain_controller, plate=" 鲁g12345 ", carrier="顺丰")
+    vehicle = create_vehicle(by=coldchain_controller, plate=" 鲁g12345 ", carrier="顺丰")
 
     assert Site.objects.get().location.coords == (118.79, 36.86)
     stored = ColdStore.objects.get()
@@ -487,13 +396,13 @@ def test_a_controller_registers_a_site_a_store_and_a_vehicle(coldchain_controlle
 
 
 def test_the_registry_refuses_duplicates_and_nonsense(coldchain_controller):
-    services.create_vehicle(by=coldchain_controller, plate="京A00001")
+    create_vehicle(by=coldchain_controller, plate="京A00001")
     upside_down_site = SiteFactory()
 
     with pytest.raises(ColdChainError) as taken:
-        services.create_vehicle(by=coldchain_controller, plate="京a00001")
+        create_vehicle(by=coldchain_controller, plate="京a00001")
     with pytest.raises(ColdChainError) as upside_down:
-        services.create_cold_store(
+        create_cold_store(
             by=coldchain_controller,
             code="x1",
             name="x",
@@ -502,11 +411,11 @@ def test_the_registry_refuses_duplicates_and_nonsense(coldchain_controller):
             max_temperature_c=Decimal("0"),
         )
     with pytest.raises(ColdChainError) as far_away:
-        services.create_site(
+        create_site(
             by=coldchain_controller, name="远方", kind=SiteKind.OTHER, longitude=200, latitude=39
         )
     with pytest.raises(ColdChainError) as both:
-        services.create_site(
+        create_site(
             by=coldchain_controller,
             name="两家的",
             kind=SiteKind.OTHER,
@@ -530,9 +439,9 @@ def test_only_controllers_change_the_registry(role):
     user = UserFactory(role=role)
 
     with pytest.raises(PermissionDenied):
-        services.create_vehicle(by=user, plate="京A00002")
+        create_vehicle(by=user, plate="京A00002")
     with pytest.raises(PermissionDenied):
-        services.create_site(by=user, name="x", kind=SiteKind.OTHER, longitude=116, latitude=39)
+        create_site(by=user, name="x", kind=SiteKind.OTHER, longitude=116, latitude=39)
 
     assert not Vehicle.objects.exists()
     assert not Site.objects.exists()

@@ -1,9 +1,6 @@
 """Shipments through the API: list, plan, read, cancel, hand over, the attached records and the
 reading series the charts draw; every role's limits on every endpoint."""
 
-# The shared shipment fixtures come from test_shipments; tests take them as arguments.
-# ruff: noqa: F811
-
 import csv
 import io
 from datetime import timedelta
@@ -12,30 +9,21 @@ import pytest
 from django.utils import timezone
 
 from accounts.choices import Role
-from coldchain import services
 from coldchain.choices import AlertKind
 from coldchain.models import Alert, Handover, LoggerAssignment, LotCondition, Shipment
+from coldchain.services.handovers import record_handover
+from coldchain.services.registry import assign_logger, register_logger
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import ShipmentFactory, SiteFactory
-from tests.coldchain.test_shipments import (  # noqa: F401
-    add_readings,
-    in_english,
-    lot_of,
-    media_root,
-    plan,
-    planned,
-)
+from tests.coldchain.helpers import add_readings
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("media_root", "in_english", "english_answers"),
+]
 
 SHIPMENTS = "/api/coldchain/shipments/"
 OUTSIDERS = [Role.FARMER, Role.COURIER, Role.CONSUMER, Role.BUYER, Role.WAREHOUSE_MANAGER]
-
-
-@pytest.fixture(autouse=True)
-def english_answers(api_client):
-    """The API answers in English, so assertions read the source strings."""
-    api_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 def one(shipment) -> str:
@@ -280,7 +268,7 @@ def test_a_shipment_shows_its_lots_condition_handovers_and_open_alerts(
         remaining_days=9.5,
         expected_expiry_at=now + timedelta(days=9.5),
     )
-    assignment = services.assign_logger(
+    assignment = assign_logger(
         logger=data_logger, subject=planned, starts_at=now - timedelta(hours=1)
     )
     alert = Alert.objects.create(
@@ -294,7 +282,7 @@ def test_a_shipment_shows_its_lots_condition_handovers_and_open_alerts(
         acknowledged_at=now,
         acknowledged_by=coldchain_controller,
     )
-    services.record_handover(
+    record_handover(
         shipment=planned,
         kind="loading",
         decision="accepted",
@@ -380,7 +368,7 @@ def test_the_record_of_a_handover_is_a_csv_download(
     api_as, coldchain_controller, planned, data_logger
 ):
     start = timezone.now() - timedelta(minutes=10)
-    services.assign_logger(logger=data_logger, subject=planned, starts_at=start)
+    assign_logger(logger=data_logger, subject=planned, starts_at=start)
     add_readings(data_logger, start, [1.1, 1.3])
     client = api_as(coldchain_controller)
     client.post(f"{one(planned)}handovers/", handover_body(), format="json")
@@ -456,8 +444,8 @@ def test_a_long_series_is_averaged_into_at_most_720_buckets(
 
 def test_a_store_series_defaults_to_the_last_24_hours(api_as, manager, store):
     now = timezone.now().replace(microsecond=0)
-    logger, _secret = services.register_logger(device_id="LOG-STORE-9")
-    services.assign_logger(logger=logger, subject=store, starts_at=now - timedelta(days=3))
+    logger, _secret = register_logger(device_id="LOG-STORE-9")
+    assign_logger(logger=logger, subject=store, starts_at=now - timedelta(days=3))
     add_readings(logger, now - timedelta(hours=23), [3.0])
     add_readings(logger, now - timedelta(hours=25), [9.0])
 

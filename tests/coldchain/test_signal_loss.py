@@ -8,10 +8,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from coldchain import monitoring, realtime, services
+from coldchain import monitoring, realtime
 from coldchain.choices import AlertKind, Severity, ShipmentStatus
 from coldchain.models import Alert, LoggerAssignment, Reading
 from coldchain.monitoring import ReadingIn
+from coldchain.services.registry import assign_logger, register_logger
 from coldchain.tasks import raise_signal_losses as raise_signal_losses_task
 from common.realtime import send_to_groups
 
@@ -110,14 +111,14 @@ def test_after_the_signal_came_back_a_new_silence_raises_a_new_alert(shipment_lo
 def test_one_query_finds_the_candidates(shipment, store, django_assert_max_num_queries):
     now = timezone.now()
     for n in range(3):  # silent since the departure two hours ago
-        logger, _secret = services.register_logger(device_id=f"LOG-SILENT-{n}")
-        services.assign_logger(logger=logger, subject=shipment, starts_at=now - timedelta(hours=3))
+        logger, _secret = register_logger(device_id=f"LOG-SILENT-{n}")
+        assign_logger(logger=logger, subject=shipment, starts_at=now - timedelta(hours=3))
     for n in range(2):  # heard a minute ago
-        logger, _secret = services.register_logger(device_id=f"LOG-HEARD-{n}")
-        services.assign_logger(logger=logger, subject=store, starts_at=now - timedelta(hours=3))
+        logger, _secret = register_logger(device_id=f"LOG-HEARD-{n}")
+        assign_logger(logger=logger, subject=store, starts_at=now - timedelta(hours=3))
         hear(logger, now - timedelta(minutes=1))
-    logger, _secret = services.register_logger(device_id="LOG-LATER")
-    services.assign_logger(logger=logger, subject=store, starts_at=now + timedelta(hours=1))
+    logger, _secret = register_logger(device_id="LOG-LATER")
+    assign_logger(logger=logger, subject=store, starts_at=now + timedelta(hours=1))
 
     with django_assert_max_num_queries(20) as captured:
         assert monitoring.raise_signal_losses(now=now) == 3

@@ -11,10 +11,11 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts import demo as accounts_demo
-from coldchain import demo, services
+from coldchain import demo
 from coldchain.choices import AlertKind, ExcursionKind
 from coldchain.management.commands import simulate_loggers as simulator
 from coldchain.models import Alert, DataLogger, Reading, Shipment, Vehicle
+from coldchain.services.registry import hash_logger_secret
 from farms import demo as farms_demo
 from marketplace.markets import demo as markets_demo
 from marketplace.markets import services as markets
@@ -192,7 +193,7 @@ def test_once_posts_the_backfill_and_a_live_round_and_the_past_faults_raise_one_
 @pytest.mark.django_db(transaction=True)
 def test_a_refused_batch_is_reported_and_the_others_go_on(demo_seeded, asgi_server):
     logger = DataLogger.objects.get(device_id="DEMO-STORE-3")
-    logger.secret_hash = services.hash_logger_secret("changed")
+    logger.secret_hash = hash_logger_secret("changed")
     logger.save(update_fields=["secret_hash"])
 
     out = _simulate(asgi_server)

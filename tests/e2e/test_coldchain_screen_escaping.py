@@ -10,8 +10,8 @@ from django.contrib.gis.geos import Point
 from django.test import Client
 from django.utils import timezone
 
-from coldchain import services
 from coldchain.models import Reading
+from coldchain.services.registry import assign_logger, register_logger
 from tests.coldchain.factories import ColdStoreFactory, ShipmentFactory, SiteFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,9 +60,9 @@ def test_the_wall_screen_counts_late_readings_under_a_shipments_chart(
     asgi_server, asgi_phone, coldchain_controller
 ):
     shipment = ShipmentFactory()
-    logger, _secret = services.register_logger(device_id="LOG-LATE-1")
+    logger, _secret = register_logger(device_id="LOG-LATE-1")
     now = timezone.now()
-    services.assign_logger(logger=logger, subject=shipment, starts_at=now - timedelta(hours=2))
+    assign_logger(logger=logger, subject=shipment, starts_at=now - timedelta(hours=2))
     Reading.objects.bulk_create(
         [
             Reading(logger=logger, recorded_at=now - timedelta(minutes=90), temperature_c=2.0),

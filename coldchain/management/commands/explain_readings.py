@@ -23,10 +23,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from coldchain import services
 from coldchain.choices import SiteKind
 from coldchain.history import subject_readings
 from coldchain.models import LoggerAssignment, Reading, Shipment, Site
+from coldchain.services.registry import assign_logger, register_logger
 
 SAMPLE_LOGGERS = 50
 
@@ -93,8 +93,7 @@ class Command(BaseCommand):
         end = timezone.now().replace(second=0, microsecond=0)
         start = end - timedelta(minutes=per_logger)
         loggers = [
-            services.register_logger(device_id=f"EXPLAIN-SAMPLE-{n:03d}")[0]
-            for n in range(SAMPLE_LOGGERS)
+            register_logger(device_id=f"EXPLAIN-SAMPLE-{n:03d}")[0] for n in range(SAMPLE_LOGGERS)
         ]
         with connection.cursor() as cursor:
             cursor.execute(
@@ -109,7 +108,7 @@ class Command(BaseCommand):
             cursor.execute(f"ANALYZE {Reading._meta.db_table}")
             cursor.execute("SELECT brin_summarize_new_values('reading_recorded_brin')")
         shipment = self._shipment(wanted) if wanted else _sample_shipment()
-        services.assign_logger(
+        assign_logger(
             logger=loggers[0],
             subject=shipment,
             starts_at=end - (end - start) / 10,

@@ -45,6 +45,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from coldchain import demo
+from coldchain.exceptions import Refused, ServerAway
 from coldchain.models import DataLogger, LoggerAssignment
 from common.dates import BUSINESS_TIME_ZONE
 
@@ -282,14 +283,6 @@ def demo_loggers(*, seed: int, now: datetime, live: Fault | None) -> list[Simula
 
 
 # --- HTTP ------------------------------------------------------------------------------------
-
-
-class ServerAway(Exception):
-    """No answer, or a 5xx: worth trying again later."""
-
-
-class Refused(Exception):
-    """A 4xx: the batch is wrong; sending it again would not help."""
 
 
 def post_readings(url: str, logger: SimulatedLogger, rows: list[dict]) -> dict:
