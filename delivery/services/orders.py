@@ -43,6 +43,7 @@ from ..models import (
 )
 from ..selectors.shop import is_open_now, product_name, serving_warehouse, staff_warehouse_id
 from .stock import take_stock_fefo
+from .transitions import move_order, order_placed
 
 KG_PLACES = 3
 MAX_LINES = 50
@@ -154,6 +155,7 @@ def place_order(
         )
         if not created:  # a concurrent retry with the same key committed first
             return order
+        order_placed(order, by=consumer)
         index_of = {product_id: index for index, (product_id, _kg) in enumerate(wanted)}
         amounts = []
         # Products in id order, so two orders sharing products lock their stock alike.
@@ -379,9 +381,8 @@ def pack_order(*, by: User, order_id: int) -> DeliveryOrder:
                 _("This order is %(status)s; only a placed order can be packed.")
                 % {"status": order.get_status_display()}
             )
-        order.status = DeliveryOrderStatus.PACKED
         order.packed_at = timezone.now()
-        order.save(update_fields=["status", "packed_at", "updated_at"])
+        move_order(order, DeliveryOrderStatus.PACKED, by=by, fields=["packed_at"])
         dispatch.request_dispatch(order)
         realtime.push_order(order)
     return order
@@ -421,9 +422,8 @@ def cancel_order(*, by: User, order_id: int, reason: str = "") -> DeliveryOrder:
         _check_cancellable(order=order, task=task)
         _put_stock_back(order=order)
         _refund(order=order, by=by, reason=reason)
-        order.status = DeliveryOrderStatus.CANCELLED
         order.cancelled_at = timezone.now()
-        order.save(update_fields=["status", "cancelled_at", "updated_at"])
+        move_order(order, DeliveryOrderStatus.CANCELLED, by=by, why=reason, fields=["cancelled_at"])
         _withdraw_from_task(order=order)
         realtime.push_order(order)
     return order
