@@ -33,7 +33,9 @@ from ..selectors.couriers import (
     pending_offer,
     task_route,
 )
+from ..selectors.history import Reader
 from ..services import couriers as courier_services
+from .history import DeliveryHistoryStepOutputSerializer
 
 # --- Shapes -----------------------------------------------------------------------------------
 
@@ -144,6 +146,7 @@ class TaskRouteOutputSerializer(serializers.Serializer):
     warehouse = WarehouseOutputSerializer(source="pickup.warehouse")
     picked_up = serializers.BooleanField(source="pickup.is_done")
     orders = DropOffOutputSerializer(source="drop_offs", many=True)
+    events = DeliveryHistoryStepOutputSerializer(source="history", many=True)
 
 
 class TaskSummaryOutputSerializer(serializers.Serializer):
@@ -204,6 +207,10 @@ class _CourierApi(APIView):
         if self.courier is None:
             raise PermissionDenied(_("You are not registered as a courier."))
 
+    def route(self, task):
+        """One of his tasks as steps, with its history as he may see it."""
+        return task_route(task, reader=Reader(user_id=self.courier.user_id, is_courier=True))
+
 
 class ShiftApi(_CourierApi):
     @extend_schema(request=ShiftInputSerializer, responses=ShiftOutputSerializer)
@@ -245,7 +252,7 @@ class OfferAcceptApi(_CourierApi):
         offer = get_visible_or_404(courier_offers(self.courier), pk=pk)
         task = dispatch.accept_offer(courier=self.courier, offer_id=offer.pk)
         task = courier_tasks(self.courier).get(pk=task.pk)
-        return Response(TaskRouteOutputSerializer(task_route(task)).data)
+        return Response(TaskRouteOutputSerializer(self.route(task)).data)
 
 
 class OfferDeclineApi(_CourierApi):
@@ -271,7 +278,7 @@ class TaskDetailApi(_CourierApi):
     def get(self, request, pk: int):
         """One of my tasks as steps: the warehouse, then each order's door."""
         task = get_visible_or_404(courier_tasks(self.courier), pk=pk)
-        return Response(TaskRouteOutputSerializer(task_route(task)).data)
+        return Response(TaskRouteOutputSerializer(self.route(task)).data)
 
 
 class TaskPickUpApi(_CourierApi):
@@ -281,7 +288,7 @@ class TaskPickUpApi(_CourierApi):
         task = get_visible_or_404(courier_tasks(self.courier), pk=pk)
         courier_services.pick_up(courier=self.courier, task_id=task.pk)
         task = courier_tasks(self.courier).get(pk=task.pk)
-        return Response(TaskRouteOutputSerializer(task_route(task)).data)
+        return Response(TaskRouteOutputSerializer(self.route(task)).data)
 
 
 @request_body_limit(upload_body_limit)  # a photo of the order at the door

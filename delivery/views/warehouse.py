@@ -34,6 +34,7 @@ from farms.forms import add_service_error
 
 from ..models import DeliveryOrderStatus, WriteOffReason
 from ..selectors import warehouse as selectors
+from ..selectors.history import Reader
 from ..services import stock as stock_services
 
 managers_only = role_required(Role.WAREHOUSE_MANAGER)  # platform admins hold every role
@@ -133,7 +134,8 @@ def _base_context(request, warehouse) -> dict:
 
 
 def _dashboard_context(request, warehouse) -> dict:
-    summary = selectors.warehouse_summary(warehouse, timezone.now())
+    reader = Reader(user_id=request.user.pk, is_admin=is_admin(request.user), is_staff=True)
+    summary = selectors.warehouse_summary(warehouse, timezone.now(), reader=reader)
     return {
         **_base_context(request, warehouse),
         "summary": summary,
