@@ -23,7 +23,6 @@ from common.api.fields import RequiredBooleanField
 from common.request_limits import request_body_limit
 from marketplace.photos import upload_body_limit
 
-from .. import dispatch
 from ..selectors.couriers import (
     courier_day,
     courier_of,
@@ -35,6 +34,7 @@ from ..selectors.couriers import (
 )
 from ..selectors.history import Reader
 from ..services import couriers as courier_services
+from ..services import offers
 from .history import DeliveryHistoryStepOutputSerializer
 
 # --- Shapes -----------------------------------------------------------------------------------
@@ -250,7 +250,7 @@ class OfferAcceptApi(_CourierApi):
     def post(self, request, pk: int):
         """Accept my offer: the task is mine (refused when it ran out or was withdrawn)."""
         offer = get_visible_or_404(courier_offers(self.courier), pk=pk)
-        task = dispatch.accept_offer(courier=self.courier, offer_id=offer.pk)
+        task = offers.accept_offer(courier=self.courier, offer_id=offer.pk)
         task = courier_tasks(self.courier).get(pk=task.pk)
         return Response(TaskRouteOutputSerializer(self.route(task)).data)
 
@@ -260,7 +260,7 @@ class OfferDeclineApi(_CourierApi):
     def post(self, request, pk: int):
         """Decline my offer: dispatch offers the task to the next courier."""
         offer = get_visible_or_404(courier_offers(self.courier), pk=pk)
-        dispatch.decline_offer(courier=self.courier, offer_id=offer.pk)
+        offers.decline_offer(courier=self.courier, offer_id=offer.pk)
         offer.refresh_from_db()
         return Response(OfferAnsweredOutputSerializer(offer).data)
 

@@ -29,7 +29,7 @@ from common.money import round_money
 from marketplace.exceptions import InvalidPhoto
 from marketplace.photos import process_listing_photo
 
-from .. import dispatch, realtime
+from .. import realtime
 from ..exceptions import DeliveryError
 from ..models import (
     ACTIVE_TASK_STATUSES,
@@ -42,6 +42,7 @@ from ..models import (
     TaskOffer,
 )
 from ..selectors.couriers import orders_awaiting_courier
+from . import offers
 from .transitions import Why, move_order, move_orders, move_task
 
 # A phone's clock may run a little ahead of the server's; a fix further in the future is a
@@ -133,7 +134,7 @@ def end_shift(*, courier: Courier) -> Courier:
     if pending is not None:
         # Answered or expired meanwhile: then nothing is waiting for him any more.
         with contextlib.suppress(DomainError):
-            dispatch.decline_offer(courier=courier, offer_id=pending.pk)
+            offers.decline_offer(courier=courier, offer_id=pending.pk)
     courier = Courier.objects.select_for_update(no_key=True).get(pk=courier.pk)
     if courier.tasks.filter(status__in=ACTIVE_TASK_STATUSES).exists():
         raise ShiftNotEnded()

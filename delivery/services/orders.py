@@ -30,7 +30,7 @@ from marketplace.exceptions import InsufficientBalance
 from marketplace.ledger.choices import AccountKind, EntryKind
 from marketplace.ledger.services import Leg, book_account, platform_book, post_entry, wallet_of
 
-from .. import dispatch, realtime
+from .. import realtime
 from ..exceptions import DeliveryError, InsufficientStock
 from ..models import (
     DeliveryOrder,
@@ -42,6 +42,7 @@ from ..models import (
     StockLot,
 )
 from ..selectors.shop import is_open_now, product_name, serving_warehouse, staff_warehouse_id
+from . import dispatch
 from .stock import take_stock_fefo
 from .transitions import move_order, order_placed
 
@@ -397,8 +398,8 @@ def cancel_order(*, by: User, order_id: int, reason: str = "") -> DeliveryOrder:
     same stock lots and the wallet is refunded in full (one refund per order). Cancelling a
     cancelled order changes nothing; a later state is refused (409).
 
-    A packed order's task is dispatch's: `dispatch.order_cancelled(order)` withdraws it if
-    dispatch offers that hook, else the order is only detached from its task.
+    A packed order's task is dispatch's: `dispatch.order_cancelled(order)` detaches the order
+    and withdraws a task left without orders.
     """
     reason = (reason or "").strip()[:200]
     with transaction.atomic():
@@ -482,9 +483,4 @@ def _refund(*, order: DeliveryOrder, by: User, reason: str) -> None:
 def _withdraw_from_task(*, order: DeliveryOrder) -> None:
     if order.task_id is None:
         return
-    order_cancelled = getattr(dispatch, "order_cancelled", None)
-    if callable(order_cancelled):
-        order_cancelled(order)
-        return
-    DeliveryOrder.objects.filter(pk=order.pk).update(task=None)
-    order.task = None
+    dispatch.order_cancelled(order)

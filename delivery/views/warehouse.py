@@ -35,6 +35,7 @@ from farms.forms import add_service_error
 from ..models import DeliveryOrderStatus, WriteOffReason
 from ..selectors import warehouse as selectors
 from ..selectors.history import Reader
+from ..services import dispatch
 from ..services import stock as stock_services
 
 managers_only = role_required(Role.WAREHOUSE_MANAGER)  # platform admins hold every role
@@ -181,8 +182,6 @@ def pack(request, pk: int):
 @managers_only
 def redispatch(request, pk: int):
     """Look for a courier again for a task nobody took."""
-    from .. import dispatch  # the dispatch area; read at call time
-
     warehouse = _warehouse(request)
     task = get_visible_or_404(selectors.tasks_of(warehouse), pk=pk)
     try:
