@@ -48,6 +48,7 @@ from ..selectors.dispatch import (
     tasks_visible_to,
 )
 from . import offers
+from .transitions import Why, task_made
 
 # A packed order whose dispatch message is still on its way is left to it by the sweep.
 SWEEP_GRACE = timedelta(seconds=10)
@@ -194,6 +195,7 @@ def dispatch_order(
         task = DeliveryTask.objects.create(
             warehouse=order.warehouse, status=DeliveryTaskStatus.OFFERING
         )
+        task_made(task)
         order.task = task
         order.save(update_fields=["task", "updated_at"])
         offers.offer_task(
@@ -219,7 +221,8 @@ def redispatch(*, by: User | AnonymousUser, task_id: int) -> DeliveryTask:
             raise TaskAlreadyTaken(_("This task was cancelled."))
         if task.status not in OPEN_TASK_STATUSES:
             raise TaskAlreadyTaken()
-        offers.offer_task(task, now=now, rules=rules, cool_down=False)
+        manager = by if isinstance(by, User) else None  # tasks_visible_to let only users by
+        offers.offer_task(task, now=now, rules=rules, cool_down=False, by=manager)
     return task
 
 
@@ -247,8 +250,8 @@ def order_cancelled(order: DeliveryOrder) -> None:
             realtime.push_offer(pending)  # the card now shows one order fewer
         return
     if pending is not None:
-        offers.close_offer(pending, OfferStatus.WITHDRAWN)
-    offers.set_task_status(task, DeliveryTaskStatus.CANCELLED)
+        offers.close_offer(pending, OfferStatus.WITHDRAWN, why=Why.ORDERS_CANCELLED)
+    offers.set_task_status(task, DeliveryTaskStatus.CANCELLED, why=Why.ORDERS_CANCELLED)
 
 
 @dataclass(frozen=True)

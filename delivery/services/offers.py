@@ -21,6 +21,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+
 from .. import realtime, tasks
 from ..exceptions import (
     CourierCannotTakeTask,
@@ -55,6 +57,7 @@ from ..selectors.dispatch import (
     courier_load,
     packed_orders_of,
 )
+from .transitions import Why, move_offer, move_orders, move_task, offer_made
 
 _COURIER = Courier._meta.db_table
 _TASK = DeliveryTask._meta.db_table
@@ -138,9 +141,11 @@ def offer_task(
     search: CandidateSearch | None = None,
     cool_down: bool = True,
     new_orders: list[DeliveryOrder] | None = None,
+    by: User | None = None,
 ) -> TaskOffer | None:
     """Caller holds the task's lock; the task is OFFERING or UNASSIGNED. `new_orders`: the
-    orders of a task just made (it has no offer yet)."""
+    orders of a task just made (it has no offer yet). `by`: the manager who asked for it
+    again (the task's history names him), None when dispatch offers it on its own."""
     if new_orders is not None:
         orders = new_orders
     else:
@@ -149,7 +154,7 @@ def offer_task(
             return pending
         orders = packed_orders_of(task)
     if not orders:  # its orders were cancelled meanwhile
-        set_task_status(task, DeliveryTaskStatus.CANCELLED)
+        set_task_status(task, DeliveryTaskStatus.CANCELLED, why=Why.ORDERS_CANCELLED)
         return None
     at_hand = _task_at_hand(task, orders, now=now, rules=rules)
     scorer = scorer or default_scorer(rules)
@@ -170,16 +175,19 @@ def offer_task(
     for score, candidate in ranked:
         offer = _offer_to(task, candidate, score=score, orders=len(orders), now=now, rules=rules)
         if offer is not None:
-            set_task_status(task, DeliveryTaskStatus.OFFERING)
+            why = Why.OFFERED_AGAIN if by is not None else Why.OFFERED
+            set_task_status(task, DeliveryTaskStatus.OFFERING, by=by, why=why)
             return offer
-    set_task_status(task, DeliveryTaskStatus.UNASSIGNED)
+    set_task_status(task, DeliveryTaskStatus.UNASSIGNED, by=by, why=Why.NO_COURIER)
     return None
 
 
-def set_task_status(task: DeliveryTask, status: str) -> None:
+def set_task_status(
+    task: DeliveryTask, status: str, *, by: User | None = None, why: str = ""
+) -> None:
+    """Move an open task (offered, unassigned) on; staying where it is records nothing."""
     if task.status != status:
-        task.status = status
-        task.save(update_fields=["status", "updated_at"])
+        move_task(task, status, by=by, why=why)
 
 
 # One statement takes the courier's row lock (SKIP LOCKED: a courier locked by another
@@ -255,6 +263,7 @@ def _offer_to(
         return None
     offer.pk, user_id = inserted
     offer.courier = Courier(pk=candidate.courier_id, user_id=user_id)  # as the push needs him
+    offer_made(offer)
     _schedule_expiry(offer, seconds=rules.offer_seconds)
     realtime.push_offer(offer)
     return offer
@@ -279,10 +288,17 @@ def _own_offer(courier: Courier, offer_id: int) -> TaskOffer:
     return offer
 
 
-def close_offer(offer: TaskOffer, status: str, *, answered_at: datetime | None = None) -> None:
-    offer.status = status
+def close_offer(
+    offer: TaskOffer,
+    status: str,
+    *,
+    answered_at: datetime | None = None,
+    by: User | None = None,
+    why: str = "",
+) -> None:
+    """The pending offer is answered (`by` the courier) or ended by dispatch (`by` None)."""
     offer.answered_at = answered_at
-    offer.save(update_fields=["status", "answered_at"])
+    move_offer(offer, status, by=by, why=why, fields=["answered_at"])
     realtime.push_offer(offer)
 
 
@@ -315,7 +331,7 @@ def accept_offer(*, courier: Courier, offer_id: int) -> DeliveryTask:
         if offer.status != OfferStatus.PENDING:  # answered meanwhile (a double tap)
             return _answered(offer)
         if now >= offer.expires_at:
-            close_offer(offer, OfferStatus.EXPIRED)
+            close_offer(offer, OfferStatus.EXPIRED, why=Why.OFFER_RAN_OUT)
             offer_task(task, now=now, rules=rules)
             refusal = OfferExpired()
         else:
@@ -350,7 +366,7 @@ def _assign(
         return CourierCannotTakeTask(_("Start your shift to take tasks."))
     load = courier_load(me.pk)
     if load + len(orders) > me.capacity:
-        close_offer(offer, OfferStatus.WITHDRAWN)
+        close_offer(offer, OfferStatus.WITHDRAWN, why=Why.OVER_CAPACITY)
         offer_task(task, now=now, rules=rules)
         return CourierCannotTakeTask(
             _(
@@ -358,15 +374,12 @@ def _assign(
             )
             % {"load": load, "orders": len(orders), "capacity": me.capacity}
         )
-    close_offer(offer, OfferStatus.ACCEPTED, answered_at=now)
+    close_offer(offer, OfferStatus.ACCEPTED, answered_at=now, by=me.user)
     task.courier = me
-    task.status = DeliveryTaskStatus.ASSIGNED
     task.accepted_at = now
-    task.save(update_fields=["courier", "status", "accepted_at", "updated_at"])
+    move_task(task, DeliveryTaskStatus.ASSIGNED, by=me.user, fields=["courier", "accepted_at"])
+    move_orders(orders, DeliveryOrderStatus.ASSIGNED, by=me.user, values={"assigned_at": now})
     for order in orders:
-        order.status = DeliveryOrderStatus.ASSIGNED
-        order.assigned_at = now
-        order.save(update_fields=["status", "assigned_at", "updated_at"])
         realtime.push_order(order)
     realtime.push_task(task)
     return None
@@ -390,7 +403,7 @@ def decline_offer(*, courier: Courier, offer_id: int) -> TaskOffer:
             raise OfferNoLongerOpen(_("You have accepted this task already."))
         if offer.status != OfferStatus.PENDING:
             return offer
-        close_offer(offer, OfferStatus.DECLINED, answered_at=now)
+        close_offer(offer, OfferStatus.DECLINED, answered_at=now, by=courier.user)
         if task.status in OPEN_TASK_STATUSES:
             offer_task(task, now=now, rules=rules)
     return offer
@@ -419,7 +432,7 @@ def expire_offer(*, offer_id: int, now: datetime | None = None) -> TaskOffer | N
         if now < offer.expires_at:
             _schedule_expiry(offer, seconds=(offer.expires_at - now).total_seconds())
             return offer
-        close_offer(offer, OfferStatus.EXPIRED)
+        close_offer(offer, OfferStatus.EXPIRED, why=Why.OFFER_RAN_OUT)
         if task.status in OPEN_TASK_STATUSES:
             offer_task(task, now=now, rules=rules)
     return offer

@@ -46,7 +46,6 @@ class Why:
     ORDERS_CANCELLED = gettext_noop("Its orders were cancelled.")
     OFFER_RAN_OUT = gettext_noop("Not answered in time.")
     OVER_CAPACITY = gettext_noop("The courier had no room for it.")
-    TASK_CANCELLED = gettext_noop("The task's orders were cancelled.")
     LAST_DELIVERED = gettext_noop("Its last order was delivered.")
     BY_CODE = gettext_noop("The consumer's code was given.")
     BY_PHOTO = gettext_noop("A photo was left of the delivery at the door.")
