@@ -168,10 +168,7 @@ def task_route(
     history as `reader` (by default its courier) may see it."""
     now = now or timezone.now()
     if reader is None:
-        courier_user_id = (
-            Courier.objects.filter(pk=task.courier_id).values_list("user_id", flat=True).first()
-        )
-        reader = Reader(user_id=courier_user_id, is_courier=True)
+        reader = Reader(user_id=task.courier.user_id if task.courier else None, is_courier=True)
     warehouse = task.warehouse
     site_location = warehouse.site.location if warehouse.site_id else None
     orders = (

@@ -448,10 +448,11 @@ def on_time_rate(warehouse: FrontWarehouse, day: date) -> OnTimeRate:
     delivered = orders_of(warehouse).filter(
         status=DeliveryOrderStatus.DELIVERED, delivered_at__gte=start, delivered_at__lt=end
     )
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for delivered_at, promised_by in delivered.values_list("delivered_at", "promised_by"):
         counts["all"] += 1
-        counts["on_time"] += delivered_at <= promised_by
+        # delivered_at is set on every delivered order (the filter above asks for it)
+        counts["on_time"] += delivered_at is not None and delivered_at <= promised_by
     return OnTimeRate(day=day, delivered=counts["all"], on_time=counts["on_time"])
 
 

@@ -162,7 +162,8 @@ def place_order(
         # Products in id order, so two orders sharing products lock their stock alike.
         for product_id, quantity_kg in sorted(wanted):
             price = prices[product_id]
-            line = DeliveryOrderLine.objects.create(
+            # django-money: a MoneyField takes Money; the stubs see the DecimalField under it.
+            line = DeliveryOrderLine.objects.create(  # type: ignore[misc]
                 order=order,
                 product_id=product_id,
                 quantity_kg=quantity_kg,
@@ -202,7 +203,8 @@ def _kg(value) -> Decimal | None:
         quantity = Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
         return None
-    if not quantity.is_finite() or quantity <= 0 or -quantity.as_tuple().exponent > KG_PLACES:
+    exponent = quantity.as_tuple().exponent  # a letter for NaN and infinities
+    if not isinstance(exponent, int) or quantity <= 0 or -exponent > KG_PLACES:
         return None
     return quantity
 
@@ -282,7 +284,8 @@ def _create_order_row(
     for _attempt in range(NUMBER_TRIES):
         try:
             with transaction.atomic():
-                order = DeliveryOrder.objects.create(
+                # django-money: a MoneyField takes Money; the stubs see the DecimalField.
+                order = DeliveryOrder.objects.create(  # type: ignore[misc]
                     number=_order_number(now),
                     consumer=consumer,
                     warehouse=warehouse,
