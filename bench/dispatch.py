@@ -5,10 +5,10 @@
   carrying one or two orders; 24 front warehouses. The courier users are written with one
   INSERT … SELECT over generate_series, the couriers with COPY.
 - A stream of 1,000 packed orders (each within 3 km of a random warehouse, promised in 30
-  minutes), one after another. Each is dispatched with `delivery.dispatch.dispatch_order`, the
-  function the Celery task calls: the order's lock, the batching check, the task, the KNN
-  candidate query, the scoring, the chosen courier's row lock, the offer, the commit and its
-  after-commit effects. Timed per order.
+  minutes), one after another. Each is dispatched with
+  `delivery.services.dispatch.dispatch_order`, the function the Celery task calls: the order's
+  lock, the batching check, the task, the KNN candidate query, the scoring, the chosen
+  courier's row lock, the offer, the commit and its after-commit effects. Timed per order.
 - The couriers answer as they would: an offer is accepted (accept_offer, untimed) once 20
   newer orders have arrived, and a task is delivered (the courier then stands at the last
   door, free again) 50 orders after it was accepted; so about 20 offers are pending at any
@@ -59,7 +59,8 @@ from accounts.models import User  # noqa: E402
 from bench.support import percentile, report  # noqa: E402
 from coldchain.choices import SiteKind  # noqa: E402
 from coldchain.models import Site  # noqa: E402
-from delivery import dispatch  # noqa: E402
+from delivery import ranking  # noqa: E402
+from delivery.exceptions import DispatchError  # noqa: E402
 from delivery.models import (  # noqa: E402
     Courier,
     DeliveryOrder,
@@ -70,6 +71,8 @@ from delivery.models import (  # noqa: E402
     OfferStatus,
     TaskOffer,
 )
+from delivery.rules import current_rules  # noqa: E402
+from delivery.services import dispatch, offers  # noqa: E402
 
 COURIERS = 100_000
 ORDERS = int(os.environ.get("BENCH_DISPATCH_ORDERS", "1000"))
@@ -281,14 +284,14 @@ SELECT c.id, ST_Distance(c.position, here.point) AS distance_m, busy.load, c.cap
 """
 
 
-class EveryCourier(dispatch.NearestCouriers):
+class EveryCourier(ranking.NearestCouriers):
     """The brute-force baseline: every courier's distance to the warehouse (ST_Distance, no
     index: the planner has nothing to walk but the table), the same filters, nearest first."""
 
-    def candidates(self, **kwargs) -> list[dispatch.Candidate]:
+    def candidates(self, **kwargs) -> list[ranking.Candidate]:
         with connection.cursor() as cursor:
             cursor.execute(EVERY_COURIER_SQL, self.params(**kwargs))
-            return [dispatch.Candidate(*row) for row in cursor.fetchall()]
+            return [ranking.Candidate(*row) for row in cursor.fetchall()]
 
 
 def _explain(sql: str, params: dict) -> str:
@@ -406,8 +409,8 @@ def main() -> None:
             offer_id, courier_id = waiting_offers.popleft()
             courier = Courier.objects.get(pk=courier_id)
             try:
-                answered = dispatch.accept_offer(courier=courier, offer_id=offer_id)
-            except dispatch.DispatchError as refusal:
+                answered = offers.accept_offer(courier=courier, offer_id=offer_id)
+            except DispatchError as refusal:
                 outcome["refused"] += 1
                 print(f"  offer {offer_id} could not be accepted: {refusal}", flush=True)
                 continue
@@ -428,10 +431,10 @@ def main() -> None:
         orders=1,
         task_id=0,
         cool_down_since=timezone.now(),
-        rules=dispatch.current_rules(),
+        rules=current_rules(),
     )
     print("  EXPLAIN candidate search (KNN, GiST index)")
-    print(_explain(dispatch.CANDIDATES_SQL, params))
+    print(_explain(ranking.CANDIDATES_SQL, params))
     print("  EXPLAIN brute-force baseline")
     print(_explain(EVERY_COURIER_SQL, params))
 

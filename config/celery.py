@@ -45,9 +45,9 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 280},
     },
-    # Every 20 seconds: the safety net of dispatch (delivery.dispatch.sweep). Offers past their
-    # time whose countdown task was lost (a worker restarted) move on; packed orders without a
-    # task, and tasks nobody took, are offered again.
+    # Every 20 seconds: the safety net of dispatch (delivery.services.dispatch.sweep). Offers
+    # past their time whose countdown task was lost (a worker restarted) move on; packed orders
+    # without a task, and tasks nobody took, are offered again.
     "delivery-dispatch-sweep": {
         "task": "delivery.sweep_dispatch",
         "schedule": 20.0,

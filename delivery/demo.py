@@ -50,6 +50,7 @@ from settlement.selectors import balance_of
 from .models import (
     Courier,
     DeliveryOrder,
+    DeliveryOrderEvent,
     DeliveryOrderLine,
     DeliveryOrderStatus,
     FrontWarehouse,
@@ -60,6 +61,7 @@ from .models import (
     WriteOffReason,
 )
 from .services.stock import receive_stock, write_off_stock
+from .services.transitions import Why
 
 KG = Decimal("0.001")
 HISTORY_WEEKS = 8
@@ -273,7 +275,7 @@ def seed(context: dict) -> None:
     # approved replenishment places are held from theirs (no hold, no order).
     for holder in (CONSUMER, *(spec.manager for spec in WAREHOUSES)):
         _fund_wallet(people[holder], by=people["admin"], today=today)
-    _history(warehouses, people[CONSUMER], today=today)
+    _history(warehouses, people, today=today)
     context["front_warehouses"] = warehouses
 
 
@@ -415,8 +417,11 @@ def _neighbours(spec: DemoWarehouse) -> list[User]:
     return users
 
 
-def _history(warehouses: dict, consumer: User, *, today: date) -> None:
-    """The last HISTORY_WEEKS weeks of delivered orders, each past day written once."""
+def _history(warehouses: dict, people: dict, *, today: date) -> None:
+    """The last HISTORY_WEEKS weeks of delivered orders, each past day written once, with
+    their steps: placed by the consumer, packed by the manager, carried by a courier of the
+    warehouse."""
+    consumer = people[CONSUMER]
     first = today - timedelta(weeks=HISTORY_WEEKS)
     prices = {
         (row.warehouse_id, row.product.code): (row.product_id, row.price_per_kg.amount)
@@ -425,7 +430,7 @@ def _history(warehouses: dict, consumer: User, *, today: date) -> None:
         )
     }
     now = timezone.now()
-    orders, lines = [], {}
+    orders, lines, hands = [], {}, {}
     for spec in WAREHOUSES:
         warehouse = warehouses[spec.code]
         prefix = f"{HISTORY_PREFIX}{spec.tag}-"
@@ -441,10 +446,13 @@ def _history(warehouses: dict, consumer: User, *, today: date) -> None:
             continue
         regulars = [user.pk for user in _neighbours(spec)]
         own = consumer.pk if spec is WANGJING else None
+        manager = people[spec.manager].pk
+        couriers = [people[username].pk for username, _lon, _lat in spec.couriers]
         for day in days:
             for order, order_lines in _day_of_sales(spec, warehouse, day, regulars, own, prices):
                 orders.append({**order, "created_at": now, "updated_at": now})
                 lines[order["number"]] = order_lines
+                hands[order["number"]] = (manager, couriers[len(hands) % len(couriers)])
     if not orders:
         return
     _copy(DeliveryOrder, orders)
@@ -453,6 +461,30 @@ def _history(warehouses: dict, consumer: User, *, today: date) -> None:
         DeliveryOrderLine,
         [{**line, "order": ids[number]} for number, rows in lines.items() for line in rows],
     )
+    _copy(DeliveryOrderEvent, [step for order in orders for step in _steps(order, ids, hands)])
+
+
+def _steps(order: dict, ids: dict, hands: dict) -> list[dict]:
+    """A delivered history order's moves, as the services would have recorded them."""
+    manager, courier = hands[order["number"]]
+    moves = [
+        ("", "placed", order["consumer"], order["placed_at"], ""),
+        ("placed", "packed", manager, order["packed_at"], ""),
+        ("packed", "assigned", courier, order["assigned_at"], ""),
+        ("assigned", "picked_up", courier, order["picked_up_at"], ""),
+        ("picked_up", "delivered", courier, order["delivered_at"], Why.BY_CODE),
+    ]
+    return [
+        {
+            "order": ids[order["number"]],
+            "from_status": before,
+            "to_status": after,
+            "actor": actor,
+            "reason": why,
+            "at": at,
+        }
+        for before, after, actor, at, why in moves
+    ]
 
 
 def _copy(model, rows: list[dict]) -> None:

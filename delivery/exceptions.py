@@ -1,8 +1,9 @@
-"""Refusals of front warehouses and delivery, one class each; the API turns them into 4xx."""
+"""Refusals of front warehouses and delivery, one class each; each says its kind of refusal
+(`common.exceptions.RefusalKind`), and the doors turn kinds into answers."""
 
 from django.utils.translation import gettext_lazy as _
 
-from common.exceptions import ConflictError, DomainError
+from common.exceptions import ConflictError, DomainError, RefusalKind
 
 
 class DeliveryError(DomainError):
@@ -11,3 +12,46 @@ class DeliveryError(DomainError):
 
 class InsufficientStock(ConflictError):
     default_message = _("Not enough in stock.")
+
+
+# --- Dispatch -------------------------------------------------------------------------------
+
+
+class DispatchError(DeliveryError):
+    default_message = _("The dispatch request was refused.")
+
+
+class OfferNotFound(DispatchError):
+    """Not the courier's own offer: not found, so others' offers are not confirmed to exist."""
+
+    kind = RefusalKind.NOT_FOUND
+    default_message = _("No such offer.")
+
+
+class DispatchTaskNotFound(DispatchError):
+    """Not a task of the manager's warehouse (or no such task)."""
+
+    kind = RefusalKind.NOT_FOUND
+    default_message = _("No such delivery task.")
+
+
+class OfferExpired(DispatchError):
+    kind = RefusalKind.CONFLICT
+    default_message = _("This offer has expired; nothing was assigned to you.")
+
+
+class OfferNoLongerOpen(DispatchError):
+    kind = RefusalKind.CONFLICT
+    default_message = _("This offer is no longer open.")
+
+
+class CourierCannotTakeTask(DispatchError):
+    """Off shift, or the task would take the courier over his capacity."""
+
+    kind = RefusalKind.CONFLICT
+    default_message = _("You cannot take this task now.")
+
+
+class TaskAlreadyTaken(DispatchError):
+    kind = RefusalKind.CONFLICT
+    default_message = _("A courier has already taken this task.")

@@ -3,7 +3,7 @@ when run twice (at-least-once delivery; a lost task is caught by the dispatch sw
 
 from celery import shared_task
 
-from . import dispatch
+from .services import dispatch, offers
 
 
 @shared_task(name="delivery.dispatch_order", acks_late=True, ignore_result=True)
@@ -18,7 +18,7 @@ def dispatch_order(order_id: int) -> int | None:
 def expire_offer(offer_id: int) -> None:
     """The offer's countdown ran out: if still unanswered it expires and the task is offered
     to the next candidate. An answered offer is left alone."""
-    dispatch.expire_offer(offer_id=offer_id)
+    offers.expire_offer(offer_id=offer_id)
 
 
 @shared_task(name="delivery.sweep_dispatch", acks_late=True)

@@ -23,7 +23,6 @@ from common.api.fields import RequiredBooleanField
 from common.photos import upload_body_limit
 from common.request_limits import request_body_limit
 
-from .. import dispatch
 from ..selectors.couriers import (
     courier_day,
     courier_of,
@@ -33,7 +32,10 @@ from ..selectors.couriers import (
     pending_offer,
     task_route,
 )
+from ..selectors.history import Reader
 from ..services import couriers as courier_services
+from ..services import offers
+from .history import DeliveryHistoryStepOutputSerializer
 
 # --- Shapes -----------------------------------------------------------------------------------
 
@@ -144,6 +146,7 @@ class TaskRouteOutputSerializer(serializers.Serializer):
     warehouse = WarehouseOutputSerializer(source="pickup.warehouse")
     picked_up = serializers.BooleanField(source="pickup.is_done")
     orders = DropOffOutputSerializer(source="drop_offs", many=True)
+    events = DeliveryHistoryStepOutputSerializer(source="history", many=True)
 
 
 class TaskSummaryOutputSerializer(serializers.Serializer):
@@ -204,6 +207,10 @@ class _CourierApi(APIView):
         if self.courier is None:
             raise PermissionDenied(_("You are not registered as a courier."))
 
+    def route(self, task):
+        """One of his tasks as steps, with its history as he may see it."""
+        return task_route(task, reader=Reader(user_id=self.courier.user_id, is_courier=True))
+
 
 class ShiftApi(_CourierApi):
     @extend_schema(request=ShiftInputSerializer, responses=ShiftOutputSerializer)
@@ -243,9 +250,9 @@ class OfferAcceptApi(_CourierApi):
     def post(self, request, pk: int):
         """Accept my offer: the task is mine (refused when it ran out or was withdrawn)."""
         offer = get_visible_or_404(courier_offers(self.courier), pk=pk)
-        task = dispatch.accept_offer(courier=self.courier, offer_id=offer.pk)
+        task = offers.accept_offer(courier=self.courier, offer_id=offer.pk)
         task = courier_tasks(self.courier).get(pk=task.pk)
-        return Response(TaskRouteOutputSerializer(task_route(task)).data)
+        return Response(TaskRouteOutputSerializer(self.route(task)).data)
 
 
 class OfferDeclineApi(_CourierApi):
@@ -253,7 +260,7 @@ class OfferDeclineApi(_CourierApi):
     def post(self, request, pk: int):
         """Decline my offer: dispatch offers the task to the next courier."""
         offer = get_visible_or_404(courier_offers(self.courier), pk=pk)
-        dispatch.decline_offer(courier=self.courier, offer_id=offer.pk)
+        offers.decline_offer(courier=self.courier, offer_id=offer.pk)
         offer.refresh_from_db()
         return Response(OfferAnsweredOutputSerializer(offer).data)
 
@@ -271,7 +278,7 @@ class TaskDetailApi(_CourierApi):
     def get(self, request, pk: int):
         """One of my tasks as steps: the warehouse, then each order's door."""
         task = get_visible_or_404(courier_tasks(self.courier), pk=pk)
-        return Response(TaskRouteOutputSerializer(task_route(task)).data)
+        return Response(TaskRouteOutputSerializer(self.route(task)).data)
 
 
 class TaskPickUpApi(_CourierApi):
@@ -281,7 +288,7 @@ class TaskPickUpApi(_CourierApi):
         task = get_visible_or_404(courier_tasks(self.courier), pk=pk)
         courier_services.pick_up(courier=self.courier, task_id=task.pk)
         task = courier_tasks(self.courier).get(pk=task.pk)
-        return Response(TaskRouteOutputSerializer(task_route(task)).data)
+        return Response(TaskRouteOutputSerializer(self.route(task)).data)
 
 
 @request_body_limit(upload_body_limit)  # a photo of the order at the door

@@ -27,7 +27,9 @@ from settlement.selectors import wallet_balance
 from ..downloads import proof_photo_response
 from ..exceptions import DeliveryError
 from ..selectors import shop as shop_selectors
+from ..selectors.history import order_history, order_reader
 from ..services import orders as order_services
+from .history import DeliveryHistoryStepOutputSerializer
 
 KG_DIGITS = 12
 KG_PLACES = 3
@@ -221,6 +223,20 @@ class DeliveryOrderOutputSerializer(serializers.Serializer):
         return reverse("delivery-order-photo", args=[order.pk])
 
 
+class DeliveryOrderDetailOutputSerializer(DeliveryOrderOutputSerializer):
+    """One order with its history (`events`, oldest first): who moved it, when and why, as
+    the caller may see them."""
+
+    events = serializers.SerializerMethodField()
+
+    @extend_schema_field(DeliveryHistoryStepOutputSerializer(many=True))
+    def get_events(self, order) -> list:
+        request = self.context.get("request")
+        user = request.user if request else None
+        steps = order_history(order, reader=order_reader(user, order))
+        return DeliveryHistoryStepOutputSerializer(steps, many=True).data
+
+
 # --- Views --------------------------------------------------------------------------------
 
 
@@ -258,6 +274,11 @@ class DeliveryOrderViewSet(
     serializer_class = DeliveryOrderOutputSerializer
     filter_backends = []
 
+    def get_serializer_class(self):
+        if self.action == "list":
+            return DeliveryOrderOutputSerializer
+        return DeliveryOrderDetailOutputSerializer
+
     def get_permissions(self):
         if self.action == "create":
             return [IsAuthenticated(), ConsumerOnly()]
@@ -270,7 +291,7 @@ class DeliveryOrderViewSet(
 
     @extend_schema(
         request=DeliveryOrderPlaceInputSerializer,
-        responses={201: DeliveryOrderOutputSerializer},
+        responses={201: DeliveryOrderDetailOutputSerializer},
         parameters=[IDEMPOTENCY_HEADER],
     )
     def create(self, request):
@@ -291,7 +312,7 @@ class DeliveryOrderViewSet(
         return self._render(order, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=DeliveryOrderCancelInputSerializer, responses=DeliveryOrderOutputSerializer
+        request=DeliveryOrderCancelInputSerializer, responses=DeliveryOrderDetailOutputSerializer
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -307,7 +328,9 @@ class DeliveryOrderViewSet(
 
     def _render(self, order, *, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=order.pk)
-        serializer = DeliveryOrderOutputSerializer(fresh, context=self.get_serializer_context())
+        serializer = DeliveryOrderDetailOutputSerializer(
+            fresh, context=self.get_serializer_context()
+        )
         return Response(serializer.data, status=status_code)
 
 

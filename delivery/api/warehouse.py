@@ -27,6 +27,7 @@ from common.exceptions import get_usable_or_refuse
 
 from ..models import FrontWarehouse, WriteOffReason
 from ..selectors import warehouse as selectors
+from ..services import dispatch
 from ..services import stock as stock_services
 
 WAREHOUSE_PARAMETER = OpenApiParameter(
@@ -419,8 +420,6 @@ class RedispatchTaskApi(WarehouseApi):
     )
     def post(self, request, pk: int):
         """Look for a courier again for a task nobody took."""
-        from .. import dispatch  # the dispatch area; read at call time
-
         warehouse = self.warehouse()
         task = get_visible_or_404(selectors.tasks_of(warehouse), pk=pk)
         task = dispatch.redispatch(by=request.user, task_id=task.pk)

@@ -26,6 +26,7 @@ from ..models import (
     OfferStatus,
     TaskOffer,
 )
+from .history import HistoryStep, Reader, task_history
 
 
 def courier_of(user) -> Courier | None:
@@ -125,6 +126,7 @@ class TaskRoute:
     task: DeliveryTask
     pickup: PickupStep
     drop_offs: tuple[DropOffStep, ...]
+    history: tuple[HistoryStep, ...] = ()
 
     @property
     def can_pick_up(self) -> bool:
@@ -159,9 +161,14 @@ def _drop_off(order: DeliveryOrder, *, now: datetime, maximum: int) -> DropOffSt
     )
 
 
-def task_route(task: DeliveryTask, *, now: datetime | None = None) -> TaskRoute:
-    """The steps of one task (the caller has checked it is the courier's own)."""
+def task_route(
+    task: DeliveryTask, *, now: datetime | None = None, reader: Reader | None = None
+) -> TaskRoute:
+    """The steps of one task (the caller has checked it is the courier's own), and its
+    history as `reader` (by default its courier) may see it."""
     now = now or timezone.now()
+    if reader is None:
+        reader = Reader(user_id=task.courier.user_id if task.courier else None, is_courier=True)
     warehouse = task.warehouse
     site_location = warehouse.site.location if warehouse.site_id else None
     orders = (
@@ -192,6 +199,7 @@ def task_route(task: DeliveryTask, *, now: datetime | None = None) -> TaskRoute:
             is_done=task.status not in (DeliveryTaskStatus.ASSIGNED, DeliveryTaskStatus.OFFERING),
         ),
         drop_offs=tuple(_drop_off(order, now=now, maximum=maximum) for order in orders),
+        history=tuple(task_history(task, reader=reader)),
     )
 
 
@@ -204,7 +212,9 @@ def current_task(courier: Courier) -> TaskRoute | None:
         .order_by("accepted_at", "pk")
         .first()
     )
-    return task_route(task) if task is not None else None
+    if task is None:
+        return None
+    return task_route(task, reader=Reader(user_id=courier.user_id, is_courier=True))
 
 
 # --- The offer waiting for an answer --------------------------------------------------------

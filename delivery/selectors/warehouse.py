@@ -37,6 +37,7 @@ from ..models import (
     WarehouseStaff,
     WriteOffReason,
 )
+from .history import HistoryStep, Reader, order_events_prefetch, order_history
 
 # Shelf life shorter than this is flagged on the stock page: sell it or write it off today.
 NEAR_EXPIRY = timedelta(hours=24)
@@ -325,6 +326,7 @@ class OpenOrder:
     minutes_left: int  # to the promise, rounded down; negative once late
     travel_minutes: int  # estimated ride to the door from the warehouse or the courier
     risk: str
+    history: tuple[HistoryStep, ...] = ()  # when read for a page that shows it
 
     @property
     def risk_label(self) -> str:
@@ -375,9 +377,11 @@ def _minutes_left(promised_by: datetime, now: datetime) -> int:
     return math.floor((promised_by - now).total_seconds() / 60)
 
 
-def open_orders(warehouse: FrontWarehouse, now: datetime) -> list[OpenOrder]:
+def open_orders(
+    warehouse: FrontWarehouse, now: datetime, *, reader: Reader | None = None
+) -> list[OpenOrder]:
     """Orders placed, packed, assigned or picked up, the earliest promise first, each with
-    the minutes left to its promise and its late risk."""
+    the minutes left to its promise and its late risk (and its history, for a `reader`)."""
     orders = (
         orders_of(warehouse)
         .filter(status__in=OPEN_ORDER_STATUSES)
@@ -385,10 +389,14 @@ def open_orders(warehouse: FrontWarehouse, now: datetime) -> list[OpenOrder]:
         .prefetch_related("lines__product")
         .order_by("promised_by", "pk")
     )
-    return [order_promise(order, warehouse, now) for order in orders]
+    if reader is not None:
+        orders = orders.prefetch_related(order_events_prefetch())
+    return [order_promise(order, warehouse, now, reader=reader) for order in orders]
 
 
-def order_promise(order: DeliveryOrder, warehouse: FrontWarehouse, now: datetime) -> OpenOrder:
+def order_promise(
+    order: DeliveryOrder, warehouse: FrontWarehouse, now: datetime, *, reader: Reader | None = None
+) -> OpenOrder:
     """One order's minutes left, ride ahead and late risk at `now`."""
     minutes = _minutes_left(order.promised_by, now)
     travel = travel_minutes(order, warehouse)
@@ -397,6 +405,7 @@ def order_promise(order: DeliveryOrder, warehouse: FrontWarehouse, now: datetime
         minutes_left=minutes,
         travel_minutes=travel,
         risk=late_risk(status=order.status, minutes_left=minutes, travel=travel),
+        history=tuple(order_history(order, reader=reader)) if reader is not None else (),
     )
 
 
@@ -439,10 +448,11 @@ def on_time_rate(warehouse: FrontWarehouse, day: date) -> OnTimeRate:
     delivered = orders_of(warehouse).filter(
         status=DeliveryOrderStatus.DELIVERED, delivered_at__gte=start, delivered_at__lt=end
     )
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for delivered_at, promised_by in delivered.values_list("delivered_at", "promised_by"):
         counts["all"] += 1
-        counts["on_time"] += delivered_at <= promised_by
+        # delivered_at is set on every delivered order (the filter above asks for it)
+        counts["on_time"] += delivered_at is not None and delivered_at <= promised_by
     return OnTimeRate(day=day, delivered=counts["all"], on_time=counts["on_time"])
 
 
@@ -471,15 +481,17 @@ class WarehouseSummary:
         return sum(1 for entry in self.open_orders if entry.risk == LateRisk.AT_RISK)
 
 
-def warehouse_summary(warehouse: FrontWarehouse, now: datetime) -> WarehouseSummary:
+def warehouse_summary(
+    warehouse: FrontWarehouse, now: datetime, *, reader: Reader | None = None
+) -> WarehouseSummary:
     """Today's on-time rate (Asia/Shanghai), the last seven days' loss rate, open orders
-    with their late risk, and tasks waiting for a courier."""
+    with their late risk (and history, for a `reader`), and tasks waiting for a courier."""
     today = now.astimezone(BUSINESS_TIME_ZONE).date()
     return WarehouseSummary(
         warehouse=warehouse,
         now=now,
         on_time=on_time_rate(warehouse, today),
         losses=recent_loss_rate(warehouse, now),
-        open_orders=open_orders(warehouse, now),
+        open_orders=open_orders(warehouse, now, reader=reader),
         unassigned_tasks=unassigned_tasks(warehouse),
     )

@@ -28,7 +28,7 @@ from common.exceptions import DomainError, InvalidPhoto, RefusalKind
 from common.money import round_money
 from common.photos import process_photo
 
-from .. import dispatch, realtime
+from .. import realtime
 from ..exceptions import DeliveryError
 from ..models import (
     ACTIVE_TASK_STATUSES,
@@ -41,6 +41,8 @@ from ..models import (
     TaskOffer,
 )
 from ..selectors.couriers import orders_awaiting_courier
+from . import offers
+from .transitions import Why, move_order, move_orders, move_task
 
 # A phone's clock may run a little ahead of the server's; a fix further in the future is a
 # fault, not a position.
@@ -131,7 +133,7 @@ def end_shift(*, courier: Courier) -> Courier:
     if pending is not None:
         # Answered or expired meanwhile: then nothing is waiting for him any more.
         with contextlib.suppress(DomainError):
-            dispatch.decline_offer(courier=courier, offer_id=pending.pk)
+            offers.decline_offer(courier=courier, offer_id=pending.pk)
     courier = Courier.objects.select_for_update(no_key=True).get(pk=courier.pk)
     if courier.tasks.filter(status__in=ACTIVE_TASK_STATUSES).exists():
         raise ShiftNotEnded()
@@ -295,15 +297,14 @@ def pick_up(*, courier: Courier, task_id: int) -> DeliveryTask:
             % {"status": task.get_status_display()}
         )
     now = timezone.now()
-    task.status = DeliveryTaskStatus.PICKED_UP
     task.picked_up_at = now
-    task.save(update_fields=["status", "picked_up_at", "updated_at"])
-    for order in orders:
-        if order.status != DeliveryOrderStatus.ASSIGNED:
-            continue  # cancelled before the courier came
-        order.status = DeliveryOrderStatus.PICKED_UP
-        order.picked_up_at = now
-        order.save(update_fields=["status", "picked_up_at", "updated_at"])
+    move_task(task, DeliveryTaskStatus.PICKED_UP, by=courier.user, fields=["picked_up_at"])
+    # Orders no longer ASSIGNED were cancelled before the courier came: they stay behind.
+    carried = [order for order in orders if order.status == DeliveryOrderStatus.ASSIGNED]
+    move_orders(
+        carried, DeliveryOrderStatus.PICKED_UP, by=courier.user, values={"picked_up_at": now}
+    )
+    for order in carried:
         realtime.push_order(order)
     realtime.push_task(task)
     return task
@@ -355,12 +356,19 @@ def courier_fee(delivered_orders: int) -> Money:
     return round_money(Money(fee * delivered_orders, "CNY"))
 
 
-def _hand_over(task: DeliveryTask, order: DeliveryOrder, *, now: datetime) -> None:
+def _hand_over(
+    task: DeliveryTask, order: DeliveryOrder, *, courier: Courier, now: datetime, why: str
+) -> None:
     """The order is delivered; when every order of the task not cancelled is, the task is done
     and the courier earns his fee for each delivered one. Caller holds both locks."""
-    order.status = DeliveryOrderStatus.DELIVERED
     order.delivered_at = now
-    order.save(update_fields=["status", "delivered_at", "proof_photo", "updated_at"])
+    move_order(
+        order,
+        DeliveryOrderStatus.DELIVERED,
+        by=courier.user,
+        why=why,
+        fields=["delivered_at", "proof_photo"],
+    )
     realtime.push_order(order)
     statuses = list(
         DeliveryOrder.objects.filter(task=task)
@@ -369,10 +377,15 @@ def _hand_over(task: DeliveryTask, order: DeliveryOrder, *, now: datetime) -> No
     )
     if any(status != DeliveryOrderStatus.DELIVERED for status in statuses):
         return
-    task.status = DeliveryTaskStatus.DONE
     task.completed_at = now
     task.earnings = courier_fee(len(statuses))
-    task.save(update_fields=["status", "completed_at", "earnings", "updated_at"])
+    move_task(
+        task,
+        DeliveryTaskStatus.DONE,
+        by=courier.user,
+        why=Why.LAST_DELIVERED,
+        fields=["completed_at", "earnings"],
+    )
     realtime.push_task(task)
 
 
@@ -395,7 +408,7 @@ def deliver_with_code(*, courier: Courier, order_id: int, code) -> DeliveryOrder
         if tries_left(order) == 0:
             raise DeliveryCodeLocked()
         if constant_time_compare(code, order.delivery_code):
-            _hand_over(task, order, now=timezone.now())
+            _hand_over(task, order, courier=courier, now=timezone.now(), why=Why.BY_CODE)
             return order
         order.code_attempts += 1
         order.save(update_fields=["code_attempts", "updated_at"])
@@ -432,5 +445,5 @@ def deliver_with_photo(*, courier: Courier, order_id: int, photo) -> DeliveryOrd
             return order
         _require_picked_up(order)
         order.proof_photo.save(f"{processed.stem}.jpg", ContentFile(processed.image), save=False)
-        _hand_over(task, order, now=timezone.now())
+        _hand_over(task, order, courier=courier, now=timezone.now(), why=Why.BY_PHOTO)
     return order

@@ -30,7 +30,7 @@ from common.units import positive_kg
 from settlement.exceptions import InsufficientBalance
 from settlement.payments import pay_shop_order, refund_shop_order
 
-from .. import dispatch, realtime
+from .. import realtime
 from ..exceptions import DeliveryError, InsufficientStock
 from ..models import (
     DeliveryOrder,
@@ -42,7 +42,9 @@ from ..models import (
     StockLot,
 )
 from ..selectors.shop import is_open_now, product_name, serving_warehouse, staff_warehouse_id
+from . import dispatch
 from .stock import take_stock_fefo
+from .transitions import move_order, order_placed
 
 MAX_LINES = 50
 MAX_ADDRESS = 200
@@ -153,12 +155,14 @@ def place_order(
         )
         if not created:  # a concurrent retry with the same key committed first
             return order
+        order_placed(order, by=consumer)
         index_of = {product_id: index for index, (product_id, _kg) in enumerate(wanted)}
         amounts = []
         # Products in id order, so two orders sharing products lock their stock alike.
         for product_id, quantity_kg in sorted(wanted):
             price = prices[product_id]
-            line = DeliveryOrderLine.objects.create(
+            # django-money: a MoneyField takes Money; the stubs see the DecimalField under it.
+            line = DeliveryOrderLine.objects.create(  # type: ignore[misc]
                 order=order,
                 product_id=product_id,
                 quantity_kg=quantity_kg,
@@ -267,7 +271,8 @@ def _create_order_row(
     for _attempt in range(NUMBER_TRIES):
         try:
             with transaction.atomic():
-                order = DeliveryOrder.objects.create(
+                # django-money: a MoneyField takes Money; the stubs see the DecimalField.
+                order = DeliveryOrder.objects.create(  # type: ignore[misc]
                     number=_order_number(now),
                     consumer=consumer,
                     warehouse=warehouse,
@@ -357,9 +362,8 @@ def pack_order(*, by: User, order_id: int) -> DeliveryOrder:
                 _("This order is %(status)s; only a placed order can be packed.")
                 % {"status": order.get_status_display()}
             )
-        order.status = DeliveryOrderStatus.PACKED
         order.packed_at = timezone.now()
-        order.save(update_fields=["status", "packed_at", "updated_at"])
+        move_order(order, DeliveryOrderStatus.PACKED, by=by, fields=["packed_at"])
         dispatch.request_dispatch(order)
         realtime.push_order(order)
     return order
@@ -374,8 +378,8 @@ def cancel_order(*, by: User, order_id: int, reason: str = "") -> DeliveryOrder:
     same stock lots and the wallet is refunded in full (one refund per order). Cancelling a
     cancelled order changes nothing; a later state is refused (409).
 
-    A packed order's task is dispatch's: `dispatch.order_cancelled(order)` withdraws it if
-    dispatch offers that hook, else the order is only detached from its task.
+    A packed order's task is dispatch's: `dispatch.order_cancelled(order)` detaches the order
+    and withdraws a task left without orders.
     """
     reason = (reason or "").strip()[:200]
     with transaction.atomic():
@@ -399,9 +403,8 @@ def cancel_order(*, by: User, order_id: int, reason: str = "") -> DeliveryOrder:
         _check_cancellable(order=order, task=task)
         _put_stock_back(order=order)
         _refund(order=order, by=by, reason=reason)
-        order.status = DeliveryOrderStatus.CANCELLED
         order.cancelled_at = timezone.now()
-        order.save(update_fields=["status", "cancelled_at", "updated_at"])
+        move_order(order, DeliveryOrderStatus.CANCELLED, by=by, why=reason, fields=["cancelled_at"])
         _withdraw_from_task(order=order)
         realtime.push_order(order)
     return order
@@ -452,9 +455,4 @@ def _refund(*, order: DeliveryOrder, by: User, reason: str) -> None:
 def _withdraw_from_task(*, order: DeliveryOrder) -> None:
     if order.task_id is None:
         return
-    order_cancelled = getattr(dispatch, "order_cancelled", None)
-    if callable(order_cancelled):
-        order_cancelled(order)
-        return
-    DeliveryOrder.objects.filter(pk=order.pk).update(task=None)
-    order.task = None
+    dispatch.order_cancelled(order)

@@ -210,20 +210,30 @@ def usable_stock_kg(
     of the cover that expires before the cover ends. Everything else counts: what will be
     sold, and what is left and still good when the next delivery arrives.
     """
-    shelf = [[expires_at, Decimal(kg)] for expires_at, kg in sorted(lots, key=lambda lot: lot[0])]
-    total = sum((kg for _expires_at, kg in shelf), ZERO)
+    shelf = [
+        _OnShelf(expires_at, Decimal(kg)) for expires_at, kg in sorted(lots, key=lambda lot: lot[0])
+    ]
+    total = sum((lot.kg for lot in shelf), ZERO)
     lost = ZERO
     for sold_at, wanted in demand:
-        while shelf and shelf[0][0] <= sold_at:
-            lost += shelf.pop(0)[1]
+        while shelf and shelf[0].expires_at <= sold_at:
+            lost += shelf.pop(0).kg
         while shelf and wanted > 0:
-            taken = min(shelf[0][1], wanted)
-            shelf[0][1] -= taken
+            taken = min(shelf[0].kg, wanted)
+            shelf[0].kg -= taken
             wanted -= taken
-            if shelf[0][1] == 0:
+            if shelf[0].kg == 0:
                 shelf.pop(0)
-    lost += sum((kg for expires_at, kg in shelf if expires_at <= cover_ends_at), ZERO)
+    lost += sum((lot.kg for lot in shelf if lot.expires_at <= cover_ends_at), ZERO)
     return total - lost
+
+
+@dataclass
+class _OnShelf:
+    """What is left of one lot while the demand takes from it."""
+
+    expires_at: datetime
+    kg: Decimal
 
 
 def round_up_to_step(kg: Decimal) -> Decimal:
@@ -377,6 +387,8 @@ def clean_approved_kg(value) -> Decimal:
 
 
 def _locked_plan(*, by: User, plan_id: int | None) -> ReplenishmentPlan:
+    if plan_id is None:  # the line asked for does not exist
+        raise PlanNotYours()
     plan = (
         ReplenishmentPlan.objects.select_for_update(of=("self",))
         .select_related("warehouse")
@@ -402,7 +414,12 @@ def _order_from(
     try:
         return place_order(
             buyer=by,
-            lines=[(line.listing_id, line.approved_kg) for line in lines],
+            # The caller groups by seller only lines with a listing and an approved quantity.
+            lines=[
+                (line.listing_id, line.approved_kg)
+                for line in lines
+                if line.listing_id is not None and line.approved_kg is not None
+            ],
             buyer_note=_("Replenishment of %(warehouse)s for %(day)s")
             % {"warehouse": plan.warehouse.name, "day": plan.for_date.isoformat()},
             idempotency_key=f"replenishment:{plan.pk}:{seller_id}",

@@ -24,7 +24,6 @@ from common.photos import upload_body_limit
 from common.refusals import status_for
 from common.request_limits import request_body_limit
 
-from .. import dispatch
 from ..selectors.couriers import (
     courier_day,
     courier_of,
@@ -35,6 +34,7 @@ from ..selectors.couriers import (
     pending_offer,
 )
 from ..services import couriers as courier_services
+from ..services import offers
 
 couriers_only = role_required(Role.COURIER)  # platform admins pass, but need a courier row
 
@@ -155,7 +155,7 @@ def shift(request, courier):
 def accept_offer(request, courier, pk: int):
     offer = get_visible_or_404(courier_offers(courier), pk=pk)
     try:
-        dispatch.accept_offer(courier=courier, offer_id=offer.pk)
+        offers.accept_offer(courier=courier, offer_id=offer.pk)
     except DomainError as refusal:
         return _refused(request, courier, refusal, where="offer")
     return _back()
@@ -166,7 +166,7 @@ def accept_offer(request, courier, pk: int):
 def decline_offer(request, courier, pk: int):
     offer = get_visible_or_404(courier_offers(courier), pk=pk)
     try:
-        dispatch.decline_offer(courier=courier, offer_id=offer.pk)
+        offers.decline_offer(courier=courier, offer_id=offer.pk)
     except DomainError as refusal:
         return _refused(request, courier, refusal, where="offer")
     return _back()

@@ -29,6 +29,7 @@ from settlement.selectors import wallet_balance
 
 from ..downloads import proof_photo_response
 from ..selectors import shop as shop_selectors
+from ..selectors.history import order_history, order_reader
 from ..services import orders as order_services
 
 PAGE_SIZE = 20
@@ -205,6 +206,7 @@ def _order_context(request, pk: int) -> dict:
         "status": status,
         "lines": lines,
         "is_mine": order.consumer_id == request.user.pk,
+        "history": order_history(order, reader=order_reader(request.user, order)),
         "may_cancel": shop_selectors.may_cancel(request.user, order),
         "map_config": {
             "orderId": order.pk,

@@ -34,6 +34,8 @@ from common.forms import add_service_error
 
 from ..models import DeliveryOrderStatus, WriteOffReason
 from ..selectors import warehouse as selectors
+from ..selectors.history import Reader
+from ..services import dispatch
 from ..services import stock as stock_services
 
 managers_only = role_required(Role.WAREHOUSE_MANAGER)  # platform admins hold every role
@@ -133,7 +135,8 @@ def _base_context(request, warehouse) -> dict:
 
 
 def _dashboard_context(request, warehouse) -> dict:
-    summary = selectors.warehouse_summary(warehouse, timezone.now())
+    reader = Reader(user_id=request.user.pk, is_admin=is_admin(request.user), is_staff=True)
+    summary = selectors.warehouse_summary(warehouse, timezone.now(), reader=reader)
     return {
         **_base_context(request, warehouse),
         "summary": summary,
@@ -179,8 +182,6 @@ def pack(request, pk: int):
 @managers_only
 def redispatch(request, pk: int):
     """Look for a courier again for a task nobody took."""
-    from .. import dispatch  # the dispatch area; read at call time
-
     warehouse = _warehouse(request)
     task = get_visible_or_404(selectors.tasks_of(warehouse), pk=pk)
     try:

@@ -21,6 +21,7 @@ from delivery import demo
 from delivery.models import (
     Courier,
     DeliveryOrder,
+    DeliveryOrderEvent,
     DeliveryOrderLine,
     DeliveryOrderStatus,
     FrontWarehouse,
@@ -217,6 +218,21 @@ def test_eight_weeks_of_delivered_sales_every_past_day_with_a_weekly_pattern(see
     assert regulars.count() == 2 * len(demo.NEIGHBOURS)
     assert not any(user.has_usable_password() for user in regulars)
     assert not DeliveryOrder.objects.filter(~Q(number__startswith=demo.HISTORY_PREFIX)).exists()
+
+
+def test_every_past_order_shows_its_steps_placed_packed_and_carried_by_the_warehouses_people(
+    seeded_twice,
+):
+    history = DeliveryOrder.objects.filter(number__startswith=demo.HISTORY_PREFIX)
+    steps = DeliveryOrderEvent.objects.filter(order__in=history)
+
+    assert steps.count() == 5 * history.count()
+    placed = steps.filter(to_status=DeliveryOrderStatus.PLACED)
+    assert not placed.exclude(actor=F("order__consumer")).exists()
+    packers = set(steps.filter(to_status="packed").values_list("actor__role", flat=True))
+    carriers = set(steps.filter(to_status="delivered").values_list("actor__role", flat=True))
+    assert (packers, carriers) == ({Role.WAREHOUSE_MANAGER}, {Role.COURIER})
+    assert not steps.exclude(at__gte=F("order__placed_at")).exists()
 
 
 def _context() -> dict:

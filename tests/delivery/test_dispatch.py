@@ -17,7 +17,15 @@ from djmoney.money import Money
 
 from accounts.choices import Role
 from common.exceptions import RefusalKind
-from delivery import dispatch
+from delivery import ranking, routing
+from delivery.exceptions import (
+    CourierCannotTakeTask,
+    DispatchTaskNotFound,
+    OfferExpired,
+    OfferNoLongerOpen,
+    OfferNotFound,
+    TaskAlreadyTaken,
+)
 from delivery.models import (
     DeliveryOrder,
     DeliveryOrderStatus,
@@ -27,6 +35,9 @@ from delivery.models import (
     TaskOffer,
     WarehouseStaff,
 )
+from delivery.rules import current_rules
+from delivery.selectors.dispatch import OPEN_TASK_STATUSES, courier_load
+from delivery.services import dispatch, offers
 from tests.accounts.factories import UserFactory
 from tests.delivery.factories import courier_at, front_warehouse
 
@@ -195,34 +206,34 @@ def test_with_nobody_near_the_task_waits_unassigned(warehouse, consumer):
 # --- Scoring --------------------------------------------------------------------------------
 
 
-def _at_hand(slack_minutes: float) -> dispatch.TaskAtHand:
-    return dispatch.TaskAtHand(
+def _at_hand(slack_minutes: float) -> ranking.TaskAtHand:
+    return ranking.TaskAtHand(
         task_id=1, orders=1, minutes_left=slack_minutes + 10, slack_minutes=slack_minutes
     )
 
 
 def _best(candidates, task) -> int:
-    scorer = dispatch.BalancedScorer(dispatch.current_rules())
+    scorer = ranking.BalancedScorer(current_rules())
     return max(candidates, key=lambda c: scorer.score(c, task)).courier_id
 
 
 def test_scoring_prefers_the_closer_of_two_idle_couriers():
-    near_one = dispatch.Candidate(courier_id=1, distance_m=400, load=0, capacity=3)
-    far_one = dispatch.Candidate(courier_id=2, distance_m=900, load=0, capacity=3)
+    near_one = ranking.Candidate(courier_id=1, distance_m=400, load=0, capacity=3)
+    far_one = ranking.Candidate(courier_id=2, distance_m=900, load=0, capacity=3)
 
     assert _best([far_one, near_one], _at_hand(slack_minutes=20)) == 1
 
 
 def test_scoring_prefers_an_idle_courier_to_a_busy_one_a_little_nearer_when_there_is_time():
-    idle = dispatch.Candidate(courier_id=1, distance_m=1200, load=0, capacity=3)
-    busy = dispatch.Candidate(courier_id=2, distance_m=300, load=1, capacity=3)
+    idle = ranking.Candidate(courier_id=1, distance_m=1200, load=0, capacity=3)
+    busy = ranking.Candidate(courier_id=2, distance_m=300, load=1, capacity=3)
 
     assert _best([busy, idle], _at_hand(slack_minutes=20)) == 1
 
 
 def test_scoring_prefers_the_one_who_keeps_the_promise_when_time_is_short():
-    idle = dispatch.Candidate(courier_id=1, distance_m=1200, load=0, capacity=3)
-    busy = dispatch.Candidate(courier_id=2, distance_m=300, load=1, capacity=3)
+    idle = ranking.Candidate(courier_id=1, distance_m=1200, load=0, capacity=3)
+    busy = ranking.Candidate(courier_id=2, distance_m=300, load=1, capacity=3)
 
     assert _best([busy, idle], _at_hand(slack_minutes=3)) == 2
 
@@ -279,7 +290,7 @@ def offered(warehouse, consumer):
 def test_courier_accepts_and_the_task_and_order_are_his(offered):
     offer = pending_offer_of(offered["task"])
 
-    task = dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+    task = offers.accept_offer(courier=offered["first"], offer_id=offer.pk)
 
     task.refresh_from_db()
     assert task.status == DeliveryTaskStatus.ASSIGNED
@@ -291,15 +302,15 @@ def test_courier_accepts_and_the_task_and_order_are_his(offered):
     order = DeliveryOrder.objects.get(pk=offered["order"].pk)
     assert order.status == DeliveryOrderStatus.ASSIGNED
     assert order.assigned_at is not None
-    assert dispatch.courier_load(offered["first"].pk) == 1
+    assert courier_load(offered["first"].pk) == 1
 
 
 @pytest.mark.django_db
 def test_accepting_twice_returns_the_same_task(offered):
     offer = pending_offer_of(offered["task"])
-    dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+    offers.accept_offer(courier=offered["first"], offer_id=offer.pk)
 
-    again = dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+    again = offers.accept_offer(courier=offered["first"], offer_id=offer.pk)
 
     assert again.pk == offered["task"].pk
     assert TaskOffer.objects.filter(status=OfferStatus.ACCEPTED).count() == 1
@@ -309,7 +320,7 @@ def test_accepting_twice_returns_the_same_task(offered):
 def test_decline_moves_the_offer_to_the_next_courier(offered):
     offer = pending_offer_of(offered["task"])
 
-    dispatch.decline_offer(courier=offered["first"], offer_id=offer.pk)
+    offers.decline_offer(courier=offered["first"], offer_id=offer.pk)
 
     offer.refresh_from_db()
     assert offer.status == OfferStatus.DECLINED
@@ -321,11 +332,11 @@ def test_decline_moves_the_offer_to_the_next_courier(offered):
 
 @pytest.mark.django_db
 def test_when_the_last_candidate_declines_the_task_waits_unassigned(offered):
-    dispatch.decline_offer(courier=offered["first"], offer_id=pending_offer_of(offered["task"]).pk)
+    offers.decline_offer(courier=offered["first"], offer_id=pending_offer_of(offered["task"]).pk)
     second_offer = pending_offer_of(offered["task"])
 
-    dispatch.decline_offer(courier=offered["second"], offer_id=second_offer.pk)
-    again = dispatch.decline_offer(courier=offered["second"], offer_id=second_offer.pk)
+    offers.decline_offer(courier=offered["second"], offer_id=second_offer.pk)
+    again = offers.decline_offer(courier=offered["second"], offer_id=second_offer.pk)
 
     assert again.status == OfferStatus.DECLINED
     task = DeliveryTask.objects.get(pk=offered["task"].pk)
@@ -340,8 +351,8 @@ def test_accepting_an_expired_offer_is_refused_and_nothing_is_assigned(offered):
     # Past its time, and its countdown has not run yet.
     TaskOffer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
 
-    with pytest.raises(dispatch.OfferExpired) as refusal:
-        dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+    with pytest.raises(OfferExpired) as refusal:
+        offers.accept_offer(courier=offered["first"], offer_id=offer.pk)
 
     assert refusal.value.kind == RefusalKind.CONFLICT
     offer.refresh_from_db()
@@ -351,17 +362,17 @@ def test_accepting_an_expired_offer_is_refused_and_nothing_is_assigned(offered):
     assert task.status == DeliveryTaskStatus.OFFERING
     assert pending_offer_of(task).courier == offered["second"]
     assert DeliveryOrder.objects.get(pk=offered["order"].pk).status == DeliveryOrderStatus.PACKED
-    assert dispatch.courier_load(offered["first"].pk) == 0
+    assert courier_load(offered["first"].pk) == 0
 
 
 @pytest.mark.django_db
 def test_a_courier_cannot_accept_or_decline_another_couriers_offer(offered):
     offer = pending_offer_of(offered["task"])
 
-    with pytest.raises(dispatch.OfferNotFound) as refusal:
-        dispatch.accept_offer(courier=offered["second"], offer_id=offer.pk)
-    with pytest.raises(dispatch.OfferNotFound):
-        dispatch.decline_offer(courier=offered["second"], offer_id=offer.pk)
+    with pytest.raises(OfferNotFound) as refusal:
+        offers.accept_offer(courier=offered["second"], offer_id=offer.pk)
+    with pytest.raises(OfferNotFound):
+        offers.decline_offer(courier=offered["second"], offer_id=offer.pk)
 
     assert refusal.value.kind == RefusalKind.NOT_FOUND
     offer.refresh_from_db()
@@ -379,8 +390,8 @@ def test_accept_checks_the_capacity_again_and_moves_the_offer_on(offered):
     first.save()
     carrying(first, offered["task"].warehouse, offered["order"].consumer, orders=1)
 
-    with pytest.raises(dispatch.CourierCannotTakeTask):
-        dispatch.accept_offer(courier=first, offer_id=offer.pk)
+    with pytest.raises(CourierCannotTakeTask):
+        offers.accept_offer(courier=first, offer_id=offer.pk)
 
     offer.refresh_from_db()
     assert offer.status == OfferStatus.WITHDRAWN
@@ -391,10 +402,10 @@ def test_accept_checks_the_capacity_again_and_moves_the_offer_on(offered):
 @pytest.mark.django_db
 def test_an_answered_offer_cannot_be_accepted(offered):
     offer = pending_offer_of(offered["task"])
-    dispatch.decline_offer(courier=offered["first"], offer_id=offer.pk)
+    offers.decline_offer(courier=offered["first"], offer_id=offer.pk)
 
-    with pytest.raises(dispatch.OfferNoLongerOpen):
-        dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+    with pytest.raises(OfferNoLongerOpen):
+        offers.accept_offer(courier=offered["first"], offer_id=offer.pk)
 
     assert DeliveryTask.objects.get(pk=offered["task"].pk).courier is None
 
@@ -407,8 +418,8 @@ def test_an_expired_offer_moves_on_and_expiring_again_changes_nothing(offered):
     offer = pending_offer_of(offered["task"])
     later = offer.expires_at + timedelta(seconds=1)
 
-    dispatch.expire_offer(offer_id=offer.pk, now=later)
-    dispatch.expire_offer(offer_id=offer.pk, now=later)
+    offers.expire_offer(offer_id=offer.pk, now=later)
+    offers.expire_offer(offer_id=offer.pk, now=later)
 
     offer.refresh_from_db()
     assert offer.status == OfferStatus.EXPIRED
@@ -421,12 +432,12 @@ def test_an_expired_offer_moves_on_and_expiring_again_changes_nothing(offered):
 def test_a_countdown_that_runs_early_or_after_an_answer_changes_nothing(offered):
     offer = pending_offer_of(offered["task"])
 
-    dispatch.expire_offer(offer_id=offer.pk, now=offer.expires_at - timedelta(seconds=5))
+    offers.expire_offer(offer_id=offer.pk, now=offer.expires_at - timedelta(seconds=5))
     assert TaskOffer.objects.get(pk=offer.pk).status == OfferStatus.PENDING
 
-    dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
-    dispatch.expire_offer(offer_id=offer.pk, now=offer.expires_at + timedelta(minutes=1))
-    assert dispatch.expire_offer(offer_id=999_999) is None
+    offers.accept_offer(courier=offered["first"], offer_id=offer.pk)
+    offers.expire_offer(offer_id=offer.pk, now=offer.expires_at + timedelta(minutes=1))
+    assert offers.expire_offer(offer_id=999_999) is None
 
     assert TaskOffer.objects.get(pk=offer.pk).status == OfferStatus.ACCEPTED
     assert DeliveryTask.objects.get(pk=offered["task"].pk).courier == offered["first"]
@@ -449,13 +460,13 @@ def test_orders_going_the_same_way_are_batched_onto_one_task(warehouse, consumer
     assert batched == task
     assert set(task.orders.values_list("pk", flat=True)) == {first.pk, second.pk}
     assert pending_offer_of(task) == offer  # the same courier sees one card, now of two
-    dispatch.accept_offer(courier=courier, offer_id=offer.pk)
+    offers.accept_offer(courier=courier, offer_id=offer.pk)
     assert set(
         DeliveryOrder.objects.filter(status=DeliveryOrderStatus.ASSIGNED).values_list(
             "pk", flat=True
         )
     ) == {first.pk, second.pk}
-    assert dispatch.courier_load(courier.pk) == 2
+    assert courier_load(courier.pk) == 2
 
 
 @pytest.mark.django_db
@@ -559,13 +570,13 @@ def test_an_order_batched_onto_an_unassigned_task_is_offered_at_once(warehouse, 
 
 
 def test_route_slack_takes_the_best_visiting_order():
-    rules = dispatch.current_rules()
+    rules = current_rules()
     now = timezone.now()
     origin = WAREHOUSE_AT
-    far = dispatch.Stop(1, near(north_km=3), now + timedelta(minutes=19))
-    close = dispatch.Stop(2, near(north_km=1), now + timedelta(minutes=60))
+    far = routing.Stop(1, near(north_km=3), now + timedelta(minutes=19))
+    close = routing.Stop(2, near(north_km=1), now + timedelta(minutes=60))
 
-    slack = dispatch.route_slack_minutes(
+    slack = routing.route_slack_minutes(
         origin=origin, stops=[close, far], leave_at=now, rules=rules
     )
 
@@ -621,7 +632,7 @@ def test_sweep_offers_an_unassigned_task_to_a_courier_who_came_on_shift(warehous
 @pytest.mark.django_db
 def test_sweep_offers_a_declined_task_again_only_after_a_while(offered):
     for courier in (offered["first"], offered["second"]):
-        dispatch.decline_offer(courier=courier, offer_id=pending_offer_of(offered["task"]).pk)
+        offers.decline_offer(courier=courier, offer_id=pending_offer_of(offered["task"]).pk)
     assert DeliveryTask.objects.get(pk=offered["task"].pk).status == DeliveryTaskStatus.UNASSIGNED
 
     soon = dispatch.sweep()
@@ -644,7 +655,7 @@ def manager(warehouse, warehouse_manager):
 @pytest.mark.django_db
 def test_manager_dispatches_an_unassigned_task_again_to_couriers_who_declined(offered, manager):
     for courier in (offered["first"], offered["second"]):
-        dispatch.decline_offer(courier=courier, offer_id=pending_offer_of(offered["task"]).pk)
+        offers.decline_offer(courier=courier, offer_id=pending_offer_of(offered["task"]).pk)
 
     task = dispatch.redispatch(by=manager, task_id=offered["task"].pk)
 
@@ -657,10 +668,10 @@ def test_another_warehouses_manager_or_a_courier_cannot_dispatch_again(
     offered, other_warehouse, warehouse_manager
 ):
     WarehouseStaff.objects.create(warehouse=other_warehouse, user=warehouse_manager)
-    dispatch.decline_offer(courier=offered["first"], offer_id=pending_offer_of(offered["task"]).pk)
+    offers.decline_offer(courier=offered["first"], offer_id=pending_offer_of(offered["task"]).pk)
 
     for stranger in (warehouse_manager, offered["first"].user):
-        with pytest.raises(dispatch.DispatchTaskNotFound) as refusal:
+        with pytest.raises(DispatchTaskNotFound) as refusal:
             dispatch.redispatch(by=stranger, task_id=offered["task"].pk)
         assert refusal.value.kind == RefusalKind.NOT_FOUND
     assert pending_offer_of(offered["task"]).courier == offered["second"]
@@ -668,9 +679,9 @@ def test_another_warehouses_manager_or_a_courier_cannot_dispatch_again(
 
 @pytest.mark.django_db
 def test_dispatching_again_a_task_a_courier_took_is_refused(offered, admin_user):
-    dispatch.accept_offer(courier=offered["first"], offer_id=pending_offer_of(offered["task"]).pk)
+    offers.accept_offer(courier=offered["first"], offer_id=pending_offer_of(offered["task"]).pk)
 
-    with pytest.raises(dispatch.TaskAlreadyTaken) as refusal:
+    with pytest.raises(TaskAlreadyTaken) as refusal:
         dispatch.redispatch(by=admin_user, task_id=offered["task"].pk)
 
     assert refusal.value.kind == RefusalKind.CONFLICT
@@ -708,10 +719,10 @@ def test_cancelling_one_order_of_a_batch_keeps_the_offer_for_the_rest(warehouse,
 
 @pytest.mark.django_db
 def test_an_order_whose_courier_accepted_cannot_leave_its_task(offered):
-    dispatch.accept_offer(courier=offered["first"], offer_id=pending_offer_of(offered["task"]).pk)
+    offers.accept_offer(courier=offered["first"], offer_id=pending_offer_of(offered["task"]).pk)
     order = DeliveryOrder.objects.get(pk=offered["order"].pk)
 
-    with pytest.raises(dispatch.TaskAlreadyTaken):
+    with pytest.raises(TaskAlreadyTaken):
         dispatch.order_cancelled(order)
 
     assert DeliveryOrder.objects.get(pk=order.pk).task_id == offered["task"].pk
@@ -744,7 +755,7 @@ def test_accept_locks_the_task_then_the_courier_before_writing(offered):
     offer = pending_offer_of(offered["task"])
 
     with CaptureQueriesContext(connection) as captured:
-        dispatch.accept_offer(courier=offered["first"], offer_id=offer.pk)
+        offers.accept_offer(courier=offered["first"], offer_id=offer.pk)
 
     statements = [query["sql"] for query in captured.captured_queries]
     task_lock = _position(statements, 'FROM "delivery_deliverytask"', "FOR NO KEY UPDATE")
@@ -797,8 +808,8 @@ def test_two_dispatchers_racing_for_the_one_free_courier_give_him_one_offer(sett
         south = _open_task(warehouse, consumer, north_km=-1)
 
         outcomes = _run_together(
-            partial(dispatch.offer_next, task_id=north.pk),
-            partial(dispatch.offer_next, task_id=south.pk),
+            partial(offers.offer_next, task_id=north.pk),
+            partial(offers.offer_next, task_id=south.pk),
         )
 
         assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
@@ -828,8 +839,8 @@ def test_a_double_tapped_accept_assigns_the_task_once(settings):
     offer = pending_offer_of(task)
 
     outcomes = _run_together(
-        partial(dispatch.accept_offer, courier=courier, offer_id=offer.pk),
-        partial(dispatch.accept_offer, courier=courier, offer_id=offer.pk),
+        partial(offers.accept_offer, courier=courier, offer_id=offer.pk),
+        partial(offers.accept_offer, courier=courier, offer_id=offer.pk),
     )
 
     assert [outcome.pk for outcome in outcomes] == [task.pk, task.pk]
@@ -837,7 +848,7 @@ def test_a_double_tapped_accept_assigns_the_task_once(settings):
     assert task.courier == courier
     assert task.status == DeliveryTaskStatus.ASSIGNED
     assert TaskOffer.objects.get(pk=offer.pk).status == OfferStatus.ACCEPTED
-    assert dispatch.courier_load(courier.pk) == 1
+    assert courier_load(courier.pk) == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -851,9 +862,9 @@ def test_an_accept_racing_the_countdown_either_assigns_or_refuses_never_both(set
         offer = pending_offer_of(task)
 
         accepted, _expired = _run_together(
-            partial(dispatch.accept_offer, courier=courier, offer_id=offer.pk),
+            partial(offers.accept_offer, courier=courier, offer_id=offer.pk),
             partial(
-                dispatch.expire_offer,
+                offers.expire_offer,
                 offer_id=offer.pk,
                 now=offer.expires_at + timedelta(seconds=1),
             ),
@@ -861,19 +872,19 @@ def test_an_accept_racing_the_countdown_either_assigns_or_refuses_never_both(set
 
         task.refresh_from_db()
         offer.refresh_from_db()
-        if isinstance(accepted, dispatch.OfferExpired):
+        if isinstance(accepted, OfferExpired):
             assert offer.status == OfferStatus.EXPIRED
             assert task.courier is None
-            assert dispatch.courier_load(courier.pk) == 0
+            assert courier_load(courier.pk) == 0
         else:
             assert accepted.pk == task.pk
             assert offer.status == OfferStatus.ACCEPTED
             assert task.courier == courier
-            assert dispatch.courier_load(courier.pk) == 1
+            assert courier_load(courier.pk) == 1
         # Next round: this courier goes home, whatever is still open is done with.
         courier.is_on_shift = False
         courier.save()
         TaskOffer.objects.filter(status=OfferStatus.PENDING).update(status=OfferStatus.WITHDRAWN)
-        DeliveryTask.objects.filter(status__in=dispatch.OPEN_TASK_STATUSES).update(
+        DeliveryTask.objects.filter(status__in=OPEN_TASK_STATUSES).update(
             status=DeliveryTaskStatus.CANCELLED
         )

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.choices import Role
-from delivery import dispatch
 from delivery.models import DeliveryOrder, DeliveryTask, DeliveryTaskStatus, OfferStatus, TaskOffer
+from delivery.services import dispatch, offers
 from delivery.tasks import sweep_dispatch
 from tests.accounts.factories import UserFactory
 from tests.delivery.factories import front_warehouse
@@ -94,7 +94,7 @@ def test_the_next_courier_accepts_after_the_first_offer_timed_out_in_the_worker(
     # The second courier answers in time (the offer is lengthened so that the test's own pace
     # cannot matter); his offer's countdown, when it runs, finds it answered.
     TaskOffer.objects.filter(pk=offer.pk).update(expires_at=timezone.now() + timedelta(minutes=10))
-    task = dispatch.accept_offer(courier=second, offer_id=offer.pk)
+    task = offers.accept_offer(courier=second, offer_id=offer.pk)
 
     assert TaskOffer.objects.get(courier=first).status == OfferStatus.EXPIRED
     task.refresh_from_db()
