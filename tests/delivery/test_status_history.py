@@ -386,7 +386,7 @@ def test_rows_from_before_the_history_get_the_steps_their_times_tell(shop):
     DeliveryOrder.objects.filter(pk=order.pk).update(
         packed_at=now, assigned_at=now, picked_up_at=now, delivered_at=now
     )
-    migration = importlib.import_module("delivery.migrations.0005_status_history")
+    migration = importlib.import_module("delivery.migrations.0006_status_history")
 
     migration.backfill(None, SimpleNamespace(connection=connection))
 
