@@ -22,8 +22,9 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from djmoney.money import Money
+from moneyed import Money
 
+from common import geo
 from common.exceptions import DomainError, RefusalKind
 from common.money import round_money
 from marketplace.exceptions import InvalidPhoto
@@ -47,7 +48,6 @@ from . import offers
 # A phone's clock may run a little ahead of the server's; a fix further in the future is a
 # fault, not a position.
 POSITION_CLOCK_SKEW = timedelta(seconds=60)
-EARTH_RADIUS_M = 6_371_008.8  # mean radius; the sphere is close enough for a speed check
 CODE_PATTERN = re.compile(r"[0-9]{4}")
 
 
@@ -182,16 +182,6 @@ def _accuracy(value) -> float | None:
     return number
 
 
-def distance_m(start: Point, end: Point) -> float:
-    """Great-circle distance between two WGS 84 points (haversine), in metres."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (start.x, start.y, end.x, end.y))
-    hav = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(hav)))
-
-
 def _check_time(at: datetime, *, now: datetime, last_at: datetime | None) -> None:
     if timezone.is_naive(at):
         raise CourierError(_("Give the time with its time zone."), field="at")
@@ -210,7 +200,8 @@ def _check_speed(courier: Courier, point: Point, at: datetime) -> None:
     # unfollowed (by metro, by car), so the last fix of the previous shift says nothing.
     if courier.shift_started_at is not None and courier.position_at < courier.shift_started_at:
         return
-    moved_m = distance_m(courier.position, point)
+    # Straight-line speed: no road is shorter than the straight line.
+    moved_m = geo.metres_between((courier.position.x, courier.position.y), (point.x, point.y))
     seconds = max((at - courier.position_at).total_seconds(), 0.001)
     if moved_m / seconds * 3.6 > settings.DELIVERY_MAX_COURIER_SPEED_KMH:
         raise ImpossiblePosition(
