@@ -4,7 +4,7 @@ rate, open orders and their risk of being late, tasks no courier took, today's o
 Visibility: a warehouse manager sees the one warehouse she works at (`warehouse_of`), its
 stock, orders and tasks, and the marketplace order lines and market trades bought for it (by
 any of its staff); a platform admin may pick any warehouse. Anyone else sees none, and an
-object out of reach is simply not found (404).
+object out of reach is simply not found.
 """
 
 import math

@@ -2,7 +2,7 @@
 and handing each order over (with the consumer's 4-digit code, or a photo when she is away).
 
 Every function takes the courier's own row and acts on his tasks and orders only: another
-courier's task or order is not found (404), whatever its id. Rows are locked in one order,
+courier's task or order is not found (TaskNotFound, OrderNotFound), whatever its id. Rows are locked in one order,
 orders before their task, as dispatch and cancelling do.
 """
 
@@ -21,17 +21,27 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from moneyed import Money
 
 from common import geo
-from common.exceptions import DomainError, RefusalKind
+from common.exceptions import DomainError
 from common.money import round_money
 from marketplace.exceptions import InvalidPhoto
 from marketplace.photos import process_listing_photo
 
 from .. import realtime
-from ..exceptions import DeliveryError
+from ..exceptions import (
+    CourierError,
+    DeliveryCodeLocked,
+    ImpossiblePosition,
+    OrderNotFound,
+    ProofPhotoRefused,
+    ShiftNotEnded,
+    StepNotAllowed,
+    TaskNotFound,
+    WrongDeliveryCode,
+)
 from ..models import (
     ACTIVE_TASK_STATUSES,
     Courier,
@@ -49,59 +59,6 @@ from . import offers
 # fault, not a position.
 POSITION_CLOCK_SKEW = timedelta(seconds=60)
 CODE_PATTERN = re.compile(r"[0-9]{4}")
-
-
-# --- Refusals -------------------------------------------------------------------------------
-
-
-class CourierError(DeliveryError):
-    default_message = gettext_lazy("The courier's request was refused.")
-
-
-class TaskNotFound(CourierError):
-    """Not one of the courier's tasks (another's is not found either: ids are not confirmed)."""
-
-    kind = RefusalKind.NOT_FOUND
-    default_message = gettext_lazy("No such task.")
-
-
-class OrderNotFound(CourierError):
-    kind = RefusalKind.NOT_FOUND
-    default_message = gettext_lazy("No such order.")
-
-
-class StepNotAllowed(CourierError):
-    """The task or order is not in a state that allows this step (HTTP 409)."""
-
-    kind = RefusalKind.CONFLICT
-    default_message = gettext_lazy("This is not possible in the current state.")
-
-
-class ShiftNotEnded(CourierError):
-    kind = RefusalKind.CONFLICT
-    field = "on_shift"
-    default_message = gettext_lazy("Finish your current task before ending your shift.")
-
-
-class ImpossiblePosition(CourierError):
-    """A fix implying a speed no courier reaches (a GPS jump, or a forged position)."""
-
-    field = "position"
-
-
-class WrongDeliveryCode(CourierError):
-    field = "code"
-
-
-class DeliveryCodeLocked(CourierError):
-    field = "code"
-    default_message = gettext_lazy(
-        "Too many wrong codes: the code is locked. Take a photo of the delivery instead."
-    )
-
-
-class ProofPhotoRefused(CourierError):
-    field = "photo"
 
 
 # --- Shift ----------------------------------------------------------------------------------
