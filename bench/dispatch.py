@@ -59,6 +59,7 @@ from accounts.models import User  # noqa: E402
 from bench.support import percentile, report  # noqa: E402
 from coldchain.choices import SiteKind  # noqa: E402
 from coldchain.models import Site  # noqa: E402
+from common import geo  # noqa: E402
 from delivery import ranking  # noqa: E402
 from delivery.exceptions import DispatchError  # noqa: E402
 from delivery.models import (  # noqa: E402
@@ -203,10 +204,8 @@ def _order(
     number: str, consumer: User, warehouse: FrontWarehouse, rng, *, status, now
 ) -> DeliveryOrder:
     origin = warehouse.site.location
-    distance = ORDER_RADIUS_KM * math.sqrt(rng.random())
-    heading = rng.uniform(0, 2 * math.pi)
-    lat = origin.y + distance * math.cos(heading) / 111.2
-    lon = origin.x + distance * math.sin(heading) / (111.32 * math.cos(math.radians(origin.y)))
+    distance_m = ORDER_RADIUS_KM * 1000 * math.sqrt(rng.random())
+    lon, lat = geo.point_at((origin.x, origin.y), metres=distance_m, bearing=rng.uniform(0, 360))
     return DeliveryOrder(
         number=number,
         consumer=consumer,

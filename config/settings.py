@@ -14,7 +14,7 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .env import database_from_url, env_bool, env_int, env_list, env_str
+from .env import database_from_url, env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -395,6 +395,24 @@ DELIVERY_SEARCH_RADIUS_M = env_int("DELIVERY_SEARCH_RADIUS_M", 5_000)
 DELIVERY_MAX_COURIER_SPEED_KMH = env_int("DELIVERY_MAX_COURIER_SPEED_KMH", 80)
 DELIVERY_POSITION_MIN_SECONDS = env_int("DELIVERY_POSITION_MIN_SECONDS", 3)
 DELIVERY_CODE_MAX_ATTEMPTS = env_int("DELIVERY_CODE_MAX_ATTEMPTS", 5)
+# The travel model of dispatch, the warehouse page's late risk and the simulator
+# (common.geo): a courier rides DELIVERY_COURIER_SPEED_KMH along streets that are
+# DELIVERY_DETOUR_FACTOR times the straight line, and spends DELIVERY_HANDLING_MINUTES at each
+# stop (loading at the warehouse, handing over at a door). A courier not yet known is reckoned
+# DELIVERY_PICKUP_MINUTES from the warehouse.
+DELIVERY_COURIER_SPEED_KMH = env_float("DELIVERY_COURIER_SPEED_KMH", 15.0)
+DELIVERY_DETOUR_FACTOR = env_float("DELIVERY_DETOUR_FACTOR", 1.3)
+DELIVERY_HANDLING_MINUTES = env_float("DELIVERY_HANDLING_MINUTES", 2.0)
+DELIVERY_PICKUP_MINUTES = env_float("DELIVERY_PICKUP_MINUTES", 5.0)
+# Batching: at most DELIVERY_BATCH_MAX_ORDERS orders on one task, every door within
+# DELIVERY_BATCH_MAX_ANGLE_DEGREES of the others seen from the warehouse (1: no batching).
+DELIVERY_BATCH_MAX_ORDERS = env_int("DELIVERY_BATCH_MAX_ORDERS", 3)
+DELIVERY_BATCH_MAX_ANGLE_DEGREES = env_float("DELIVERY_BATCH_MAX_ANGLE_DEGREES", 45.0)
+# A courier is not offered a task again for this long after his last offer of it ended.
+DELIVERY_REOFFER_AFTER_MINUTES = env_float("DELIVERY_REOFFER_AFTER_MINUTES", 5.0)
+# Dotted path of the class that ranks couriers for a task (delivery.ranking.Scorer; built with
+# the DispatchRules); empty: delivery.ranking.BalancedScorer.
+DELIVERY_SCORER = env_str("DELIVERY_SCORER", "")
 # A courier sees a consumer's address and door for this long after her order is delivered (or
 # cancelled), then no more: his task history keeps no customer's home.
 DELIVERY_ADDRESS_VISIBLE_HOURS = env_int("DELIVERY_ADDRESS_VISIBLE_HOURS", 24)

@@ -19,7 +19,6 @@ password, who cannot sign in), with now and then one of 林小姐's, so her own 
 past without being flooded by it.
 """
 
-import math
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -37,6 +36,7 @@ from accounts.models import User
 from coldchain.choices import SiteKind
 from coldchain.models import Site
 from coldchain.services.registry import create_site
+from common import geo
 from common.dates import BUSINESS_TIME_ZONE, business_today
 from common.money import round_money
 from farms.choices import Grade
@@ -72,7 +72,6 @@ WALLET_KEY = "demo-shop-wallet-{username}"
 WALLET_TOP_UP = Decimal("20000.00")
 WALLET_LOW = Decimal("2000.00")
 CONSUMER = "consumer"  # 林小姐
-EARTH_M_PER_DEGREE = 111_320.0
 
 
 @dataclass(frozen=True)
@@ -216,14 +215,13 @@ HOUR_WEIGHTS = {7: 2, 8: 4, 9: 5, 10: 6, 11: 9, 12: 8, 13: 5, 14: 4, 15: 4, 16: 
 
 def zone_around(longitude: float, latitude: float, radii_m: tuple[int, ...]) -> Polygon:
     """A polygon with one corner per radius, evenly around the point, clockwise from just
-    east of north (metres turned into degrees at the point's latitude)."""
+    east of north."""
     corners = []
     count = len(radii_m)
     for index, radius in enumerate(radii_m):
-        bearing = math.radians(360 / count * (index + 0.5))
-        dy = radius * math.cos(bearing) / EARTH_M_PER_DEGREE
-        dx = radius * math.sin(bearing) / (EARTH_M_PER_DEGREE * math.cos(math.radians(latitude)))
-        corners.append((round(longitude + dx, 6), round(latitude + dy, 6)))
+        bearing = 360 / count * (index + 0.5)
+        corner = geo.point_at((longitude, latitude), metres=radius, bearing=bearing)
+        corners.append((round(corner[0], 6), round(corner[1], 6)))
     # Counter-clockwise is the GeoJSON convention for an outer ring.
     corners.reverse()
     return Polygon((*corners, corners[0]), srid=4326)

@@ -14,6 +14,59 @@ class InsufficientStock(ConflictError):
     default_message = _("Not enough in stock.")
 
 
+# --- Couriers -------------------------------------------------------------------------------
+
+
+class CourierError(DeliveryError):
+    default_message = _("The courier's request was refused.")
+
+
+class TaskNotFound(CourierError):
+    """Not one of the courier's tasks (another's is not found either: ids are not confirmed)."""
+
+    kind = RefusalKind.NOT_FOUND
+    default_message = _("No such task.")
+
+
+class OrderNotFound(CourierError):
+    kind = RefusalKind.NOT_FOUND
+    default_message = _("No such order.")
+
+
+class StepNotAllowed(CourierError):
+    """The task or order is not in a state that allows this step."""
+
+    kind = RefusalKind.CONFLICT
+    default_message = _("This is not possible in the current state.")
+
+
+class ShiftNotEnded(CourierError):
+    kind = RefusalKind.CONFLICT
+    field = "on_shift"
+    default_message = _("Finish your current task before ending your shift.")
+
+
+class ImpossiblePosition(CourierError):
+    """A fix implying a speed no courier reaches (a GPS jump, or a forged position)."""
+
+    field = "position"
+
+
+class WrongDeliveryCode(CourierError):
+    field = "code"
+
+
+class DeliveryCodeLocked(CourierError):
+    field = "code"
+    default_message = _(
+        "Too many wrong codes: the code is locked. Take a photo of the delivery instead."
+    )
+
+
+class ProofPhotoRefused(CourierError):
+    field = "photo"
+
+
 # --- Dispatch -------------------------------------------------------------------------------
 
 

@@ -86,7 +86,7 @@ class BalancedScorer:
 
 
 def default_scorer(rules: DispatchRules) -> Scorer:
-    path = getattr(settings, "DELIVERY_SCORER", "")
+    path = settings.DELIVERY_SCORER
     return import_string(path)(rules) if path else BalancedScorer(rules)
 
 

@@ -1,6 +1,7 @@
-"""Routes of a delivery task, pure geometry and arithmetic (no database): distances and
-bearings between points, the widest angle of a batch seen from the warehouse, and the slack
-of the best visiting order of a batch's doors."""
+"""Routes of a delivery task, pure geometry and arithmetic (no database): the widest angle of
+a batch seen from the warehouse, the minutes an order needs to reach its door, and the slack
+of the best visiting order of a batch's doors. Distances and travel times come from the
+house's one model, `common.geo`, through `DispatchRules`."""
 
 import itertools
 import math
@@ -8,37 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from common.geo import LonLat, angle_between, bearing_degrees, metres_between
+
 from .rules import DispatchRules
 
 # A batch is routed by trying every visiting order; beyond this, nearest first.
 MAX_PERMUTED_STOPS = 6
-EARTH_RADIUS_M = 6_371_008.8
-
-LonLat = tuple[float, float]
-
-
-def metres_between(start: LonLat, end: LonLat) -> float:
-    """Great-circle distance (haversine) between two WGS 84 points, in metres."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*start, *end))
-    hav = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(hav)))
-
-
-def bearing_degrees(start: LonLat, end: LonLat) -> float:
-    """Compass bearing from `start` to `end`: 0 north, 90 east."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*start, *end))
-    y = math.sin(lon2 - lon1) * math.cos(lat2)
-    x = math.cos(lat1) * math.sin(lat2) - math.sin(lat1) * math.cos(lat2) * math.cos(lon2 - lon1)
-    return math.degrees(math.atan2(y, x)) % 360
-
-
-def angle_between(first: float, second: float) -> float:
-    """The smaller angle between two bearings, 0–180 degrees."""
-    difference = abs(first - second) % 360
-    return min(difference, 360 - difference)
 
 
 def widest_angle(origin: LonLat, door: LonLat, others: Iterable[LonLat]) -> float:
@@ -54,6 +30,16 @@ class Stop:
     order_id: int
     point: LonLat
     promised_by: datetime
+
+
+def minutes_to_door(
+    start: LonLat, door: LonLat, *, rules: DispatchRules, at_warehouse: bool
+) -> float:
+    """Minutes an order needs from `start` to its door: loading first when it is still at
+    the warehouse (`at_warehouse`), then the ride. The same arithmetic as the first stop of
+    `route_slack_minutes`, so the warehouse page and dispatch judge a promise alike."""
+    loading = rules.handling_minutes if at_warehouse else 0.0
+    return loading + rules.travel_minutes(metres_between(start, door))
 
 
 def route_slack_minutes(

@@ -1,26 +1,25 @@
-"""The numbers dispatch works with (offer time, search radius, speed, batching limits)."""
+"""The numbers dispatch works with (offer time, search radius, travel model, batching limits),
+read from settings at each call (tests change them)."""
 
 from dataclasses import dataclass
 
 from django.conf import settings
 
-# Streets are longer than the straight line between two points of a city.
-DETOUR_FACTOR = 1.3
+from common import geo
 
 
 @dataclass(frozen=True)
 class DispatchRules:
-    """The numbers dispatch works with, read from settings at each call (tests change them).
-
-    Travel times come from a simple speed model: straight-line distance times a detour factor
-    at `speed_kmh` (an e-bike in city traffic), plus `handling_minutes` at each stop (loading
-    at the warehouse, handing over at a door).
+    """Travel times come from the house's one model (`common.geo.travel_minutes`):
+    straight-line distance times `detour_factor` at `speed_kmh` (an e-bike in city traffic),
+    plus `handling_minutes` at each stop (loading at the warehouse, handing over at a door).
     """
 
     offer_seconds: int
     candidates: int
     search_radius_m: float
     speed_kmh: float = 15.0
+    detour_factor: float = 1.3
     handling_minutes: float = 2.0
     # How long a courier not yet known is reckoned to need to reach the warehouse.
     pickup_minutes: float = 5.0
@@ -31,7 +30,10 @@ class DispatchRules:
     reoffer_after_minutes: float = 5.0
 
     def travel_minutes(self, metres: float) -> float:
-        return metres * DETOUR_FACTOR / (self.speed_kmh * 1000 / 60)
+        """Minutes to ride between two points `metres` apart in a straight line."""
+        return geo.travel_minutes(
+            metres, speed_kmh=self.speed_kmh, detour_factor=self.detour_factor
+        )
 
 
 def current_rules() -> DispatchRules:
@@ -39,10 +41,11 @@ def current_rules() -> DispatchRules:
         offer_seconds=settings.DELIVERY_OFFER_SECONDS,
         candidates=settings.DELIVERY_CANDIDATES,
         search_radius_m=settings.DELIVERY_SEARCH_RADIUS_M,
-        speed_kmh=float(getattr(settings, "DELIVERY_COURIER_SPEED_KMH", 15)),
-        handling_minutes=float(getattr(settings, "DELIVERY_HANDLING_MINUTES", 2)),
-        pickup_minutes=float(getattr(settings, "DELIVERY_PICKUP_MINUTES", 5)),
-        batch_max_orders=int(getattr(settings, "DELIVERY_BATCH_MAX_ORDERS", 3)),
-        batch_max_angle_degrees=float(getattr(settings, "DELIVERY_BATCH_MAX_ANGLE_DEGREES", 45)),
-        reoffer_after_minutes=float(getattr(settings, "DELIVERY_REOFFER_AFTER_MINUTES", 5)),
+        speed_kmh=settings.DELIVERY_COURIER_SPEED_KMH,
+        detour_factor=settings.DELIVERY_DETOUR_FACTOR,
+        handling_minutes=settings.DELIVERY_HANDLING_MINUTES,
+        pickup_minutes=settings.DELIVERY_PICKUP_MINUTES,
+        batch_max_orders=settings.DELIVERY_BATCH_MAX_ORDERS,
+        batch_max_angle_degrees=settings.DELIVERY_BATCH_MAX_ANGLE_DEGREES,
+        reoffer_after_minutes=settings.DELIVERY_REOFFER_AFTER_MINUTES,
     )

@@ -4,7 +4,7 @@ rate, open orders and their risk of being late, tasks no courier took, today's o
 Visibility: a warehouse manager sees the one warehouse she works at (`warehouse_of`), its
 stock, orders and tasks, and the marketplace order lines and market trades bought for it (by
 any of its staff); a platform admin may pick any warehouse. Anyone else sees none, and an
-object out of reach is simply not found (404).
+object out of reach is simply not found.
 """
 
 import math
@@ -24,6 +24,7 @@ from farms.models import HarvestLot
 from marketplace.choices import OrderStatus
 from marketplace.models import OrderLine, Trade
 
+from .. import routing
 from ..models import (
     OPEN_ORDER_STATUSES,
     DeliveryOrder,
@@ -37,18 +38,16 @@ from ..models import (
     WarehouseStaff,
     WriteOffReason,
 )
+from ..rules import DispatchRules, current_rules
 from .history import HistoryStep, Reader, order_events_prefetch, order_history
 
 # Shelf life shorter than this is flagged on the stock page: sell it or write it off today.
 NEAR_EXPIRY = timedelta(hours=24)
 # An order not yet on its way with less than this left is at risk, whatever the distance.
 AT_RISK_MINUTES = 10
-# The travel estimate's speed: an electric bike in city traffic, about 15 km/h.
-TRAVEL_METRES_PER_MINUTE = 250
 LOSS_RATE_DAYS = 7
 # Marketplace orders whose goods have changed hands: their lines can be received.
 RECEIVABLE_ORDER_STATUSES = (OrderStatus.HANDED_OVER, OrderStatus.COMPLETED)
-EARTH_RADIUS_M = 6_371_000
 
 
 # --- Who works where ------------------------------------------------------------------------
@@ -324,7 +323,9 @@ class LateRisk:
 class OpenOrder:
     order: DeliveryOrder
     minutes_left: int  # to the promise, rounded down; negative once late
-    travel_minutes: int  # estimated ride to the door from the warehouse or the courier
+    # Estimated minutes to the door, rounded up: loading and the ride from the warehouse, or
+    # the ride from the courier once picked up.
+    travel_minutes: int
     risk: str
     history: tuple[HistoryStep, ...] = ()  # when read for a page that shows it
 
@@ -337,33 +338,30 @@ class OpenOrder:
         return -self.minutes_left
 
 
-def _metres_between(a, b) -> float:
-    """Great-circle distance of two WGS 84 points (a handful per screen: no query needed)."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (a.x, a.y, b.x, b.y))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
-
-
-def travel_minutes(order: DeliveryOrder, warehouse: FrontWarehouse) -> int:
-    """The ride still ahead: from the courier's last position once picked up, else from
-    the warehouse, at TRAVEL_METRES_PER_MINUTE."""
+def minutes_to_door(
+    order: DeliveryOrder, warehouse: FrontWarehouse, *, rules: DispatchRules
+) -> float:
+    """What the order still needs to reach its door, by dispatch's travel model
+    (`routing.minutes_to_door`): from the courier's last position once picked up, else
+    loading at the warehouse and the ride from there."""
     start = warehouse.site.location
     courier = order.task.courier if order.task_id and order.task else None
-    if (
-        order.status == DeliveryOrderStatus.PICKED_UP
-        and courier is not None
-        and courier.position is not None
-    ):
+    picked_up = order.status == DeliveryOrderStatus.PICKED_UP
+    if picked_up and courier is not None and courier.position is not None:
         start = courier.position
-    return math.ceil(_metres_between(start, order.location) / TRAVEL_METRES_PER_MINUTE)
+    return routing.minutes_to_door(
+        (start.x, start.y),
+        (order.location.x, order.location.y),
+        rules=rules,
+        at_warehouse=not picked_up,
+    )
 
 
-def late_risk(*, status: str, minutes_left: int, travel: int) -> str:
+def late_risk(*, status: str, minutes_left: float, travel: float) -> str:
     """Late once the promise has passed; at risk with under AT_RISK_MINUTES left and the
-    order not yet on its way, or less time left than the ride; otherwise on time."""
+    order not yet on its way, or less time left than it needs to reach the door (`travel`,
+    see `minutes_to_door`: the promise dispatch's route check says cannot be kept); otherwise
+    on time."""
     if minutes_left < 0:
         return LateRisk.LATE
     not_on_its_way = status != DeliveryOrderStatus.PICKED_UP
@@ -397,14 +395,15 @@ def open_orders(
 def order_promise(
     order: DeliveryOrder, warehouse: FrontWarehouse, now: datetime, *, reader: Reader | None = None
 ) -> OpenOrder:
-    """One order's minutes left, ride ahead and late risk at `now`."""
-    minutes = _minutes_left(order.promised_by, now)
-    travel = travel_minutes(order, warehouse)
+    """One order's minutes left, time to its door and late risk at `now`. The risk compares
+    the exact figures (as dispatch does), the page shows them in whole minutes."""
+    needed = minutes_to_door(order, warehouse, rules=current_rules())
+    left = (order.promised_by - now).total_seconds() / 60
     return OpenOrder(
         order=order,
-        minutes_left=minutes,
-        travel_minutes=travel,
-        risk=late_risk(status=order.status, minutes_left=minutes, travel=travel),
+        minutes_left=_minutes_left(order.promised_by, now),
+        travel_minutes=math.ceil(needed),
+        risk=late_risk(status=order.status, minutes_left=left, travel=needed),
         history=tuple(order_history(order, reader=reader)) if reader is not None else (),
     )
 
@@ -451,7 +450,7 @@ def on_time_rate(warehouse: FrontWarehouse, day: date) -> OnTimeRate:
     counts: defaultdict[str, int] = defaultdict(int)
     for delivered_at, promised_by in delivered.values_list("delivered_at", "promised_by"):
         counts["all"] += 1
-        # delivered_at is set on every delivered order (the filter above asks for it)
+        # Filtered on delivered_at, which a delivered order always has.
         counts["on_time"] += delivered_at is not None and delivered_at <= promised_by
     return OnTimeRate(day=day, delivered=counts["all"], on_time=counts["on_time"])
 

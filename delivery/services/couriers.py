@@ -2,7 +2,7 @@
 and handing each order over (with the consumer's 4-digit code, or a photo when she is away).
 
 Every function takes the courier's own row and acts on his tasks and orders only: another
-courier's task or order is not found (404), whatever its id. Rows are locked in one order,
+courier's task or order is not found (TaskNotFound, OrderNotFound), whatever its id. Rows are locked in one order,
 orders before their task, as dispatch and cancelling do.
 """
 
@@ -21,15 +21,26 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
-from djmoney.money import Money
+from django.utils.translation import ngettext
+from moneyed import Money
 
-from common.exceptions import DomainError, InvalidPhoto, RefusalKind
+from common import geo
+from common.exceptions import DomainError, InvalidPhoto
 from common.money import round_money
 from common.photos import process_photo
 
 from .. import realtime
-from ..exceptions import DeliveryError
+from ..exceptions import (
+    CourierError,
+    DeliveryCodeLocked,
+    ImpossiblePosition,
+    OrderNotFound,
+    ProofPhotoRefused,
+    ShiftNotEnded,
+    StepNotAllowed,
+    TaskNotFound,
+    WrongDeliveryCode,
+)
 from ..models import (
     ACTIVE_TASK_STATUSES,
     Courier,
@@ -47,61 +58,7 @@ from .transitions import Why, move_order, move_orders, move_task
 # A phone's clock may run a little ahead of the server's; a fix further in the future is a
 # fault, not a position.
 POSITION_CLOCK_SKEW = timedelta(seconds=60)
-EARTH_RADIUS_M = 6_371_008.8  # mean radius; the sphere is close enough for a speed check
 CODE_PATTERN = re.compile(r"[0-9]{4}")
-
-
-# --- Refusals -------------------------------------------------------------------------------
-
-
-class CourierError(DeliveryError):
-    default_message = gettext_lazy("The courier's request was refused.")
-
-
-class TaskNotFound(CourierError):
-    """Not one of the courier's tasks (another's is not found either: ids are not confirmed)."""
-
-    kind = RefusalKind.NOT_FOUND
-    default_message = gettext_lazy("No such task.")
-
-
-class OrderNotFound(CourierError):
-    kind = RefusalKind.NOT_FOUND
-    default_message = gettext_lazy("No such order.")
-
-
-class StepNotAllowed(CourierError):
-    """The task or order is not in a state that allows this step (HTTP 409)."""
-
-    kind = RefusalKind.CONFLICT
-    default_message = gettext_lazy("This is not possible in the current state.")
-
-
-class ShiftNotEnded(CourierError):
-    kind = RefusalKind.CONFLICT
-    field = "on_shift"
-    default_message = gettext_lazy("Finish your current task before ending your shift.")
-
-
-class ImpossiblePosition(CourierError):
-    """A fix implying a speed no courier reaches (a GPS jump, or a forged position)."""
-
-    field = "position"
-
-
-class WrongDeliveryCode(CourierError):
-    field = "code"
-
-
-class DeliveryCodeLocked(CourierError):
-    field = "code"
-    default_message = gettext_lazy(
-        "Too many wrong codes: the code is locked. Take a photo of the delivery instead."
-    )
-
-
-class ProofPhotoRefused(CourierError):
-    field = "photo"
 
 
 # --- Shift ----------------------------------------------------------------------------------
@@ -182,16 +139,6 @@ def _accuracy(value) -> float | None:
     return number
 
 
-def distance_m(start: Point, end: Point) -> float:
-    """Great-circle distance between two WGS 84 points (haversine), in metres."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (start.x, start.y, end.x, end.y))
-    hav = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(hav)))
-
-
 def _check_time(at: datetime, *, now: datetime, last_at: datetime | None) -> None:
     if timezone.is_naive(at):
         raise CourierError(_("Give the time with its time zone."), field="at")
@@ -210,7 +157,8 @@ def _check_speed(courier: Courier, point: Point, at: datetime) -> None:
     # unfollowed (by metro, by car), so the last fix of the previous shift says nothing.
     if courier.shift_started_at is not None and courier.position_at < courier.shift_started_at:
         return
-    moved_m = distance_m(courier.position, point)
+    # Straight-line speed: no road is shorter than the straight line.
+    moved_m = geo.metres_between((courier.position.x, courier.position.y), (point.x, point.y))
     seconds = max((at - courier.position_at).total_seconds(), 0.001)
     if moved_m / seconds * 3.6 > settings.DELIVERY_MAX_COURIER_SPEED_KMH:
         raise ImpossiblePosition(

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from common.geo import LonLat
 
 from .. import realtime, tasks
 from ..exceptions import DispatchTaskNotFound, TaskAlreadyTaken
@@ -39,7 +40,7 @@ from ..models import (
     TaskOffer,
 )
 from ..ranking import CandidateSearch, Scorer
-from ..routing import LonLat, Stop, route_slack_minutes, widest_angle
+from ..routing import Stop, route_slack_minutes, widest_angle
 from ..rules import DispatchRules, current_rules
 from ..selectors.dispatch import (
     OPEN_TASK_STATUSES,

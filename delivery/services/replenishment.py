@@ -70,12 +70,12 @@ LATE_ARRIVAL_DAYS = 1
 
 def lead_days() -> int:
     """Days from ordering to the goods on the shelf (setting DELIVERY_REPLENISHMENT_LEAD_DAYS)."""
-    return max(0, int(getattr(settings, "DELIVERY_REPLENISHMENT_LEAD_DAYS", 1)))
+    return max(0, settings.DELIVERY_REPLENISHMENT_LEAD_DAYS)
 
 
 def review_days() -> int:
     """Days one delivery must last (setting DELIVERY_REPLENISHMENT_REVIEW_DAYS)."""
-    return max(1, int(getattr(settings, "DELIVERY_REPLENISHMENT_REVIEW_DAYS", 1)))
+    return max(1, settings.DELIVERY_REPLENISHMENT_REVIEW_DAYS)
 
 
 class PlanNotYours(DeliveryError):

@@ -26,6 +26,17 @@ from PIL import Image
 from accounts.choices import Role
 from accounts.realtime import user_group_name
 from common.exceptions import RefusalKind
+from delivery.exceptions import (
+    CourierError,
+    DeliveryCodeLocked,
+    ImpossiblePosition,
+    OrderNotFound,
+    ProofPhotoRefused,
+    ShiftNotEnded,
+    StepNotAllowed,
+    TaskNotFound,
+    WrongDeliveryCode,
+)
 from delivery.models import (
     Courier,
     DeliveryOrder,
@@ -44,16 +55,6 @@ from delivery.selectors.couriers import (
     tasks_visible_to,
 )
 from delivery.services import couriers as services
-from delivery.services.couriers import (
-    DeliveryCodeLocked,
-    ImpossiblePosition,
-    OrderNotFound,
-    ProofPhotoRefused,
-    ShiftNotEnded,
-    StepNotAllowed,
-    TaskNotFound,
-    WrongDeliveryCode,
-)
 from tests.accounts.factories import UserFactory
 from tests.delivery.factories import courier_at, front_warehouse
 
@@ -407,7 +408,7 @@ def test_the_first_fix_of_a_shift_is_taken_wherever_he_is(courier):
 def test_coordinates_out_of_range_are_refused(rider, longitude, latitude, field):
     before = rider.position_at
 
-    with pytest.raises(services.CourierError) as refusal:
+    with pytest.raises(CourierError) as refusal:
         services.record_position(courier=rider, longitude=longitude, latitude=latitude)
 
     assert list(refusal.value.as_dict()) == [field]
@@ -416,7 +417,7 @@ def test_coordinates_out_of_range_are_refused(rider, longitude, latitude, field)
 
 
 def test_a_negative_accuracy_is_refused(rider):
-    with pytest.raises(services.CourierError) as refusal:
+    with pytest.raises(CourierError) as refusal:
         services.record_position(
             courier=rider, longitude=WAREHOUSE_AT[0], latitude=WAREHOUSE_AT[1], accuracy_m=-3
         )
@@ -427,7 +428,7 @@ def test_a_negative_accuracy_is_refused(rider):
 def test_a_fix_from_the_future_is_refused(rider):
     before = rider.position_at
 
-    with pytest.raises(services.CourierError) as refusal:
+    with pytest.raises(CourierError) as refusal:
         services.record_position(
             courier=rider,
             longitude=WAREHOUSE_AT[0],
@@ -443,7 +444,7 @@ def test_a_fix_from_the_future_is_refused(rider):
 def test_a_fix_older_than_the_last_one_is_refused(rider):
     before = rider.position_at
 
-    with pytest.raises(services.CourierError) as refusal:
+    with pytest.raises(CourierError) as refusal:
         services.record_position(
             courier=rider,
             longitude=WAREHOUSE_AT[0],

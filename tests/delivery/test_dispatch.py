@@ -4,6 +4,7 @@ behind, and racing dispatchers never give one courier two offers."""
 
 import itertools
 import math
+import re
 import threading
 from datetime import timedelta
 from functools import partial
@@ -888,3 +889,50 @@ def test_an_accept_racing_the_countdown_either_assigns_or_refuses_never_both(set
         DeliveryTask.objects.filter(status__in=OPEN_TASK_STATUSES).update(
             status=DeliveryTaskStatus.CANCELLED
         )
+
+
+# --- The warehouse page and dispatch judge a promise alike -----------------------------------
+
+
+class RecordingScorer(ranking.BalancedScorer):
+    """Dispatch's own scorer, noting what dispatch reckoned of each task it scored."""
+
+    def __init__(self, rules) -> None:
+        super().__init__(rules)
+        self.reckoned: dict[int, ranking.TaskAtHand] = {}
+
+    def score(self, candidate, task):
+        self.reckoned[task.task_id] = task
+        return super().score(candidate, task)
+
+
+def test_the_warehouse_page_shows_at_risk_the_promise_dispatch_says_cannot_be_kept(
+    settings, client, api_as, warehouse, consumer, manager
+):
+    settings.DELIVERY_BATCH_MAX_ORDERS = 1  # one task each, so dispatch judges each order alone
+    courier_near(north_km=0.1)
+    courier_near(north_km=-0.1)
+    # 6 km in a straight line is 7.8 km of streets at 15 km/h: 31 minutes, 33 with loading,
+    # for a promise in 30. The page once reckoned 24 minutes (no detour) and called it on time.
+    hopeless = packed_order(warehouse, consumer, north_km=6, promised_in_minutes=30)
+    # 3 km: 18 minutes with loading, for a promise in 40.
+    keepable = packed_order(warehouse, consumer, east_km=3, promised_in_minutes=40)
+    scorer = RecordingScorer(current_rules())
+
+    verdicts = {}
+    for order in (hopeless, keepable):
+        task = dispatch.dispatch_order(order_id=order.pk, scorer=scorer)
+        verdicts[order.pk] = scorer.reckoned[task.pk].slack_minutes >= 0
+    api_risks = {
+        row["id"]: row["risk"]
+        for row in api_as(manager).get("/api/delivery/warehouse/orders/").json()
+    }
+    client.force_login(manager)
+    html = client.get("/warehouse/").content.decode()
+    page_risks = {
+        int(pk): risk
+        for pk, risk in re.findall(r'data-testid="order-(\d+)" data-risk="(\w+)"', html)
+    }
+
+    assert verdicts == {hopeless.pk: False, keepable.pk: True}
+    assert api_risks == page_risks == {hopeless.pk: "at_risk", keepable.pk: "on_time"}

@@ -1,4 +1,4 @@
-"""`manage.py simulate_couriers`: couriers ride at e-bike speed to the warehouse and the doors,
+"""`manage.py simulate_couriers`: couriers ride as dispatch reckons to the warehouse and the doors,
 answer offers after a moment's thought, the consumer orders what is in stock, the manager packs
 what has waited; and through a running ASGI server the demo comes alive: couriers on shift
 with positions recorded, an order placed, packed, offered, accepted and picked up."""
@@ -17,9 +17,11 @@ from PIL import Image
 
 from accounts import demo as accounts_demo
 from accounts.models import User
+from common.geo import metres_between
 from delivery import demo
 from delivery.management.commands import simulate_couriers as sim
 from delivery.models import Courier, DeliveryOrder, DeliveryOrderStatus, TaskOffer
+from delivery.rules import current_rules
 from farms import demo as farms_demo
 
 WAREHOUSE = (demo.WANGJING.longitude, demo.WANGJING.latitude)
@@ -56,7 +58,7 @@ def _ride(courier, *, tasks, rounds: int, seconds: float = 5.0, rng=None, offer=
         plan = sim.plan_round(courier, offer=offer, tasks=tasks, now=now, rng=rng,
                               behaviour=BEHAVIOUR)  # fmt: skip
         if courier.last_round_at is not None:
-            speed = sim.metres_between(before, plan.position) / (now - courier.last_round_at)
+            speed = metres_between(before, plan.position) / (now - courier.last_round_at)
             fastest = max(fastest, speed * 3.6)
         courier.last_round_at = now
         courier.position = plan.position
@@ -70,30 +72,33 @@ def _ride(courier, *, tasks, rounds: int, seconds: float = 5.0, rng=None, offer=
 
 def test_distances_and_steps_on_the_ground():
     zhongguancun = (demo.ZHONGGUANCUN.longitude, demo.ZHONGGUANCUN.latitude)
-    assert 13_000 < sim.metres_between(WAREHOUSE, zhongguancun) < 14_500
-    assert sim.metres_between(WAREHOUSE, WAREHOUSE) == 0
+    assert 13_000 < metres_between(WAREHOUSE, zhongguancun) < 14_500
+    assert metres_between(WAREHOUSE, WAREHOUSE) == 0
     step = sim.step_towards(WAREHOUSE, zhongguancun, 500)
-    assert sim.metres_between(WAREHOUSE, step) == pytest.approx(500, rel=0.01)
+    assert metres_between(WAREHOUSE, step) == pytest.approx(500, rel=0.01)
     assert sim.step_towards(WAREHOUSE, HOME, 50_000) == HOME  # never past the target
     rng = random.Random(4)
     points = [sim.point_near(rng, WAREHOUSE, 600) for _ in range(300)]
-    assert max(sim.metres_between(WAREHOUSE, p) for p in points) <= 601
-    assert min(sim.metres_between(WAREHOUSE, p) for p in points) < 200  # the whole disc
+    assert max(metres_between(WAREHOUSE, p) for p in points) <= 601
+    assert min(metres_between(WAREHOUSE, p) for p in points) < 200  # the whole disc
 
 
 # --- The courier --------------------------------------------------------------------------
 
 
-def test_a_courier_with_a_task_rides_to_the_warehouse_at_e_bike_speed_and_picks_up_there():
+def test_a_courier_with_a_task_rides_to_the_warehouse_as_dispatch_reckons_and_picks_up_there():
     courier = _courier(position=HOME)  # 1.3 km away
     task = _task("assigned", (1, HOME, "packed"))
-    plans, fastest = _ride(courier, tasks=[task], rounds=60)
+    plans, fastest = _ride(courier, tasks=[task], rounds=120)
     arrived = next(i for i, plan in enumerate(plans) if plan.pick_up is not None)
     assert plans[arrived].pick_up == task
     assert all(plan.pick_up is None for plan in plans[:arrived])
-    assert sim.metres_between(plans[arrived].position, WAREHOUSE) <= BEHAVIOUR.arrive_m
-    # 1.3 km at 20 km/h: about four minutes, in rounds of five seconds.
-    assert 40 <= arrived <= 55
+    assert metres_between(plans[arrived].position, WAREHOUSE) <= BEHAVIOUR.arrive_m
+    # He arrives when dispatch's travel model says he would (rounds of five seconds): 1.3 km
+    # in a straight line, 1.7 km of streets at 15 km/h, about seven minutes.
+    reckoned = current_rules().travel_minutes(metres_between(HOME, WAREHOUSE) - BEHAVIOUR.arrive_m)
+    assert arrived * 5 / 60 == pytest.approx(reckoned, abs=2 * 5 / 60)
+    assert 75 <= arrived <= 90
     assert fastest <= BEHAVIOUR.speed_kmh * 1.001
     assert "望京" in plans[0].doing
 
@@ -126,9 +131,9 @@ def test_a_task_to_fetch_comes_before_the_doors():
 
 def test_an_idle_courier_waits_near_his_warehouse_and_moves_now_and_then():
     courier = _courier()
-    plans, fastest = _ride(courier, tasks=[], rounds=600, rng=random.Random(9))
+    plans, fastest = _ride(courier, tasks=[], rounds=900, rng=random.Random(9))
     positions = [plan.position for plan in plans]
-    assert max(sim.metres_between(WAREHOUSE, p) for p in positions) <= BEHAVIOUR.wander_m + 1
+    assert max(metres_between(WAREHOUSE, p) for p in positions) <= BEHAVIOUR.wander_m + 1
     assert len(set(positions)) > 50  # he moves...
     still = sum(1 for a, b in pairwise(positions) if a == b)
     assert still > 60  # ...and waits
@@ -141,8 +146,9 @@ def test_after_a_far_delivery_he_rides_back_towards_his_warehouse():
     far = (far[0] + 0.03, far[1])  # about 2.6 km east
     courier = _courier(position=far)
     plans, _ = _ride(courier, tasks=[], rounds=40)
-    distances = [sim.metres_between(WAREHOUSE, plan.position) for plan in plans]
-    assert distances[-1] < distances[0] - 900  # 40 rounds of 5 s at 20 km/h: ~1.1 km
+    distances = [metres_between(WAREHOUSE, plan.position) for plan in plans]
+    # 39 rides of 5 s at 15 km/h along streets 1.3 times the straight line: ~620 m nearer.
+    assert distances[0] - distances[-1] > 0.9 * BEHAVIOUR.metres_in(39 * 5) > 500
 
 
 def _offer(offer_id: int = 1, seconds_left: float = 40) -> sim.OfferView:

@@ -608,11 +608,13 @@ def test_open_orders_carry_minutes_left_and_a_late_risk(warehouse, other_warehou
     assert [(entry.order, entry.minutes_left, entry.risk) for entry in listed] == [
         (late, -1, LateRisk.LATE),
         (hurried, 8, LateRisk.AT_RISK),  # under 10 minutes and not on its way
-        (on_its_way, 8, LateRisk.ON_TIME),  # on its way, 2 minutes of riding left
-        (far, 15, LateRisk.AT_RISK),  # 4.5 km: an 18-minute ride
+        (on_its_way, 8, LateRisk.ON_TIME),  # on its way, 3 minutes of riding left
+        (far, 15, LateRisk.AT_RISK),  # 4.5 km: 2 minutes' loading and a 24-minute ride
         (relaxed, 25, LateRisk.ON_TIME),
     ]
-    assert [entry.travel_minutes for entry in listed] == [4, 2, 2, 18, 4]
+    # Dispatch's travel model (common.geo via DispatchRules): 15 km/h along streets 1.3 times
+    # the straight line, plus 2 minutes' loading for an order still at the warehouse.
+    assert [entry.travel_minutes for entry in listed] == [8, 5, 3, 26, 8]
 
 
 def test_late_risk_levels():

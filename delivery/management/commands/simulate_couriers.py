@@ -46,14 +46,13 @@ from django.db import close_old_connections
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
+from common import geo
 from common.dates import BUSINESS_TIME_ZONE
+from common.geo import LonLat, metres_between
 from delivery import demo
 from delivery.models import Courier, FrontWarehouse, WarehouseStaff
 
 API = "/api/delivery/"
-LonLat = tuple[float, float]
-EARTH_RADIUS_M = 6_371_008.8
-METRES_PER_DEGREE = 111_320.0
 STATUS_EVERY_S = 60.0  # a line of where everyone is, this often
 ASSIGNED, PICKED_UP = "assigned", "picked_up"
 OPEN_TASK = (ASSIGNED, PICKED_UP)
@@ -70,16 +69,6 @@ def default_url() -> str:
 # --- Geometry -------------------------------------------------------------------------------
 
 
-def metres_between(start: LonLat, end: LonLat) -> float:
-    """Great-circle distance (haversine) between two WGS 84 points."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*start, *end))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
 def step_towards(here: LonLat, there: LonLat, metres: float) -> LonLat:
     """`metres` of the way from here to there (a straight line: at a few kilometres the
     difference from the great circle is centimetres); there itself when it is closer."""
@@ -93,10 +82,7 @@ def step_towards(here: LonLat, there: LonLat, metres: float) -> LonLat:
 def point_near(rng: random.Random, centre: LonLat, radius_m: float) -> LonLat:
     """A random point within `radius_m` of the centre, evenly over the disc."""
     distance = radius_m * math.sqrt(rng.random())
-    bearing = rng.uniform(0, 2 * math.pi)
-    dlat = distance * math.cos(bearing) / METRES_PER_DEGREE
-    dlon = distance * math.sin(bearing) / (METRES_PER_DEGREE * math.cos(math.radians(centre[1])))
-    return (centre[0] + dlon, centre[1] + dlat)
+    return geo.point_at(centre, metres=distance, bearing=rng.uniform(0, 360))
 
 
 # --- What the API shows ---------------------------------------------------------------------
@@ -170,10 +156,14 @@ class TaskView:
 
 @dataclass(frozen=True)
 class Behaviour:
-    """How the demo's couriers ride and answer. An e-bike in city traffic makes about
-    18–22 km/h; the server refuses fixes implying more than DELIVERY_MAX_COURIER_SPEED_KMH."""
+    """How the demo's couriers ride and answer. They ride as dispatch and the warehouse page
+    reckon (`common.geo`): `speed_kmh` along streets `detour_factor` times the straight line
+    (settings DELIVERY_COURIER_SPEED_KMH and DELIVERY_DETOUR_FACTOR), so a courier reaches a
+    door when the estimates say he would. The server refuses fixes implying more than
+    DELIVERY_MAX_COURIER_SPEED_KMH in a straight line."""
 
-    speed_kmh: float = 20.0
+    speed_kmh: float = field(default_factory=lambda: settings.DELIVERY_COURIER_SPEED_KMH)
+    detour_factor: float = field(default_factory=lambda: settings.DELIVERY_DETOUR_FACTOR)
     idle_speed_share: float = 0.4  # moving about near the warehouse, unhurried
     accept_share: float = 0.85
     think_s: float = 6.0  # on average, before answering an offer
@@ -182,9 +172,11 @@ class Behaviour:
     wander_m: float = 600.0  # idle couriers stay this near their warehouse
     rest_s: tuple[float, float] = (20.0, 90.0)  # waiting at a spot before moving on
 
-    @property
-    def speed_mps(self) -> float:
-        return self.speed_kmh / 3.6
+    def metres_in(self, seconds: float) -> float:
+        """How much nearer, in a straight line, he gets to where he is going in `seconds`."""
+        return geo.metres_covered(
+            seconds, speed_kmh=self.speed_kmh, detour_factor=self.detour_factor
+        )
 
 
 @dataclass
@@ -255,7 +247,7 @@ def plan_round(
     otherwise he waits near his warehouse, moving to another spot now and then. He moves
     at most his speed times the time since his last round."""
     elapsed = 0.0 if courier.last_round_at is None else max(0.0, now - courier.last_round_at)
-    reach = behaviour.speed_mps * elapsed
+    reach = behaviour.metres_in(elapsed)
     answer = None
     if offer is not None:
         decision = offer_answer(courier, offer, now=now, rng=rng, behaviour=behaviour)
@@ -530,7 +522,12 @@ class Command(BaseCommand):
             help="Comma-separated phones of the demo couriers to ride (default: all), so a "
             "person can work one of them in a browser.",
         )
-        parser.add_argument("--speed-kmh", type=float, default=Behaviour.speed_kmh)
+        parser.add_argument(
+            "--speed-kmh",
+            type=float,
+            default=None,
+            help="Riding speed along streets (default: settings.DELIVERY_COURIER_SPEED_KMH).",
+        )
         parser.add_argument("--accept-share", type=float, default=Behaviour.accept_share)
         parser.add_argument(
             "--think", type=float, default=Behaviour.think_s, help="Seconds before answering."
@@ -577,11 +574,12 @@ class Command(BaseCommand):
         self.url = options["url"].rstrip("/")
         self.options = options
         self.rng = random.Random(options["seed"])
-        # Well under the server's limit: a fix's time and the ride behind it differ by the
-        # moments a round's requests take.
-        limit = settings.DELIVERY_MAX_COURIER_SPEED_KMH * 0.75
+        # Well under the server's limit (a straight-line speed): a fix's time and the ride
+        # behind it differ by the moments a round's requests take.
+        limit = settings.DELIVERY_MAX_COURIER_SPEED_KMH * 0.75 * settings.DELIVERY_DETOUR_FACTOR
+        speed_kmh = options["speed_kmh"] or settings.DELIVERY_COURIER_SPEED_KMH
         self.behaviour = Behaviour(
-            speed_kmh=min(options["speed_kmh"], limit),
+            speed_kmh=min(speed_kmh, limit),
             accept_share=options["accept_share"],
             think_s=options["think"],
         )

@@ -228,6 +228,7 @@
     return !!toggle && toggle.getAttribute("data-on-shift") === "true";
   }
 
+  // The sphere of common/geo.py (its mean radius), for deciding when a fix is worth sending.
   function metresBetween(a, b) {
     var rad = Math.PI / 180;
     var dLat = (b.latitude - a.latitude) * rad;
