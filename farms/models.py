@@ -388,7 +388,8 @@ class StorageProfile(models.Model):
 
     def is_below_safe_temperature(self, temperature_c: Decimal) -> bool:
         """True where chilling injury starts: below the lowest safe temperature."""
-        return self.is_chilling_sensitive and temperature_c < self.lowest_safe_temperature_c
+        lowest = self.lowest_safe_temperature_c
+        return lowest is not None and temperature_c < lowest
 
     def is_within_storage_band(self, temperature_c: Decimal) -> bool:
         return self.min_temperature_c <= temperature_c <= self.max_temperature_c
@@ -405,7 +406,9 @@ class StorageProfile(models.Model):
         """Rate of quality loss at T relative to the reference temperature (1.0 there)."""
         temperature = float(temperature_c)
         reference = float(self.reference_temperature_c)
+        # Each model's parameter is present: the storage_*_model_has_* constraints say so.
         if self.shelf_life_model == ShelfLifeModel.ARRHENIUS:
+            assert self.activation_energy_kj_mol is not None
             energy_j_mol = float(self.activation_energy_kj_mol) * 1000
             return math.exp(
                 energy_j_mol
@@ -413,10 +416,12 @@ class StorageProfile(models.Model):
                 * (1 / (reference + KELVIN_AT_0_C) - 1 / (temperature + KELVIN_AT_0_C))
             )
         if self.shelf_life_model == ShelfLifeModel.SQRT:
+            assert self.sqrt_minimum_temperature_c is not None
             minimum = float(self.sqrt_minimum_temperature_c)
             if temperature <= minimum:
                 return 0.0
             return ((temperature - minimum) / (reference - minimum)) ** 2
+        assert self.q10 is not None
         return float(self.q10) ** ((temperature - reference) / 10)
 
     def shelf_life_days_at(self, temperature_c: Decimal | float) -> float:
