@@ -3,12 +3,12 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common.dates import business_today
 from common.units import WeightUnit, to_kg
 
 from . import geometry
 from .choices import Certification, Grade, PesticideTestResult, ProductCategory
 from .exceptions import InvalidBoundary, InvalidLocation
-from .models import business_today
 
 
 class DateInput(forms.DateInput):

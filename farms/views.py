@@ -16,11 +16,15 @@ from django.views.decorators.http import require_POST
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, is_admin, role_required
 
-from . import invitations, selectors, services
+from . import selectors
 from .choices import InvitationStatus
 from .exceptions import FarmsError, InvitationNotAvailable
 from .forms import CatalogueSearchForm, FarmForm, HarvestLotForm, MemberForm, add_service_error
 from .models import Farm
+from .services import cooperatives as cooperative_services
+from .services import farms as farm_services
+from .services import invitations
+from .services import lots as lot_services
 
 FARM_WORKERS = (Role.FARMER, Role.COOPERATIVE_MANAGER)
 PAGE_SIZE = 30
@@ -124,7 +128,7 @@ def farm_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            farm = services.create_farm(
+            farm = farm_services.create_farm(
                 created_by=request.user,
                 farmer=data.get("farmer") or request.user,
                 name=data["name"],
@@ -155,7 +159,7 @@ def farm_update(request, pk: int):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            farm = services.update_farm(
+            farm = farm_services.update_farm(
                 updated_by=request.user,
                 farm_id=farm.pk,
                 name=data["name"],
@@ -200,7 +204,9 @@ def lot_create(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            lot = services.record_harvest_lot(recorded_by=request.user, **form.service_arguments())
+            lot = lot_services.record_harvest_lot(
+                recorded_by=request.user, **form.service_arguments()
+            )
         except FarmsError as error:
             add_service_error(form, error, HarvestLotForm.SERVICE_FIELDS)
         else:
@@ -218,7 +224,7 @@ def member_list(request):
     form = MemberForm(request.POST or None) if cooperative else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
-            added = services.add_member(
+            added = cooperative_services.add_member(
                 added_by=request.user,
                 cooperative=cooperative,
                 name=form.cleaned_data["name"],
@@ -244,7 +250,9 @@ def member_list(request):
         farm_count=Count("user__farms", distinct=True)
     )
     for membership in members:
-        membership.may_receive_first_password = services.may_receive_first_password(membership)
+        membership.may_receive_first_password = cooperative_services.may_receive_first_password(
+            membership
+        )
     return render(
         request,
         "farms/member_list.html",
@@ -311,7 +319,7 @@ def member_password(request, pk: int):
     """A new password for a member farmer, shown once on this page (never stored in a message)."""
     membership = get_visible_or_404(selectors.members_visible_to(request.user), pk=pk)
     try:
-        password = services.issue_member_password(
+        password = cooperative_services.issue_member_password(
             issued_by=request.user, membership_id=membership.pk
         )
     except FarmsError as error:

@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from common.dates import business_today
 from common.money import round_money
 from common.units import WeightUnit, kg_in, price_in, price_per_kg_from, to_kg, unit_of
 from farms.choices import Certification, Grade, ProductCategory
 from farms.forms import DateInput
-from farms.models import business_today
 
 DECIMAL_ATTRS = {"inputmode": "decimal", "step": "any"}
 LISTING_DAYS = 3

@@ -11,13 +11,13 @@ from farms import geometry
 from farms.choices import Certification, Grade, PesticideTestResult, ProductCategory
 from farms.exceptions import InvalidBoundary, InvalidLocation
 from farms.models import (
-    MAX_LOT_QUANTITY_KG,
     Farm,
     HarvestLot,
     Membership,
     MembershipInvitation,
     Product,
 )
+from farms.models.lots import MAX_LOT_QUANTITY_KG
 
 
 @extend_schema_field(DECIMAL_STRING)

@@ -29,7 +29,7 @@ from coldchain.shelf_life import (
     temperature_summary,
 )
 from farms.choices import ShelfLifeModel
-from farms.models import GAS_CONSTANT_J_PER_MOL_K
+from farms.models.catalogue import GAS_CONSTANT_J_PER_MOL_K
 from tests.coldchain.factories import ColdStoreFactory, ShipmentFactory
 from tests.farms.factories import HarvestLotFactory, ProductFactory
 

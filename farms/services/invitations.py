@@ -13,10 +13,10 @@ from accounts.choices import Role
 from accounts.models import User
 from accounts.notifications import notify
 
-from . import selectors
-from .choices import InvitationStatus
-from .exceptions import CannotJoinCooperative, InvitationAlreadyAnswered, InvitationNotAvailable
-from .models import Cooperative, Membership, MembershipInvitation
+from .. import selectors
+from ..choices import InvitationStatus
+from ..exceptions import CannotJoinCooperative, InvitationAlreadyAnswered, InvitationNotAvailable
+from ..models import Cooperative, Membership, MembershipInvitation
 
 
 def invite(
