@@ -2,9 +2,10 @@
 between their sites with a logger on it, and a cold store with its own logger."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.choices import Role
 from coldchain import services
@@ -12,15 +13,7 @@ from coldchain.choices import SiteKind
 from marketplace.markets import services as markets
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import ColdStoreFactory, ShipmentFactory, SiteFactory
-from tests.farms.conftest import (  # noqa: F401
-    catalogue,
-    cooperative,
-    farm,
-    manager,
-    member,
-    other_cooperative,
-    other_farm,
-)
+from tests.farms.factories import HarvestLotFactory
 
 LOGGER_SECRET = "s3cret-logger-token-for-tests"
 
@@ -39,7 +32,7 @@ def market_staff(market):
 
 
 @pytest.fixture
-def packhouse(cooperative):  # noqa: F811
+def packhouse(cooperative):
     return SiteFactory(name="合作社冷库", kind=SiteKind.COOPERATIVE, cooperative=cooperative)
 
 
@@ -94,3 +87,63 @@ def store_logger(db, store):
         logger=logger, subject=store, starts_at=timezone.now() - timedelta(days=1)
     )
     return logger
+
+
+@pytest.fixture
+def in_english():
+    """Messages in English, so assertions read the source strings; names of products in
+    Chinese are asserted through their English names then."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """A scratch folder holding the public media root (media/) and the private one
+    (private/), so a test can look for files left anywhere."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return tmp_path
+
+
+@pytest.fixture
+def lot_of(catalogue, farm):
+    """lot_of("VEG-LETTUCE", kg=...) → a harvest lot of that catalogue product on `farm`."""
+
+    def make(code: str, kg: str = "500"):
+        return HarvestLotFactory(product=catalogue[code], farm=farm, quantity_kg=Decimal(kg))
+
+    return make
+
+
+@pytest.fixture
+def plan(packhouse, market_site):
+    """plan(by, [(lot, kg), ...], **more) → a shipment planned from the co-operative's
+    packhouse to the market, leaving in an hour, arriving six hours later."""
+
+    def make(by, lots, **more):
+        now = timezone.now()
+        arguments = {
+            "planned_by": by,
+            "origin": packhouse,
+            "destination": market_site,
+            "lots": lots,
+            "planned_departure_at": now + timedelta(hours=1),
+            "planned_arrival_at": now + timedelta(hours=7),
+            **more,
+        }
+        return services.plan_shipment(**arguments)
+
+    return make
+
+
+@pytest.fixture
+def planned(plan, lot_of, coldchain_controller):
+    """A planned shipment of 200 kg of lettuce (0–2 °C)."""
+    return plan(coldchain_controller, [(lot_of("VEG-LETTUCE"), "200")])
+
+
+@pytest.fixture
+def english_answers(api_client):
+    """The API answers in English, so assertions read the source strings."""
+    api_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"

@@ -4,7 +4,6 @@ only through the shipment's checked views (page and API) by whoever may see the 
 in production nginx sends it (X-Accel-Redirect)."""
 
 # The shared shipment fixtures come from test_shipments; tests take them as arguments.
-# ruff: noqa: F811
 
 import importlib
 from decimal import Decimal
@@ -20,16 +19,9 @@ from accounts.choices import Role
 from coldchain import services
 from coldchain.models import Handover
 from tests.accounts.factories import UserFactory
-from tests.coldchain.test_shipments import (  # noqa: F401
-    in_english,
-    lot_of,
-    media_root,
-    plan,
-    planned,
-)
 from tests.farms.factories import MembershipFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "in_english")]
 
 CSV_HEADER = b"recorded_at_asia_shanghai,"
 

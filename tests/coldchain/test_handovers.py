@@ -2,7 +2,6 @@
 reject, the logger record of the leg attached as CSV with its summary; cancellation; who may."""
 
 # The shared shipment fixtures come from test_shipments; tests take them as arguments.
-# ruff: noqa: F811
 
 import csv
 import io
@@ -23,17 +22,9 @@ from coldchain.models import Excursion, Handover, LoggerAssignment, Shipment
 from coldchain.realtime import ALL_GROUP, cooperative_group, market_group
 from common.exceptions import RefusalKind
 from tests.accounts.factories import UserFactory
-from tests.coldchain.test_shipments import (  # noqa: F401
-    add_readings,
-    in_english,
-    lot_of,
-    media_root,
-    plan,
-    planned,
-    received_events,
-)
+from tests.coldchain.shipment_factories import add_readings, received_events
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "in_english")]
 
 LOADING, UNLOADING = HandoverKind.LOADING, HandoverKind.UNLOADING
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -4,7 +4,6 @@ hold the lot, vehicles she may hire. Another's id is answered exactly as a missi
 "Not found, or not yours.", telling nothing about it, and nothing is planned."""
 
 # The shared shipment fixtures come from test_shipments; tests take them as arguments.
-# ruff: noqa: F811
 
 import itertools
 from datetime import timedelta
@@ -22,13 +21,11 @@ from marketplace.ledger.services import top_up
 from marketplace.markets import services as markets
 from marketplace.models import Order, OrderLine
 from tests.coldchain.factories import VehicleFactory
-from tests.coldchain.test_shipment_pages import NEW, plan_form
-from tests.coldchain.test_shipments import in_english, lot_of, plan  # noqa: F401
-from tests.coldchain.test_shipments_api import SHIPMENTS, english_answers, plan_body  # noqa: F401
+from tests.coldchain.shipment_factories import NEW, SHIPMENTS, plan_body, plan_form
 from tests.farms.factories import CooperativeFactory, HarvestLotFactory
 from tests.marketplace.factories import ListingFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english", "english_answers")]
 
 NEUTRAL = "Not found, or not yours."
 _cards = itertools.count(1)

@@ -3,7 +3,6 @@ shipment page with its live chart, lots, handovers and alerts, the handover form
 download; every role's limits on every page."""
 
 # The shared shipment fixtures come from test_shipments; tests take them as arguments.
-# ruff: noqa: F811
 
 import re
 from datetime import timedelta
@@ -18,19 +17,11 @@ from coldchain import services
 from coldchain.choices import AlertKind, ShipmentStatus
 from coldchain.models import Alert, Handover, LotCondition, Shipment
 from tests.accounts.factories import UserFactory
-from tests.coldchain.test_shipments import (  # noqa: F401
-    add_readings,
-    in_english,
-    lot_of,
-    media_root,
-    plan,
-    planned,
-)
+from tests.coldchain.shipment_factories import NEW, add_readings, plan_form
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "in_english")]
 
 LIST = "/coldchain/shipments/"
-NEW = "/coldchain/shipments/new/"
 OUTSIDERS = [Role.FARMER, Role.COURIER, Role.CONSUMER, Role.BUYER]
 
 
@@ -42,27 +33,6 @@ def page_as(user) -> Client:
 
 def detail(shipment) -> str:
     return f"{LIST}{shipment.pk}/"
-
-
-def plan_form(origin, destination, lots, **more) -> dict:
-    start = timezone.localtime() + timedelta(hours=2)
-    data = {
-        "origin": origin.pk,
-        "destination": destination.pk,
-        "vehicle": "",
-        "planned_departure_at": start.strftime("%Y-%m-%dT%H:%M"),
-        "planned_arrival_at": (start + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M"),
-        "code": "",
-        "lots-TOTAL_FORMS": "4",
-        "lots-INITIAL_FORMS": "0",
-        "lots-MIN_NUM_FORMS": "0",
-        "lots-MAX_NUM_FORMS": "30",
-        **more,
-    }
-    for index, (lot, quantity) in enumerate(lots):
-        data[f"lots-{index}-lot_code"] = lot.lot_code
-        data[f"lots-{index}-quantity_kg"] = quantity
-    return data
 
 
 def test_urls_have_their_names():

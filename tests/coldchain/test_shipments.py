@@ -8,9 +8,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
@@ -18,7 +15,7 @@ from accounts.choices import Role
 from coldchain import services
 from coldchain.choices import ShipmentStatus, SiteKind
 from coldchain.exceptions import ColdChainError
-from coldchain.models import ColdStore, Reading, Shipment, ShipmentLot, Site, Vehicle
+from coldchain.models import ColdStore, Shipment, ShipmentLot, Site, Vehicle
 from coldchain.realtime import ALL_GROUP, cooperative_group, market_group
 from common.dates import business_date_of
 from common.exceptions import NotFoundOrNotYours
@@ -26,95 +23,13 @@ from marketplace.markets import services as markets
 from marketplace.markets.models import Trade
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import SiteFactory, VehicleFactory
-from tests.farms.factories import CooperativeFactory, HarvestLotFactory
+from tests.coldchain.shipment_factories import received_events
+from tests.farms.factories import CooperativeFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]
 
 
 # --- Shared fixtures --------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def in_english():
-    """Messages in English, so assertions read the source strings; names of products in
-    Chinese are asserted through their English names then."""
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    """A scratch folder holding the public media root (media/) and the private one
-    (private/), so a test can look for files left anywhere."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    return tmp_path
-
-
-@pytest.fixture
-def lot_of(catalogue, farm):
-    """lot_of("VEG-LETTUCE", kg=...) → a harvest lot of that catalogue product on `farm`."""
-
-    def make(code: str, kg: str = "500"):
-        return HarvestLotFactory(product=catalogue[code], farm=farm, quantity_kg=Decimal(kg))
-
-    return make
-
-
-@pytest.fixture
-def plan(packhouse, market_site):
-    """plan(by, [(lot, kg), ...], **more) → a shipment planned from the co-operative's
-    packhouse to the market, leaving in an hour, arriving six hours later."""
-
-    def make(by, lots, **more):
-        now = timezone.now()
-        arguments = {
-            "planned_by": by,
-            "origin": packhouse,
-            "destination": market_site,
-            "lots": lots,
-            "planned_departure_at": now + timedelta(hours=1),
-            "planned_arrival_at": now + timedelta(hours=7),
-            **more,
-        }
-        return services.plan_shipment(**arguments)
-
-    return make
-
-
-@pytest.fixture
-def planned(plan, lot_of, coldchain_controller):
-    """A planned shipment of 200 kg of lettuce (0–2 °C)."""
-    return plan(coldchain_controller, [(lot_of("VEG-LETTUCE"), "200")])
-
-
-def add_readings(logger, start, temperatures, *, step=timedelta(minutes=1), humidity=90.0):
-    """Readings of `logger` from `start`, one per `step`, at a point near Beijing."""
-    Reading.objects.bulk_create(
-        Reading(
-            logger=logger,
-            recorded_at=start + step * index,
-            temperature_c=temperature,
-            humidity_pct=humidity,
-            position=Point(116.40 + index / 1000, 39.90, srid=4326),
-        )
-        for index, temperature in enumerate(temperatures)
-    )
-
-
-def received_events(groups, action) -> dict[str, dict]:
-    """Run `action` with its after-commit pushes executed; what each group received."""
-    layer = get_channel_layer()
-    channels = {}
-    for group in groups:
-        channels[group] = async_to_sync(layer.new_channel)()
-        async_to_sync(layer.group_add)(group, channels[group])
-    try:
-        action()
-        return {group: async_to_sync(layer.receive)(channel) for group, channel in channels.items()}
-    finally:
-        for group, channel in channels.items():
-            async_to_sync(layer.group_discard)(group, channel)
 
 
 # --- The range of a load ----------------------------------------------------------------------

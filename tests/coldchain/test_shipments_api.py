@@ -2,7 +2,6 @@
 reading series the charts draw; every role's limits on every endpoint."""
 
 # The shared shipment fixtures come from test_shipments; tests take them as arguments.
-# ruff: noqa: F811
 
 import csv
 import io
@@ -17,41 +16,18 @@ from coldchain.choices import AlertKind
 from coldchain.models import Alert, Handover, LoggerAssignment, LotCondition, Shipment
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import ShipmentFactory, SiteFactory
-from tests.coldchain.test_shipments import (  # noqa: F401
-    add_readings,
-    in_english,
-    lot_of,
-    media_root,
-    plan,
-    planned,
-)
+from tests.coldchain.shipment_factories import SHIPMENTS, add_readings, plan_body
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("media_root", "in_english", "english_answers"),
+]
 
-SHIPMENTS = "/api/coldchain/shipments/"
 OUTSIDERS = [Role.FARMER, Role.COURIER, Role.CONSUMER, Role.BUYER, Role.WAREHOUSE_MANAGER]
-
-
-@pytest.fixture(autouse=True)
-def english_answers(api_client):
-    """The API answers in English, so assertions read the source strings."""
-    api_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 def one(shipment) -> str:
     return f"{SHIPMENTS}{shipment.pk}/"
-
-
-def plan_body(origin, destination, lots, **more) -> dict:
-    now = timezone.now()
-    return {
-        "origin": origin.pk,
-        "destination": destination.pk,
-        "planned_departure_at": (now + timedelta(hours=1)).isoformat(),
-        "planned_arrival_at": (now + timedelta(hours=7)).isoformat(),
-        "lots": [{"lot": lot.pk, "quantity_kg": quantity} for lot, quantity in lots],
-        **more,
-    }
 
 
 def handover_body(kind="loading", decision="accepted", probe="1.5", note="") -> dict:
