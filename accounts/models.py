@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -11,13 +13,13 @@ from .choices import Role
 from .phone import normalize_phone, validate_china_mobile
 
 
-def username_matches(username: str) -> Exact:
+def username_matches(username: str | None) -> Exact:
     """The filter for a username typed in any case; it uses the index on lower(username)."""
     return Exact(Lower("username"), Lower(models.Value(username)))
 
 
-class CaseInsensitiveUserManager(UserManager):
-    def get_by_natural_key(self, username):
+class CaseInsensitiveUserManager(UserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(username_matches(username))
 
 
@@ -53,7 +55,7 @@ class User(AbstractUser):
         ),
     )
 
-    objects = CaseInsensitiveUserManager()
+    objects: ClassVar[CaseInsensitiveUserManager] = CaseInsensitiveUserManager()
 
     class Meta:
         verbose_name = _("user")

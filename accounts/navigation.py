@@ -5,6 +5,7 @@ An app that adds a page for a role adds its entry here; the URL name must exist.
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -13,7 +14,7 @@ from .choices import Role
 
 @dataclass(frozen=True)
 class NavEntry:
-    label: str
+    label: str | Promise  # a lazy translation, rendered in the reader's language
     url_name: str
 
 

@@ -24,7 +24,7 @@ from accounts.services import issue_api_token  # noqa: E402
 from bench.support import asgi_server, report, wrk  # noqa: E402
 from farms.catalogue import read_catalogue  # noqa: E402
 from farms.models import Product, StorageProfile  # noqa: E402
-from farms.services import load_product_catalogue  # noqa: E402
+from farms.services.catalogue import load_product_catalogue  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 SYNTHETIC_PRODUCTS = 3000  # beyond the real catalogue, so every filtered page is full

@@ -49,7 +49,7 @@ from bench.support import report  # noqa: E402
 from common.dates import business_today  # noqa: E402
 from farms.catalogue import read_catalogue  # noqa: E402
 from farms.models import Product  # noqa: E402
-from farms.services import load_product_catalogue  # noqa: E402
+from farms.services.catalogue import load_product_catalogue  # noqa: E402
 from marketplace.markets import services as markets  # noqa: E402
 from marketplace.markets import trades as counter_trades  # noqa: E402
 from marketplace.markets.choices import DayStatus, TraderKind  # noqa: E402

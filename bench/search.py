@@ -36,7 +36,7 @@ from accounts.services import issue_api_token  # noqa: E402
 from bench.support import percentile, report  # noqa: E402
 from farms.catalogue import read_catalogue  # noqa: E402
 from farms.models import Cooperative, Farm, HarvestLot, Membership, Product  # noqa: E402
-from farms.services import load_product_catalogue  # noqa: E402
+from farms.services.catalogue import load_product_catalogue  # noqa: E402
 from marketplace.choices import ListingStatus  # noqa: E402
 from marketplace.models import Listing  # noqa: E402
 from marketplace.services.listings import pinyin_initials  # noqa: E402

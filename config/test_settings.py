@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 # Tests run with development settings (plain-http cookies, no HTTPS redirect), whatever
 # the shell holds; the settings module refuses to start without them.
@@ -56,9 +57,9 @@ HEALTH_CACHE_SECONDS = 0
 # Uploads (listing photos, handover records written by seed_demo) go to a scratch folder,
 # never into the repository's var/media; a server a test starts is given its own.
 if "DJANGO_MEDIA_ROOT" not in os.environ:
-    MEDIA_ROOT = tempfile.mkdtemp(prefix="freshchain-test-media-")
+    MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="freshchain-test-media-"))
 if "DJANGO_PRIVATE_MEDIA_ROOT" not in os.environ:
-    PRIVATE_MEDIA_ROOT = tempfile.mkdtemp(prefix="freshchain-test-private-")
+    PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="freshchain-test-private-"))
 # Private files are streamed by Django in tests; a test of production's X-Accel-Redirect sets it.
 PRIVATE_MEDIA_ACCEL_PREFIX = ""
 # Throttling off: the suite (and schemathesis) sends far more requests a minute than a

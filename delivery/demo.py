@@ -41,7 +41,7 @@ from common.dates import BUSINESS_TIME_ZONE, business_today
 from common.money import round_money
 from farms.choices import Grade
 from farms.models import HarvestLot, Product
-from farms.services import record_harvest_lot
+from farms.services.lots import record_harvest_lot
 from settlement.accounts import wallet_of
 from settlement.choices import FundingMethod
 from settlement.funding import top_up

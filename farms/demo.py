@@ -11,15 +11,15 @@ from decimal import Decimal
 from django.contrib.gis.geos import Point, Polygon
 from django.db import transaction
 
+from common.dates import business_today
+
 from .catalogue import read_catalogue
 from .choices import Certification, Grade, PesticideTestResult
-from .models import Cooperative, Farm, HarvestLot, Membership, Product, business_today
-from .services import (
-    create_farm,
-    load_product_catalogue,
-    record_harvest_lot,
-    register_cooperative,
-)
+from .models import Cooperative, Farm, HarvestLot, Membership, Product
+from .services.catalogue import load_product_catalogue
+from .services.cooperatives import register_cooperative
+from .services.farms import create_farm
+from .services.lots import record_harvest_lot
 
 
 @dataclass(frozen=True)

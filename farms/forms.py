@@ -4,12 +4,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from common import geometry
+from common.dates import business_today
 from common.exceptions import InvalidBoundary, InvalidLocation
 from common.forms import BilingualChoiceField, DateInput
 from common.units import WeightUnit, to_kg
 
 from .choices import Certification, Grade, PesticideTestResult, ProductCategory
-from .models import business_today
 
 
 class CatalogueSearchForm(forms.Form):

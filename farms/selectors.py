@@ -37,6 +37,11 @@ def cooperative_of(user: User) -> Cooperative | None:
     return membership.cooperative if membership else None
 
 
+def manages_cooperative(user: User, cooperative: Cooperative) -> bool:
+    """A platform admin, or the co-operative's own manager."""
+    return is_admin(user) or cooperative_managed_by(user) == cooperative
+
+
 def farms_visible_to(user: User) -> QuerySet[Farm]:
     farms = Farm.objects.select_related("cooperative", "farmer")
     if is_admin(user):

@@ -18,11 +18,15 @@ from accounts.permissions import get_visible_or_404, is_admin, role_required
 from common.exceptions import InvalidBoundary, InvalidLocation
 from common.forms import add_service_error
 
-from . import invitations, selectors, services
+from . import selectors
 from .choices import InvitationStatus
 from .exceptions import FarmsError, InvitationNotAvailable
 from .forms import CatalogueSearchForm, FarmForm, HarvestLotForm, MemberForm
 from .models import Farm
+from .services import cooperatives as cooperative_services
+from .services import farms as farm_services
+from .services import invitations
+from .services import lots as lot_services
 
 FARM_WORKERS = (Role.FARMER, Role.COOPERATIVE_MANAGER)
 PAGE_SIZE = 30
@@ -126,7 +130,7 @@ def farm_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            farm = services.create_farm(
+            farm = farm_services.create_farm(
                 created_by=request.user,
                 farmer=data.get("farmer") or request.user,
                 name=data["name"],
@@ -157,7 +161,7 @@ def farm_update(request, pk: int):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            farm = services.update_farm(
+            farm = farm_services.update_farm(
                 updated_by=request.user,
                 farm_id=farm.pk,
                 name=data["name"],
@@ -202,7 +206,9 @@ def lot_create(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            lot = services.record_harvest_lot(recorded_by=request.user, **form.service_arguments())
+            lot = lot_services.record_harvest_lot(
+                recorded_by=request.user, **form.service_arguments()
+            )
         except FarmsError as error:
             add_service_error(form, error, HarvestLotForm.SERVICE_FIELDS)
         else:
@@ -220,7 +226,7 @@ def member_list(request):
     form = MemberForm(request.POST or None) if cooperative else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
-            added = services.add_member(
+            added = cooperative_services.add_member(
                 added_by=request.user,
                 cooperative=cooperative,
                 name=form.cleaned_data["name"],
@@ -246,7 +252,9 @@ def member_list(request):
         farm_count=Count("user__farms", distinct=True)
     )
     for membership in members:
-        membership.may_receive_first_password = services.may_receive_first_password(membership)
+        membership.may_receive_first_password = cooperative_services.may_receive_first_password(
+            membership
+        )
     return render(
         request,
         "farms/member_list.html",
@@ -313,7 +321,7 @@ def member_password(request, pk: int):
     """A new password for a member farmer, shown once on this page (never stored in a message)."""
     membership = get_visible_or_404(selectors.members_visible_to(request.user), pk=pk)
     try:
-        password = services.issue_member_password(
+        password = cooperative_services.issue_member_password(
             issued_by=request.user, membership_id=membership.pk
         )
     except FarmsError as error:

@@ -9,11 +9,11 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.dates import business_today
 from common.forms import DateInput
 from common.money import price_per_unit
 from common.units import WeightUnit, kg_in, price_per_kg_from, to_kg, unit_of
 from farms.choices import Certification, Grade, ProductCategory
-from farms.models import business_today
 
 DECIMAL_ATTRS = {"inputmode": "decimal", "step": "any"}
 LISTING_DAYS = 3

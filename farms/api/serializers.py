@@ -7,13 +7,13 @@ from rest_framework_gis.fields import GeometryField
 from common.api.fields import BoundaryField, ChoicesFromContext, DecimalStringField, LocationField
 from farms.choices import Certification, Grade, PesticideTestResult, ProductCategory
 from farms.models import (
-    MAX_LOT_QUANTITY_KG,
     Farm,
     HarvestLot,
     Membership,
     MembershipInvitation,
     Product,
 )
+from farms.models.lots import MAX_LOT_QUANTITY_KG
 
 
 # Explicit fields rather than ModelSerializer: the catalogue list is read by every screen,

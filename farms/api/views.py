@@ -8,8 +8,12 @@ from rest_framework.views import APIView
 
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404, is_admin
-from farms import invitations, selectors, services
+from farms import selectors
 from farms.models import Cooperative
+from farms.services import cooperatives as cooperative_services
+from farms.services import farms as farm_services
+from farms.services import invitations
+from farms.services import lots as lot_services
 
 from .filters import FarmFilter, HarvestLotFilter, ProductFilter
 from .serializers import (
@@ -82,7 +86,7 @@ class FarmViewSet(
         params = FarmInputSerializer(data=request.data, context=self.get_serializer_context())
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        farm = services.create_farm(
+        farm = farm_services.create_farm(
             created_by=request.user,
             farmer=data.get("farmer", request.user),
             name=data["name"],
@@ -112,7 +116,7 @@ class FarmViewSet(
         if not partial:
             changes.setdefault("boundary", None)
             changes.setdefault("location", None)
-        farm = services.update_farm(updated_by=request.user, farm_id=farm.pk, **changes)
+        farm = farm_services.update_farm(updated_by=request.user, farm_id=farm.pk, **changes)
         return Response(FarmOutputSerializer(farm).data)
 
 
@@ -144,7 +148,7 @@ class HarvestLotViewSet(
     def create(self, request):
         params = HarvestLotInputSerializer(data=request.data, context=self.get_serializer_context())
         params.is_valid(raise_exception=True)
-        lot = services.record_harvest_lot(recorded_by=request.user, **params.validated_data)
+        lot = lot_services.record_harvest_lot(recorded_by=request.user, **params.validated_data)
         return Response(HarvestLotOutputSerializer(lot).data, status=status.HTTP_201_CREATED)
 
 
@@ -173,7 +177,7 @@ class CooperativeMemberListApi(mixins.ListModelMixin, GenericAPIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         cooperative = self._cooperative(request, data.get("cooperative"))
-        added = services.add_member(
+        added = cooperative_services.add_member(
             added_by=request.user, cooperative=cooperative, name=data["name"], phone=data["phone"]
         )
         if added.membership is None:
@@ -210,7 +214,7 @@ class MemberPasswordApi(APIView):
     )
     def post(self, request, pk: int):
         membership = get_visible_or_404(selectors.members_visible_to(request.user), pk=pk)
-        password = services.issue_member_password(
+        password = cooperative_services.issue_member_password(
             issued_by=request.user, membership_id=membership.pk
         )
         return Response({"password": password}, headers={"Cache-Control": "no-store"})

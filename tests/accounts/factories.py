@@ -1,6 +1,7 @@
 import factory
+from django.conf import settings
 from django.contrib import auth
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from accounts.choices import Role
 from accounts.models import User
@@ -30,3 +31,14 @@ def authenticate(*, username: str, password: str):
     return auth.authenticate(
         RequestFactory().post("/sign-in/"), username=username, password=password
     )
+
+
+SAME_SITE = (b"origin", b"http://localhost")
+
+
+def session_cookie_for(user) -> tuple[bytes, bytes]:
+    """The cookie header a browser signed in as `user` sends."""
+    client = Client()
+    client.force_login(user)
+    session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode())

@@ -16,17 +16,7 @@ from accounts.consumers import UserEventsConsumer
 from accounts.realtime import close_user_sockets, push_to_user
 from accounts.services import set_password_for
 from config.asgi import application
-from tests.accounts.factories import UserFactory
-
-SAME_SITE = (b"origin", b"http://localhost")
-
-
-def session_cookie_for(user) -> tuple[bytes, bytes]:
-    """The cookie header a browser signed in as `user` sends."""
-    client = Client()
-    client.force_login(user)
-    session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
-    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode())
+from tests.accounts.factories import SAME_SITE, UserFactory, session_cookie_for
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from django.db import transaction
 from accounts.models import Notification
 from accounts.notifications import notify
 from config.asgi import application
-from tests.accounts.factories import UserFactory
-from tests.accounts.test_consumers import SAME_SITE, session_cookie_for
+from tests.accounts.factories import SAME_SITE, UserFactory, session_cookie_for
 
 
 def news_for(user, title="新订单", **kwargs) -> Notification:

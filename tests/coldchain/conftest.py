@@ -15,15 +15,6 @@ from coldchain.services.shipments import plan_shipment
 from marketplace.markets import services as markets
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import ColdStoreFactory, ShipmentFactory, SiteFactory
-from tests.farms.conftest import (  # noqa: F401
-    catalogue,
-    cooperative,
-    farm,
-    manager,
-    member,
-    other_cooperative,
-    other_farm,
-)
 from tests.farms.factories import HarvestLotFactory
 
 LOGGER_SECRET = "s3cret-logger-token-for-tests"
@@ -43,7 +34,7 @@ def market_staff(market):
 
 
 @pytest.fixture
-def packhouse(cooperative):  # noqa: F811
+def packhouse(cooperative):
     return SiteFactory(name="合作社冷库", kind=SiteKind.COOPERATIVE, cooperative=cooperative)
 
 
@@ -100,8 +91,8 @@ def store_logger(db, store):
 
 @pytest.fixture
 def in_english():
-    """(Ask for it with usefixtures.) Messages in English, so assertions read the source
-    strings; names of products in Chinese are asserted through their English names then."""
+    """Messages in English, so assertions read the source strings; names of products in
+    Chinese are asserted through their English names then."""
     with translation.override("en"):
         yield
 
@@ -116,7 +107,7 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def lot_of(catalogue, farm):  # noqa: F811
+def lot_of(catalogue, farm):
     """lot_of("VEG-LETTUCE", kg=...) → a harvest lot of that catalogue product on `farm`."""
 
     def make(code: str, kg: str = "500"):
@@ -154,6 +145,5 @@ def planned(plan, lot_of, coldchain_controller):
 
 @pytest.fixture
 def english_answers(api_client):
-    """(Ask for it with usefixtures.) The API answers in English, so assertions read the
-    source strings."""
+    """The API answers in English, so assertions read the source strings."""
     api_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"

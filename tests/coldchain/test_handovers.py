@@ -22,7 +22,7 @@ from coldchain.services.registry import assign_logger, register_logger
 from coldchain.services.shipments import cancel_shipment
 from common.exceptions import RefusalKind
 from tests.accounts.factories import UserFactory
-from tests.coldchain.helpers import add_readings, received_events
+from tests.coldchain.shipment_factories import add_readings, received_events
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "in_english")]
 

@@ -8,8 +8,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from coldchain.models import LotCondition
-from tests.coldchain.test_shelf_life import carry
-from tests.farms.conftest import english  # noqa: F401
+from tests.coldchain.shipment_factories import carry
 from tests.farms.factories import HarvestLotFactory, ProductFactory
 
 HARVEST_DAY = date(2026, 11, 27)
@@ -106,7 +105,7 @@ def test_a_product_without_a_storage_profile_is_refused_with_a_reason(
 # The lot page
 
 
-def test_the_lot_page_shows_the_remaining_shelf_life(english, member, lot, at_now):  # noqa: F811
+def test_the_lot_page_shows_the_remaining_shelf_life(english, member, lot, at_now):
     english.force_login(member)
 
     response = english.get(reverse("farms:lot_detail", args=[lot.pk]))
@@ -120,7 +119,7 @@ def test_the_lot_page_shows_the_remaining_shelf_life(english, member, lot, at_no
     assert "Not logged: 24.0 h, counted at 2 °C" in page
 
 
-def test_the_lot_page_counts_hours_below_the_safe_temperature(english, member, catalogue, farm):  # noqa: F811
+def test_the_lot_page_counts_hours_below_the_safe_temperature(english, member, catalogue, farm):
     lot = HarvestLotFactory(product=catalogue["FRT-BANANA"], farm=farm, harvest_date=HARVEST_DAY)
     carry(lot, departed_at=HARVESTED, pieces=[(21, 13.0), (3, 9.0)])
     english.force_login(member)

@@ -20,8 +20,7 @@ from marketplace.markets import trades as counter_trades
 from marketplace.models import Order, OrderLine
 from settlement.funding import top_up
 from tests.coldchain.factories import VehicleFactory
-from tests.coldchain.test_shipment_pages import NEW, plan_form
-from tests.coldchain.test_shipments_api import SHIPMENTS, plan_body
+from tests.coldchain.shipment_factories import NEW, SHIPMENTS, plan_body, plan_form
 from tests.farms.factories import CooperativeFactory, HarvestLotFactory
 from tests.marketplace.factories import ListingFactory
 

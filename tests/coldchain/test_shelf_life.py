@@ -3,7 +3,6 @@
 Expected values are worked by hand from produce-storage.md's consumed-life model:
 f = Σ Δt / SL(T), SL(T) = SL_ref / r(T), remaining = SL_ref · (1 − f)."""
 
-import itertools
 import math
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -20,7 +19,7 @@ from coldchain.kinetics import (
     weighted_mean_kinetic_temperature,
 )
 from coldchain.models import LotCondition, Reading, ShipmentLot
-from coldchain.services.registry import assign_logger, register_logger
+from coldchain.services.registry import assign_logger
 from coldchain.shelf_life import (
     TemperatureSummary,
     evaluate_lot_condition,
@@ -29,71 +28,14 @@ from coldchain.shelf_life import (
     temperature_summary,
 )
 from farms.choices import ShelfLifeModel
-from farms.models import GAS_CONSTANT_J_PER_MOL_K
+from farms.models.catalogue import GAS_CONSTANT_J_PER_MOL_K
 from tests.coldchain.factories import ColdStoreFactory, ShipmentFactory
+from tests.coldchain.shipment_factories import carry, hours, new_logger, record
 from tests.farms.factories import HarvestLotFactory, ProductFactory
 
 HARVEST_DAY = date(2026, 11, 27)
 HARVESTED = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # 08:00 in Beijing
 LETTUCE_AT_BAND_TOP = 2.1 ** (2 / 10)  # lettuce: Q10 2.1, reference 0 °C, band 0–2 °C
-
-_device_numbers = itertools.count(1)
-
-
-def hours(n: float) -> timedelta:
-    return timedelta(hours=n)
-
-
-def new_logger():
-    logger, _secret = register_logger(device_id=f"LOG-SL-{next(_device_numbers):04d}")
-    return logger
-
-
-def record(logger, start: datetime, pieces: list[tuple[float, float]], *, skip=()) -> None:
-    """Readings every 10 minutes from `start`: `pieces` are (hours, °C) in turn; `skip` lists
-    (from, to) offsets in hours without readings."""
-    readings = []
-    moment = start
-    for duration, temperature in pieces:
-        piece_end = moment + hours(duration)
-        while moment < piece_end:
-            offset = (moment - start) / hours(1)
-            if not any(low <= offset < high for low, high in skip):
-                readings.append(
-                    Reading(logger=logger, recorded_at=moment, temperature_c=temperature)
-                )
-            moment += timedelta(minutes=10)
-    Reading.objects.bulk_create(readings)
-
-
-def carry(
-    lot,
-    *,
-    departed_at: datetime,
-    pieces: list[tuple[float, float]],
-    status: str = ShipmentStatus.DELIVERED,
-    arrived: bool = True,
-    skip=(),
-):
-    """A shipment carrying `lot`, departing at `departed_at`, logged every 10 minutes."""
-    duration = hours(sum(piece[0] for piece in pieces))
-    shipment = ShipmentFactory(
-        status=status,
-        planned_departure_at=departed_at,
-        planned_arrival_at=departed_at + duration,
-        departed_at=departed_at,
-        arrived_at=departed_at + duration if arrived else None,
-    )
-    ShipmentLot.objects.create(shipment=shipment, lot=lot, quantity_kg=Decimal("100"))
-    logger = new_logger()
-    assign_logger(
-        logger=logger,
-        subject=shipment,
-        starts_at=departed_at,
-        ends_at=departed_at + duration if arrived else None,
-    )
-    record(logger, departed_at, pieces, skip=skip)
-    return shipment
 
 
 @pytest.fixture

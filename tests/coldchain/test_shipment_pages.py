@@ -16,12 +16,11 @@ from coldchain.models import Alert, Handover, LotCondition, Shipment
 from coldchain.services.handovers import record_handover
 from coldchain.services.registry import assign_logger
 from tests.accounts.factories import UserFactory
-from tests.coldchain.helpers import add_readings
+from tests.coldchain.shipment_factories import NEW, add_readings, plan_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "in_english")]
 
 LIST = "/coldchain/shipments/"
-NEW = "/coldchain/shipments/new/"
 OUTSIDERS = [Role.FARMER, Role.COURIER, Role.CONSUMER, Role.BUYER]
 
 
@@ -33,27 +32,6 @@ def page_as(user) -> Client:
 
 def detail(shipment) -> str:
     return f"{LIST}{shipment.pk}/"
-
-
-def plan_form(origin, destination, lots, **more) -> dict:
-    start = timezone.localtime() + timedelta(hours=2)
-    data = {
-        "origin": origin.pk,
-        "destination": destination.pk,
-        "vehicle": "",
-        "planned_departure_at": start.strftime("%Y-%m-%dT%H:%M"),
-        "planned_arrival_at": (start + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M"),
-        "code": "",
-        "lots-TOTAL_FORMS": "4",
-        "lots-INITIAL_FORMS": "0",
-        "lots-MIN_NUM_FORMS": "0",
-        "lots-MAX_NUM_FORMS": "30",
-        **more,
-    }
-    for index, (lot, quantity) in enumerate(lots):
-        data[f"lots-{index}-lot_code"] = lot.lot_code
-        data[f"lots-{index}-quantity_kg"] = quantity
-    return data
 
 
 def test_urls_have_their_names():

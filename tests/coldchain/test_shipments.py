@@ -20,7 +20,7 @@ from marketplace.markets import services as markets
 from marketplace.markets.models import Trade
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import SiteFactory, VehicleFactory
-from tests.coldchain.helpers import received_events
+from tests.coldchain.shipment_factories import received_events
 from tests.farms.factories import CooperativeFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_english")]

@@ -15,31 +15,18 @@ from coldchain.services.handovers import record_handover
 from coldchain.services.registry import assign_logger, register_logger
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import ShipmentFactory, SiteFactory
-from tests.coldchain.helpers import add_readings
+from tests.coldchain.shipment_factories import SHIPMENTS, add_readings, plan_body
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.usefixtures("media_root", "in_english", "english_answers"),
 ]
 
-SHIPMENTS = "/api/coldchain/shipments/"
 OUTSIDERS = [Role.FARMER, Role.COURIER, Role.CONSUMER, Role.BUYER, Role.WAREHOUSE_MANAGER]
 
 
 def one(shipment) -> str:
     return f"{SHIPMENTS}{shipment.pk}/"
-
-
-def plan_body(origin, destination, lots, **more) -> dict:
-    now = timezone.now()
-    return {
-        "origin": origin.pk,
-        "destination": destination.pk,
-        "planned_departure_at": (now + timedelta(hours=1)).isoformat(),
-        "planned_arrival_at": (now + timedelta(hours=7)).isoformat(),
-        "lots": [{"lot": lot.pk, "quantity_kg": quantity} for lot, quantity in lots],
-        **more,
-    }
 
 
 def handover_body(kind="loading", decision="accepted", probe="1.5", note="") -> dict:

@@ -2,7 +2,6 @@
 delivery (DELIVERY_ADDRESS_VISIBLE_HOURS), then no more: in the API and on his page."""
 
 # The shared courier fixtures come from test_couriers; tests take them as arguments.
-# ruff: noqa: F811
 
 from datetime import timedelta
 
@@ -13,12 +12,7 @@ from django.utils import timezone
 
 from delivery.models import DeliveryTaskStatus
 from delivery.services import couriers as services
-from tests.delivery.test_couriers import (  # noqa: F401
-    a_task,
-    media_root,
-    rider,
-    warehouse,
-)
+from tests.delivery.courier_factories import a_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 

@@ -3,7 +3,6 @@ tasks, pick-up, delivery with the code or a photo, and the day; couriers only, a
 courier's offer, task or order is not found (404) with nothing changed."""
 
 # The shared courier fixtures come from test_couriers; tests take them as arguments.
-# ruff: noqa: F811
 
 from datetime import timedelta
 
@@ -20,18 +19,8 @@ from delivery.models import (
     OfferStatus,
 )
 from tests.accounts.factories import UserFactory
+from tests.delivery.courier_factories import WAREHOUSE_AT, a_photo, a_task, an_offer, offset
 from tests.delivery.factories import courier_at
-from tests.delivery.test_couriers import (  # noqa: F401
-    WAREHOUSE_AT,
-    a_photo,
-    a_task,
-    an_offer,
-    media_root,
-    offset,
-    other_rider,
-    rider,
-    warehouse,
-)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 

@@ -4,7 +4,6 @@ a photo), refusals beside their field, today's earnings; the sections the script
 again; couriers only, and another courier's offer, task or order is not found."""
 
 # The shared courier fixtures come from test_couriers; tests take them as arguments.
-# ruff: noqa: F811
 
 import re
 
@@ -14,15 +13,7 @@ from django.test import Client
 from accounts.choices import Role
 from delivery.models import DeliveryOrderStatus, DeliveryTaskStatus, OfferStatus
 from tests.accounts.factories import UserFactory
-from tests.delivery.test_couriers import (  # noqa: F401
-    a_photo,
-    a_task,
-    an_offer,
-    media_root,
-    other_rider,
-    rider,
-    warehouse,
-)
+from tests.delivery.courier_factories import a_photo, a_task, an_offer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 

@@ -8,22 +8,17 @@ The helpers here (a warehouse, a courier's row, orders on a task) serve the cour
 page tests too.
 """
 
-import io
-import itertools
-import math
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 from djmoney.money import Money
 from PIL import Image
 
-from accounts.choices import Role
 from accounts.realtime import user_group_name
 from common.exceptions import RefusalKind
 from delivery.exceptions import (
@@ -55,109 +50,20 @@ from delivery.selectors.couriers import (
     tasks_visible_to,
 )
 from delivery.services import couriers as services
-from tests.accounts.factories import UserFactory
+from tests.delivery.courier_factories import (
+    WAREHOUSE_AT,
+    a_photo,
+    a_task,
+    an_offer,
+    an_order,
+    offset,
+)
 from tests.delivery.factories import courier_at, front_warehouse
 
 pytestmark = pytest.mark.django_db
 
-WAREHOUSE_AT = (121.4737, 31.2304)  # People's Square, Shanghai
-NUMBERS = itertools.count(1)
-
 
 # --- Helpers shared with the API and page tests -----------------------------------------------
-
-
-def offset(point: tuple[float, float], *, east_m: float = 0, north_m: float = 0):
-    """A point `east_m` metres east and `north_m` north of `point` (lon, lat)."""
-    longitude, latitude = point
-    return (
-        longitude + east_m / (111_320 * math.cos(math.radians(latitude))),
-        latitude + north_m / 111_320,
-    )
-
-
-def an_order(
-    warehouse,
-    *,
-    task=None,
-    status=DeliveryOrderStatus.ASSIGNED,
-    code="2468",
-    consumer=None,
-    east_m=800,
-    promised_in_minutes=30,
-) -> DeliveryOrder:
-    """A paid consumer order of `warehouse`, its door `east_m` metres east of it."""
-    now = timezone.now()
-    number = next(NUMBERS)
-    return DeliveryOrder.objects.create(
-        number=f"TEST-{number:06d}",
-        consumer=consumer or UserFactory(role=Role.CONSUMER),
-        warehouse=warehouse,
-        address=f"淮海中路 {number} 号",
-        location=Point(*offset(WAREHOUSE_AT, east_m=east_m), srid=4326),
-        status=status,
-        total=Money("36.00", "CNY"),
-        placed_at=now - timedelta(minutes=10),
-        promised_by=now + timedelta(minutes=promised_in_minutes),
-        packed_at=now - timedelta(minutes=5),
-        assigned_at=now if status != DeliveryOrderStatus.PACKED else None,
-        delivery_code=code,
-        task=task,
-    )
-
-
-def a_task(
-    courier: Courier | None,
-    warehouse,
-    *,
-    orders: int = 2,
-    status=DeliveryTaskStatus.ASSIGNED,
-    codes=("1111", "2222", "3333", "4444"),
-) -> DeliveryTask:
-    """A task of `orders` orders; ASSIGNED to `courier` (their codes: 1111, 2222, ...)."""
-    now = timezone.now()
-    task = DeliveryTask.objects.create(
-        warehouse=warehouse,
-        courier=courier,
-        status=status,
-        accepted_at=now if courier is not None else None,
-        picked_up_at=now if status == DeliveryTaskStatus.PICKED_UP else None,
-    )
-    order_status = {
-        DeliveryTaskStatus.ASSIGNED: DeliveryOrderStatus.ASSIGNED,
-        DeliveryTaskStatus.PICKED_UP: DeliveryOrderStatus.PICKED_UP,
-    }.get(status, DeliveryOrderStatus.PACKED)
-    for index in range(orders):
-        an_order(
-            warehouse,
-            task=task,
-            status=order_status,
-            code=codes[index],
-            east_m=600 + 300 * index,
-            promised_in_minutes=40 - 5 * index,
-        )
-    return task
-
-
-def an_offer(courier: Courier, task: DeliveryTask, *, seconds_left=40, distance_m=850.0):
-    now = timezone.now()
-    return TaskOffer.objects.create(
-        task=task,
-        courier=courier,
-        offered_at=now - timedelta(seconds=5),
-        expires_at=now + timedelta(seconds=seconds_left),
-        distance_m=distance_m,
-        score=1.0,
-    )
-
-
-def a_photo(kind: str = "JPEG", size=(64, 48)) -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (40, 160, 80)).save(buffer, format=kind)
-    extension = {"JPEG": "jpg", "PNG": "png"}[kind]
-    return SimpleUploadedFile(
-        f"door.{extension}", buffer.getvalue(), content_type=f"image/{extension}"
-    )
 
 
 def events_for(users, action) -> dict[int, list[dict]]:
@@ -187,38 +93,6 @@ def events_for(users, action) -> dict[int, list[dict]]:
 def in_english():
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    """A scratch folder holding the public media root (media/) and the private one
-    (private/), so a test can look for files left anywhere."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    return tmp_path
-
-
-@pytest.fixture
-def warehouse(db):
-    return front_warehouse("PSQ", *WAREHOUSE_AT, half_side=0.05, address="人民广场 1 号")
-
-
-@pytest.fixture
-def rider(courier):
-    """The `courier` user's courier row: on shift for an hour, at the warehouse, last fix 5
-    minutes ago."""
-    row = courier_at(*WAREHOUSE_AT, user=courier)
-    now = timezone.now()
-    Courier.objects.filter(pk=row.pk).update(
-        shift_started_at=now - timedelta(hours=1), position_at=now - timedelta(minutes=5)
-    )
-    row.refresh_from_db()
-    return row
-
-
-@pytest.fixture
-def other_rider(db):
-    return courier_at(*offset(WAREHOUSE_AT, north_m=500))
 
 
 # --- Shifts -----------------------------------------------------------------------------------

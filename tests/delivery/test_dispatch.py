@@ -2,19 +2,15 @@
 on, batches go one way and keep their promises, the sweep recovers what a lost message left
 behind, and racing dispatchers never give one courier two offers."""
 
-import itertools
-import math
 import re
 import threading
 from datetime import timedelta
 from functools import partial
 
 import pytest
-from django.contrib.gis.geos import Point
 from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from djmoney.money import Money
 
 from accounts.choices import Role
 from common.exceptions import RefusalKind
@@ -40,52 +36,8 @@ from delivery.rules import current_rules
 from delivery.selectors.dispatch import OPEN_TASK_STATUSES, courier_load
 from delivery.services import dispatch, offers
 from tests.accounts.factories import UserFactory
-from tests.delivery.factories import courier_at, front_warehouse
-
-WAREHOUSE_AT = (116.40, 39.90)
-KM_OF_LATITUDE = 1 / 111.2
-KM_OF_LONGITUDE = 1 / (111.32 * math.cos(math.radians(WAREHOUSE_AT[1])))
-_order_numbers = itertools.count(1)
-
-
-def near(*, north_km: float = 0.0, east_km: float = 0.0) -> tuple[float, float]:
-    """A point the given kilometres north and east of the warehouse."""
-    return (
-        WAREHOUSE_AT[0] + east_km * KM_OF_LONGITUDE,
-        WAREHOUSE_AT[1] + north_km * KM_OF_LATITUDE,
-    )
-
-
-def courier_near(*, north_km: float = 0.0, east_km: float = 0.0, **extra):
-    return courier_at(*near(north_km=north_km, east_km=east_km), **extra)
-
-
-def packed_order(
-    warehouse,
-    consumer,
-    *,
-    north_km: float = 0.0,
-    east_km: float = 0.0,
-    promised_in_minutes: float = 30,
-    packed_minutes_ago: float = 0,
-    status: str = DeliveryOrderStatus.PACKED,
-) -> DeliveryOrder:
-    """A paid order packed at the warehouse, written directly (the shop's place_order and
-    pack_order are the shop's own tests)."""
-    now = timezone.now()
-    return DeliveryOrder.objects.create(
-        number=f"T-DISPATCH-{next(_order_numbers)}",
-        consumer=consumer,
-        warehouse=warehouse,
-        address="朝阳区测试路 1 号",
-        location=Point(*near(north_km=north_km, east_km=east_km), srid=4326),
-        status=status,
-        total=Money("25.00", "CNY"),
-        placed_at=now - timedelta(minutes=5),
-        promised_by=now + timedelta(minutes=promised_in_minutes),
-        packed_at=now - timedelta(minutes=packed_minutes_ago),
-        delivery_code="4321",
-    )
+from tests.delivery.dispatch_factories import WAREHOUSE_AT, courier_near, near, packed_order
+from tests.delivery.factories import front_warehouse
 
 
 def carrying(courier, warehouse, consumer, orders: int) -> DeliveryTask:

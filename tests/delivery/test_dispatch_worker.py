@@ -13,8 +13,8 @@ from delivery.models import DeliveryOrder, DeliveryTask, DeliveryTaskStatus, Off
 from delivery.services import dispatch, offers
 from delivery.tasks import sweep_dispatch
 from tests.accounts.factories import UserFactory
+from tests.delivery.dispatch_factories import WAREHOUSE_AT, courier_near, packed_order
 from tests.delivery.factories import front_warehouse
-from tests.delivery.test_dispatch import WAREHOUSE_AT, courier_near, packed_order
 
 DEADLINE_SECONDS = 30
 

@@ -4,7 +4,7 @@ with the stock back in the same lots and the wallet refunded. Refusals change no
 
 import re
 import threading
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,7 +16,6 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from accounts.choices import Role
-from common.dates import BUSINESS_TIME_ZONE
 from common.exceptions import RefusalKind
 from config.asgi import application
 from delivery.exceptions import DeliveryError, InsufficientStock
@@ -38,68 +37,34 @@ from delivery.services.orders import (
     WalletShort,
     cancel_order,
     pack_order,
-    place_order,
 )
 from delivery.services.stock import receive_stock
-from settlement.accounts import book_account, platform_book, wallet_of
+from settlement.accounts import book_account, platform_book
 from settlement.choices import AccountKind, EntryKind
 from settlement.exceptions import InsufficientBalance
 from settlement.models import JournalEntry
 from settlement.selectors import balance_of
 from tests.accounts.factories import UserFactory
-from tests.delivery.factories import courier_at, front_warehouse, fund_wallet, stocked
-from tests.farms.factories import HarvestLotFactory, ProductFactory
-
-HOME = {"longitude": 116.49, "latitude": 39.915}  # inside Chaoyang's zone
-NOWHERE = {"longitude": 121.47, "latitude": 31.23}  # Shanghai: outside every zone
-
+from tests.delivery.factories import courier_at, fund_wallet
+from tests.delivery.shop_factories import (
+    NOWHERE,
+    open_warehouse,
+    opening_hours_around_now,
+    order_for,
+    receive,
+    wallet_balance,
+)
+from tests.farms.factories import HarvestLotFactory
 
 # --- Helpers the shop's API and page tests share -------------------------------------------
-
-
-def opening_hours_around_now(*, open_now: bool = True) -> dict:
-    """Opening hours (Beijing time) that hold the present moment, or that exclude it."""
-    local = timezone.localtime(timezone.now(), BUSINESS_TIME_ZONE)
-    anchor = datetime.combine(local.date(), local.time())
-    if open_now:
-        return {
-            "opens_at": (anchor - timedelta(hours=2)).time(),
-            "closes_at": (anchor + timedelta(hours=2)).time(),
-        }
-    return {
-        "opens_at": (anchor + timedelta(hours=2)).time(),
-        "closes_at": (anchor + timedelta(hours=4)).time(),
-    }
-
-
-def open_warehouse(code: str, longitude: float, latitude: float, *, half_side: float, **extra):
-    """A front warehouse open at this moment, whatever the hour the tests run."""
-    warehouse = front_warehouse(code, longitude, latitude, half_side=half_side, **extra)
-    FrontWarehouse.objects.filter(pk=warehouse.pk).update(**opening_hours_around_now())
-    warehouse.refresh_from_db()
-    return warehouse
-
-
-def receive(warehouse, product, kg: str, *, harvested_days_ago: int, price="12.00"):
-    return stocked(warehouse, product, kg=kg, price=price, harvested_days_ago=harvested_days_ago)
 
 
 def sales_balance():
     return balance_of(book_account(platform_book(), AccountKind.SALES)).amount
 
 
-def wallet_balance(user):
-    return balance_of(wallet_of(user)).amount
-
-
 def stock_by_lot() -> dict:
     return dict(StockLot.objects.values_list("pk", "quantity_kg"))
-
-
-def order_for(consumer, *lines, key: str = "", where=HOME, address="朝阳区建国路 88 号 3-201"):
-    return place_order(
-        consumer=consumer, address=address, lines=list(lines), idempotency_key=key, **where
-    )
 
 
 @pytest.fixture(autouse=True)
@@ -107,38 +72,6 @@ def in_english():
     """Refusals are read in English here, whatever the translations say."""
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def chaoyang(db):
-    return open_warehouse("chaoyang", 116.48, 39.92, half_side=0.03)
-
-
-@pytest.fixture
-def haidian(db):
-    return open_warehouse("haidian", 116.30, 39.96, half_side=0.03)
-
-
-@pytest.fixture
-def spinach(db):
-    return ProductFactory(code="VEG-SPINACH-O", name_zh="菠菜", name_en="Spinach")
-
-
-@pytest.fixture
-def tomato(db):
-    return ProductFactory(code="VEG-TOMATO-O", name_zh="番茄", name_en="Tomato")
-
-
-@pytest.fixture
-def funded_consumer(consumer):
-    fund_wallet(consumer, "500.00")
-    return consumer
-
-
-@pytest.fixture
-def chaoyang_staff(chaoyang, warehouse_manager):
-    WarehouseStaff.objects.create(warehouse=chaoyang, user=warehouse_manager)
-    return warehouse_manager
 
 
 # --- Where the order goes -----------------------------------------------------------------

@@ -4,7 +4,6 @@ public media folder, never at a /media/ URL, and shown only through the order's 
 production nginx sends it (X-Accel-Redirect)."""
 
 # The shared courier fixtures come from test_couriers; tests take them as arguments.
-# ruff: noqa: F811
 
 import importlib
 
@@ -18,14 +17,7 @@ from accounts.choices import Role
 from delivery.models import DeliveryOrder, DeliveryTaskStatus, WarehouseStaff
 from delivery.services import couriers as services
 from tests.accounts.factories import UserFactory
-from tests.delivery.test_couriers import (  # noqa: F401
-    a_photo,
-    a_task,
-    media_root,
-    other_rider,
-    rider,
-    warehouse,
-)
+from tests.delivery.courier_factories import a_photo, a_task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 

@@ -6,15 +6,10 @@ from decimal import Decimal
 import pytest
 
 from delivery.models import DeliveryOrder, DeliveryOrderStatus, StockLot
-from tests.delivery import test_orders as shared
-from tests.delivery.test_orders import HOME, receive
+from tests.delivery.shop_factories import HOME, receive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-chaoyang = shared.chaoyang
-chaoyang_staff = shared.chaoyang_staff
-funded_consumer = shared.funded_consumer
-spinach = shared.spinach
 
 ORDERS = "/api/delivery/orders/"
 

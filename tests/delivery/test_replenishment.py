@@ -40,12 +40,7 @@ from marketplace.models import Listing, Order
 from marketplace.services.orders import place_order, reject_order
 from tests.accounts.factories import UserFactory
 from tests.delivery.factories import front_warehouse
-from tests.delivery.replenishment_factories import (
-    listing_of,
-    manager_of,
-    on_shelf,
-    sales_history,
-)
+from tests.delivery.replenishment_factories import listing_of, manager_of, on_shelf, sales_history
 from tests.farms.factories import FarmFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

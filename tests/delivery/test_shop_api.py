@@ -19,19 +19,12 @@ from delivery.services.orders import pack_order
 from settlement.choices import EntryKind
 from settlement.models import JournalEntry
 from tests.accounts.factories import UserFactory
-from tests.delivery import test_orders as shared
 from tests.delivery.factories import courier_at, fund_wallet
-from tests.delivery.test_orders import HOME, NOWHERE, order_for, receive, wallet_balance
+from tests.delivery.shop_factories import HOME, NOWHERE, order_for, receive, wallet_balance
 from tests.farms.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
-# The order tests' fixtures: warehouses open now, produce, a consumer with money.
-chaoyang = shared.chaoyang
-chaoyang_staff = shared.chaoyang_staff
-funded_consumer = shared.funded_consumer
-spinach = shared.spinach
-tomato = shared.tomato
 
 SHOP = "/api/delivery/shop/"
 ORDERS = "/api/delivery/orders/"

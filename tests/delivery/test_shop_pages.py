@@ -18,18 +18,17 @@ from delivery.models import (
 )
 from delivery.services.orders import pack_order
 from tests.accounts.factories import UserFactory
-from tests.delivery import test_orders as shared
 from tests.delivery.factories import courier_at, fund_wallet
-from tests.delivery.test_orders import HOME, NOWHERE, order_for, receive, wallet_balance
+from tests.delivery.shop_factories import (
+    HOME,
+    NOWHERE,
+    opening_hours_around_now,
+    order_for,
+    receive,
+    wallet_balance,
+)
 
 pytestmark = pytest.mark.django_db
-
-# The order tests' fixtures: warehouses open now, produce, a consumer with money.
-chaoyang = shared.chaoyang
-chaoyang_staff = shared.chaoyang_staff
-funded_consumer = shared.funded_consumer
-spinach = shared.spinach
-tomato = shared.tomato
 
 
 @pytest.fixture
@@ -121,7 +120,7 @@ def test_a_closed_warehouse_shows_its_hours_and_takes_no_order(
     page_as, chaoyang, spinach, funded_consumer
 ):
     receive(chaoyang, spinach, "10", harvested_days_ago=1)
-    hours = shared.opening_hours_around_now(open_now=False)
+    hours = opening_hours_around_now(open_now=False)
     type(chaoyang).objects.filter(pk=chaoyang.pk).update(**hours)
 
     page = text(page_as(funded_consumer).get("/shop/", HOME))

@@ -4,56 +4,48 @@ once), the loss rate, open orders and their late risk, today's on-time rate.
 The actors and builders here are shared by test_warehouse_api.py and test_warehouse_pages.py
 (orders are DeliveryOrder rows made directly: placing one is the shop's business)."""
 
-import itertools
 import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied
 from django.db import close_old_connections
 from django.utils import timezone
-from djmoney.money import Money
 
 from accounts.choices import Role
-from coldchain.models import ShipmentLot
 from common.dates import BUSINESS_TIME_ZONE
 from common.exceptions import DomainError, NotFoundOrNotYours, RefusalKind
 from delivery.exceptions import DeliveryError
 from delivery.models import (
-    DeliveryOrder,
-    DeliveryOrderLine,
     DeliveryOrderStatus,
-    DeliveryTask,
     DeliveryTaskStatus,
     StockLot,
     StockReceipt,
     StockWriteOff,
-    WarehouseStaff,
     WriteOffReason,
 )
 from delivery.selectors import warehouse as selectors
 from delivery.selectors.warehouse import LateRisk
 from delivery.services import stock as stock_services
 from marketplace.choices import OrderStatus
-from marketplace.markets import services as markets
 from marketplace.markets import trades as counter_trades
-from marketplace.models import Order, OrderLine
-from settlement.funding import top_up
 from tests.accounts.factories import UserFactory
-from tests.coldchain.factories import ShipmentFactory
 from tests.delivery.factories import courier_at, front_warehouse
+from tests.delivery.warehouse_factories import (
+    HOME,
+    KM_NORTH,
+    bought_line,
+    delivered,
+    delivery_order,
+    manager_of,
+    receive,
+    shipped_to,
+    task_of,
+)
 from tests.farms.factories import HarvestLotFactory, ProductFactory
-from tests.marketplace.factories import ListingFactory
 
 pytestmark = pytest.mark.django_db
-
-HOME = (116.48, 39.92)  # the warehouse's site
-OTHER = (116.30, 39.98)
-KM_NORTH = 0.00899  # degrees of latitude in a kilometre (999.6 m)
-_numbers = itertools.count(1)
-_cards = itertools.count(1)
 
 
 # --- Actors and builders (shared with the API and page tests) --------------------------------
@@ -65,182 +57,8 @@ def warehouse(db):
 
 
 @pytest.fixture
-def other_warehouse(db):
-    return front_warehouse("haidian", *OTHER, half_side=0.03)
-
-
-def manager_of(warehouse):
-    user = UserFactory(role=Role.WAREHOUSE_MANAGER)
-    WarehouseStaff.objects.create(warehouse=warehouse, user=user)
-    return user
-
-
-@pytest.fixture
-def manager(warehouse):
-    return manager_of(warehouse)
-
-
-@pytest.fixture
-def other_manager(other_warehouse):
-    return manager_of(other_warehouse)
-
-
-@pytest.fixture
 def spinach(db):
     return ProductFactory(code="VEG-SPINACH-W", name_zh="菠菜", name_en="Spinach")
-
-
-def shipped_to(warehouse, lot=None):
-    """A lot (a new one unless given) on a cold-chain shipment on its way to the warehouse's
-    site: a lot the warehouse may receive without a source."""
-    lot = lot if lot is not None else HarvestLotFactory()
-    ShipmentLot.objects.create(
-        shipment=ShipmentFactory(destination=warehouse.site), lot=lot, quantity_kg=Decimal("1")
-    )
-    return lot
-
-
-def receive(warehouse, product, kg: str, *, by, harvested_days_ago: int = 1):
-    """A lot of the product brought by a cold-chain shipment and received into the warehouse
-    (a receipt with no source); its stock lot."""
-    lot = shipped_to(
-        warehouse,
-        HarvestLotFactory(
-            product=product,
-            quantity_kg=Decimal("500"),
-            harvest_date=timezone.localdate() - timedelta(days=harvested_days_ago),
-        ),
-    )
-    receipt = stock_services.receive_lot(warehouse=warehouse, lot=lot, quantity_kg=kg, by=by)
-    return receipt.stock_lot
-
-
-def delivery_order(
-    warehouse,
-    *,
-    status=DeliveryOrderStatus.PLACED,
-    now=None,
-    minutes_left: float = 25,
-    north_km: float = 1,
-    delivered_at=None,
-    task=None,
-    product=None,
-    kg="1.5",
-):
-    """A consumer's order of the warehouse promised `minutes_left` after `now`, for a home
-    `north_km` north of the warehouse."""
-    now = now or timezone.now()
-    site = warehouse.site.location
-    number = next(_numbers)
-    order = DeliveryOrder.objects.create(
-        number=f"T{number:08d}",
-        consumer=UserFactory(role=Role.CONSUMER),
-        warehouse=warehouse,
-        address=f"{number} 号楼",
-        location=Point(site.x, site.y + north_km * KM_NORTH, srid=4326),
-        status=status,
-        total=Money("18.00", "CNY"),
-        placed_at=now - timedelta(minutes=5),
-        promised_by=now + timedelta(minutes=minutes_left),
-        delivered_at=delivered_at,
-        delivery_code="4321",
-        task=task,
-    )
-    if product is not None:
-        DeliveryOrderLine.objects.create(
-            order=order,
-            product=product,
-            quantity_kg=Decimal(kg),
-            price_per_kg=Money("12.00", "CNY"),
-            amount=Money("18.00", "CNY"),
-        )
-    return order
-
-
-def delivered(warehouse, *, promised_by, delivered_at):
-    order = delivery_order(warehouse, status=DeliveryOrderStatus.DELIVERED)
-    DeliveryOrder.objects.filter(pk=order.pk).update(
-        promised_by=promised_by, delivered_at=delivered_at
-    )
-    return order
-
-
-def task_of(warehouse, *, status=DeliveryTaskStatus.UNASSIGNED, courier=None):
-    return DeliveryTask.objects.create(warehouse=warehouse, status=status, courier=courier)
-
-
-def bought_line(
-    buyer, *, status=OrderStatus.HANDED_OVER, ordered="10", packed: str | None = "9.8", lot=None
-):
-    """A marketplace order line `buyer` bought (handed over with its packed weight)."""
-    listing = ListingFactory(lot=lot) if lot is not None else ListingFactory()
-    order = Order.objects.create(
-        buyer=buyer,
-        seller=listing.seller,
-        status=status,
-        total=Money("47.04", "CNY"),
-        expires_at=timezone.now() + timedelta(days=1),
-    )
-    return OrderLine.objects.create(
-        order=order,
-        listing=listing,
-        quantity_kg=Decimal(ordered),
-        unit_price=listing.price_per_kg,
-        packed_kg=Decimal(packed) if packed is not None else None,
-        amount=Money("47.04", "CNY"),
-    )
-
-
-@pytest.fixture
-def market(db):
-    return markets.create_market(code="xinfadi-w", name="新发地 (W)", city="北京")
-
-
-@pytest.fixture
-def market_operator_user(market):
-    user = UserFactory(role=Role.MARKET_OPERATOR)
-    markets.add_staff(market=market, user=user, is_supervisor=True)
-    return user
-
-
-@pytest.fixture
-def buy_at_market(market, market_operator_user):
-    """buy_at_market(user, lot=…, gross_kg=…) → a settled trade bought on `user`'s card."""
-    seller = markets.register_trader(
-        market=market, kind="seller", name="王大姐", card_number="6201000000009001"
-    )
-    buyers = {}
-
-    def trade(user, *, lot=None, product=None, gross_kg="52", tare_kg="2"):
-        if user.pk not in buyers:
-            buyers[user.pk] = markets.register_trader(
-                market=market,
-                kind="buyer",
-                name=f"前置仓 {user.pk}",
-                card_number=f"62000000000{next(_cards):05d}",
-                user=user,
-            )
-            top_up(
-                account=markets.settlement_account(buyers[user.pk]),
-                amount=Decimal("10000.00"),
-                method="cash",
-                by=market_operator_user,
-                idempotency_key=f"warehouse-test-card:{user.pk}",
-            )
-        return counter_trades.settle_trade(
-            market=market,
-            by=market_operator_user,
-            buyer_card=buyers[user.pk].card_number,
-            seller_card=seller.card_number,
-            product=lot.product if lot is not None else product,
-            gross_kg=gross_kg,
-            tare_kg=tare_kg,
-            unit_price="3.00",
-            idempotency_key=f"warehouse-test-trade:{next(_cards)}",
-            lot=lot,
-        )
-
-    return trade
 
 
 def _stock_state():

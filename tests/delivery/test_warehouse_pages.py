@@ -3,7 +3,6 @@ dispatch again, live refresh), stock (shelf life, write-off and count forms, los
 receiving; clear field errors on bad input; each role's limits."""
 
 # The shared warehouse fixtures come from test_warehouse; tests take them as arguments.
-# ruff: noqa: F811
 
 import re
 from datetime import timedelta
@@ -25,24 +24,31 @@ from delivery.models import (
 )
 from marketplace.choices import OrderStatus
 from tests.accounts.factories import UserFactory
-from tests.delivery.test_warehouse import (  # noqa: F401
+from tests.delivery.factories import front_warehouse
+from tests.delivery.warehouse_factories import (
+    HOME,
     bought_line,
-    buy_at_market,
     delivery_order,
-    manager,
-    market,
-    market_operator_user,
-    other_manager,
-    other_warehouse,
     receive,
     shipped_to,
-    spinach,
     task_of,
-    warehouse,
 )
-from tests.farms.factories import HarvestLotFactory
+from tests.farms.factories import HarvestLotFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
+
+
+# The warehouse manager's warehouse and produce (tests/delivery/conftest.py holds the
+# couriers' warehouse and the shop's spinach under the same names).
+@pytest.fixture
+def warehouse(db):
+    return front_warehouse("chaoyang", *HOME, half_side=0.05)
+
+
+@pytest.fixture
+def spinach(db):
+    return ProductFactory(code="VEG-SPINACH-W", name_zh="菠菜", name_en="Spinach")
+
 
 PAGES = ["/warehouse/", "/warehouse/live/", "/warehouse/stock/", "/warehouse/receiving/"]
 

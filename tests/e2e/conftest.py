@@ -14,9 +14,6 @@ from django.conf import settings as django_settings
 from django.test import Client
 from playwright.sync_api import sync_playwright
 
-# The farms actors (a member farmer, her farm, the catalogue) serve the journeys too.
-from tests.farms.conftest import catalogue, cooperative, farm, member  # noqa: F401
-
 CHROMIUM = "/usr/bin/chromium"
 BASE_DIR = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = BASE_DIR / "test-results" / "e2e"

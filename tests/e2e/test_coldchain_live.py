@@ -20,7 +20,6 @@ from coldchain.choices import AlertKind, ExcursionKind
 from coldchain.models import Alert, Excursion, Reading
 from tests.coldchain.conftest import (  # noqa: F401
     LOGGER_SECRET,
-    cooperative,
     data_logger,
     market,
     market_site,

@@ -5,6 +5,7 @@ import factory
 from django.contrib.gis.geos import Point, Polygon
 
 from accounts.choices import Role
+from common.dates import business_today
 from farms.choices import Grade, ProductCategory
 from farms.models import (
     Cooperative,
@@ -13,7 +14,6 @@ from farms.models import (
     Membership,
     Product,
     StorageProfile,
-    business_today,
 )
 from tests.accounts.factories import UserFactory
 

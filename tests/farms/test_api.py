@@ -3,7 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from farms.models import Farm, HarvestLot, Membership, business_today
+from common.dates import business_today
+from farms.models import Farm, HarvestLot, Membership
 from tests.farms.factories import FarmFactory, HarvestLotFactory, MembershipFactory
 
 FIELD = {

@@ -9,7 +9,7 @@ from farms.catalogue import CATALOGUE_FILE, read_catalogue
 from farms.choices import Grade, ProductCategory
 from farms.exceptions import InvalidCatalogue
 from farms.models import Product, StorageProfile
-from farms.services import load_product_catalogue
+from farms.services.catalogue import load_product_catalogue
 
 REQUIRED_PRODUCTS = {
     "黄瓜", "番茄", "生菜", "菠菜", "大白菜", "小白菜", "芹菜", "甜椒", "茄子", "马铃薯",

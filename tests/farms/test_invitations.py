@@ -10,9 +10,9 @@ from farms.exceptions import (
     InvitationNotAvailable,
     PasswordNotForManagerToIssue,
 )
-from farms.invitations import accept_invitation, decline_invitation, withdraw_invitation
 from farms.models import Membership, MembershipInvitation
-from farms.services import add_member, issue_member_password
+from farms.services.cooperatives import add_member, issue_member_password
+from farms.services.invitations import accept_invitation, decline_invitation, withdraw_invitation
 from tests.accounts.factories import authenticate
 from tests.farms.factories import MembershipFactory
 

@@ -10,7 +10,7 @@ from farms.exceptions import (
     PhoneBelongsToNonFarmer,
 )
 from farms.models import Membership
-from farms.services import PASSWORD_ALPHABET, add_member, issue_member_password
+from farms.services.cooperatives import PASSWORD_ALPHABET, add_member, issue_member_password
 from tests.accounts.factories import authenticate
 from tests.farms.factories import MembershipFactory
 

@@ -9,6 +9,7 @@ from django.db import connection
 
 from accounts.choices import Role
 from accounts.models import User
+from common.dates import business_today
 from common.exceptions import InvalidBoundary
 from farms.choices import Certification, Grade, PesticideTestResult
 from farms.exceptions import (
@@ -29,15 +30,10 @@ from farms.exceptions import (
     NotCooperativeManager,
     ProductNotAvailable,
 )
-from farms.models import Cooperative, Farm, HarvestLot, Membership, business_today
-from farms.services import (
-    MemberAdded,
-    add_member,
-    create_farm,
-    record_harvest_lot,
-    register_cooperative,
-    update_farm,
-)
+from farms.models import Cooperative, Farm, HarvestLot, Membership
+from farms.services.cooperatives import MemberAdded, add_member, register_cooperative
+from farms.services.farms import create_farm, update_farm
+from farms.services.lots import record_harvest_lot
 from tests.farms.factories import (
     FarmFactory,
     HarvestLotFactory,

@@ -6,8 +6,9 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
+from common.dates import business_today
 from common.units import WeightUnit
-from farms.models import Farm, HarvestLot, Membership, business_today
+from farms.models import Farm, HarvestLot, Membership
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import FarmFactory, HarvestLotFactory
 

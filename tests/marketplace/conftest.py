@@ -6,15 +6,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests.farms.conftest import (  # noqa: F401
-    catalogue,
-    cooperative,
-    farm,
-    manager,
-    member,
-    other_cooperative,
-    other_farm,
-)
 from tests.farms.factories import HarvestLotFactory, ProductFactory
 
 
@@ -24,7 +15,7 @@ def cucumber(db):
 
 
 @pytest.fixture
-def lot(farm, cucumber):  # noqa: F811
+def lot(farm, cucumber):
     """100 kg of grade-1 cucumbers from the member's farm, harvested yesterday."""
     return HarvestLotFactory(
         farm=farm, product=cucumber, quantity_kg=Decimal("100.000"), certifications=["green_food"]
@@ -32,7 +23,7 @@ def lot(farm, cucumber):  # noqa: F811
 
 
 @pytest.fixture
-def other_lot(other_farm):  # noqa: F811
+def other_lot(other_farm):
     return HarvestLotFactory(farm=other_farm, quantity_kg=Decimal("80.000"))
 
 

@@ -3,25 +3,17 @@
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from accounts.choices import Role
 from marketplace.choices import ListingStatus, OrderStatus
 from marketplace.models import Listing, Order, OrderEvent
-from marketplace.services.orders import (
-    accept_order,
-    cancel_order,
-    hand_over,
-    mark_ready,
-    place_order,
-)
+from marketplace.services.orders import cancel_order
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import MembershipFactory
 from tests.marketplace.factories import BuyerFactory, ListingFactory, fund_wallet
+from tests.marketplace.order_factories import KG, client_for, order_in
 
 pytestmark = pytest.mark.django_db
-
-KG = Decimal
 
 
 @pytest.fixture
@@ -45,29 +37,6 @@ def actors(listing, buyer, admin_user):
         "courier": UserFactory(role=Role.COURIER),
         "anonymous": None,
     }
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user=user)
-    return client
-
-
-def order_in(status: str, *, buyer, listing) -> Order:
-    """An order of 10 kg brought to `status` through the services, as users would."""
-    order = place_order(buyer=buyer, lines=[(listing.pk, KG("10"))])
-    if status == OrderStatus.PLACED:
-        return order
-    accept_order(by=listing.seller, order_id=order.pk)
-    if status == OrderStatus.ACCEPTED:
-        return order
-    mark_ready(by=listing.seller, order_id=order.pk)
-    if status == OrderStatus.READY:
-        return order
-    line = order.lines.get()
-    packed = KG("12") if status == OrderStatus.AWAITING_BUYER else KG("10")
-    return hand_over(by=listing.seller, order_id=order.pk, packed_kg={line.pk: packed})
 
 
 def available(listing) -> Decimal:

@@ -17,7 +17,7 @@ from marketplace.models import Order
 from marketplace.realtime import ORDER_PLACED, ORDER_STATUS_CHANGED
 from marketplace.tasks import expire_overdue_orders
 from tests.marketplace.factories import ListingFactory
-from tests.marketplace.test_orders_api import client_for, order_in
+from tests.marketplace.order_factories import client_for, order_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

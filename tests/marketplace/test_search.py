@@ -8,8 +8,8 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 from moneyed import Money
 
+from common.dates import business_today
 from farms.choices import Grade, ProductCategory
-from farms.models import business_today
 from marketplace.choices import ListingStatus
 from marketplace.models import Listing
 from marketplace.selectors.listings import listings_for_buyers, listings_named, listings_near

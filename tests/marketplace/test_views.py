@@ -10,7 +10,7 @@ from djmoney.money import Money
 from PIL import Image
 
 from accounts.choices import Role
-from farms.models import business_today
+from common.dates import business_today
 from marketplace.choices import ListingStatus, OrderStatus
 from marketplace.models import Listing, ListingPhoto, Order
 from marketplace.services.orders import place_order

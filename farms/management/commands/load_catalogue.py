@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from farms.catalogue import CATALOGUE_FILE, read_catalogue
 from farms.exceptions import FarmsError
-from farms.services import load_product_catalogue
+from farms.services.catalogue import load_product_catalogue
 
 
 class Command(BaseCommand):

@@ -13,10 +13,10 @@ from accounts.choices import Role
 from accounts.models import User
 from accounts.notifications import notify
 
-from . import selectors
-from .choices import InvitationStatus
-from .exceptions import CannotJoinCooperative, InvitationAlreadyAnswered, InvitationNotAvailable
-from .models import Cooperative, Membership, MembershipInvitation
+from .. import selectors
+from ..choices import InvitationStatus
+from ..exceptions import CannotJoinCooperative, InvitationAlreadyAnswered, InvitationNotAvailable
+from ..models import Cooperative, Membership, MembershipInvitation
 
 
 def invite(
@@ -76,9 +76,10 @@ def _close(invitation: MembershipInvitation, status: str) -> None:
 
 
 def _tell_inviter(invitation: MembershipInvitation, title: str) -> None:
-    if invitation.invited_by_id is not None:
+    inviter = invitation.invited_by  # None, without a query, when the account was deleted
+    if inviter is not None:
         notify(
-            user=invitation.invited_by,
+            user=inviter,
             kind=f"membership.invitation_{invitation.status}",
             title=title,
             url=reverse("farms:member_list"),

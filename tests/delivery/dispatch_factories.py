@@ -1,0 +1,63 @@
+"""Builders of the dispatch tests: couriers and packed orders placed by kilometres from the warehouse."""
+
+import itertools
+import math
+from datetime import timedelta
+
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+from djmoney.money import Money
+
+from delivery.models import DeliveryOrder, DeliveryOrderStatus
+from tests.delivery.factories import courier_at
+
+WAREHOUSE_AT = (116.40, 39.90)
+
+
+KM_OF_LATITUDE = 1 / 111.2
+
+
+KM_OF_LONGITUDE = 1 / (111.32 * math.cos(math.radians(WAREHOUSE_AT[1])))
+
+
+_order_numbers = itertools.count(1)
+
+
+def near(*, north_km: float = 0.0, east_km: float = 0.0) -> tuple[float, float]:
+    """A point the given kilometres north and east of the warehouse."""
+    return (
+        WAREHOUSE_AT[0] + east_km * KM_OF_LONGITUDE,
+        WAREHOUSE_AT[1] + north_km * KM_OF_LATITUDE,
+    )
+
+
+def courier_near(*, north_km: float = 0.0, east_km: float = 0.0, **extra):
+    return courier_at(*near(north_km=north_km, east_km=east_km), **extra)
+
+
+def packed_order(
+    warehouse,
+    consumer,
+    *,
+    north_km: float = 0.0,
+    east_km: float = 0.0,
+    promised_in_minutes: float = 30,
+    packed_minutes_ago: float = 0,
+    status: str = DeliveryOrderStatus.PACKED,
+) -> DeliveryOrder:
+    """A paid order packed at the warehouse, written directly (the shop's place_order and
+    pack_order are the shop's own tests)."""
+    now = timezone.now()
+    return DeliveryOrder.objects.create(
+        number=f"T-DISPATCH-{next(_order_numbers)}",
+        consumer=consumer,
+        warehouse=warehouse,
+        address="朝阳区测试路 1 号",
+        location=Point(*near(north_km=north_km, east_km=east_km), srid=4326),
+        status=status,
+        total=Money("25.00", "CNY"),
+        placed_at=now - timedelta(minutes=5),
+        promised_by=now + timedelta(minutes=promised_in_minutes),
+        packed_at=now - timedelta(minutes=packed_minutes_ago),
+        delivery_code="4321",
+    )
