@@ -35,10 +35,12 @@ run: services $(VENV)/.installed translations
 test: services-browser $(VENV)/.installed translations lint
 	$(BIN)/pytest --create-db
 
+# Style (ruff), the house's layers (import-linter) and the domain's types (mypy).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 # Types of the domain modules ([tool.mypy] in pyproject.toml says which files; the plugin
 # loads config.test_settings, which needs no environment).

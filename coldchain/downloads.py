@@ -3,7 +3,7 @@
 The door has already found the shipment through shipments_visible_to (404 for anyone else);
 the file itself is private (common/private_files.py)."""
 
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 
 from common.private_files import private_file_response
 
@@ -12,7 +12,7 @@ from .models import Handover
 RECORD_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
-def handover_record_response(handover: Handover) -> HttpResponse:
+def handover_record_response(handover: Handover) -> HttpResponseBase:
     """The CSV, named after the shipment and the kind (its stored name is random)."""
     return private_file_response(
         handover.record_file,

@@ -28,7 +28,7 @@ MAX_PRICE_PER_KG = Decimal("100000.00")  # CNY; beyond any produce, so a typo is
 MAX_LISTING_KG = Decimal("500000")
 
 
-class Listing(TimeStampedModel):  # type: ignore[django-manager-missing]
+class Listing(TimeStampedModel):
     """Quantity of one harvest lot offered for sale at a price per kg."""
 
     # django-money swaps in manager classes made at run time, which django-stubs cannot see
@@ -158,7 +158,7 @@ class ListingPhoto(models.Model):
         ordering = ["position", "id"]
 
 
-class Order(TimeStampedModel):  # type: ignore[django-manager-missing]
+class Order(TimeStampedModel):
     """A buyer's order on one or more listings of one seller."""
 
     objects: ClassVar[models.Manager["Order"]]  # see Listing.objects

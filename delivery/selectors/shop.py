@@ -205,7 +205,7 @@ def may_cancel(user: User, order: DeliveryOrder) -> bool:
     (the service checks it again under lock)."""
     if order.status not in (DeliveryOrderStatus.PLACED, DeliveryOrderStatus.PACKED):
         return False
-    if order.task_id is not None and order.task.courier_id is not None:
+    if order.task is not None and order.task.courier_id is not None:
         return False
     return (
         order.consumer_id == user.pk
@@ -246,7 +246,7 @@ def is_late(order: DeliveryOrder, now: datetime | None = None) -> bool:
 
 def courier_of(order: DeliveryOrder) -> dict | None:
     """Who brings the order and where he is, while he has it (assigned or picked up)."""
-    if order.status not in COURIER_STATUSES or order.task_id is None:
+    if order.status not in COURIER_STATUSES or order.task is None:
         return None
     courier = order.task.courier
     if courier is None:

@@ -440,7 +440,7 @@ def _put_stock_back(*, order: DeliveryOrder) -> None:
 
 def _refund(*, order: DeliveryOrder, by: User, reason: str) -> None:
     """The payment's legs reversed: the shop's sales pay the wallet back."""
-    if order.payment_entry_id is None:
+    if order.payment_entry is None:
         return
     refund_shop_order(
         order_id=order.pk,
