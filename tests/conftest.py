@@ -23,7 +23,7 @@ from tests.farms.factories import CooperativeFactory, FarmFactory, MembershipFac
 BASE_DIR = Path(__file__).resolve().parents[1]
 
 # Fixtures shared by several test folders, without imports between them.
-pytest_plugins = ["tests.marketplace.markets.fixtures"]
+pytest_plugins = ["tests.marketplace.markets.fixtures", "tests.coldchain.fixtures"]
 
 
 @pytest.fixture

@@ -9,20 +9,13 @@ import pytest
 from django.utils import timezone, translation
 
 from accounts.choices import Role
-from coldchain.choices import SiteKind
 from coldchain.services.registry import assign_logger, register_logger
 from coldchain.services.shipments import plan_shipment
 from marketplace.markets import services as markets
 from tests.accounts.factories import UserFactory
-from tests.coldchain.factories import ColdStoreFactory, ShipmentFactory, SiteFactory
+from tests.coldchain.factories import ColdStoreFactory, ShipmentFactory
+from tests.coldchain.fixtures import LOGGER_SECRET
 from tests.farms.factories import HarvestLotFactory
-
-LOGGER_SECRET = "s3cret-logger-token-for-tests"
-
-
-@pytest.fixture
-def market(db):
-    return markets.create_market(code="xinfadi", name="北京新发地", city="北京")
 
 
 @pytest.fixture
@@ -34,24 +27,6 @@ def market_staff(market):
 
 
 @pytest.fixture
-def packhouse(cooperative):
-    return SiteFactory(name="合作社冷库", kind=SiteKind.COOPERATIVE, cooperative=cooperative)
-
-
-@pytest.fixture
-def market_site(market):
-    return SiteFactory(name="新发地市场", kind=SiteKind.MARKET, market=market)
-
-
-@pytest.fixture
-def shipment(packhouse, market_site, coldchain_controller):
-    """In transit from the co-operative's packhouse to the market, kept at 0–4 °C."""
-    return ShipmentFactory(
-        origin=packhouse, destination=market_site, planned_by=coldchain_controller
-    )
-
-
-@pytest.fixture
 def other_shipment(db):
     """Between two sites nobody above belongs to."""
     return ShipmentFactory()
@@ -60,26 +35,6 @@ def other_shipment(db):
 @pytest.fixture
 def store(packhouse):
     return ColdStoreFactory(site=packhouse)
-
-
-@pytest.fixture
-def logger_secret() -> str:
-    return LOGGER_SECRET
-
-
-@pytest.fixture
-def data_logger(db):
-    logger, _secret = register_logger(device_id="LOG-0001", secret=LOGGER_SECRET)
-    return logger
-
-
-@pytest.fixture
-def shipment_logger(data_logger, shipment):
-    """`data_logger` watching `shipment` since three hours ago."""
-    assign_logger(
-        logger=data_logger, subject=shipment, starts_at=timezone.now() - timedelta(hours=3)
-    )
-    return data_logger
 
 
 @pytest.fixture

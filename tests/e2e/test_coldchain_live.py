@@ -18,15 +18,7 @@ from django.utils import timezone
 
 from coldchain.choices import AlertKind, ExcursionKind
 from coldchain.models import Alert, Excursion, Reading
-from tests.coldchain.conftest import (  # noqa: F401
-    LOGGER_SECRET,
-    data_logger,
-    market,
-    market_site,
-    packhouse,
-    shipment,
-    shipment_logger,
-)
+from tests.coldchain.fixtures import LOGGER_SECRET
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,8 +68,8 @@ async def _alerts_while_posting(base: str, cookie: str, post) -> list[dict]:
 
 def test_readings_posted_over_http_open_an_excursion_and_the_screen_gets_the_alert(
     asgi_server,
-    shipment,  # noqa: F811
-    shipment_logger,  # noqa: F811
+    shipment,
+    shipment_logger,
     coldchain_controller,
 ):
     # The range is 0–4 °C and an excursion needs 15 minutes outside it. A door opened for
