@@ -4,8 +4,7 @@ conflict, not found, forbidden, too large); the doors map kinds to answers
 
 from django.utils.translation import gettext_lazy as _
 
-from common.exceptions import ConflictError, DomainError, RefusalKind
-from common.state_machine import InvalidTransition
+from common.exceptions import ConflictError, DomainError, InvalidTransition, RefusalKind
 
 
 class ColdChainError(DomainError):

@@ -15,8 +15,7 @@ from coldchain.models import Handover, Shipment, ShipmentEvent
 from coldchain.selectors.shipments import handover_due
 from coldchain.services.handovers import record_handover
 from coldchain.services.shipments import cancel_shipment, lock_shipment, move_shipment
-from common.exceptions import RefusalKind
-from common.state_machine import InvalidTransition
+from common.exceptions import InvalidTransition, RefusalKind
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import MembershipFactory
 

@@ -21,7 +21,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from accounts.choices import Role
-from common.state_machine import InvalidTransition
+from common.exceptions import InvalidTransition
 from delivery.models import (
     OFFER_MOVES,
     ORDER_MOVES,
