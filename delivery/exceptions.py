@@ -4,6 +4,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from common.exceptions import ConflictError, DomainError, RefusalKind
+from settlement.exceptions import InsufficientBalance
 
 
 class DeliveryError(DomainError):
@@ -108,3 +109,64 @@ class CourierCannotTakeTask(DispatchError):
 class TaskAlreadyTaken(DispatchError):
     kind = RefusalKind.CONFLICT
     default_message = _("A courier has already taken this task.")
+
+
+# --- Consumer orders, stock and replenishment ------------------------------------------------
+
+
+class OrderLineRefused(DeliveryError):
+    """A refusal about one line of the order: the JSON names the field, and the line's index
+    and product beside it, so a form can show it at that product."""
+
+    field = "quantity_kg"
+
+    def __init__(self, message=None, *, line: int, product_id, field: str | None = None):
+        self.line = line
+        self.product_id = product_id
+        super().__init__(message, field=field, line=line, product_id=product_id)
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "line": self.line}
+
+
+class OrderLineShortOfStock(OrderLineRefused, InsufficientStock):
+    """More than the warehouse holds of the line's product."""
+
+    kind = RefusalKind.CONFLICT
+
+
+class WalletShort(InsufficientBalance):
+    default_message = _(
+        "Your wallet holds %(balance)s and this order costs %(needed)s. Top up your wallet, "
+        "or order less."
+    )
+
+
+class OrderNotYours(DeliveryError):
+    """The order is visible to the user but this step is someone else's."""
+
+    default_message = _("This step is not yours to take on this order.")
+    kind = RefusalKind.FORBIDDEN
+
+
+class OrderStepRefused(DeliveryError):
+    """The order's state does not allow the step."""
+
+    kind = RefusalKind.CONFLICT
+
+
+class PlanNotYours(DeliveryError):
+    default_message = _("Only the manager of this warehouse adjusts and approves its purchases.")
+
+
+class PlanApproved(DeliveryError):
+    """An approved plan has placed its orders and no longer changes."""
+
+    kind = RefusalKind.CONFLICT
+    default_message = _("This plan is approved and its orders are placed; it no longer changes.")
+
+
+class AlreadyReceived(ConflictError):
+    """A marketplace order line or a market trade is received once."""
+
+    default_message = _("This delivery was already received.")

@@ -2,7 +2,7 @@
 on its way, the marketplace listings to buy from, and who may see which plan.
 
 Visibility: a warehouse manager sees the plans of the warehouse she works at; a platform admin
-sees every plan. Anyone else sees none, and a plan out of reach is simply not found (404).
+sees every plan. Anyone else sees none, and a plan out of reach is simply not found.
 """
 
 from collections import defaultdict

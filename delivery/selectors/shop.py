@@ -2,7 +2,7 @@
 orders a user may see, and an order's status with the courier's position.
 
 Visibility: a consumer sees her own orders, a warehouse's staff that warehouse's, a platform
-admin all; anyone else none (an order out of sight is a 404 at every door).
+admin all; anyone else none (an order out of sight is not found at every door).
 """
 
 import json

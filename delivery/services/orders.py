@@ -18,20 +18,26 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from djmoney.money import Money
 
 from accounts.models import User
 from accounts.permissions import is_admin
 from common.dates import business_date_of
-from common.exceptions import RefusalKind
 from common.money import CENT, round_money
 from common.units import positive_kg
 from settlement.exceptions import InsufficientBalance
 from settlement.payments import pay_shop_order, refund_shop_order
 
 from .. import realtime
-from ..exceptions import DeliveryError, InsufficientStock
+from ..exceptions import (
+    DeliveryError,
+    InsufficientStock,
+    OrderLineRefused,
+    OrderLineShortOfStock,
+    OrderNotYours,
+    OrderStepRefused,
+    WalletShort,
+)
 from ..models import (
     DeliveryOrder,
     DeliveryOrderLine,
@@ -53,50 +59,6 @@ NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud 
 NUMBER_TRIES = 5
 
 
-# --- Refusals of this module ---------------------------------------------------------------
-
-
-class OrderLineRefused(DeliveryError):
-    """A refusal about one line of the order: the JSON names the field, and the line's index
-    and product beside it, so a form can show it at that product."""
-
-    field = "quantity_kg"
-
-    def __init__(self, message=None, *, line: int, product_id, field: str | None = None):
-        self.line = line
-        self.product_id = product_id
-        super().__init__(message, field=field, line=line, product_id=product_id)
-
-    def as_dict(self) -> dict:
-        return {**super().as_dict(), "line": self.line}
-
-
-class OrderLineShortOfStock(OrderLineRefused, InsufficientStock):
-    """More than the warehouse holds of the line's product (HTTP 409)."""
-
-    kind = RefusalKind.CONFLICT
-
-
-class WalletShort(InsufficientBalance):
-    default_message = gettext_lazy(
-        "Your wallet holds %(balance)s and this order costs %(needed)s. Top up your wallet, "
-        "or order less."
-    )
-
-
-class OrderNotYours(DeliveryError):
-    """The order is visible to the user but this step is someone else's (HTTP 403)."""
-
-    default_message = gettext_lazy("This step is not yours to take on this order.")
-    kind = RefusalKind.FORBIDDEN
-
-
-class OrderStepRefused(DeliveryError):
-    """The order's state does not allow the step (HTTP 409)."""
-
-    kind = RefusalKind.CONFLICT
-
-
 # --- Placing ------------------------------------------------------------------------------
 
 
@@ -114,7 +76,7 @@ def place_order(
     Rules: the home is inside a zone (else a refusal on "location", nothing written); that
     warehouse is open now (Asia/Shanghai hours); every product is listed there; quantities
     are above zero with at most 3 decimals, each product once. Stock is reserved first-
-    expired-first-out, all or nothing (`OrderLineShortOfStock`, 409). Each line is priced at
+    expired-first-out, all or nothing (`OrderLineShortOfStock`, a conflict). Each line is priced at
     the shop's price, its amount rounded once; the total is paid from her wallet to the
     shop's sales (a short wallet: `WalletShort` on "wallet", with the balance). The promise
     is placed_at + the warehouse's minutes; the 4-digit delivery code is random.
@@ -343,7 +305,7 @@ def _is_staff_of(user: User, order: DeliveryOrder) -> bool:
 def pack_order(*, by: User, order_id: int) -> DeliveryOrder:
     """The warehouse's staff (or an admin) has packed a placed order: it is ready to go and
     dispatch looks for a courier once this commits. Packing a packed order again changes
-    nothing; a later state is refused (409)."""
+    nothing; a later state is refused (a conflict)."""
     with transaction.atomic():
         order = (
             DeliveryOrder.objects.select_for_update(of=("self",))
@@ -376,7 +338,7 @@ def cancel_order(*, by: User, order_id: int, reason: str = "") -> DeliveryOrder:
     """The consumer (her own order) or the warehouse's staff cancels an order that is placed,
     or packed while no courier has accepted its task. The picked kilograms go back into the
     same stock lots and the wallet is refunded in full (one refund per order). Cancelling a
-    cancelled order changes nothing; a later state is refused (409).
+    cancelled order changes nothing; a later state is refused (a conflict).
 
     A packed order's task is dispatch's: `dispatch.order_cancelled(order)` detaches the order
     and withdraws a task left without orders.

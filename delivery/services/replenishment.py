@@ -29,17 +29,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from common.dates import business_date_of
-from common.exceptions import RefusalKind
 from marketplace.exceptions import MarketplaceError
 from marketplace.models import Order
 from marketplace.services.orders import place_order
 from settlement.exceptions import SettlementError
 
-from ..exceptions import DeliveryError
+from ..exceptions import DeliveryError, PlanApproved, PlanNotYours
 from ..forecast import forecast_daily_demand
 from ..models import FrontWarehouse, ReplenishmentLine, ReplenishmentPlan, ReplenishmentStatus
 from ..selectors.replenishment import (
@@ -76,21 +74,6 @@ def lead_days() -> int:
 def review_days() -> int:
     """Days one delivery must last (setting DELIVERY_REPLENISHMENT_REVIEW_DAYS)."""
     return max(1, settings.DELIVERY_REPLENISHMENT_REVIEW_DAYS)
-
-
-class PlanNotYours(DeliveryError):
-    default_message = gettext_lazy(
-        "Only the manager of this warehouse adjusts and approves its purchases."
-    )
-
-
-class PlanApproved(DeliveryError):
-    """An approved plan has placed its orders and no longer changes (HTTP 409)."""
-
-    kind = RefusalKind.CONFLICT
-    default_message = gettext_lazy(
-        "This plan is approved and its orders are placed; it no longer changes."
-    )
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from coldchain.shelf_life import assess_lot_condition, harvested_at
-from common.exceptions import ConflictError, NotFoundOrNotYours
+from common.exceptions import NotFoundOrNotYours
 from farms.models import HarvestLot, Product
 from marketplace.models import OrderLine, Trade
 
-from ..exceptions import DeliveryError, InsufficientStock
+from ..exceptions import AlreadyReceived, DeliveryError, InsufficientStock
 from ..models import (
     FrontWarehouse,
     StockCount,
@@ -36,12 +35,6 @@ from ..selectors.warehouse import (
 
 KG = Decimal("0.001")
 MAX_KG = Decimal("999999999.999")  # the columns' 12 digits, 3 of them decimals
-
-
-class AlreadyReceived(ConflictError):
-    """A marketplace order line or a market trade is received once."""
-
-    default_message = gettext_lazy("This delivery was already received.")
 
 
 def _decimal_kg(value, *, field: str) -> Decimal:
@@ -214,7 +207,7 @@ def receive_from_order_line(
     Rules: the order was bought by a member of this warehouse's staff and handed over (or
     completed) by the seller; `by` works here (or is an admin); at most the packed weight
     (the ordered one if none was packed) is received; a line is received once (a second
-    time is a conflict, 409). The line's row is locked, so two scans of the same delivery
+    time is a conflict). The line's row is locked, so two scans of the same delivery
     queue and the second is refused."""
     quantity = clean_quantity_kg(quantity_kg)
     _require_works_at(by, warehouse)
@@ -247,7 +240,7 @@ def receive_from_trade(
 
     Rules: the trade's buyer trader is linked to a user of this warehouse's staff; it names
     its lot and was not reversed; `by` works here (or is an admin); at most its net weight
-    is received; a trade is received once (a second time is a conflict, 409)."""
+    is received; a trade is received once (a second time is a conflict)."""
     quantity = clean_quantity_kg(quantity_kg)
     _require_works_at(by, warehouse)
     with transaction.atomic():

@@ -22,7 +22,7 @@ from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, is_admin, role_required
 from common.dates import business_today
 
-from ..exceptions import DeliveryError
+from ..exceptions import DeliveryError, PlanNotYours
 from ..models import FrontWarehouse, ReplenishmentStatus
 from ..selectors.replenishment import (
     managed_warehouse,
@@ -155,7 +155,7 @@ def replenishment_save(request, pk: int):
                 replenishment_services.update_line(
                     by=request.user, line_id=line.pk, approved_kg=raw
                 )
-            except replenishment_services.PlanNotYours:
+            except PlanNotYours:
                 raise
             except DeliveryError as refusal:
                 errors[line.pk] = refusal.message

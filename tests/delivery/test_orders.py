@@ -18,7 +18,14 @@ from django.utils import timezone, translation
 from accounts.choices import Role
 from common.exceptions import RefusalKind
 from config.asgi import application
-from delivery.exceptions import DeliveryError, InsufficientStock
+from delivery.exceptions import (
+    DeliveryError,
+    InsufficientStock,
+    OrderLineRefused,
+    OrderNotYours,
+    OrderStepRefused,
+    WalletShort,
+)
 from delivery.models import (
     DeliveryOrder,
     DeliveryOrderPick,
@@ -31,10 +38,6 @@ from delivery.models import (
     WarehouseStaff,
 )
 from delivery.services.orders import (
-    OrderLineRefused,
-    OrderNotYours,
-    OrderStepRefused,
-    WalletShort,
     cancel_order,
     pack_order,
 )

@@ -16,7 +16,7 @@ from accounts.choices import Role
 from common.dates import BUSINESS_TIME_ZONE
 from common.exceptions import RefusalKind
 from delivery import tasks
-from delivery.exceptions import DeliveryError
+from delivery.exceptions import DeliveryError, PlanApproved, PlanNotYours
 from delivery.forecast import HOLT_WINTERS, HOLT_WINTERS_DAMPED, NO_SALES, RECENT_AVERAGE
 from delivery.models import (
     DeliveryOrderStatus,
@@ -28,8 +28,6 @@ from delivery.models import (
 )
 from delivery.services import replenishment
 from delivery.services.replenishment import (
-    PlanApproved,
-    PlanNotYours,
     approve_plan,
     suggest_plan,
     update_line,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.choices import Role
 from common.dates import BUSINESS_TIME_ZONE
 from common.exceptions import DomainError, NotFoundOrNotYours, RefusalKind
-from delivery.exceptions import DeliveryError
+from delivery.exceptions import AlreadyReceived, DeliveryError
 from delivery.models import (
     DeliveryOrderStatus,
     DeliveryTaskStatus,
@@ -96,7 +96,7 @@ def test_an_order_line_is_received_once(warehouse, manager):
         warehouse=warehouse, order_line=line, quantity_kg="9.8", by=manager
     )
 
-    with pytest.raises(stock_services.AlreadyReceived) as refusal:
+    with pytest.raises(AlreadyReceived) as refusal:
         stock_services.receive_from_order_line(
             warehouse=warehouse, order_line=line, quantity_kg="1", by=manager
         )
@@ -199,7 +199,7 @@ def test_two_scans_of_one_delivery_at_once_receive_it_once(warehouse, manager):
                 warehouse=warehouse, order_line=line, quantity_kg="9.8", by=manager
             )
             outcomes.append("received")
-        except stock_services.AlreadyReceived:
+        except AlreadyReceived:
             outcomes.append("refused")
         finally:
             close_old_connections()
@@ -229,7 +229,7 @@ def test_manager_receives_a_market_trade_of_a_lot(warehouse, manager, buy_at_mar
     assert (stock.lot, stock.product, stock.quantity_kg) == (lot, spinach, Decimal("50.000"))
     assert (receipt.trade, receipt.order_line) == (trade, None)
 
-    with pytest.raises(stock_services.AlreadyReceived) as refusal:
+    with pytest.raises(AlreadyReceived) as refusal:
         stock_services.receive_from_trade(
             warehouse=warehouse, trade=trade, quantity_kg="1", by=manager
         )
