@@ -204,7 +204,7 @@ def test_the_api_shows_the_history_to_those_who_see_the_shipment(
 ):
     client = api_as(request.getfixturevalue(who))
 
-    body = client.get(f"/api/coldchain/shipments/{loaded.pk}/").json()
+    body = client.get(f"/api/coldchain/shipments/{loaded.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
 
     assert [(event["from_status"], event["to_status"]) for event in body["history"]] == [
         ("", PLANNED),
