@@ -113,6 +113,23 @@ def _courier_point(rng: random.Random) -> tuple[float, float]:
 
 def _clear_previous_run(consumer: User, warehouses: list[FrontWarehouse]) -> None:
     with connection.cursor() as cursor:
+        # The status history first: its rows point at the offers, tasks and orders.
+        cursor.execute(
+            "DELETE FROM delivery_taskofferevent WHERE offer_id IN (SELECT o.id"
+            " FROM delivery_taskoffer o JOIN delivery_deliverytask t ON t.id = o.task_id"
+            " WHERE t.warehouse_id = ANY(%s))",
+            [[w.pk for w in warehouses]],
+        )
+        cursor.execute(
+            "DELETE FROM delivery_deliverytaskevent WHERE task_id IN "
+            "(SELECT id FROM delivery_deliverytask WHERE warehouse_id = ANY(%s))",
+            [[w.pk for w in warehouses]],
+        )
+        cursor.execute(
+            "DELETE FROM delivery_deliveryorderevent WHERE order_id IN "
+            "(SELECT id FROM delivery_deliveryorder WHERE consumer_id = %s)",
+            [consumer.pk],
+        )
         cursor.execute(
             "DELETE FROM delivery_taskoffer WHERE task_id IN "
             "(SELECT id FROM delivery_deliverytask WHERE warehouse_id = ANY(%s))",
