@@ -1,7 +1,7 @@
 """The house keeps its shape: no god modules, and tests that share fixtures through conftest.
 
 The layers between apps and between doors and domain are import-linter's contracts
-(`[tool.importlinter]` in pyproject.toml), which `make lint` checks; types are `make typecheck`.
+(`[tool.importlinter]` in pyproject.toml) and the types (mypy), which `make lint` checks.
 """
 
 import ast
@@ -91,3 +91,26 @@ def test_no_test_module_imports_from_another_test_module():
     )
 
     assert not offenders, "Move shared fixtures into conftest.py: " + "; ".join(offenders)
+
+
+def test_every_setting_read_from_the_environment_is_listed_in_env_example():
+    """A setting nobody can find is a setting nobody tunes: each `env_*("NAME", ...)` of
+    config/settings.py has its line, with its unit, in .env.example."""
+    source = (ROOT / "config" / "settings.py").read_text(encoding="utf-8")
+    read = {
+        call.args[0].value
+        for call in ast.walk(ast.parse(source))
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id.startswith("env_")
+        and call.args
+        and isinstance(call.args[0], ast.Constant)
+    }
+    listed = {
+        line.lstrip("# ").split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+        if "=" in line
+    }
+
+    assert read, "no env_* calls found in config/settings.py"
+    assert sorted(read - listed) == []
