@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
+from common.state_machine import Transitions
 from settlement.choices import FundingMethod
 
 
@@ -30,11 +31,9 @@ class RequestStatus(models.TextChoices):
 
 
 # pending → approved | declined; a decided request never changes again.
-REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
-    RequestStatus.PENDING: frozenset({RequestStatus.APPROVED, RequestStatus.DECLINED}),
-    RequestStatus.APPROVED: frozenset(),
-    RequestStatus.DECLINED: frozenset(),
-}
+REQUEST_TRANSITIONS = Transitions(
+    {RequestStatus.PENDING: {RequestStatus.APPROVED, RequestStatus.DECLINED}}
+)
 
 
 class FundingRequest(models.Model):
@@ -134,7 +133,7 @@ class FundingRequest(models.Model):
         return self.status == RequestStatus.PENDING
 
     def can_move_to(self, status: str) -> bool:
-        return status in REQUEST_TRANSITIONS[self.status]
+        return REQUEST_TRANSITIONS.allows(self.status, status)
 
 
 class DrawerCount(models.Model):
