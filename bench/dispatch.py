@@ -111,40 +111,32 @@ def _courier_point(rng: random.Random) -> tuple[float, float]:
     return (rng.uniform(west, east), rng.uniform(south, north))
 
 
+# The previous run's rows, children first: the status history points at offers, tasks and
+# orders; offers at tasks.
+_TASKS = "SELECT id FROM delivery_deliverytask WHERE warehouse_id = ANY(%(warehouses)s)"
+_CLEAR_PREVIOUS_RUN = (
+    "DELETE FROM delivery_taskofferevent WHERE offer_id IN"
+    f" (SELECT id FROM delivery_taskoffer WHERE task_id IN ({_TASKS}))",
+    f"DELETE FROM delivery_deliverytaskevent WHERE task_id IN ({_TASKS})",
+    "DELETE FROM delivery_deliveryorderevent WHERE order_id IN"
+    " (SELECT id FROM delivery_deliveryorder WHERE consumer_id = %(consumer)s)",
+    f"DELETE FROM delivery_taskoffer WHERE task_id IN ({_TASKS})",
+    "DELETE FROM delivery_deliveryorder WHERE consumer_id = %(consumer)s",
+    "DELETE FROM delivery_deliverytask WHERE warehouse_id = ANY(%(warehouses)s)",
+    "DELETE FROM delivery_courier WHERE user_id IN"
+    " (SELECT id FROM accounts_user WHERE username LIKE %(couriers)s)",
+)
+
+
 def _clear_previous_run(consumer: User, warehouses: list[FrontWarehouse]) -> None:
+    parameters = {
+        "consumer": consumer.pk,
+        "warehouses": [w.pk for w in warehouses],
+        "couriers": USER_PREFIX + "%",
+    }
     with connection.cursor() as cursor:
-        # The status history first: its rows point at the offers, tasks and orders.
-        cursor.execute(
-            "DELETE FROM delivery_taskofferevent WHERE offer_id IN (SELECT o.id"
-            " FROM delivery_taskoffer o JOIN delivery_deliverytask t ON t.id = o.task_id"
-            " WHERE t.warehouse_id = ANY(%s))",
-            [[w.pk for w in warehouses]],
-        )
-        cursor.execute(
-            "DELETE FROM delivery_deliverytaskevent WHERE task_id IN "
-            "(SELECT id FROM delivery_deliverytask WHERE warehouse_id = ANY(%s))",
-            [[w.pk for w in warehouses]],
-        )
-        cursor.execute(
-            "DELETE FROM delivery_deliveryorderevent WHERE order_id IN "
-            "(SELECT id FROM delivery_deliveryorder WHERE consumer_id = %s)",
-            [consumer.pk],
-        )
-        cursor.execute(
-            "DELETE FROM delivery_taskoffer WHERE task_id IN "
-            "(SELECT id FROM delivery_deliverytask WHERE warehouse_id = ANY(%s))",
-            [[w.pk for w in warehouses]],
-        )
-        cursor.execute("DELETE FROM delivery_deliveryorder WHERE consumer_id = %s", [consumer.pk])
-        cursor.execute(
-            "DELETE FROM delivery_deliverytask WHERE warehouse_id = ANY(%s)",
-            [[w.pk for w in warehouses]],
-        )
-        cursor.execute(
-            "DELETE FROM delivery_courier WHERE user_id IN "
-            "(SELECT id FROM accounts_user WHERE username LIKE %s)",
-            [USER_PREFIX + "%"],
-        )
+        for statement in _CLEAR_PREVIOUS_RUN:
+            cursor.execute(statement, parameters)
 
 
 def build_warehouses() -> list[FrontWarehouse]:
