@@ -49,6 +49,10 @@ if DEBUG and (public_hosts := [host for host in ALLOWED_HOSTS if not _is_local_h
 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
+# The platform's own address, printed in QR codes on labels (trace links): they must open from
+# any phone, so never a request's Host header.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -75,6 +79,7 @@ INSTALLED_APPS = [
     "marketplace",
     "coldchain",
     "delivery",
+    "traceability",
 ]
 
 MIDDLEWARE = [

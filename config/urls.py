@@ -13,6 +13,7 @@ api_patterns = [
     path("", include("marketplace.api.urls")),
     path("coldchain/", include("coldchain.api.urls")),
     path("delivery/", include("delivery.api.urls")),
+    path("trace/", include("traceability.api.urls")),
 ]
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
     path("market/", include("marketplace.markets.urls")),
     path("coldchain/", include("coldchain.urls")),
     path("", include("delivery.urls")),
+    path("", include("traceability.urls")),
 ]
 
 if settings.DEBUG:

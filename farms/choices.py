@@ -69,3 +69,12 @@ class InvitationStatus(models.TextChoices):
     ACCEPTED = "accepted", pgettext_lazy("invitation", "Accepted")
     DECLINED = "declined", pgettext_lazy("invitation", "Declined")
     WITHDRAWN = "withdrawn", pgettext_lazy("invitation", "Withdrawn")
+
+
+class HoldSource(models.TextChoices):
+    """Why a lot is held from sale; the record that put the hold names itself in `reference`."""
+
+    ENTRY_CHECK = "entry_check", _("Market entry check failed or missing")
+    RAPID_TEST = "rapid_test", _("Positive rapid test")
+    LABORATORY = "laboratory", _("Laboratory result")
+    RECALL = "recall", _("Recall")

@@ -115,3 +115,20 @@ class CannotJoinCooperative(FarmsError):
         "This account cannot join a co-operative: only a farmer in no co-operative can."
     )
     kind = RefusalKind.CONFLICT
+
+
+class LotHeld(FarmsError):
+    """The lot has an open hold: the message is the hold's reason, so the counter, the
+    marketplace and the shop tell the seller or buyer why."""
+
+    default_message = _("This lot is held and may not be sold.")
+    kind = RefusalKind.CONFLICT
+    field = "lot"
+
+
+class LotNotAdmitted(FarmsError):
+    default_message = _(
+        "This lot has not been checked in at the market's gate; it may not trade here yet."
+    )
+    kind = RefusalKind.CONFLICT
+    field = "lot"

@@ -4,17 +4,27 @@ Visibility: a farmer sees her own farms and lots; a co-operative manager sees th
 her co-operative; a platform admin sees everything; every other role sees none.
 """
 
+from collections.abc import Iterable
+
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.choices import Role
 from accounts.models import User
 from accounts.permissions import is_admin
 
 from .choices import InvitationStatus
-from .models import Cooperative, Farm, HarvestLot, Membership, MembershipInvitation, Product
+from .models import (
+    Cooperative,
+    Farm,
+    HarvestLot,
+    LotHold,
+    Membership,
+    MembershipInvitation,
+    Product,
+)
 
 
 def _is_active_user(user: User) -> bool:
@@ -151,4 +161,32 @@ def invitations_sent_visible_to(user: User) -> QuerySet[MembershipInvitation]:
         return invitations.none()
     return invitations.filter(
         cooperative__in=Membership.objects.filter(user=user, is_manager=True).values("cooperative")
+    )
+
+
+# Holds: what stops a lot from being sold (farms.models.holds).
+
+
+def open_holds_applying(
+    *, lot_ids: Iterable[int], market_id: int | None = None
+) -> QuerySet[LotHold]:
+    """Open holds on these lots that stop a sale: those held everywhere, and, at a market's
+    counter, those held at that market."""
+    scope = Q(market__isnull=True)
+    if market_id is not None:
+        scope |= Q(market_id=market_id)
+    return LotHold.objects.filter(scope, lot_id__in=list(lot_ids), released_at__isnull=True)
+
+
+def held_everywhere(lot_ref=None) -> Exists:
+    """An Exists() for annotating or filtering rows that carry a lot (`lot_ref` defaults to
+    OuterRef("lot_id")): true while the lot has an open hold that applies everywhere. Delivery
+    leaves such stock out of first-expired-first-out picking with it."""
+    lot = lot_ref if lot_ref is not None else OuterRef("lot_id")
+    return Exists(
+        LotHold.objects.filter(
+            lot=lot,  # type: ignore[misc]  # an OuterRef, which the stubs' lookups do not know
+            market__isnull=True,
+            released_at__isnull=True,
+        )
     )

@@ -10,6 +10,7 @@ from common.dates import business_today
 from .catalogue import Product, StorageProfile
 from .cooperatives import Cooperative, Membership, MembershipInvitation
 from .farms import Farm, GeodesicAreaHectares
+from .holds import LotAdmission, LotHold
 from .lots import HarvestLot
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "Farm",
     "GeodesicAreaHectares",
     "HarvestLot",
+    "LotAdmission",
+    "LotHold",
     "Membership",
     "MembershipInvitation",
     "Product",

@@ -4,6 +4,7 @@ import math
 from decimal import Decimal
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -24,6 +25,20 @@ PRODUCT_CODE_VALIDATOR = RegexValidator(
 )
 
 
+def validate_gtin(value: str) -> None:
+    """A GTIN-8, -12, -13 or -14 with its check digit (GS1 General Specifications 7.9)."""
+    digits = [int(c) for c in value] if value.isdigit() else []
+    if len(digits) not in (8, 12, 13, 14):
+        raise ValidationError(
+            _("Give the 8, 12, 13 or 14 digits of the GTIN."), code="invalid_gtin"
+        )
+    body, check = digits[:-1], digits[-1]
+    # Weights 3 and 1 alternate from the digit next to the check digit.
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    if (10 - total % 10) % 10 != check:
+        raise ValidationError(_("This GTIN's check digit is wrong."), code="invalid_gtin")
+
+
 class Product(TimeStampedModel):
     """A catalogue entry; `code` is stable and what other apps and the API refer to."""
 
@@ -41,6 +56,14 @@ class Product(TimeStampedModel):
         help_text=_("The grades this product is sold in, best first."),
     )
     is_active = models.BooleanField(_("is active"), default=True)
+    # Where the product has one, trace links are GS1 Digital Link paths (/01/<gtin>/10/<lot>).
+    gtin = models.CharField(
+        _("GTIN"),
+        max_length=14,
+        blank=True,
+        validators=[validate_gtin],
+        help_text=_("The product's GS1 trade item number, if it has one."),
+    )
 
     class Meta:
         verbose_name = _("product")

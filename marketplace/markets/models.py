@@ -67,6 +67,14 @@ class Market(TimeStampedModel):
         DEFAULT_OPERATOR_DAILY_LIMIT,
         help_text=_("The most one operator may top up in a business day, unless her own is set."),
     )
+    # Read by the counter through farms' lot admissions: traceability's gate records them.
+    entry_check_required = models.BooleanField(
+        _("only lots checked in at the gate may trade"),
+        default=False,
+        help_text=_(
+            "When set, the counter refuses a lot that has not passed this market's entry check."
+        ),
+    )
 
     # Typed here: djmoney swaps in a manager class of its own at runtime, which the type
     # checker cannot see.

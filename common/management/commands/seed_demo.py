@@ -12,6 +12,7 @@ DEMO_MODULES = (
     "marketplace.markets.demo",
     "coldchain.demo",
     "delivery.demo",
+    "traceability.demo",
 )
 
 

@@ -1,0 +1,5 @@
+"""Demo: recalls."""
+
+
+def seed(context: dict) -> None:
+    """(Filled in by the recalls work.)"""

@@ -1,0 +1,6 @@
+"""The traceability app's tables, one module per job; Django finds them through this package."""
+
+from .certificates import Certificate
+from .codes import TraceCode
+
+__all__ = ["Certificate", "TraceCode"]

@@ -1,0 +1,15 @@
+"""Traceability's pages: the workspaces under /trace/, and the public trace pages (/t/<code>
+and the GS1 Digital Link paths /01/<GTIN>/10/<lot>) with no sign-in. Each views module lists
+its own routes."""
+
+from .views import certificates, gate, journey, public, recalls
+
+app_name = "traceability"
+
+urlpatterns = [
+    *certificates.urlpatterns,  # the farmer's certificates and their labels
+    *gate.urlpatterns,  # the market gate: entry checks, rapid tests, laboratory results
+    *journey.urlpatterns,  # one lot's journey, backward and forward
+    *public.urlpatterns,  # /t/<code>, the Digital Link paths and their JSON twin
+    *recalls.urlpatterns,  # recalls: scope, notices, acknowledgements, report
+]

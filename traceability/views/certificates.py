@@ -1,0 +1,3 @@
+"""Pages: certificates. (Filled in by the certificates work.)"""
+
+urlpatterns: list = []

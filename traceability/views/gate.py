@@ -1,0 +1,3 @@
+"""Pages: gate. (Filled in by the gate work.)"""
+
+urlpatterns: list = []

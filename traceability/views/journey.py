@@ -1,0 +1,3 @@
+"""Pages: journey. (Filled in by the journey work.)"""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: public. (Filled in by the public work.)"""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: recalls. (Filled in by the recalls work.)"""
+
+urlpatterns: list = []
