@@ -8,6 +8,8 @@ English follows each heading); Chinese text uses reportlab's built-in CID font S
 at any printer's resolution, and carries the certificate's absolute trace URL.
 """
 
+from dataclasses import dataclass
+from enum import StrEnum
 from io import BytesIO
 
 import segno
@@ -220,3 +222,33 @@ def sheet_pdf(certificate: Certificate, *, copies: int = DEFAULT_SHEET_COPIES) -
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+class LabelLayout(StrEnum):
+    LABEL = "label"  # one 100 × 70 mm label per page
+    A4 = "a4"  # A4 sheets of 2 × 4 labels
+
+
+@dataclass(frozen=True)
+class LabelFile:
+    """A download: its bytes, its media type and the file name a phone saves it under."""
+
+    content: bytes
+    content_type: str
+    filename: str
+
+
+def label_file(
+    certificate: Certificate, *, layout: str = LabelLayout.LABEL, copies: int | None = None
+) -> LabelFile:
+    """The label PDF in one of the two layouts (copies count for A4 sheets only)."""
+    code = certificate.trace_code.code
+    if layout == LabelLayout.A4:
+        content = sheet_pdf(certificate, copies=copies or DEFAULT_SHEET_COPIES)
+        return LabelFile(content, "application/pdf", f"certificate-{code}-a4.pdf")
+    return LabelFile(label_pdf(certificate), "application/pdf", f"certificate-{code}-label.pdf")
+
+
+def qr_file(certificate: Certificate) -> LabelFile:
+    code = certificate.trace_code.code
+    return LabelFile(qr_png(certificate), "image/png", f"certificate-{code}-qr.png")

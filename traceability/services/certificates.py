@@ -98,10 +98,7 @@ def _check_test_record(*, basis: str, test_report_number: str, tested_on: date |
         raise MissingTestRecord(_("The test date cannot be in the future."), field="tested_on")
 
 
-def _lock_certifiable_lot(*, by: User, lot: HarvestLot | int | None) -> HarvestLot:
-    lot_id = lot.pk if isinstance(lot, HarvestLot) else lot
-    if not isinstance(lot_id, int):
-        raise CertificateLotNotAvailable()
+def _lock_certifiable_lot(*, by: User, lot_id: int) -> HarvestLot:
     found = (
         lots_certifiable_by(by)
         .select_for_update(no_key=True, of=("self",))
@@ -142,6 +139,10 @@ def issue_certificate(
     certificates leave of it (checked under the lot's lock).
     """
     today = business_today()
+    lot_id = lot.pk if isinstance(lot, HarvestLot) else lot
+    # The lot first: someone else's lot learns nothing from the other checks' answers.
+    if not isinstance(lot_id, int) or not lots_certifiable_by(by).filter(pk=lot_id).exists():
+        raise CertificateLotNotAvailable()
     quantity = _clean_quantity_kg(quantity_kg)
     texts = {
         "product_name": _clean_text(product_name, field="product_name"),
@@ -166,7 +167,7 @@ def issue_certificate(
     )
 
     with transaction.atomic():
-        locked = _lock_certifiable_lot(by=by, lot=lot)
+        locked = _lock_certifiable_lot(by=by, lot_id=lot_id)
         if issued_on < locked.harvest_date:
             raise InvalidCertificateDate()
         left = max(locked.quantity_kg - certified_kg(lot_id=locked.pk), Decimal("0.000"))
