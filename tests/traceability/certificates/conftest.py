@@ -40,6 +40,12 @@ def other_manager(other_cooperative):
     return MembershipFactory(cooperative=other_cooperative, manager=True).user
 
 
+@pytest.fixture
+def other_farmer(cooperative):
+    """A farmer of the same co-operative: her neighbour's lots are not hers."""
+    return MembershipFactory(cooperative=cooperative).user
+
+
 def certificate_fields(**changes) -> dict:
     fields = {
         "product_name": "番茄 Tomato",
