@@ -63,7 +63,7 @@ class InvalidCertificateDate(CertificateError):
 
 
 class CertificateFieldMissing(CertificateError):
-    default_message = _("This field is required.")
+    default_message = _("Fill in this field.")
 
 
 class CertificateNotFound(CertificateError):

@@ -67,9 +67,7 @@ _FIELD = ParagraphStyle(
 _SMALL = ParagraphStyle(
     "label-small", fontName=CHINESE_FONT, fontSize=5.4, leading=6.4, wordWrap="CJK"
 )
-_CODE = ParagraphStyle(
-    "label-code", fontName="Courier-Bold", fontSize=7, leading=8, alignment=1
-)
+_CODE = ParagraphStyle("label-code", fontName="Courier-Bold", fontSize=7, leading=8, alignment=1)
 
 
 def _escape(text: object) -> str:
@@ -90,7 +88,7 @@ def qr_png(certificate: Certificate, *, scale: int = 8) -> bytes:
 def label_lines(certificate: Certificate) -> list[tuple[str, str]]:
     """The label's fields as (bilingual heading, value), in the official form's order."""
     lot = certificate.lot
-    lines = [
+    return [
         ("品名 Product", certificate.product_name),
         ("数量 Quantity", f"{certificate.quantity_kg:.3f} kg"),
         ("产地 Origin", certificate.origin),
@@ -99,7 +97,6 @@ def label_lines(certificate: Certificate) -> list[tuple[str, str]]:
         ("开具日期 Issued", certificate.issued_on.isoformat()),
         ("批次 Lot", lot.lot_code),
     ]
-    return lines
 
 
 def basis_line(certificate: Certificate) -> str:
@@ -171,9 +168,7 @@ def _draw_label(canvas: Canvas, certificate: Certificate, qr: segno.QRCode, *, x
 
     fields_width = qr_x - left - 1.5 * mm
     for heading, value in label_lines(certificate):
-        top = _paragraph(
-            canvas, f"{heading}: {value}", _FIELD, x=left, top=top, width=fields_width
-        )
+        top = _paragraph(canvas, f"{heading}: {value}", _FIELD, x=left, top=top, width=fields_width)
     top = min(top, qr_top - qr_size - 3.5 * mm) - 1 * mm
     top = _paragraph(canvas, COMMITMENTS_ZH, _SMALL, x=left, top=top, width=inner_width)
     top = _paragraph(canvas, COMMITMENTS_EN, _SMALL, x=left, top=top, width=inner_width)

@@ -57,9 +57,11 @@ def test_demo_farmer_issues_a_certificate_and_downloads_its_label(
     page.click("[data-testid=issue]")
     page.wait_for_url(f"{live_server.url}/trace/certificates/*/")
 
-    certificate = Certificate.objects.exclude(pk__in=before).select_related(
-        "trace_code", "lot__product"
-    ).get()
+    certificate = (
+        Certificate.objects.exclude(pk__in=before)
+        .select_related("trace_code", "lot__product")
+        .get()
+    )
     assert str(certificate.quantity_kg) == "200.000"
     assert certificate.test_report_number == "ZJ-2026-07"
     assert page.locator("[data-testid=status]").inner_text() == "Valid"

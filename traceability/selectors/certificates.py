@@ -100,6 +100,4 @@ def certificate_trace_url(certificate: Certificate) -> str:
     """The absolute URL the certificate's QR carries: a GS1 Digital Link when the product has
     a GTIN, else /t/<code>, on SITE_URL."""
     lot = certificate.lot
-    return trace_url(
-        code=certificate.trace_code.code, gtin=lot.product.gtin, lot_code=lot.lot_code
-    )
+    return trace_url(code=certificate.trace_code.code, gtin=lot.product.gtin, lot_code=lot.lot_code)

@@ -62,9 +62,7 @@ def certificate_create(request, lot_pk: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            certificate = issue_certificate(
-                lot=lot, by=request.user, **form.service_arguments()
-            )
+            certificate = issue_certificate(lot=lot, by=request.user, **form.service_arguments())
         except CertificateError as error:
             add_service_error(form, error)
         else:

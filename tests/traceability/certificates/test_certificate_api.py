@@ -169,7 +169,11 @@ def test_other_farmers_and_managers_get_404(api_as, request, member, lot, issue,
     client = api_as(request.getfixturevalue(stranger_fixture))
 
     assert client.get(LIST).data["results"] == []
-    for path in (detail(certificate), f"{detail(certificate)}label.pdf", f"{detail(certificate)}qr.png"):
+    for path in (
+        detail(certificate),
+        f"{detail(certificate)}label.pdf",
+        f"{detail(certificate)}qr.png",
+    ):
         assert client.get(path).status_code == 404, path
     revoke = client.post(f"{detail(certificate)}revoke/", {"reason": "x"}, format="json")
     assert revoke.status_code == 404
@@ -179,7 +183,14 @@ def test_other_farmers_and_managers_get_404(api_as, request, member, lot, issue,
 
 @pytest.mark.parametrize(
     "role_fixture",
-    ["buyer", "market_operator", "warehouse_manager", "courier", "coldchain_controller", "consumer"],
+    [
+        "buyer",
+        "market_operator",
+        "warehouse_manager",
+        "courier",
+        "coldchain_controller",
+        "consumer",
+    ],
 )
 def test_roles_without_certificates_get_403(api_as, request, member, lot, issue, role_fixture):
     certificate = issue(lot=lot, by=member)
@@ -200,7 +211,9 @@ def test_anonymous_gets_401(api_client, member, lot, issue):
     assert api_client.get(f"{detail(certificate)}label.pdf").status_code == 401
 
 
-def test_list_takes_a_fixed_number_of_queries(api_as, member, lot, issue, django_assert_max_num_queries):
+def test_list_takes_a_fixed_number_of_queries(
+    api_as, member, lot, issue, django_assert_max_num_queries
+):
     for _ in range(5):
         issue(lot=lot, by=member, quantity_kg="5")
     client = api_as(member)

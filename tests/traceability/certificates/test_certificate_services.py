@@ -117,7 +117,9 @@ def test_platform_admin_may_not_issue_a_producers_commitment(admin_user, lot, is
     assert nothing_saved()
 
 
-@pytest.mark.parametrize("commitment", ["no_banned_substances", "residues_within_limits", "truthful"])
+@pytest.mark.parametrize(
+    "commitment", ["no_banned_substances", "residues_within_limits", "truthful"]
+)
 def test_every_commitment_must_be_ticked(member, lot, issue, commitment):
     with pytest.raises(CommitmentNotMade) as refusal:
         issue(lot=lot, by=member, **{commitment: False})
