@@ -1,5 +1,6 @@
 """Forms of the certificate pages (the gate's forms live in forms_gate.py)."""
 
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -48,6 +49,8 @@ class CertificateForm(forms.Form):
         label=_("Test report number"), max_length=60, required=False
     )
     tested_on = forms.DateField(label=_("Tested on"), required=False, widget=DateInput)
+    # A resent form (a lost connection, a double tap) carries the same key: one certificate.
+    idempotency_key = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
     COMMITMENTS = ("no_banned_substances", "residues_within_limits", "truthful")
     TEST_FIELDS = ("test_laboratory", "test_report_number", "tested_on")
@@ -55,12 +58,13 @@ class CertificateForm(forms.Form):
     def __init__(self, *args, producer_names=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["quantity_kg"].widget.attrs.update({"inputmode": "decimal", "step": "0.001"})
+        self.fields["idempotency_key"].initial = lambda: uuid.uuid4().hex
         if producer_names:
             self.fields["producer_name"].widget.attrs["list"] = "producer-names"
         self.producer_names = producer_names
 
     def main_fields(self):
-        skipped = {*self.COMMITMENTS, "basis", *self.TEST_FIELDS}
+        skipped = {*self.COMMITMENTS, "basis", *self.TEST_FIELDS, "idempotency_key"}
         return [self[name] for name in self.fields if name not in skipped]
 
     def commitment_fields(self):

@@ -80,6 +80,22 @@ class CertificateInputSerializer(serializers.Serializer):
     tested_on = OptionalDateField(
         allow_null=True, help_text=_("Required with a test basis (commissioned_test, own_test).")
     )
+    idempotency_key = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text=_(
+            "Or the Idempotency-Key header: a retry with it returns the first certificate."
+        ),
+    )
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A retry with the same key returns the first certificate and certifies nothing more.",
+)
 
 
 class CertificateRevokeInputSerializer(serializers.Serializer):
@@ -194,6 +210,7 @@ class CertificateViewSet(
     @extend_schema(
         request=CertificateInputSerializer,
         responses={201: CertificateOutputSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
         description=(
             "Issue a certificate for all or part of a lot. Product, origin, producer and "
             "contact are taken from the lot, farm and co-operative when left out. Refused "
@@ -211,6 +228,13 @@ class CertificateViewSet(
         for name in PREFILLED:
             data.setdefault(name, getattr(prefill, name))
         data.setdefault("issued_on", prefill.issued_on)
+        key = request.headers.get("Idempotency-Key") or data.pop("idempotency_key", "")
+        data.pop("idempotency_key", None)
+        if len(key) > 64:
+            raise serializers.ValidationError(
+                {"idempotency_key": [_("Use at most 64 characters.")]}
+            )
+        data["idempotency_key"] = key
         certificate = issue_certificate(lot=lot, by=request.user, **data)
         return self._render(certificate, status_code=status.HTTP_201_CREATED)
 

@@ -10,7 +10,7 @@ once cannot together exceed it. Lock order: the lot first, then its certificate 
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -128,6 +128,7 @@ def issue_certificate(
     test_laboratory: str = "",
     test_report_number: str = "",
     tested_on: date | None = None,
+    idempotency_key: str = "",
 ) -> Certificate:
     """Issue a certificate for all or part of a harvest lot, with a new trace code for its
     label's QR.
@@ -137,7 +138,16 @@ def issue_certificate(
     carries the test's report number and date; the issue date is neither in the future nor
     before the harvest. The quantity is above zero and fits in what the lot's valid
     certificates leave of it (checked under the lot's lock).
+
+    Idempotent per (issuer, key): a retry with the key of an issued certificate returns that
+    certificate and certifies nothing more.
     """
+    if len(idempotency_key) > 64:
+        raise CertificateFieldMissing(
+            _("Use at most %(limit)d characters.") % {"limit": 64}, field="idempotency_key"
+        )
+    if idempotency_key and (replay := _certificate_with_key(by=by, key=idempotency_key)):
+        return replay
     today = business_today()
     lot_id = lot.pk if isinstance(lot, HarvestLot) else lot
     # The lot first: someone else's lot learns nothing from the other checks' answers.
@@ -168,6 +178,9 @@ def issue_certificate(
 
     with transaction.atomic():
         locked = _lock_certifiable_lot(by=by, lot_id=lot_id)
+        # A retry of the same lot waited on the lock above; the first is committed now.
+        if idempotency_key and (replay := _certificate_with_key(by=by, key=idempotency_key)):
+            return replay
         if issued_on < locked.harvest_date:
             raise InvalidCertificateDate()
         left = max(locked.quantity_kg - certified_kg(lot_id=locked.pk), Decimal("0.000"))
@@ -177,23 +190,66 @@ def issue_certificate(
                 % {"left": left, "wanted": quantity}
             )
         code = issue_trace_code(lot=locked, kind=TraceCodeKind.CERTIFICATE)
-        return Certificate.objects.create(
-            trace_code=code,
-            lot=locked,
-            cooperative=locked.farm.cooperative,
-            quantity_kg=quantity,
-            issued_on=issued_on,
-            no_banned_substances=True,
-            residues_within_limits=True,
-            truthful=True,
-            basis=basis,
-            # A record given with a basis that needs none is kept only when it is a test.
-            test_laboratory=laboratory if needs_test else "",
-            test_report_number=report_number if needs_test else "",
-            tested_on=tested_on if needs_test else None,
-            issued_by=by,
-            **texts,
-        )
+        try:
+            with transaction.atomic():
+                return _create_certificate(
+                    code=code,
+                    lot=locked,
+                    quantity_kg=quantity,
+                    issued_on=issued_on,
+                    basis=basis,
+                    # A test record is kept only with a test basis.
+                    test_laboratory=laboratory if needs_test else "",
+                    test_report_number=report_number if needs_test else "",
+                    tested_on=tested_on if needs_test else None,
+                    by=by,
+                    idempotency_key=idempotency_key,
+                    texts=texts,
+                )
+        except IntegrityError:
+            # The same key used at once for another lot: the first one stands.
+            replay = _certificate_with_key(by=by, key=idempotency_key)
+            if not idempotency_key or replay is None:
+                raise
+            code.delete()  # the label that was never printed
+            return replay
+
+
+def _certificate_with_key(*, by: User, key: str) -> Certificate | None:
+    return Certificate.objects.filter(issued_by=by, idempotency_key=key).first()
+
+
+def _create_certificate(
+    *,
+    code: TraceCode,
+    lot: HarvestLot,
+    quantity_kg: Decimal,
+    issued_on: date,
+    basis: str,
+    test_laboratory: str,
+    test_report_number: str,
+    tested_on: date | None,
+    by: User,
+    idempotency_key: str,
+    texts: dict[str, str],
+) -> Certificate:
+    return Certificate.objects.create(
+        trace_code=code,
+        lot=lot,
+        cooperative=lot.farm.cooperative,
+        quantity_kg=quantity_kg,
+        issued_on=issued_on,
+        no_banned_substances=True,
+        residues_within_limits=True,
+        truthful=True,
+        basis=basis,
+        test_laboratory=test_laboratory,
+        test_report_number=test_report_number,
+        tested_on=tested_on,
+        issued_by=by,
+        idempotency_key=idempotency_key,
+        **texts,
+    )
 
 
 def revoke_certificate(*, certificate: Certificate | int, by: User, reason: str) -> Certificate:

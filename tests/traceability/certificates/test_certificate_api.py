@@ -223,3 +223,14 @@ def test_list_takes_a_fixed_number_of_queries(
 
     assert len(response.data["results"]) == 5
     assert Decimal(response.data["results"][0]["quantity_kg"]) == Decimal("5")
+
+
+def test_a_retry_with_the_same_key_returns_the_first_certificate(api_as, member, lot):
+    client = api_as(member)
+
+    first = client.post(LIST, body(lot), format="json", headers={"Idempotency-Key": "k-1"})
+    again = client.post(LIST, body(lot), format="json", headers={"Idempotency-Key": "k-1"})
+
+    assert first.status_code == again.status_code == 201
+    assert again.data["id"] == first.data["id"]
+    assert Certificate.objects.count() == 1

@@ -25,6 +25,7 @@ def form_data(**changes) -> dict:
         "residues_within_limits": "on",
         "truthful": "on",
         "basis": CertificateBasis.SELF_COMMITMENT,
+        "idempotency_key": "form-key",
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
@@ -187,3 +188,16 @@ def test_other_roles_may_not_open_the_certificate_pages(client, request, role_fi
     response = client.get(reverse("traceability:certificate_list"))
 
     assert response.status_code == 403
+
+
+def test_a_form_sent_twice_issues_one_certificate(english, member, lot):
+    english.force_login(member)
+    url = reverse("traceability:certificate_create", args=[lot.pk])
+    key = english.get(url).context["form"]["idempotency_key"].value()
+
+    first = english.post(url, form_data(idempotency_key=key))
+    second = english.post(url, form_data(idempotency_key=key))
+
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Certificate.objects.count() == 1

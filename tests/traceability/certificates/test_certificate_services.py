@@ -258,3 +258,14 @@ def test_two_farmers_phones_certifying_at_once_never_exceed_the_lot(member, lot,
     assert sorted(outcomes) == ["issued", "refused"]
     assert Certificate.objects.count() == 1
     assert kg_left_to_certify(lot) == Decimal("40.000")
+
+
+def test_a_resent_certificate_is_issued_once(member, lot, issue):
+    first = issue(lot=lot, by=member, quantity_kg="60", idempotency_key="phone-retry-1")
+
+    again = issue(lot=lot, by=member, quantity_kg="60", idempotency_key="phone-retry-1")
+
+    assert again.pk == first.pk
+    assert Certificate.objects.count() == 1
+    assert TraceCode.objects.count() == 1
+    assert kg_left_to_certify(lot) == Decimal("40.000")
