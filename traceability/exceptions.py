@@ -66,6 +66,10 @@ class CertificateFieldMissing(CertificateError):
     default_message = _("Fill in this field.")
 
 
+class CertificateTextTooLong(CertificateError):
+    """Its message names the limit."""
+
+
 class CertificateNotFound(CertificateError):
     """One answer for a certificate that does not exist and one the user may not see."""
 

@@ -119,12 +119,28 @@ def report_line(certificate: Certificate) -> str:
     return " · ".join(parts)
 
 
-def _paragraph(canvas: Canvas, text: str, style, *, x: float, top: float, width: float) -> float:
+def _scaled(style: ParagraphStyle, scale: float) -> ParagraphStyle:
+    return ParagraphStyle(
+        f"{style.name}-{scale}",
+        parent=style,
+        fontSize=style.fontSize * scale,
+        leading=style.leading * scale,
+    )
+
+
+def _paragraph(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(_escape(text), style)
+
+
+def _draw(canvas: Canvas, paragraph: Paragraph, *, x: float, top: float, width: float) -> float:
     """Draw a paragraph whose top is at `top`; returns where the next one starts."""
-    paragraph = Paragraph(_escape(text), style)
     _width, height = paragraph.wrapOn(canvas, width, LABEL_HEIGHT)
     paragraph.drawOn(canvas, x, top - height)
     return top - height
+
+
+def _height(paragraphs: list[Paragraph], width: float) -> float:
+    return sum(paragraph.wrap(width, LABEL_HEIGHT)[1] for paragraph in paragraphs)
 
 
 def _draw_qr(canvas: Canvas, qr: segno.QRCode, *, x: float, y: float, size: float) -> None:
@@ -140,43 +156,83 @@ def _draw_qr(canvas: Canvas, qr: segno.QRCode, *, x: float, y: float, size: floa
                 canvas.rect(x + column_index * module, top, module, module, stroke=0, fill=1)
 
 
+MARGIN = 3.5 * mm
+QR_SIZE = 31 * mm
+QR_BLOCK_HEIGHT = QR_SIZE + 3.5 * mm  # the QR and its code below
+INNER_WIDTH = LABEL_WIDTH - 2 * MARGIN
+FIELDS_WIDTH = INNER_WIDTH - QR_SIZE - 1.5 * mm
+GAP = 1 * mm
+# Long names wrap; when the text would run off the label it is set smaller, down to half.
+SCALES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+
+
+@dataclass(frozen=True)
+class LabelText:
+    """The label's text set at one size: the fields beside the QR, the commitments, basis
+    and test record across the foot."""
+
+    scale: float
+    fields: list[Paragraph]
+    footer: list[Paragraph]
+    fits: bool
+
+
+def _header() -> list[Paragraph]:
+    return [_paragraph(TITLE_ZH, _TITLE), _paragraph(TITLE_EN, _SUBTITLE)]
+
+
+def label_text(certificate: Certificate) -> LabelText:
+    """The label's text at the largest size that fits in 100 × 70 mm."""
+    available = LABEL_HEIGHT - 2 * MARGIN - _height(_header(), INNER_WIDTH) - GAP
+    footer_lines = [COMMITMENTS_ZH, COMMITMENTS_EN, basis_line(certificate)]
+    if line := report_line(certificate):
+        footer_lines.append(line)
+    if certificate.revoked_at is not None:
+        footer_lines.append("已撤销 REVOKED")
+    for scale in SCALES:
+        text = _set_text(certificate, footer_lines, scale=scale, available=available)
+        if text.fits:
+            return text
+    return text  # the smallest size, which fits all but pathological text
+
+
+def _set_text(
+    certificate: Certificate, footer_lines: list[str], *, scale: float, available: float
+) -> LabelText:
+    field_style, small_style = _scaled(_FIELD, scale), _scaled(_SMALL, scale)
+    fields = [
+        _paragraph(f"{heading}: {value}", field_style)
+        for heading, value in label_lines(certificate)
+    ]
+    footer = [_paragraph(line, small_style) for line in footer_lines]
+    upper = max(_height(fields, FIELDS_WIDTH), QR_BLOCK_HEIGHT)
+    fits = upper + GAP + _height(footer, INNER_WIDTH) <= available
+    return LabelText(scale=scale, fields=fields, footer=footer, fits=fits)
+
+
 def _draw_label(canvas: Canvas, certificate: Certificate, qr: segno.QRCode, *, x, y) -> None:
     """One 100 × 70 mm label whose lower left corner is (x, y)."""
-    margin = 3.5 * mm
     canvas.setLineWidth(0.4)
     canvas.setStrokeColorRGB(0.55, 0.55, 0.55)
     canvas.rect(x + 1 * mm, y + 1 * mm, LABEL_WIDTH - 2 * mm, LABEL_HEIGHT - 2 * mm)
-    left = x + margin
-    top = y + LABEL_HEIGHT - margin
-    inner_width = LABEL_WIDTH - 2 * margin
+    left = x + MARGIN
+    top = y + LABEL_HEIGHT - MARGIN
+    for paragraph in _header():
+        top = _draw(canvas, paragraph, x=left, top=top, width=INNER_WIDTH)
+    top -= GAP
 
-    top = _paragraph(canvas, TITLE_ZH, _TITLE, x=left, top=top, width=inner_width)
-    top = _paragraph(canvas, TITLE_EN, _SUBTITLE, x=left, top=top, width=inner_width) - 1 * mm
+    qr_x = x + LABEL_WIDTH - MARGIN - QR_SIZE
+    _draw_qr(canvas, qr, x=qr_x, y=top - QR_SIZE, size=QR_SIZE)
+    code = _paragraph(grouped(certificate.trace_code.code), _CODE)
+    _draw(canvas, code, x=qr_x, top=top - QR_SIZE, width=QR_SIZE)
 
-    qr_size = 31 * mm
-    qr_x = x + LABEL_WIDTH - margin - qr_size
-    qr_top = top + 1 * mm
-    _draw_qr(canvas, qr, x=qr_x, y=qr_top - qr_size, size=qr_size)
-    _paragraph(
-        canvas,
-        grouped(certificate.trace_code.code),
-        _CODE,
-        x=qr_x,
-        top=qr_top - qr_size,
-        width=qr_size,
-    )
-
-    fields_width = qr_x - left - 1.5 * mm
-    for heading, value in label_lines(certificate):
-        top = _paragraph(canvas, f"{heading}: {value}", _FIELD, x=left, top=top, width=fields_width)
-    top = min(top, qr_top - qr_size - 3.5 * mm) - 1 * mm
-    top = _paragraph(canvas, COMMITMENTS_ZH, _SMALL, x=left, top=top, width=inner_width)
-    top = _paragraph(canvas, COMMITMENTS_EN, _SMALL, x=left, top=top, width=inner_width)
-    top = _paragraph(canvas, basis_line(certificate), _SMALL, x=left, top=top, width=inner_width)
-    if line := report_line(certificate):
-        top = _paragraph(canvas, line, _SMALL, x=left, top=top, width=inner_width)
-    if certificate.revoked_at is not None:
-        _paragraph(canvas, "已撤销 REVOKED", _TITLE, x=left, top=top - 1 * mm, width=inner_width)
+    text = label_text(certificate)
+    fields_top = top
+    for paragraph in text.fields:
+        fields_top = _draw(canvas, paragraph, x=left, top=fields_top, width=FIELDS_WIDTH)
+    top = min(fields_top, top - QR_BLOCK_HEIGHT) - GAP
+    for paragraph in text.footer:
+        top = _draw(canvas, paragraph, x=left, top=top, width=INNER_WIDTH)
 
 
 def _new_canvas(buffer: BytesIO, *, pagesize, certificate: Certificate) -> Canvas:

@@ -27,6 +27,7 @@ from ..exceptions import (
     CertificateFieldMissing,
     CertificateLotNotAvailable,
     CertificateNotFound,
+    CertificateTextTooLong,
     CommitmentNotMade,
     InvalidCertificateBasis,
     InvalidCertificateDate,
@@ -70,7 +71,7 @@ def _clean_text(value: str | None, *, field: str, required: bool = True) -> str:
     if required and not text:
         raise CertificateFieldMissing(field=field)
     if len(text) > TEXT_LIMITS[field]:
-        raise CertificateFieldMissing(
+        raise CertificateTextTooLong(
             _("Use at most %(limit)d characters.") % {"limit": TEXT_LIMITS[field]}, field=field
         )
     return text
@@ -143,7 +144,7 @@ def issue_certificate(
     certificate and certifies nothing more.
     """
     if len(idempotency_key) > 64:
-        raise CertificateFieldMissing(
+        raise CertificateTextTooLong(
             _("Use at most %(limit)d characters.") % {"limit": 64}, field="idempotency_key"
         )
     if idempotency_key and (replay := _certificate_with_key(by=by, key=idempotency_key)):

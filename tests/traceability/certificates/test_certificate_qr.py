@@ -12,6 +12,7 @@ from django.urls import Resolver404, resolve
 from PIL import Image
 
 from traceability.codes import trace_url
+from traceability.labels import label_text
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +98,28 @@ def test_a_product_with_a_gtin_gets_a_digital_link(client, member, lot, issue):
     assert decoded(Image.open(BytesIO(png))) == [expected]
     assert decoded(pdf_pages(pdf)[0]) == [expected]
     assert_opens(client, expected)
+
+
+def test_the_longest_fields_still_fit_the_label_and_its_qr_reads(client, member, lot, issue):
+    certificate = issue(
+        lot=lot,
+        by=member,
+        product_name="番" * 120,
+        origin="山东省潍坊市寿光市孙家集街道" * 14,
+        producer_name="寿光市鲜丰蔬菜专业合作社" * 10,
+        producer_contact="0536-1234567 / +8613800138000 / 0536-765",
+    )
+    client.force_login(member)
+
+    text = label_text(certificate)
+    pdf = client.get(f"/trace/certificates/{certificate.pk}/label.pdf").content
+
+    assert text.fits
+    assert text.scale < 1
+    assert decoded(pdf_pages(pdf)[0]) == [f"{SITE}/t/{certificate.trace_code.code}"]
+
+
+def test_an_ordinary_certificate_is_printed_at_full_size(member, lot, issue):
+    certificate = issue(lot=lot, by=member)
+
+    assert label_text(certificate).scale == 1.0

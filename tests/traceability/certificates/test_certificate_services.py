@@ -13,6 +13,7 @@ from common.dates import business_today
 from traceability.choices import CertificateBasis, TraceCodeKind
 from traceability.exceptions import (
     CertificateAlreadyRevoked,
+    CertificateError,
     CertificateExceedsLot,
     CertificateLotNotAvailable,
     CertificateNotFound,
@@ -269,3 +270,20 @@ def test_a_resent_certificate_is_issued_once(member, lot, issue):
     assert Certificate.objects.count() == 1
     assert TraceCode.objects.count() == 1
     assert kg_left_to_certify(lot) == Decimal("40.000")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"product_name": "  "}, "product_name"),
+        ({"origin": "寿" * 201}, "origin"),
+        ({"producer_name": ""}, "producer_name"),
+        ({"producer_contact": "1" * 41}, "producer_contact"),
+    ],
+)
+def test_every_text_is_given_and_fits(member, lot, issue, changes, field):
+    with pytest.raises(CertificateError) as refusal:
+        issue(lot=lot, by=member, **changes)
+
+    assert refusal.value.field == field
+    assert nothing_saved()
