@@ -30,7 +30,7 @@ def qr_texts_of_pdf(path) -> list[str]:
 
 
 def test_demo_farmer_issues_a_certificate_and_downloads_its_label(
-    phone_as, live_server, output_dir, settings
+    phone, phone_as, live_server, output_dir, settings
 ):
     call_command("seed_demo", "--force", stdout=StringIO())
     farmer = User.objects.get(username="farmer")
@@ -73,6 +73,12 @@ def test_demo_farmer_issues_a_certificate_and_downloads_its_label(
     download = download_info.value
     saved = output_dir / download.suggested_filename
     download.save_as(saved)
+
+    chinese = phone(locale="zh-CN", user=farmer)
+    chinese.goto(f"{live_server.url}/trace/certificates/{certificate.pk}/")
+    assert chinese.locator("[data-testid=status]").inner_text() == "有效"
+    assert fits_the_screen(chinese)
+    chinese.screenshot(path=output_dir / "3-certificate-zh.png", full_page=True)
 
     url = certificate_trace_url(certificate)
     assert download.suggested_filename == f"certificate-{certificate.trace_code.code}-label.pdf"

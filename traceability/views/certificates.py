@@ -4,6 +4,7 @@ Co-operative managers do the same for their members' lots; platform admins read 
 """
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -38,10 +39,13 @@ def certificate_list(request):
     lot_id = request.GET.get("lot", "")
     if lot_id.isdigit():
         certificates = certificates.filter(lot_id=int(lot_id))
+    else:
+        lot_id = ""
+    page = Paginator(certificates, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "traceability/certificates/certificate_list.html",
-        {"certificates": certificates[:PAGE_SIZE]},
+        {"page": page, "lot_id": lot_id},
     )
 
 
