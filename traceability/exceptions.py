@@ -16,3 +16,67 @@ class UnknownTraceCode(TraceabilityError):
     default_message = _("No label has this trace code.")
     kind = RefusalKind.NOT_FOUND
     field = "code"
+
+
+# Certificates (traceability.services.certificates)
+
+
+class CertificateError(TraceabilityError):
+    default_message = _("The certificate was refused.")
+
+
+class CertificateLotNotAvailable(CertificateError):
+    """One answer for a lot that does not exist and one of another farmer's: nothing about
+    the lot is confirmed."""
+
+    default_message = _("Choose a harvest lot of one of your farms.")
+    field = "lot"
+
+
+class InvalidCertificateQuantity(CertificateError):
+    default_message = _("Enter a quantity above 0 kg.")
+    field = "quantity_kg"
+
+
+class CertificateExceedsLot(CertificateError):
+    default_message = _("This is more than the lot has left to certify.")
+    field = "quantity_kg"
+
+
+class CommitmentNotMade(CertificateError):
+    default_message = _("Tick this commitment: a certificate carries all three.")
+
+
+class InvalidCertificateBasis(CertificateError):
+    default_message = _("Choose what the commitment rests on.")
+    field = "basis"
+
+
+class MissingTestRecord(CertificateError):
+    default_message = _("A test basis needs the test report number and the test date.")
+    field = "test_report_number"
+
+
+class InvalidCertificateDate(CertificateError):
+    default_message = _("The issue date cannot be in the future or before the harvest.")
+    field = "issued_on"
+
+
+class CertificateFieldMissing(CertificateError):
+    default_message = _("Fill in this field.")
+
+
+class CertificateTextTooLong(CertificateError):
+    """Its message names the limit."""
+
+
+class CertificateNotFound(CertificateError):
+    """One answer for a certificate that does not exist and one the user may not see."""
+
+    default_message = _("No such certificate.")
+    kind = RefusalKind.NOT_FOUND
+
+
+class CertificateAlreadyRevoked(CertificateError):
+    default_message = _("This certificate was revoked already.")
+    kind = RefusalKind.CONFLICT

@@ -72,6 +72,9 @@ class Certificate(TimeStampedModel):
         verbose_name=_("revoked by"),
     )
     revoke_reason = models.CharField(_("reason for revoking"), max_length=300, blank=True)
+    # A phone that resends the form after a lost connection sends the same key: the retry
+    # returns the first certificate instead of certifying the kilograms twice.
+    idempotency_key = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("compliance certificate")
@@ -92,6 +95,11 @@ class Certificate(TimeStampedModel):
                 condition=~Q(basis__in=sorted(CertificateBasis.needing_test_record()))
                 | (Q(tested_on__isnull=False) & ~Q(test_report_number="")),
                 name="certificate_test_basis_has_test_record",
+            ),
+            models.UniqueConstraint(
+                fields=["issued_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="certificate_idempotency_key_unique",
             ),
         ]
 
