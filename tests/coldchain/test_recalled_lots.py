@@ -58,7 +58,8 @@ def test_the_shipment_pages_flag_the_recalled_lot_on_board(
     assert 'data-testid="recalled-lots"' in detail
     assert "Recalled lot on board: SG-CAB-0907" in detail
     assert RECALL in detail
-    assert "SG-CAB-0908" in detail and detail.count('data-testid="lot-held"') == 1
+    assert "SG-CAB-0908" in detail
+    assert detail.count('data-testid="lot-held"') == 1
     assert "Recalled lot on board: SG-CAB-0907" in listing
 
 
