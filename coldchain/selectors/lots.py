@@ -4,11 +4,14 @@ draws a lot's journey and its public page from these."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
+from farms.models import HarvestLot
+
 from ..models import Excursion, Handover, LotCondition, Shipment, ShipmentLot, Site
-from ..shelf_life import TemperatureSummary, temperature_summary
+from ..shelf_life import TemperatureSummary, assess_lot_condition, temperature_summary
 
 
 @dataclass(frozen=True)
@@ -61,5 +64,8 @@ def sites_of_markets(market_ids: Iterable[int]) -> dict[int, Site]:
     return sites
 
 
-def condition_of_lot(lot_id: int) -> LotCondition | None:
-    return LotCondition.objects.filter(lot_id=lot_id).first()
+def condition_of_lot(lot: HarvestLot, *, now: datetime) -> LotCondition | None:
+    """The lot's remaining shelf life: as last stored, or assessed now (nothing written) when
+    it has not been evaluated yet; None for a product without a storage profile."""
+    stored = LotCondition.objects.filter(lot_id=lot.pk).first()
+    return stored if stored is not None else assess_lot_condition(lot=lot, now=now)

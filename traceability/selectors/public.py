@@ -285,7 +285,7 @@ def public_trace(*, lot: HarvestLot, code: TraceCode | None, now: datetime | Non
     timeline += steps.stock_steps(lot, scope)
     legs = _legs(lot, records, shipments)
     days_at_warehouse, in_stock = _stock(lot, code, now)
-    condition = condition_of_lot(lot.pk) if in_stock else None
+    condition = condition_of_lot(lot, now=now) if in_stock else None
     farm_place = steps.farm_place(lot)[0]
     return PublicTrace(
         code=grouped(code.code) if code else "",
