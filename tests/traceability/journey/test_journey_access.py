@@ -167,3 +167,26 @@ def test_only_the_stocks_warehouse_prints_its_label(journey_world, warehouse_man
     assert client.get(url).status_code == 404
     client.force_login(farmer)
     assert client.get(url).status_code == 403
+
+
+def test_the_consumers_order_page_links_each_lot_to_its_trace_page(journey_world, client):
+    client.force_login(journey_world.consumer)
+
+    page = client.get(
+        reverse("delivery:shop_order", args=[journey_world.order.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    link = reverse(
+        "traceability:order_lot_trace", args=[journey_world.order.pk, journey_world.lot.pk]
+    )
+    assert f'href="{link}"' in page.content.decode()
+    assert "Where it comes from (lot SG-TOM-0001)" in page.content.decode()
+
+
+def test_the_warehouse_stock_page_offers_each_lots_packing_label(journey_world, client):
+    client.force_login(journey_world.warehouse_manager)
+
+    page = client.get(reverse("delivery:stock"), HTTP_ACCEPT_LANGUAGE="en")
+
+    label = reverse("traceability:stock_label", args=[journey_world.stock.pk])
+    assert f'href="{label}"' in page.content.decode()
