@@ -4,7 +4,7 @@ Winter spinach from the demo farmer's greenhouse 东地大棚 (the catalogue giv
 published example GTIN, so its labels carry a Digital Link path): harvested and certified
 (own test), carried cold by the co-operative's truck to 新发地 and checked in at its gate,
 sold at the counter to the 望京 front warehouse, carried cold again by a city van, received
-into 望京's stock, ordered by the demo consumer 林小姐 and delivered to her door. Each leg has
+into 望京's stock, ordered by one of 望京's regular customers and delivered to her door. Each leg has
 its logger's readings (a door opened for a minute now and then, no excursion).
 
 What the earlier demos make is reused (context: people, farms, market, front warehouses; the
@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from djmoney.money import Money
 
+from accounts.models import User
 from coldchain.choices import HandoverDecision, HandoverKind
 from coldchain.demo import XIANFENG, XINFADI
 from coldchain.models import DataLogger, Reading, Shipment, Site, Vehicle
@@ -44,6 +45,7 @@ from farms.services.lots import record_harvest_lot
 from marketplace.markets.models import Trade, Trader
 from marketplace.markets.services import register_trader, settlement_account
 from marketplace.markets.trades import settle_trade
+from settlement.accounts import wallet_of
 from settlement.funding import top_up
 
 from ..choices import CertificateBasis, TraceCodeKind
@@ -59,7 +61,8 @@ ORDERED_KG = Decimal("1.5")
 FARMER_CARD = "6210000000000001"  # 王秀英's seller card at 新发地 (markets demo)
 WAREHOUSE_CARD = "6220000000000010"  # 望京's buyer card, added here
 WANGJING = "wangjing"
-CONSUMER_HOME = ("望京花园东区 3 号楼 2 单元 501", 116.4835, 40.0028)  # delivery demo's
+NEIGHBOUR = "wangjing.customer03"  # 张阿姨, one of 望京's regular customers (delivery demo)
+CONSUMER_HOME = ("望京西园三区 312 号楼 4 单元 602", 116.4671, 39.9991)
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,7 @@ def _follow_a_lot(context: dict, when: Timeline) -> HarvestLot:
     ShopPrice.objects.get_or_create(
         warehouse=warehouse, product=product, defaults={"price_per_kg": Money("12.80", "CNY")}
     )
-    _deliver(people["consumer"], warehouse_manager, product, when)
+    _deliver(_neighbour(people["admin"]), warehouse_manager, product, when)
     evaluate_lot_condition(lot=lot, now=timezone.now())
     return lot
 
@@ -335,8 +338,22 @@ def _sell(market, operator, lot, warehouse_manager, product, when: Timeline) -> 
         )
 
 
+def _neighbour(admin):
+    """One of 望京's regular customers (the delivery demo's), with money for her order: the
+    demo consumer's own wallet and orders stay as the delivery demo left them."""
+    consumer = User.objects.get(username=NEIGHBOUR)
+    top_up(
+        account=wallet_of(consumer),
+        amount=Decimal("100.00"),
+        method="bank",
+        by=admin,
+        idempotency_key="demo-journey-neighbour-wallet",
+    )
+    return consumer
+
+
 def _deliver(consumer, warehouse_manager, product, when: Timeline) -> DeliveryOrder:
-    """林小姐 orders spinach; the warehouse packs it and it reaches her door. The steps after
+    """A neighbour orders spinach; the warehouse packs it and it reaches her door. The steps after
     packing are written as the delivery demo writes its past sales (status moves with their
     history), without sending a courier round the real dispatch."""
     address, longitude, latitude = CONSUMER_HOME
