@@ -17,7 +17,7 @@ market's open business day. Running it again changes nothing: the lot's code is 
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import time_machine
@@ -84,7 +84,7 @@ CITY_VAN = DemoTruck("京AD28170", "冷藏面包车", "新发地城配", "DEMO-T
 class Timeline:
     """The lot's moments, laid backwards from now; the trade on today's business day."""
 
-    harvested_on: object
+    harvested_on: date
     first_leaves: datetime
     first_arrives: datetime
     checked_in: datetime

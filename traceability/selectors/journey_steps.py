@@ -233,7 +233,7 @@ def shipment_steps(lot: HarvestLot, scope: Scope, *, records: dict | None = None
             records[shipment.pk] = record
         origin, origin_point = site_place(shipment.origin)
         destination, destination_point = site_place(shipment.destination)
-        vehicle = f" · {shipment.vehicle.plate}" if shipment.vehicle_id else ""
+        vehicle = f" · {shipment.vehicle.plate}" if shipment.vehicle is not None else ""
         steps.append(
             JourneyStep(
                 at=shipment.departed_at or shipment.planned_departure_at,

@@ -122,14 +122,14 @@ def lot_of_digital_link(*, gtin: str, lot_code: str, serial: str = "") -> tuple:
         if lot.lot_code != lot_code or (lot.product.gtin or "").zfill(14) != gtin.zfill(14):
             raise UnknownTraceCode()
         return lot, code
-    lot = (
+    named = (
         HarvestLot.objects.select_related("product", "farm__cooperative")
         .filter(lot_code=lot_code)
         .first()
     )
-    if lot is None or not lot.product.gtin or lot.product.gtin.zfill(14) != gtin.zfill(14):
+    if named is None or not named.product.gtin or named.product.gtin.zfill(14) != gtin.zfill(14):
         raise UnknownTraceCode()
-    return lot, None
+    return named, None
 
 
 # --- The page's content ----------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def lot_of_digital_link(*, gtin: str, lot_code: str, serial: str = "") -> tuple:
 def _commitments(certificate: Certificate) -> tuple[str, ...]:
     names = ("no_banned_substances", "residues_within_limits", "truthful")
     return tuple(
-        str(Certificate._meta.get_field(name).verbose_name)
+        str(getattr(Certificate._meta.get_field(name), "verbose_name", name))
         for name in names
         if getattr(certificate, name)
     )

@@ -116,7 +116,7 @@ def locate_scan(*, token: str, longitude, latitude, at: datetime | None = None) 
             raise ScanAlreadyLocated()
         scan.location = Point(lon, lat, srid=4326)
         scan.located_at = at or timezone.now()
-        fastest = _fastest_move(scan) if scan.code_id else None
+        fastest = _fastest_move(scan, here=(lon, lat)) if scan.code_id else None
         if fastest is not None:
             other, speed = fastest
             scan.copy_suspected = True
@@ -130,7 +130,7 @@ def locate_scan(*, token: str, longitude, latitude, at: datetime | None = None) 
         return scan
 
 
-def _fastest_move(scan: TraceScan) -> tuple[TraceScan, float] | None:
+def _fastest_move(scan: TraceScan, *, here: tuple[float, float]) -> tuple[TraceScan, float] | None:
     """The other located scan of the same code that implies the fastest move, if faster than
     a label can travel."""
     others = TraceScan.objects.filter(
@@ -139,9 +139,10 @@ def _fastest_move(scan: TraceScan) -> tuple[TraceScan, float] | None:
         scanned_at__gte=scan.scanned_at - COPY_WINDOW,
         scanned_at__lte=scan.scanned_at + COPY_WINDOW,
     ).exclude(pk=scan.pk)
-    here = (scan.location.x, scan.location.y)
     fastest: tuple[TraceScan, float] | None = None
     for other in others:
+        if other.location is None:
+            continue
         km = metres_between(here, (other.location.x, other.location.y)) / 1000
         if km < COPY_MIN_KM:
             continue

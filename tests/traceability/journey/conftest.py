@@ -35,7 +35,6 @@ from traceability.services.codes import issue_trace_code
 from .factories import BUYER_CARD, FARM_AT, HOME_ADDRESS, HOME_AT, PRODUCER_PHONE, WAREHOUSE_AT
 
 
-
 @dataclass
 class World:
     lot: HarvestLot
@@ -101,7 +100,9 @@ def journey_world(
         issued_by=member,
     )
 
-    packhouse = SiteFactory(name="鲜丰包装场", kind=SiteKind.COOPERATIVE, cooperative=farm.cooperative)
+    packhouse = SiteFactory(
+        name="鲜丰包装场", kind=SiteKind.COOPERATIVE, cooperative=farm.cooperative
+    )
     market_site = SiteFactory(
         name="新发地市场", kind=SiteKind.MARKET, market=market, location=Point(116.3655, 39.7838)
     )
@@ -127,7 +128,11 @@ def journey_world(
     warehouse_manager = UserFactory(role=Role.WAREHOUSE_MANAGER)
     WarehouseStaff.objects.create(warehouse=warehouse, user=warehouse_manager)
     buyer = markets.register_trader(
-        market=market, kind="buyer", name="望京前置仓", card_number=BUYER_CARD, user=warehouse_manager
+        market=market,
+        kind="buyer",
+        name="望京前置仓",
+        card_number=BUYER_CARD,
+        user=warehouse_manager,
     )
     top_up(
         account=markets.settlement_account(buyer),

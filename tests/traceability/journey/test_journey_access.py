@@ -48,9 +48,7 @@ def may_not_open(journey_world, other_market, buyer, consumer):
     }
 
 
-def test_each_role_allowed_sees_the_journey_page_and_api(
-    journey_world, may_open, client, api_as
-):
+def test_each_role_allowed_sees_the_journey_page_and_api(journey_world, may_open, client, api_as):
     for who, user in may_open.items():
         client.force_login(user)
         page = client.get(_journey_url(journey_world.lot), HTTP_ACCEPT_LANGUAGE="en")
@@ -161,7 +159,9 @@ def test_warehouse_manager_prints_a_packing_label_whose_qr_opens_the_trace_page(
     assert client.get(decoded.text.removeprefix("https://fresh.example.cn")).status_code == 200
 
 
-def test_only_the_stocks_warehouse_prints_its_label(journey_world, warehouse_manager, farmer, client):
+def test_only_the_stocks_warehouse_prints_its_label(
+    journey_world, warehouse_manager, farmer, client
+):
     url = reverse("traceability:stock_label", args=[journey_world.stock.pk])
     client.force_login(warehouse_manager)  # runs no warehouse, or another one
     assert client.get(url).status_code == 404

@@ -59,9 +59,9 @@ def test_a_consumer_order_shows_as_number_and_district_never_her_name(journey_wo
 
     assert step.title == f"Consumer order #{order.pk}, 朝阳区"
     assert step.point is None
-    shown = " ".join(f"{s.title} {s.detail} {s.place}" for s in journey_of(
-        journey_world.lot, viewer=admin_user
-    ))
+    shown = " ".join(
+        f"{s.title} {s.detail} {s.place}" for s in journey_of(journey_world.lot, viewer=admin_user)
+    )
     assert "林小姐" not in shown
     assert "望京街道" not in shown
 
@@ -90,7 +90,8 @@ def test_upstream_of_an_order_follows_its_picks_to_the_harvest_lot(journey_world
     assert lot.county == "山东省 潍坊市寿光市"
     kinds = _kinds(lot.steps)
     assert kinds[0] == "harvest"
-    assert "trade" in kinds and "stock_receipt" in kinds
+    assert "trade" in kinds
+    assert "stock_receipt" in kinds
     assert kinds.count("shipment") == 2  # the leg to the market (before any sale) and the trade's
     assert "consumer_order" not in kinds  # nobody else's order is upstream of hers
 
