@@ -22,6 +22,7 @@ from coldchain.models import Shipment, Site
 from coldchain.selectors.lots import LegRecord, leg_record, legs_of_lot, sites_of_markets
 from common.dates import BUSINESS_TIME_ZONE
 from delivery.selectors.lots import picks_of_lot, stock_of_lot
+from delivery.selectors.shop import product_name
 from farms.models import HarvestLot
 from farms.selectors import admissions_of_lot
 from marketplace.markets.selectors.lots import trades_of_lot
@@ -85,7 +86,8 @@ def harvest_step(lot: HarvestLot) -> JourneyStep:
     return JourneyStep(
         at=datetime.combine(lot.harvest_date, time(8), tzinfo=BUSINESS_TIME_ZONE),
         kind="harvest",
-        title=_("Harvested: %(product)s, %(grade)s") % {"product": lot.product, "grade": grade},
+        title=_("Harvested: %(product)s, %(grade)s")
+        % {"product": product_name(lot.product), "grade": grade},
         detail=_("Lot %(code)s from %(farm)s") % {"code": lot.lot_code, "farm": lot.farm.name},
         quantity_kg=lot.quantity_kg,
         place=place,
