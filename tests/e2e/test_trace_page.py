@@ -82,3 +82,24 @@ def test_an_unknown_code_on_a_phone_gets_the_friendly_page(phone, live_server):
     assert page.get_by_test_id("trace-not-found").is_visible()
     assert fits_the_screen(page)
     assert not HarvestLot.objects.exists() or not TraceScan.objects.exists()
+
+
+def test_the_co_op_manager_follows_the_demo_lot_on_its_journey_map(phone_as, live_server, tmp_path):
+    from accounts.models import User
+
+    call_command("seed_demo", "--force", stdout=StringIO())
+    lot = HarvestLot.objects.get(lot_code=LOT_CODE)
+    page = phone_as(User.objects.get(username="coop"))
+
+    page.goto(f"{live_server.url}/trace/lots/{lot.pk}/")
+
+    journey_map = page.get_by_test_id("journey-map")
+    assert journey_map.get_attribute("data-ready") == "true"
+    assert int(journey_map.get_attribute("data-points")) >= 6
+    steps = page.get_by_test_id("journey-steps").inner_text()
+    for shown in ("Harvested", "Checked in at", "Traded at", "Cold shipment", "Consumer order #"):
+        assert shown in steps, shown
+    assert fits_the_screen(page)
+    page.screenshot(path=tmp_path / "3-journey-page.png", full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / "3-journey-page.png", SCREENSHOTS / "3-journey-page.png")

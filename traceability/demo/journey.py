@@ -62,7 +62,7 @@ FARMER_CARD = "6210000000000001"  # 王秀英's seller card at 新发地 (market
 WAREHOUSE_CARD = "6220000000000010"  # 望京's buyer card, added here
 WANGJING = "wangjing"
 NEIGHBOUR = "wangjing.customer03"  # 张阿姨, one of 望京's regular customers (delivery demo)
-CONSUMER_HOME = ("望京西园三区 312 号楼 4 单元 602", 116.4671, 39.9991)
+CONSUMER_HOME = ("北京市朝阳区望京西园三区 312 号楼 4 单元 602", 116.4671, 39.9991)
 
 
 @dataclass(frozen=True)

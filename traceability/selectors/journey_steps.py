@@ -31,7 +31,9 @@ from marketplace.selectors.lots import order_lines_of_lot
 from ..trail import JourneyStep
 
 ROUNDING_DEGREES = 1  # decimals kept of a private place's coordinates: 0.1° ≈ 10 km
-DISTRICT = re.compile(r"([^省市\s]{1,8}?(?:区|县|旗))")
+# A district (区/县/旗) right after its city: 北京市朝阳区… → 朝阳区. Anything shorter than
+# that (a compound, "望京西园三区") is too close to a home to show.
+DISTRICT = re.compile(r"市([^省市区县旗\s]{1,6}?(?:区|县|旗))")
 
 
 # --- Places -----------------------------------------------------------------------------------
@@ -67,10 +69,14 @@ def site_place(site: Site) -> tuple[str, tuple[float, float] | None]:
     return site.name, exact(site.location)
 
 
-def district_of(address: str) -> str:
-    """The district (区/县) of a delivery address, the only part of it ever shown."""
-    found = DISTRICT.search(address or "")
-    return found.group(1) if found else ""
+def district_of(*addresses: str) -> str:
+    """The district (区/县) of the first address that names one after its city: the delivery
+    address, else the warehouse's (which serves the homes around it); never finer."""
+    for address in addresses:
+        found = DISTRICT.search(address or "")
+        if found:
+            return found.group(1)
+    return ""
 
 
 def _kg(value) -> Decimal | None:
@@ -300,7 +306,7 @@ def consumer_order_steps(lot: HarvestLot, scope: Scope) -> list[JourneyStep]:
         if not _within(scope.pick_ids, pick.pk):
             continue
         order = pick.line.order
-        district = district_of(order.address)
+        district = district_of(order.address, order.warehouse.address)
         title = _("Consumer order #%(id)s") % {"id": order.pk}
         if district:
             title += f", {district}"

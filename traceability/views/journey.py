@@ -27,21 +27,6 @@ from ..selectors.journey import journey_of, lots_with_journey_visible_to, may_se
 from ..selectors.public import scans_of_lot, suspected_copies_of
 from ..services.codes import issue_trace_code
 
-KIND_ICONS = {
-    "harvest": "🌱",
-    "certificate": "📄",
-    "market_entry": "🚪",
-    "rapid_test": "🧪",
-    "laboratory": "🔬",
-    "marketplace_order": "🛒",
-    "trade": "⚖️",
-    "shipment": "🚚",
-    "handover": "🤝",
-    "stock_receipt": "🏬",
-    "consumer_order": "🏠",
-    "recall": "⚠️",
-}
-
 
 def _map_config(steps) -> dict:
     return {
@@ -61,7 +46,7 @@ def lot_journey(request, pk: int):
     steps = journey_of(lot, viewer=request.user)
     context = {
         "lot": lot,
-        "steps": [{"step": s, "icon": KIND_ICONS.get(s.kind, "•")} for s in steps],
+        "steps": steps,
         "map_config": _map_config(steps),
         "map_tiles_url": settings.MAP_TILES_URL,
         "map_tiles_attribution": settings.MAP_TILES_ATTRIBUTION,
