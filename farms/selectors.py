@@ -20,6 +20,7 @@ from .models import (
     Cooperative,
     Farm,
     HarvestLot,
+    LotAdmission,
     LotHold,
     Membership,
     MembershipInvitation,
@@ -206,3 +207,25 @@ def everywhere_hold_reason(lot_ref=None) -> Subquery:
         .order_by("placed_at", "id")
         .values("reason")[:1]
     )
+
+
+# --- A lot's gate checks, for its journey (traceability reads them here) --------------------
+
+
+def admissions_of_lot(lot_id: int) -> QuerySet[LotAdmission]:
+    """The markets whose gate check the lot passed, earliest first."""
+    return (
+        LotAdmission.objects.filter(lot_id=lot_id)
+        .select_related("market")
+        .order_by("admitted_at", "pk")
+    )
+
+
+def markets_that_admitted(lot_id: int) -> QuerySet:
+    """Ids of the markets that checked the lot in at their gate."""
+    return LotAdmission.objects.filter(lot_id=lot_id).values("market_id")
+
+
+def lots_admitted_at(market_ids) -> QuerySet:
+    """Ids of the lots the given markets checked in at their gate."""
+    return LotAdmission.objects.filter(market_id__in=market_ids).values("lot_id")

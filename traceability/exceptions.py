@@ -80,3 +80,23 @@ class CertificateNotFound(CertificateError):
 class CertificateAlreadyRevoked(CertificateError):
     default_message = _("This certificate was revoked already.")
     kind = RefusalKind.CONFLICT
+
+
+class UnknownScan(TraceabilityError):
+    """The scan a page's location refers to: unknown, or its token expired or was altered."""
+
+    default_message = _("This page view is unknown or too old; open the page again.")
+    kind = RefusalKind.NOT_FOUND
+    field = "scan"
+
+
+class InvalidScanLocation(TraceabilityError):
+    default_message = _("Give a longitude between −180 and 180 and a latitude between −90 and 90.")
+    kind = RefusalKind.INVALID
+    field = "latitude"
+
+
+class ScanAlreadyLocated(TraceabilityError):
+    default_message = _("This page view already has its location.")
+    kind = RefusalKind.CONFLICT
+    field = "scan"

@@ -195,7 +195,10 @@ def shop_orders(request):
 
 def _order_context(request, pk: int) -> dict:
     order = get_visible_or_404(
-        shop_selectors.orders_visible_to(request.user).prefetch_related("lines__product"), pk=pk
+        shop_selectors.orders_visible_to(request.user).prefetch_related(
+            "lines__product", "lines__picks__stock_lot__lot"
+        ),
+        pk=pk,
     )
     status = shop_selectors.order_status(order)
     lines = list(order.lines.all())

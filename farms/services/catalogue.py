@@ -37,6 +37,8 @@ def load_product_catalogue(*, entries: list[dict[str, Any]]) -> CatalogueLoad:
                     _("%(code)s: missing %(key)s.") % {"code": code, "key": exc}
                 ) from exc
             product_fields["is_active"] = entry.get("is_active", True)
+            if "gtin" in entry:  # the trade item number, where the product has one
+                product_fields["gtin"] = entry["gtin"]
             product = Product.objects.filter(code=code).first() or Product(code=code)
             was_created = product.pk is None
             for key, value in product_fields.items():

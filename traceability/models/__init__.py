@@ -2,5 +2,6 @@
 
 from .certificates import Certificate
 from .codes import TraceCode
+from .scans import ScanAgent, TraceScan
 
-__all__ = ["Certificate", "TraceCode"]
+__all__ = ["Certificate", "ScanAgent", "TraceCode", "TraceScan"]
