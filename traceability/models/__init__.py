@@ -2,5 +2,6 @@
 
 from .certificates import Certificate
 from .codes import TraceCode
+from .gate import LaboratoryResult, MarketEntry, RapidTest
 
-__all__ = ["Certificate", "TraceCode"]
+__all__ = ["Certificate", "LaboratoryResult", "MarketEntry", "RapidTest", "TraceCode"]
