@@ -72,3 +72,10 @@ class RapidTestNotOpen(TraceabilityError):
 class LaboratoryResultNotExpected(TraceabilityError):
     default_message = _("Only a batch held by a positive rapid test takes a laboratory result.")
     kind = RefusalKind.CONFLICT
+
+
+class UnknownCertificateCode(UnknownTraceCode):
+    """At the gate an unknown or revoked code is bad input on the form's `code` (400), with
+    the public page's one message for both."""
+
+    kind = RefusalKind.INVALID

@@ -20,7 +20,7 @@ from farms.models import HarvestLot, LotHold, Membership
 from farms.selectors import lots_visible_to
 from marketplace.markets.models import Market, MarketStaff
 
-from ..exceptions import UnknownLotCode, UnknownTraceCode
+from ..exceptions import UnknownCertificateCode, UnknownLotCode, UnknownTraceCode
 from ..models import Certificate, LaboratoryResult, MarketEntry, RapidTest
 from ..models.gate import LaboratoryOutcome
 from ..trail import JourneyStep
@@ -68,7 +68,10 @@ def certificate_named(typed: str) -> Certificate:
     """The valid certificate a scanned or typed code names, with its lot, farm and co-operative;
     UnknownTraceCode otherwise: one answer for an unknown code, a revoked one and a code that
     is not a certificate's, so the gate confirms nothing about other codes."""
-    code = trace_code_named(typed)
+    try:
+        code = trace_code_named(typed)
+    except UnknownTraceCode:
+        raise UnknownCertificateCode() from None
     certificate = (
         Certificate.objects.select_related(
             "trace_code", "lot__product", "lot__farm__cooperative", "cooperative"
@@ -77,7 +80,7 @@ def certificate_named(typed: str) -> Certificate:
         .first()
     )
     if certificate is None:
-        raise UnknownTraceCode()
+        raise UnknownCertificateCode()
     return certificate
 
 

@@ -27,7 +27,7 @@ from common.exceptions import DomainError
 from common.forms import add_service_error
 
 from ..codes import grouped, trace_url
-from ..exceptions import UnknownLotCode, UnknownTraceCode
+from ..exceptions import UnknownCertificateCode, UnknownLotCode, UnknownTraceCode
 from ..forms_gate import (
     CheckInForm,
     EntryCheckSettingForm,
@@ -78,7 +78,7 @@ def _lookup(typed: str):
         try:
             return None, lot_named(typed)
         except UnknownLotCode:
-            raise UnknownTraceCode() from None
+            raise UnknownCertificateCode() from None
 
 
 def _gate_context(staff, *, lookup_form, check_in_form=None, certificate=None, lot=None) -> dict:
@@ -262,7 +262,7 @@ def receipt(request, pk: int):
             "entry": entry,
             "code": grouped(entry.trace_code.code),
             "trace_url": url,
-            "qr": segno.make(url, error="m").svg_data_uri(scale=4, border=2),
+            "qr": segno.make(url, error="m").png_data_uri(scale=5, border=2),
         },
     )
 
