@@ -170,7 +170,9 @@ class RapidTest(models.Model):
     sample = models.CharField(_("sample"), max_length=200)
     inhibition_pct = models.DecimalField(_("inhibition (%)"), max_digits=5, decimal_places=2)
     is_positive = models.GeneratedField(
-        expression=Q(inhibition_pct__gte=POSITIVE_INHIBITION_PCT),
+        expression=models.ExpressionWrapper(
+            Q(inhibition_pct__gte=POSITIVE_INHIBITION_PCT), output_field=models.BooleanField()
+        ),
         output_field=models.BooleanField(),
         db_persist=True,
         verbose_name=_("positive"),
