@@ -93,7 +93,7 @@ class RapidTestForm(forms.Form):
     inhibition_pct = forms.CharField(
         label=_("Inhibition (%)"),
         max_length=12,
-        help_text=_("50 % or more is positive: the batch is held and goes to a laboratory."),
+        help_text=_("Positive from 50 upwards: the batch is held and goes to a laboratory."),
         widget=forms.TextInput(attrs=DECIMAL_ATTRS),
     )
 
