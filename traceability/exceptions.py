@@ -47,7 +47,7 @@ class InvalidInhibition(TraceabilityError):
 
 
 class InvalidTestDetails(TraceabilityError):
-    default_message = _("This field is required.")
+    default_message = _("Fill this in.")
 
 
 class NotGateStaff(TraceabilityError):
