@@ -2,6 +2,8 @@
 (traceability/services/gate.py) hold the rules and refuse again with a field error. The
 field checks call the services' own input rules, so a page and the API say the same."""
 
+import uuid
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +50,10 @@ class LookupForm(forms.Form):
 
 
 class CheckInForm(forms.Form):
+    # Made when the form is shown: a double tap or a resubmit checks the batch in once.
+    idempotency_key = forms.CharField(
+        max_length=64, widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex
+    )
     code = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)
     lot_code = forms.CharField(max_length=40, required=False, widget=forms.HiddenInput)
     vehicle_plate = forms.CharField(

@@ -10,6 +10,7 @@ message for both); nothing is saved.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -30,6 +31,8 @@ from ..selectors.gate import (
     rapid_tests_visible_to,
 )
 from ..services import gate as gate_services
+
+MAX_KEY = 64
 
 # --- Shapes -----------------------------------------------------------------------------------
 
@@ -128,6 +131,13 @@ class LaboratoryInputSerializer(serializers.Serializer):
 # --- Doors --------------------------------------------------------------------------------------
 
 
+def _idempotency_key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > MAX_KEY:
+        raise serializers.ValidationError({"idempotency_key": [_("Use at most 64 characters.")]})
+    return key
+
+
 def _read_back(user, entry_id: int) -> MarketEntry:
     return entries_visible_to(user).get(pk=entry_id)
 
@@ -160,8 +170,21 @@ class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=EntryInputSerializer, responses={201: EntryOutputSerializer})
+    @extend_schema(
+        request=EntryInputSerializer,
+        responses={201: EntryOutputSerializer, 200: EntryOutputSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Made once per check-in by the client: a retry with it checks "
+                "nothing in again and answers 200 with the first entry.",
+            )
+        ],
+    )
     def create(self, request):
+        started = timezone.now()
         staff = gate_staff_of(request.user)
         if staff is None:
             raise PermissionDenied
@@ -174,6 +197,7 @@ class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             "vehicle_plate": data["vehicle_plate"],
             "gross_weight_kg": data["gross_weight_kg"],
             "arrived_at": data.get("arrived_at"),
+            "idempotency_key": _idempotency_key(request),
         }
         if data.get("code"):
             entry = gate_services.check_in_with_certificate(code=data["code"], **arguments)
@@ -183,7 +207,7 @@ class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             )
         return Response(
             EntryOutputSerializer(_read_back(request.user, entry.pk)).data,
-            status=status.HTTP_201_CREATED,
+            status=status.HTTP_201_CREATED if entry.created_at >= started else status.HTTP_200_OK,
         )
 
     @extend_schema(request=RapidTestInputSerializer, responses={201: RapidTestOutputSerializer})

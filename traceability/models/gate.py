@@ -126,6 +126,9 @@ class MarketEntry(models.Model):
         verbose_name=_("checked by"),
     )
     outcome = models.CharField(_("outcome"), max_length=24, choices=EntryOutcome)
+    # Made once per check-in by the clerk's page or API client: a resubmit (a double tap, a
+    # retry on a weak network) finds the entry it made instead of checking the batch in twice.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -140,6 +143,11 @@ class MarketEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(gross_weight_kg__gt=0, gross_weight_kg__lte=MAX_GROSS_WEIGHT_KG),
                 name="market_entry_gross_weight_in_range",
+            ),
+            models.UniqueConstraint(
+                fields=["checked_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="market_entry_once_per_key",
             ),
         ]
 

@@ -14,7 +14,7 @@ Notifications are saved in the transaction and pushed after commit (accounts.not
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -138,6 +138,7 @@ def _create_entry(
     gross_weight_kg: object,
     arrived_at: datetime | None,
     outcome: EntryOutcome,
+    idempotency_key: str,
 ) -> MarketEntry:
     plate = clean_vehicle_plate(vehicle_plate)
     weight = clean_gross_weight(gross_weight_kg)
@@ -152,7 +153,14 @@ def _create_entry(
         arrived_at=arrived,
         checked_by=by,
         outcome=outcome,
+        idempotency_key=idempotency_key,
     )
+
+
+def _entry_made_with(*, by: User, idempotency_key: str) -> MarketEntry | None:
+    if not idempotency_key:
+        return None
+    return MarketEntry.objects.filter(checked_by=by, idempotency_key=idempotency_key).first()
 
 
 def check_in_with_certificate(
@@ -163,12 +171,44 @@ def check_in_with_certificate(
     vehicle_plate: str,
     gross_weight_kg: object,
     arrived_at: datetime | None = None,
+    idempotency_key: str = "",
 ) -> MarketEntry:
     """Check a batch in on its certificate's code (scanned or typed): a valid certificate
     admits its lot at this market. An unknown, revoked or non-certificate code is refused on
-    `code` with one message. Only the market's staff."""
+    `code` with one message. Only the market's staff. Idempotent by key: a resubmit returns
+    the entry the first one made."""
+    try:
+        return _check_in_with_certificate(
+            market=market,
+            by=by,
+            code=code,
+            vehicle_plate=vehicle_plate,
+            gross_weight_kg=gross_weight_kg,
+            arrived_at=arrived_at,
+            idempotency_key=idempotency_key,
+        )
+    except IntegrityError:
+        # A concurrent resubmit with the same key committed first.
+        first = _entry_made_with(by=by, idempotency_key=idempotency_key)
+        if first is None:
+            raise
+        return first
+
+
+def _check_in_with_certificate(
+    *,
+    market: Market,
+    by: User,
+    code: str,
+    vehicle_plate: str,
+    gross_weight_kg: object,
+    arrived_at: datetime | None,
+    idempotency_key: str,
+) -> MarketEntry:
     with transaction.atomic():
         _require_staff(by, market)
+        if first := _entry_made_with(by=by, idempotency_key=idempotency_key):
+            return first
         certificate = certificate_named(code)
         entry = _create_entry(
             market=market,
@@ -179,6 +219,7 @@ def check_in_with_certificate(
             gross_weight_kg=gross_weight_kg,
             arrived_at=arrived_at,
             outcome=EntryOutcome.ADMITTED,
+            idempotency_key=idempotency_key,
         )
         admit_lot(lot=certificate.lot, market_id=market.pk, reference=entry.entry_hold_reference)
     return entry
@@ -192,11 +233,42 @@ def check_in_without_certificate(
     vehicle_plate: str,
     gross_weight_kg: object,
     arrived_at: datetime | None = None,
+    idempotency_key: str = "",
 ) -> MarketEntry:
     """Check in a batch that came without a valid certificate, by its lot code: the lot is held
-    at this market's counter until a rapid test decides. Only the market's staff."""
+    at this market's counter until a rapid test decides. Only the market's staff. Idempotent
+    by key, as check_in_with_certificate."""
+    try:
+        return _check_in_without_certificate(
+            market=market,
+            by=by,
+            lot_code=lot_code,
+            vehicle_plate=vehicle_plate,
+            gross_weight_kg=gross_weight_kg,
+            arrived_at=arrived_at,
+            idempotency_key=idempotency_key,
+        )
+    except IntegrityError:
+        first = _entry_made_with(by=by, idempotency_key=idempotency_key)
+        if first is None:
+            raise
+        return first
+
+
+def _check_in_without_certificate(
+    *,
+    market: Market,
+    by: User,
+    lot_code: str,
+    vehicle_plate: str,
+    gross_weight_kg: object,
+    arrived_at: datetime | None,
+    idempotency_key: str,
+) -> MarketEntry:
     with transaction.atomic():
         _require_staff(by, market)
+        if first := _entry_made_with(by=by, idempotency_key=idempotency_key):
+            return first
         lot = lot_named(lot_code)
         entry = _create_entry(
             market=market,
@@ -207,6 +279,7 @@ def check_in_without_certificate(
             gross_weight_kg=gross_weight_kg,
             arrived_at=arrived_at,
             outcome=EntryOutcome.AWAITING_RAPID_TEST,
+            idempotency_key=idempotency_key,
         )
         place_hold(
             lot=lot,

@@ -145,6 +145,7 @@ def check_in(request, staff):
             "vehicle_plate": form.cleaned_data["vehicle_plate"],
             "gross_weight_kg": form.cleaned_data["gross_weight_kg"],
             "arrived_at": form.cleaned_data["arrived_at"],
+            "idempotency_key": form.cleaned_data["idempotency_key"],
         }
         try:
             if form.cleaned_data["code"]:

@@ -241,3 +241,19 @@ def test_the_other_markets_staff_cannot_test_this_markets_entry(api_as, other_op
 def test_anonymous_gets_401(api_client, db):
     assert api_client.get(ENTRIES).status_code == 401
     assert api_client.post(ENTRIES, {}).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_retried_check_in_with_its_key_answers_the_first_entry(api_as, gate_clerk, certificate):
+    client = api_as(gate_clerk)
+    payload = {"code": certificate.trace_code.code, "vehicle_plate": PLATE, "gross_weight_kg": "5"}
+
+    first = client.post(ENTRIES, payload, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = client.post(ENTRIES, payload, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    too_long = client.post(ENTRIES, payload, format="json", HTTP_IDEMPOTENCY_KEY="k" * 65)
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert too_long.status_code == 400
+    assert "idempotency_key" in too_long.json()
+    assert MarketEntry.objects.count() == 1

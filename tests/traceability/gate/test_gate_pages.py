@@ -70,15 +70,14 @@ def test_clerk_checks_in_on_the_page_and_sees_it_in_todays_entries(
     answer = pages.post(
         "/trace/gate/check-in/",
         {"code": certificate.trace_code.code, "vehicle_plate": PLATE, "gross_weight_kg": "420",
-         "arrived_at": ""},
+         "arrived_at": "", "idempotency_key": "form-0"},
     )  # fmt: skip
     assert answer.status_code == 400  # the arrival time is required on the page
 
-    answer = pages.post(
-        "/trace/gate/check-in/",
-        {"code": certificate.trace_code.code, "vehicle_plate": PLATE, "gross_weight_kg": "420",
-         "arrived_at": "2026-01-05T06:30"},
-    )  # fmt: skip
+    form = {"code": certificate.trace_code.code, "vehicle_plate": PLATE, "gross_weight_kg": "420",
+            "arrived_at": "2026-01-05T06:30", "idempotency_key": "form-1"}  # fmt: skip
+    answer = pages.post("/trace/gate/check-in/", form)
+    pages.post("/trace/gate/check-in/", form)  # a double tap
 
     entry = MarketEntry.objects.get()
     assert answer.status_code == 302
@@ -94,7 +93,7 @@ def test_bad_plate_and_weight_are_shown_on_their_fields_and_nothing_saved(
     answer = page_as(client, gate_clerk).post(
         "/trace/gate/check-in/",
         {"code": certificate.trace_code.code, "vehicle_plate": "AB-123", "gross_weight_kg": "0",
-         "arrived_at": "2026-01-05T06:30"},
+         "arrived_at": "2026-01-05T06:30", "idempotency_key": "form-2"},
     )  # fmt: skip
 
     text = answer.content.decode()

@@ -327,3 +327,21 @@ def test_only_a_supervisor_changes_the_markets_entry_check_setting(market, opera
     set_entry_check_required(market=market, by=supervisor, required=True)
     market.refresh_from_db()
     assert market.entry_check_required is True
+
+
+@pytest.mark.django_db
+def test_a_resubmitted_check_in_returns_the_first_entry(market, gate_clerk, uncertified_lot):
+    arguments = {
+        "market": market,
+        "by": gate_clerk,
+        "lot_code": uncertified_lot.lot_code,
+        "vehicle_plate": PLATE,
+        "gross_weight_kg": "520",
+        "idempotency_key": "tap-1",
+    }
+    first = check_in_without_certificate(**arguments)
+    again = check_in_without_certificate(**arguments)
+
+    assert again == first
+    assert MarketEntry.objects.count() == 1
+    assert LotHold.objects.filter(lot=uncertified_lot).count() == 1
