@@ -186,6 +186,12 @@ def test_clerk_scans_a_certificate_in_the_counter_trades_it_until_a_positive_tes
     assert entry.gross_weight_kg == Decimal("1260.000")
     assert fits_the_screen(clerk)
     clerk.screenshot(path=output_dir / "2-gate-admitted.png", full_page=True)
+    clerk.click("text=Market receipt")
+    expect(clerk.locator("[data-testid=receipt-qr]")).to_be_visible()
+    expect(clerk.locator("[data-testid=receipt]")).to_contain_text("鲁GA1234")
+    assert fits_the_screen(clerk)
+    clerk.screenshot(path=output_dir / "2b-market-receipt.png", full_page=True)
+    clerk.go_back()
 
     # At the counter the checked-in lot trades.
     counter = phone_as(gate_world["supervisor"])
