@@ -36,6 +36,7 @@ BUSINESS_DAYS = NavEntry(_("Business days"), "markets:day_list")
 RECONCILIATION = NavEntry(_("Reconciliation"), "markets:reconciliation")
 MARKET_ACCOUNT = NavEntry(_("Market account"), "markets:my_account")
 PRICE_BOARD = NavEntry(_("Prices"), "markets:price_board")
+GATE = NavEntry(_("Gate"), "traceability:gate")
 CONTROL_SCREEN = NavEntry(pgettext_lazy("cold-chain wall screen", "Screen"), "coldchain:screen")
 COLD_CHAIN_SCREEN = NavEntry(_("Cold chain screen"), "coldchain:screen")
 SHIPMENTS = NavEntry(_("Shipments"), "coldchain:shipment_list")
@@ -74,6 +75,7 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
     Role.MARKET_OPERATOR: (
         WORKSPACE,
         COUNTER,
+        GATE,
         TRADES,
         COLD_CHAIN_SCREEN,
         SHIPMENTS,

@@ -315,6 +315,11 @@ SPECTACULAR_SETTINGS = {
         "FundingRequestStatusEnum": "marketplace.markets.funding_models.RequestStatus",
         "KindEnum": "marketplace.markets.choices.TraderKind",
         "StatusEnum": "marketplace.choices.OrderStatus",
+        # The gate's rapid-test method and outcomes, apart from the card payments' method.
+        "MethodEnum": "settlement.choices.FundingMethod",
+        "RapidTestMethodEnum": "traceability.models.gate.RapidTestMethod",
+        "EntryOutcomeEnum": "traceability.models.gate.EntryOutcome",
+        "LaboratoryOutcomeEnum": "traceability.models.gate.LaboratoryOutcome",
     },
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,

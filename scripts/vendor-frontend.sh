@@ -5,12 +5,13 @@
 # manifest static storage refuses references to files that do not exist.
 #
 #   scripts/vendor-frontend.sh                 # every library
-#   scripts/vendor-frontend.sh uplot           # only the named ones (leaflet, geoman, uplot)
+#   scripts/vendor-frontend.sh uplot           # only the named ones (leaflet, geoman, uplot, zxing)
 set -euo pipefail
 
 LEAFLET=1.9.4
 GEOMAN=2.20.2
 UPLOT=1.6.32
+ZXING_WASM=3.1.8
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 vendor="$root/static/vendor"
@@ -18,11 +19,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(leaflet geoman uplot)
+[ ${#wanted[@]} -eq 0 ] && wanted=(leaflet geoman uplot zxing)
 for name in "${wanted[@]}"; do
   case "$name" in
-    leaflet | geoman | uplot) ;;
-    *) echo "unknown library: $name (leaflet, geoman, uplot)" >&2 && exit 2 ;;
+    leaflet | geoman | uplot | zxing) ;;
+    *) echo "unknown library: $name (leaflet, geoman, uplot, zxing)" >&2 && exit 2 ;;
   esac
 done
 
@@ -70,4 +71,16 @@ if wants uplot; then
     "$work/uplot/LICENSE" "$vendor/uplot/"
   strip_source_map "$vendor/uplot/uPlot.iife.min.js" "$vendor/uplot/uPlot.min.css"
   echo "vendored uplot $UPLOT into $vendor/uplot"
+fi
+
+if wants zxing; then
+  # The gate's QR scanner (static/js/traceability/gate_scanner.js): the IIFE reader build
+  # defines ZXingWASM; its WebAssembly is served from this site (the page overrides the
+  # build's default CDN location), and the gate page's CSP allows 'wasm-unsafe-eval'.
+  unpack "zxing-wasm@$ZXING_WASM" zxing
+  rm -rf "$vendor/zxing-wasm" && mkdir -p "$vendor/zxing-wasm"
+  cp "$work/zxing/dist/iife/reader/index.js" "$vendor/zxing-wasm/zxing-reader.js"
+  cp "$work/zxing/dist/reader/zxing_reader.wasm" "$work/zxing/LICENSE" "$vendor/zxing-wasm/"
+  strip_source_map "$vendor/zxing-wasm/zxing-reader.js"
+  echo "vendored zxing-wasm $ZXING_WASM into $vendor/zxing-wasm"
 fi

@@ -100,3 +100,66 @@ class ScanAlreadyLocated(TraceabilityError):
     default_message = _("This page view already has its location.")
     kind = RefusalKind.CONFLICT
     field = "scan"
+
+
+# --- The market gate (services/gate.py) ------------------------------------------------------
+
+
+class UnknownLotCode(TraceabilityError):
+    default_message = _("No harvest lot has this lot code.")
+    field = "lot_code"
+
+
+class InvalidVehiclePlate(TraceabilityError):
+    default_message = _("Enter a Chinese vehicle plate, e.g. 京A12345 or 京AD12345.")
+    field = "vehicle_plate"
+
+
+class InvalidGrossWeight(TraceabilityError):
+    default_message = _("Enter a gross weight above 0 kg and at most 100,000 kg.")
+    field = "gross_weight_kg"
+
+
+class InvalidArrivalTime(TraceabilityError):
+    default_message = _("This time cannot be in the future.")
+    field = "arrived_at"
+
+
+class InvalidInhibition(TraceabilityError):
+    default_message = _("Enter the inhibition as a percentage from 0 to 100.")
+    field = "inhibition_pct"
+
+
+class InvalidTestDetails(TraceabilityError):
+    default_message = _("Fill this in.")
+
+
+class NotGateStaff(TraceabilityError):
+    """Only the staff of the market checks batches in at its gate."""
+
+    default_message = _("Only the staff of this market may record its entry checks.")
+    kind = RefusalKind.FORBIDDEN
+
+
+class NotGateSupervisor(TraceabilityError):
+    default_message = _("Only a supervisor of this market may do that.")
+    kind = RefusalKind.FORBIDDEN
+
+
+class RapidTestNotOpen(TraceabilityError):
+    """A held batch waits for the laboratory; a closed one takes no more tests."""
+
+    default_message = _("This batch is held: record the laboratory's result instead.")
+    kind = RefusalKind.CONFLICT
+
+
+class LaboratoryResultNotExpected(TraceabilityError):
+    default_message = _("Only a batch held by a positive rapid test takes a laboratory result.")
+    kind = RefusalKind.CONFLICT
+
+
+class UnknownCertificateCode(UnknownTraceCode):
+    """At the gate an unknown or revoked code is bad input on the form's `code` (400), with
+    the public page's one message for both."""
+
+    kind = RefusalKind.INVALID

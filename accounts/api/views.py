@@ -18,6 +18,7 @@ from accounts.services import (
     revoke_api_token,
     revoke_api_tokens,
 )
+from common.api.schema import OneObjectListSchema
 
 from .authentication import TokenAuthentication
 from .serializers import (
@@ -124,6 +125,8 @@ class NotificationListApi(ListAPIView):
 
     serializer_class = NotificationOutputSerializer
     filter_backends = []
+    # The page below is documented whole (with unread_count), not wrapped as a page of pages.
+    schema = OneObjectListSchema()
 
     def get_queryset(self):
         query = NotificationQuerySerializer(data=self.request.query_params)

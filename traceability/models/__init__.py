@@ -2,6 +2,15 @@
 
 from .certificates import Certificate
 from .codes import TraceCode
+from .gate import LaboratoryResult, MarketEntry, RapidTest
 from .scans import ScanAgent, TraceScan
 
-__all__ = ["Certificate", "ScanAgent", "TraceCode", "TraceScan"]
+__all__ = [
+    "Certificate",
+    "LaboratoryResult",
+    "MarketEntry",
+    "RapidTest",
+    "ScanAgent",
+    "TraceCode",
+    "TraceScan",
+]
