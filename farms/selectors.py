@@ -212,15 +212,6 @@ def everywhere_hold_reason(lot_ref=None) -> Subquery:
 # --- A lot's gate checks, for its journey (traceability reads them here) --------------------
 
 
-def admissions_of_lot(lot_id: int) -> QuerySet[LotAdmission]:
-    """The markets whose gate check the lot passed, earliest first."""
-    return (
-        LotAdmission.objects.filter(lot_id=lot_id)
-        .select_related("market")
-        .order_by("admitted_at", "pk")
-    )
-
-
 def markets_that_admitted(lot_id: int) -> QuerySet:
     """Ids of the markets that checked the lot in at their gate."""
     return LotAdmission.objects.filter(lot_id=lot_id).values("market_id")

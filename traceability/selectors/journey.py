@@ -24,6 +24,7 @@ from marketplace.markets.selectors.lots import lots_traded_at, markets_that_trad
 from ..choices import DownstreamKind
 from ..trail import Downstream, JourneyStep
 from . import journey_steps as steps
+from .gate import gate_steps
 from .journey_steps import Scope
 
 
@@ -79,15 +80,7 @@ def may_see_copy_warnings(user: User, lot: HarvestLot) -> bool:
 
 
 def gate_steps_of(lot: HarvestLot) -> list[JourneyStep]:
-    """The lot's market entries, rapid tests and laboratory results.
-
-    MERGE: the gate work provides traceability/selectors/gate.py `gate_steps(lot)`; until it
-    is merged the journey shows farms' admissions only. This is the one guarded import.
-    """
-    try:
-        from .gate import gate_steps  # type: ignore[import-not-found,attr-defined,unused-ignore]
-    except ImportError:
-        return steps.admission_steps(lot)
+    """The lot's market entries, rapid tests and laboratory results."""
     return list(gate_steps(lot))
 
 

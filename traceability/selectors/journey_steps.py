@@ -24,7 +24,6 @@ from common.dates import BUSINESS_TIME_ZONE
 from delivery.selectors.lots import picks_of_lot, stock_of_lot
 from delivery.selectors.shop import product_name
 from farms.models import HarvestLot
-from farms.selectors import admissions_of_lot
 from marketplace.markets.selectors.lots import trades_of_lot
 from marketplace.selectors.lots import order_lines_of_lot
 
@@ -118,27 +117,6 @@ def certificate_steps(lot: HarvestLot) -> list[JourneyStep]:
                 quantity_kg=certificate.quantity_kg,
                 place=farm_place(lot)[0],
                 public=valid,
-            )
-        )
-    return steps
-
-
-def admission_steps(lot: HarvestLot) -> list[JourneyStep]:
-    """The markets' gate checks the lot passed (farms' admissions). Only until the gate's own
-    steps are merged: `journey.gate_steps_of` prefers traceability.selectors.gate."""
-    admissions = list(admissions_of_lot(lot.pk))
-    sites = sites_of_markets(a.market_id for a in admissions)
-    steps = []
-    for admission in admissions:
-        site = sites.get(admission.market_id)
-        steps.append(
-            JourneyStep(
-                at=admission.admitted_at,
-                kind="market_entry",
-                title=_("Checked in at %(market)s") % {"market": admission.market.name},
-                place=admission.market.name,
-                point=exact(site.location) if site else None,
-                public=True,
             )
         )
     return steps
