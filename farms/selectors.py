@@ -190,3 +190,14 @@ def held_everywhere(lot_ref=None) -> Exists:
             released_at__isnull=True,
         )
     )
+
+
+def cooperative_manager_ids(cooperative_id: int) -> list[int]:
+    """The active managers of the co-operative."""
+    return list(
+        Membership.objects.filter(
+            cooperative_id=cooperative_id, is_manager=True, user__is_active=True
+        )
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
