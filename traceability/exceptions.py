@@ -22,10 +22,10 @@ class UnknownTraceCode(TraceabilityError):
 
 
 class RecallLotNotFound(TraceabilityError):
-    """One answer for a lot that does not exist and one the user may not recall."""
+    """One answer for a lot that does not exist and one the user may not recall (an id in the
+    request's body, like common.exceptions.NotFoundOrNotYours)."""
 
     default_message = _("No lot you may recall has this number.")
-    kind = RefusalKind.NOT_FOUND
     field = "lot"
 
 
@@ -67,3 +67,8 @@ class NotRecallParty(TraceabilityError):
 class DispositionTooLarge(TraceabilityError):
     default_message = _("More than what is left of this record to account for.")
     field = "returned_kg"
+
+
+class RecallReportNotReady(TraceabilityError):
+    default_message = _("The report is made when the recall is closed.")
+    kind = RefusalKind.CONFLICT

@@ -52,6 +52,17 @@ def lots_recallable_by(user: User) -> QuerySet[HarvestLot]:
     return HarvestLot.objects.none()
 
 
+def may_open_recalls(user: User) -> bool:
+    """Whether this user may recall lots at all (which ones: lots_recallable_by)."""
+    if not _active(user):
+        return False
+    return (
+        is_admin(user)
+        or cooperative_managed_by(user) is not None
+        or supervised_market_id(user) is not None
+    )
+
+
 def may_recall_lot(user: User, lot: HarvestLot) -> bool:
     if not _active(user):
         return False

@@ -26,6 +26,7 @@ from ..models import RecallReach, RecallSeverity
 from ..reports import recall_report_pdf, report_filename
 from ..selectors.recalls import (
     lots_recallable_by,
+    may_open_recalls,
     notice_of,
     notices_of,
     party_label,
@@ -95,7 +96,7 @@ def _recall_or_404(user, pk):
 def recall_list(request):
     """The recalls the user runs or was told of, newest first; the form to open one for those
     who may recall some lot."""
-    may_open = lots_recallable_by(request.user).exists()
+    may_open = may_open_recalls(request.user)
     form = None
     if may_open:
         initial = {"lot": request.GET.get("lot")} if request.GET.get("lot") else None
