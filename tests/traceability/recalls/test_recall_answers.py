@@ -124,7 +124,8 @@ def test_closing_keeps_the_hold_and_gives_the_report(recall, journey, coop_manag
 
     closed = close_recall(recall_id=recall.pk, by=coop_manager, note="全部追回")
 
-    assert closed.closed_at is not None and not closed.false_alarm
+    assert closed.closed_at is not None
+    assert not closed.false_alarm
     assert LotHold.objects.get(pk=recall.hold_id).released_at is None
     text = _pdf_text(recall_report_pdf(closed))
     assert journey.lot.lot_code in text

@@ -18,7 +18,8 @@ def test_a_co_operative_manager_opens_a_recall_through_the_api(api_as, journey, 
     assert response.status_code == 201
     body = response.json()
     assert body["lot"]["lot_code"] == journey.lot.lot_code
-    assert body["lot_held"] is True and body["runs"] is True
+    assert body["lot_held"] is True
+    assert body["runs"] is True
     assert len(body["scope"]) == 7
     assert body["summary"]["reached"] == len(body["notices"])
 
@@ -89,7 +90,9 @@ def test_a_consumer_sees_only_her_own_record_and_notice(api_as, recall, journey)
         (Kind.CONSUMER_ORDER_LINE, journey.consumer_lines[0].pk)
     ]
     assert len(body["notices"]) == 1
-    assert body["summary"] is None and body["report_url"] is None and body["runs"] is False
+    assert body["summary"] is None
+    assert body["report_url"] is None
+    assert body["runs"] is False
 
 
 def test_strangers_do_not_find_it(api_as, recall, buyer, other_coop_manager, other_operator):
@@ -126,7 +129,8 @@ def test_a_party_acknowledges_and_records_but_may_not_close_or_download(api_as, 
     assert acknowledged.status_code == 200
     assert acknowledged.json()["notices"][0]["acknowledged_at"] is not None
     assert recorded.status_code == 201
-    assert too_much.status_code == 400 and "returned_kg" in too_much.json()
+    assert too_much.status_code == 400
+    assert "returned_kg" in too_much.json()
     assert client.post(f"{URL}{recall.pk}/close/", {}).status_code == 403
     assert client.get(f"{URL}{recall.pk}/report.pdf").status_code == 403
 
@@ -139,7 +143,8 @@ def test_who_runs_it_closes_it_and_downloads_the_report(api_as, recall, coop_man
     report = api_as(supervisor).get(f"{URL}{recall.pk}/report.pdf")  # a market where it traded
 
     assert closed.status_code == 200
-    assert closed.json()["is_open"] is False and closed.json()["lot_held"] is True
+    assert closed.json()["is_open"] is False
+    assert closed.json()["lot_held"] is True
     assert closed.json()["report_url"].endswith(f"/api/trace/recalls/{recall.pk}/report.pdf")
     assert report.status_code == 200
     assert report["Content-Type"] == "application/pdf"
@@ -152,4 +157,5 @@ def test_a_false_alarm_through_the_api_releases_the_hold(api_as, recall, coop_ma
     )
 
     assert response.status_code == 200
-    assert response.json()["false_alarm"] is True and response.json()["lot_held"] is False
+    assert response.json()["false_alarm"] is True
+    assert response.json()["lot_held"] is False

@@ -84,7 +84,8 @@ def test_closing_from_the_page_links_the_report(client, recall, coop_manager):
     report = client.get(reverse("traceability:recall_report", args=[recall.pk]))
 
     assert 'data-testid="recall-report"' in response.content.decode()
-    assert report.status_code == 200 and report.content.startswith(b"%PDF")
+    assert report.status_code == 200
+    assert report.content.startswith(b"%PDF")
 
 
 def test_others_get_404_or_403(client, recall, journey, buyer, farmer):
