@@ -132,8 +132,8 @@ def recall_report_pdf(recall: Recall) -> bytes:
             row.holder or "—",
             _when(row.at),
             str(row.quantity_kg),
-            str(row.returned_kg),
-            str(row.destroyed_kg),
+            str(row.returned_kg),  # type: ignore[attr-defined]  # with_dispositions' annotation
+            str(row.destroyed_kg),  # type: ignore[attr-defined]
             f"{DownstreamKind(row.parent_kind).label} {row.parent_id}" if row.parent_kind else "",
         ]
         for position, row in enumerate(with_dispositions(recall.scope.all()), start=1)
