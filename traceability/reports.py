@@ -155,7 +155,7 @@ def recall_report_pdf(recall: Recall) -> bytes:
                 _("kg"),
                 _("Returned (kg)"),
                 _("Destroyed (kg)"),
-                _("From"),
+                _("Came from"),
             ],
             scope_rows,
             [10, 32, 40, 50, 28, 20, 22, 22, 44],
