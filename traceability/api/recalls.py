@@ -36,7 +36,7 @@ from ..services import recalls as services
 # --- Serializers ------------------------------------------------------------------------------
 
 
-class ScopeRowSerializer(serializers.Serializer):
+class RecallScopeRowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     kind_label = serializers.CharField(source="get_kind_display")
@@ -51,7 +51,7 @@ class ScopeRowSerializer(serializers.Serializer):
     parent_id = serializers.IntegerField(allow_null=True)
 
 
-class NoticeSerializer(serializers.Serializer):
+class RecallNoticeSerializer(serializers.Serializer):
     party = serializers.SerializerMethodField()
     reached_as = serializers.ListField(child=serializers.CharField())
     notified_at = serializers.DateTimeField()
@@ -141,7 +141,7 @@ class RecallDetailSerializer(RecallSerializer):
         }
 
     def get_scope(self, recall) -> list:
-        return ScopeRowSerializer(scope_visible_to(self._user(), recall), many=True).data
+        return RecallScopeRowSerializer(scope_visible_to(self._user(), recall), many=True).data
 
     def get_notices(self, recall) -> list:
         user = self._user()
@@ -150,7 +150,7 @@ class RecallDetailSerializer(RecallSerializer):
         else:
             notice = notice_of(user, recall)
             notices = [notice] if notice else []
-        return NoticeSerializer(notices, many=True).data
+        return RecallNoticeSerializer(notices, many=True).data
 
     def get_report_url(self, recall) -> str | None:
         if recall.is_open or not runs_recall(self._user(), recall):
@@ -166,11 +166,11 @@ class OpenRecallInput(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, max_length=500)
 
 
-class AcknowledgeInput(serializers.Serializer):
+class RecallAcknowledgeInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 
-class DispositionInput(serializers.Serializer):
+class RecallDispositionInput(serializers.Serializer):
     scope_row = serializers.IntegerField()
     returned_kg = serializers.DecimalField(
         max_digits=12, decimal_places=3, required=False, allow_null=True
@@ -181,7 +181,7 @@ class DispositionInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 
-class DispositionOutput(serializers.Serializer):
+class RecallDispositionOutput(serializers.Serializer):
     id = serializers.IntegerField()
     scope_row = serializers.IntegerField(source="scope_row_id")
     returned_kg = serializers.DecimalField(max_digits=12, decimal_places=3)
@@ -190,7 +190,7 @@ class DispositionOutput(serializers.Serializer):
     recorded_at = serializers.DateTimeField()
 
 
-class CloseInput(serializers.Serializer):
+class RecallCloseInput(serializers.Serializer):
     false_alarm = serializers.BooleanField(required=False, default=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
@@ -235,23 +235,23 @@ class RecallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         )
         return self._render(recall.pk, status.HTTP_201_CREATED)
 
-    @extend_schema(request=AcknowledgeInput, responses=RecallDetailSerializer)
+    @extend_schema(request=RecallAcknowledgeInput, responses=RecallDetailSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         """A party acknowledges the notice (again: unchanged). Only parties (403 otherwise)."""
-        params = AcknowledgeInput(data=request.data)
+        params = RecallAcknowledgeInput(data=request.data)
         params.is_valid(raise_exception=True)
         services.acknowledge_recall(
             recall_id=pk, by=request.user, note=params.validated_data["note"]
         )
         return self._render(int(pk))
 
-    @extend_schema(request=DispositionInput, responses={201: DispositionOutput})
+    @extend_schema(request=RecallDispositionInput, responses={201: RecallDispositionOutput})
     @action(detail=True, methods=["post"])
     def dispositions(self, request, pk=None):
         """Kilograms of one scope row returned or destroyed (never more than the row's
         quantity in all)."""
-        params = DispositionInput(data=request.data)
+        params = RecallDispositionInput(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         disposition = services.record_disposition(
@@ -262,13 +262,13 @@ class RecallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             note=data["note"],
             by=request.user,
         )
-        return Response(DispositionOutput(disposition).data, status=status.HTTP_201_CREATED)
+        return Response(RecallDispositionOutput(disposition).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CloseInput, responses=RecallDetailSerializer)
+    @extend_schema(request=RecallCloseInput, responses=RecallDetailSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """Close the recall; `false_alarm` (with a note) releases the lot's hold."""
-        params = CloseInput(data=request.data)
+        params = RecallCloseInput(data=request.data)
         params.is_valid(raise_exception=True)
         services.close_recall(
             recall_id=pk,

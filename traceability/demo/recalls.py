@@ -1,9 +1,9 @@
 """Demo: a past recall, closed, with its report. A lot of eggplant from 北洼茄子地 (李建国, of
-the Shouguang Xianfeng co-operative) was listed and ordered by 鲜味餐厅, traded at Xinfadi to
-邻里超市 and stocked at the Haidian warehouse when a provincial spot check found chlorpyrifos
-above the national limit; the co-op's manager recalled it, every party acknowledged, the
-goods were returned or destroyed, and the recall was closed ten days ago. Seeding again
-changes nothing."""
+the Shouguang Xianfeng co-operative) was listed, ordered by 鲜味餐厅 and stocked at the
+Zhongguancun warehouse when a provincial spot check found chlorpyrifos above the national
+limit; the co-op's manager recalled it, every party acknowledged, the goods were returned or
+destroyed, and the recall was closed ten days ago. (No counter trade: the market's demo counts
+today's trades.) Seeding again changes nothing."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -15,7 +15,6 @@ from delivery.services.stock import receive_stock
 from farms.choices import Grade
 from farms.models import HarvestLot, Product
 from farms.services.lots import record_harvest_lot
-from marketplace.markets.trades import settle_trade
 from marketplace.services.listings import create_listing
 from marketplace.services.orders import place_order
 
@@ -33,7 +32,7 @@ REASON = (
     "山东省市场监管局抽检：该批茄子毒死蜱残留 0.12 mg/kg，超过 GB 2763-2021 限量 0.02 mg/kg。"
     "请立即停止销售，退回或销毁。"
 )
-CLOSING_NOTE = "全部追回：餐厅退回 30 kg，超市与前置仓的货物经寿光市市场监管局监督销毁。"
+CLOSING_NOTE = "全部追回：餐厅退回 30 kg，前置仓的货物经市场监管部门监督销毁。"
 HARVESTED_DAYS_AGO = 16
 CLOSED_DAYS_AGO = 10
 
@@ -57,18 +56,6 @@ def seed(context: dict) -> None:
         buyer=people["buyer"],
         lines=[(listing.pk, Decimal("30"))],
         idempotency_key=f"demo-recall-{LOT_CODE}",
-    )
-    settle_trade(
-        market=context["market"],
-        by=people["operator"],
-        buyer_card="6220000000000002",  # 邻里超市 (buyer2)
-        seller_card="6210000000000002",  # the co-operative's own card
-        product=lot.product,
-        gross_kg="82.000",
-        tare_kg="2.000",
-        unit_price="3.20",
-        idempotency_key=f"demo-recall-{LOT_CODE}",
-        lot=lot,
     )
     receive_stock(
         warehouse=context["front_warehouses"]["zhongguancun"],

@@ -53,6 +53,7 @@ def test_the_past_recall_is_closed_acknowledged_and_reported(seeded_twice):
     assert recall.hold.released_at is None  # the lot stays withdrawn
     assert recall.notices.exists()
     assert not recall.notices.filter(acknowledged_at__isnull=True).exists()
-    assert recall.scope.filter(kind="market_trade").exists()
+    assert recall.scope.filter(kind="stock_lot").exists()
+    assert recall.scope.filter(kind="marketplace_order_line").exists()
     assert recall.dispositions.exists()
     assert report.startswith(b"%PDF")
