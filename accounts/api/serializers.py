@@ -61,7 +61,7 @@ class NotificationOutputSerializer(serializers.Serializer):
     url = serializers.CharField(read_only=True)
     payload = serializers.JSONField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
-    read_at = serializers.DateTimeField(read_only=True)
+    read_at = serializers.DateTimeField(read_only=True, allow_null=True)  # unread: null
 
 
 class NotificationReadInputSerializer(serializers.Serializer):
