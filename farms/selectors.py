@@ -220,3 +220,14 @@ def markets_that_admitted(lot_id: int) -> QuerySet:
 def lots_admitted_at(market_ids) -> QuerySet:
     """Ids of the lots the given markets checked in at their gate."""
     return LotAdmission.objects.filter(market_id__in=market_ids).values("lot_id")
+
+
+def cooperative_manager_ids(cooperative_id: int) -> list[int]:
+    """The active managers of the co-operative."""
+    return list(
+        Membership.objects.filter(
+            cooperative_id=cooperative_id, is_manager=True, user__is_active=True
+        )
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )

@@ -24,6 +24,14 @@ class DownstreamRecord:
     user_ids: tuple[int, ...] = ()  # whom a recall tells
     # The record it came from, e.g. a stock lot's trade: (kind, id).
     parent: tuple[DownstreamKind, int] | None = None
+    reference: str = ""  # what people call it: an order number, a shipment code, a market
+    status: str = ""  # the record's own status in its app (an order's, a shipment's), if any
+    remaining_kg: Decimal | None = None  # what is still there (a listing's or stock's) if known
+    # Further records it came from (a stock lot received twice): (kind, id) each.
+    other_parents: tuple[tuple[DownstreamKind, int], ...] = ()
+    # Who holds it among user_ids (seller, buyer, consumer), None when staff only: the rest
+    # of user_ids are told as staff (the market's, the cold chain's, the warehouse's).
+    party_id: int | None = None
 
 
 @dataclass

@@ -2,6 +2,7 @@ from django.contrib.auth import update_session_auth_hash, user_logged_in
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
+    extend_schema_serializer,
     inline_serializer,
 )
 from knox.models import AuthToken
@@ -117,6 +118,22 @@ class NotificationQuerySerializer(serializers.Serializer):
     unread = serializers.BooleanField(required=False)
 
 
+# The list answers one page object itself (with the unread count): drf-spectacular must not
+# wrap it in its own pagination again (results would be typed as pages).
+NOTIFICATION_PAGE = extend_schema_serializer(many=False)(
+    inline_serializer(
+        "NotificationPage",
+        {
+            "count": serializers.IntegerField(),
+            "unread_count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": NotificationOutputSerializer(many=True),
+        },
+    ).__class__
+)
+
+
 class NotificationListApi(ListAPIView):
     """The signed-in user's own notifications, newest first, with the unread count.
 
@@ -138,16 +155,7 @@ class NotificationListApi(ListAPIView):
 
     @extend_schema(
         parameters=[NotificationQuerySerializer],
-        responses=inline_serializer(
-            "NotificationPage",
-            {
-                "count": serializers.IntegerField(),
-                "unread_count": serializers.IntegerField(),
-                "next": serializers.URLField(allow_null=True),
-                "previous": serializers.URLField(allow_null=True),
-                "results": NotificationOutputSerializer(many=True),
-            },
-        ),
+        responses=NOTIFICATION_PAGE,
     )
     def get(self, request, *args, **kwargs):
         response = self.list(request, *args, **kwargs)

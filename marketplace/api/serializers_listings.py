@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.api.fields import ChoicesFromContext, DecimalStringField, LocationField
-from common.api.schema import DECIMAL_STRING
+from common.api.schema import DECIMAL_STRING, NULLABLE_DECIMAL_STRING
 from common.money import price_per_unit
 from common.units import WeightUnit, kg_in, unit_of
 from farms.choices import Certification, Grade, ProductCategory
@@ -194,7 +194,7 @@ class ListingOutputSerializer(serializers.Serializer):
         point = pickup_point_shown(listing, exact=self._exact_pickup(listing))
         return {"type": "Point", "coordinates": [point.x, point.y]}
 
-    @extend_schema_field(DECIMAL_STRING)
+    @extend_schema_field(NULLABLE_DECIMAL_STRING)  # none outside a search near a point
     def get_distance_km(self, listing: Listing) -> str | None:
         """To the nearest 0.5 km, from the point this viewer may see."""
         distance = distance_shown_km(listing, exact=self._exact_pickup(listing))

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('farms', '0004_lot_holds_and_gtin'),
         ('marketplace', '0010_market_entry_check_setting'),
-        ('traceability', '0001_certificates_and_trace_codes'),
+        ('traceability', '0002_certificates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

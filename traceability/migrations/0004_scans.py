@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('farms', '0004_lot_holds_and_gtin'),
-        ('traceability', '0001_certificates_and_trace_codes'),
+        ('traceability', '0003_gate'),
     ]
 
     operations = [

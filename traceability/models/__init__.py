@@ -3,6 +3,14 @@
 from .certificates import Certificate
 from .codes import TraceCode
 from .gate import LaboratoryResult, MarketEntry, RapidTest
+from .recalls import (
+    Recall,
+    RecallDisposition,
+    RecallNotice,
+    RecallReach,
+    RecallScopeRow,
+    RecallSeverity,
+)
 from .scans import ScanAgent, TraceScan
 
 __all__ = [
@@ -10,6 +18,12 @@ __all__ = [
     "LaboratoryResult",
     "MarketEntry",
     "RapidTest",
+    "Recall",
+    "RecallDisposition",
+    "RecallNotice",
+    "RecallReach",
+    "RecallScopeRow",
+    "RecallSeverity",
     "ScanAgent",
     "TraceCode",
     "TraceScan",

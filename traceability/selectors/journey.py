@@ -24,6 +24,7 @@ from marketplace.markets.selectors.lots import lots_traded_at, markets_that_trad
 from ..choices import DownstreamKind
 from ..trail import Downstream, JourneyStep
 from . import journey_steps as steps
+from .downstream import downstream_of
 from .gate import gate_steps
 from .journey_steps import Scope
 
@@ -105,15 +106,7 @@ def scope_from_downstream(downstream: Downstream) -> Scope:
 
 
 def forward_scope(lot: HarvestLot) -> Scope:
-    """Everything downstream of the lot.
-
-    MERGE: when wip/recall's traceability/selectors/downstream.py lands, this becomes
-    `scope_from_downstream(downstream_of(lot))`; until then each step builder reads all of the
-    lot's records of its kind (Scope() = no restriction), which is the same set."""
-    try:
-        from .downstream import downstream_of  # type: ignore[import-not-found,attr-defined,unused-ignore]
-    except ImportError:
-        return Scope()
+    """Everything downstream of the lot, as the recall's scope finds it."""
     return scope_from_downstream(downstream_of(lot))
 
 
