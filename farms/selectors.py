@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from accounts.choices import Role
 from accounts.models import User
@@ -189,4 +189,31 @@ def held_everywhere(lot_ref=None) -> Exists:
             market__isnull=True,
             released_at__isnull=True,
         )
+    )
+
+
+def everywhere_hold_reason(lot_ref=None) -> Subquery:
+    """A Subquery for annotating rows that carry a lot (`lot_ref` as in held_everywhere): the
+    reason of its first open hold that applies everywhere, or None. Pages show it beside the
+    stock, listing or shipment that the hold blocks."""
+    lot = lot_ref if lot_ref is not None else OuterRef("lot_id")
+    return Subquery(
+        LotHold.objects.filter(
+            lot=lot,  # type: ignore[misc]  # an OuterRef, as in held_everywhere
+            market__isnull=True,
+            released_at__isnull=True,
+        )
+        .order_by("placed_at", "id")
+        .values("reason")[:1]
+    )
+
+
+def cooperative_manager_ids(cooperative_id: int) -> list[int]:
+    """The active managers of the co-operative."""
+    return list(
+        Membership.objects.filter(
+            cooperative_id=cooperative_id, is_manager=True, user__is_active=True
+        )
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
     )

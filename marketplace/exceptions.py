@@ -67,6 +67,15 @@ class ListingNotAvailable(OrderLineError):
     field = "listing_id"
 
 
+class ListingLotHeld(OrderLineError):
+    """The listing's lot has an open hold that applies everywhere (a recall, a confirmed
+    positive test): the message is the hold's reason."""
+
+    default_message = _("This lot is held and may not be sold.")
+    field = "listing_id"
+    kind = RefusalKind.CONFLICT
+
+
 class DuplicateOrderLine(OrderLineError):
     default_message = _("Each listing may appear only once in an order.")
     field = "listing_id"
@@ -211,6 +220,14 @@ class InvalidUnitPrice(MarketError):
 class InvalidProduct(MarketError):
     default_message = _("Choose a product from the catalogue, and a lot of that product.")
     field = "product"
+
+
+class LotRequired(MarketError):
+    """The market checks every lot at its gate (Market.entry_check_required): a trade names
+    the lot it sells, so the counter can see that it was checked in and is not held."""
+
+    default_message = _("This market checks lots at its gate: enter the lot code of the trade.")
+    field = "lot"
 
 
 class BusinessDayClosed(ConflictError, MarketError):

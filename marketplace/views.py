@@ -269,7 +269,8 @@ def listing_detail(request, pk: int):
             "listing": listing,
             "photos": list(listing.photos.all()),
             "form": form,
-            "on_sale": listing.status == ListingStatus.ACTIVE,
+            # A lot held everywhere (a recall) is shown with the reason, not sold.
+            "on_sale": listing.status == ListingStatus.ACTIVE and not listing.held_reason,
             # The order's total is held from what is available: the buyer sees both first.
             "wallet": wallet_figures(request.user) if form is not None else None,
         },

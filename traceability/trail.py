@@ -29,6 +29,9 @@ class DownstreamRecord:
     remaining_kg: Decimal | None = None  # what is still there (a listing's or stock's) if known
     # Further records it came from (a stock lot received twice): (kind, id) each.
     other_parents: tuple[tuple[DownstreamKind, int], ...] = ()
+    # Who holds it among user_ids (seller, buyer, consumer), None when staff only: the rest
+    # of user_ids are told as staff (the market's, the cold chain's, the warehouse's).
+    party_id: int | None = None
 
 
 @dataclass

@@ -108,6 +108,10 @@ class ScreenShipmentSerializer(ScreenSubjectSerializer):
     planned_arrival_at = serializers.DateTimeField()
     departed_at = serializers.DateTimeField(allow_null=True)
     arrived_at = serializers.DateTimeField(allow_null=True)
+    recalled_lots = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Codes of the lots on board held everywhere (a recall); empty when none.",
+    )
     detail_url = serializers.CharField(allow_null=True)
 
 

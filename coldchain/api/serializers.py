@@ -344,6 +344,9 @@ class ShipmentLotOutputSerializer(serializers.ModelSerializer):
     product = serializers.CharField(source="lot.product.code")
     product_name = serializers.CharField(source="lot.product.name_zh")
     condition = serializers.SerializerMethodField()
+    held_reason = serializers.SerializerMethodField(
+        help_text="Why the lot is held everywhere (a recall); null when it is not."
+    )
 
     class Meta:
         model = ShipmentLot
@@ -356,7 +359,11 @@ class ShipmentLotOutputSerializer(serializers.ModelSerializer):
             "order",
             "trade",
             "condition",
+            "held_reason",
         ]
+
+    def get_held_reason(self, line: ShipmentLot) -> str | None:
+        return getattr(line, "held_reason", None)
 
     @extend_schema_field(LotConditionOutputSerializer(allow_null=True))
     def get_condition(self, line: ShipmentLot) -> dict | None:
@@ -382,6 +389,9 @@ class ShipmentOutputSerializer(serializers.ModelSerializer):
     destination = SiteBriefSerializer()
     vehicle = VehicleBriefSerializer(allow_null=True)
     range = serializers.SerializerMethodField()
+    recalled_lots = serializers.SerializerMethodField(
+        help_text="Codes of the lots on board held everywhere (a recall); empty when none."
+    )
 
     class Meta:
         model = Shipment
@@ -399,7 +409,11 @@ class ShipmentOutputSerializer(serializers.ModelSerializer):
             "arrived_at",
             "range",
             "compatibility_warnings",
+            "recalled_lots",
         ]
+
+    def get_recalled_lots(self, shipment: Shipment) -> list[str]:
+        return list(getattr(shipment, "recalled_lot_codes", None) or [])
 
     @extend_schema_field(RangeOutputSerializer)
     def get_range(self, shipment: Shipment) -> dict:

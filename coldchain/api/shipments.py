@@ -24,7 +24,7 @@ from accounts.permissions import HasRole
 from ..downloads import handover_record_response
 from ..models import DataLogger, Handover, LoggerAssignment, Site
 from ..realtime import shipment_payload
-from ..selectors.shipments import shipments_with_details
+from ..selectors.shipments import shipments_with_details, with_recalled_lots
 from ..selectors.visibility import (
     SCREEN_ROLES,
     shipments_visible_to,
@@ -204,7 +204,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return ShipmentOutputSerializer if self.action == "list" else ShipmentDetailOutputSerializer
 
     def get_queryset(self):
-        shipments = shipments_visible_to(self.request.user)
+        shipments = with_recalled_lots(shipments_visible_to(self.request.user))
         if self.action == "list":
             params = ShipmentListFilterSerializer(data=self.request.query_params)
             params.is_valid(raise_exception=True)

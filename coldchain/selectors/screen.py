@@ -29,6 +29,7 @@ from django.utils.translation import pgettext_lazy
 from ..choices import AlertKind, ShipmentStatus
 from ..models import Alert, ColdStore, LoggerAssignment, Reading, Shipment
 from .alerts import OPEN_ALERT, alert_payload
+from .shipments import with_recalled_lots
 from .visibility import alerts_visible_to, shipments_visible_to, stores_visible_to
 
 # Delivered and rejected legs stay on the screen this long after arrival.
@@ -75,7 +76,8 @@ def screen_shipments(user, *, now: datetime) -> list[Shipment]:
     )
     under_way = Q(status__in=[ShipmentStatus.PLANNED, ShipmentStatus.IN_TRANSIT])
     shipments = _with_state(
-        shipments_visible_to(user).filter(under_way | recently_finished), "shipment"
+        with_recalled_lots(shipments_visible_to(user).filter(under_way | recently_finished)),
+        "shipment",
     ).annotate(
         status_rank=Case(
             When(status=ShipmentStatus.IN_TRANSIT, then=Value(0)),
@@ -196,6 +198,8 @@ def shipment_on_screen(shipment: Shipment, *, latest) -> dict:
         "departed_at": _iso(shipment.departed_at),
         "arrived_at": _iso(shipment.arrived_at),
         "latest_reading": _reading(latest),
+        # Codes of the lots on board held everywhere (a recall): the screen flags the leg.
+        "recalled_lots": list(getattr(shipment, "recalled_lot_codes", None) or []),
         "readings_url": _url("coldchain-shipment-readings", shipment.pk),
         "detail_url": _url("coldchain:shipment_detail", shipment.pk),
     }

@@ -1,10 +1,12 @@
 """Reads about shipments: a shipment with everything its page and the API show, whether a
 handover is due, what has left for a site."""
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Prefetch, QuerySet
 
 from accounts.models import User
 from farms.models import HarvestLot
+from farms.selectors import everywhere_hold_reason, held_everywhere
 
 from ..choices import HANDOVER_OUTCOMES, SHIPMENT_MOVES, ShipmentStatus
 from ..models import Alert, Handover, Shipment, ShipmentEvent, ShipmentLot
@@ -13,15 +15,18 @@ from .visibility import shipments_visible_to
 
 
 def shipments_with_details(user: User) -> QuerySet[Shipment]:
-    """The shipments the user sees, each with its lots (product, farm and remaining shelf
-    life), its handovers, its status history (who moved it) and its alerts, newest first: what
-    the shipment page and the API's shipment detail show, in a fixed number of queries."""
-    return shipments_visible_to(user).prefetch_related(
+    """The shipments the user sees, each with its lots (product, farm, remaining shelf life
+    and `held_reason` when the lot is held everywhere), its recalled lots on board, its
+    handovers, its status history (who moved it) and its alerts, newest first: what the
+    shipment page and the API's shipment detail show, in a fixed number of queries."""
+    return with_recalled_lots(shipments_visible_to(user)).prefetch_related(
         Prefetch(
             "lots",
             queryset=ShipmentLot.objects.select_related(
                 "lot__product", "lot__farm", "lot__condition"
-            ).order_by("id"),
+            )
+            .annotate(held_reason=everywhere_hold_reason())
+            .order_by("id"),
         ),
         Prefetch(
             "handovers",
@@ -33,6 +38,20 @@ def shipments_with_details(user: User) -> QuerySet[Shipment]:
             queryset=Alert.objects.select_related("excursion").order_by("-raised_at", "-id"),
         ),
     )
+
+
+def with_recalled_lots(shipments: QuerySet[Shipment]) -> QuerySet[Shipment]:
+    """Annotate `recalled_lot_codes`: the codes of the lots on board that are held everywhere
+    (a recall), by code, [] when none. Derived from farms' holds, so the flag goes up when a
+    hold is placed and down when it is released, whatever the shipment's state."""
+    on_board = (
+        ShipmentLot.objects.filter(shipment=OuterRef("pk"))
+        .filter(held_everywhere())
+        .values("lot__lot_code")
+        .distinct()
+        .order_by("lot__lot_code")
+    )
+    return shipments.annotate(recalled_lot_codes=ArraySubquery(on_board))
 
 
 def open_alerts_of(shipment: Shipment) -> list[Alert]:

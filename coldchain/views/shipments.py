@@ -29,7 +29,7 @@ from ..forms import HandoverForm, LotLineFormSet, PatienceForm, ShipmentPlanForm
 from ..history import subject_readings
 from ..models import Handover, Site
 from ..selectors.planning import lots_shippable_by, vehicles_for_planning
-from ..selectors.shipments import handover_due, shipments_with_details
+from ..selectors.shipments import handover_due, shipments_with_details, with_recalled_lots
 from ..selectors.visibility import SCREEN_ROLES, shipments_visible_to
 from ..services.access import may_plan_between, may_record_handover
 from ..services.handovers import record_handover
@@ -46,7 +46,7 @@ screen_roles_only = role_required(*SCREEN_ROLES)
 
 @screen_roles_only
 def shipment_list(request):
-    shipments = shipments_visible_to(request.user)
+    shipments = with_recalled_lots(shipments_visible_to(request.user))
     wanted = request.GET.get("status", "")
     if wanted in ShipmentStatus.values:
         shipments = shipments.filter(status=wanted)

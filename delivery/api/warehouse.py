@@ -72,6 +72,13 @@ class WarehouseLotStockOutputSerializer(serializers.Serializer):
     remaining_days = serializers.DecimalField(max_digits=8, decimal_places=1)
     near_expiry = serializers.BooleanField(source="is_near_expiry")
     expired = serializers.BooleanField(source="is_expired")
+    is_blocked = serializers.SerializerMethodField(
+        help_text="Its lot is held everywhere (a recall): not picked for orders."
+    )
+    held_reason = serializers.CharField(allow_null=True, help_text="Why it is blocked.")
+
+    def get_is_blocked(self, entry) -> bool:
+        return bool(entry.held_reason)
 
 
 class WarehouseProductStockOutputSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from djmoney.money import Money
 from accounts.models import User
 from accounts.permissions import is_admin
 from common.dates import BUSINESS_TIME_ZONE
+from farms.selectors import held_everywhere
 
 from ..exceptions import DeliveryError
 from ..models import (
@@ -125,7 +126,7 @@ class CatalogueItem:
 
 def catalogue(warehouse: FrontWarehouse, *, now: datetime | None = None) -> list[CatalogueItem]:
     """The warehouse's listed products that have stock, by name: price per kg, available kg
-    and remaining shelf life. Two queries, whatever the number of products."""
+    and remaining shelf life (stock of lots held everywhere left out, as picking leaves it). Two queries, whatever the number of products."""
     now = now or timezone.now()
     prices = {
         price.product_id: price
@@ -137,6 +138,7 @@ def catalogue(warehouse: FrontWarehouse, *, now: datetime | None = None) -> list
         return []
     stock = (
         StockLot.objects.filter(warehouse=warehouse, product_id__in=prices, quantity_kg__gt=0)
+        .exclude(held_everywhere())  # a recalled lot's stock is not for sale
         .values("product_id")
         .annotate(
             available_kg=Sum("quantity_kg"),

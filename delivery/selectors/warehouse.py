@@ -21,6 +21,7 @@ from accounts.permissions import is_admin
 from coldchain.selectors.shipments import lots_shipped_to
 from common.dates import BUSINESS_TIME_ZONE
 from farms.models import HarvestLot
+from farms.selectors import everywhere_hold_reason
 from marketplace.choices import OrderStatus
 from marketplace.models import OrderLine, Trade
 
@@ -177,6 +178,7 @@ class LotStock:
     remaining_days: Decimal  # one decimal, 0 once past
     is_near_expiry: bool
     is_expired: bool
+    held_reason: str | None = None  # the lot is held everywhere: blocked, never picked
 
 
 @dataclass(frozen=True)
@@ -202,15 +204,17 @@ def lot_stock(stock_lot: StockLot, *, now: datetime) -> LotStock:
         remaining_days=(Decimal(seconds) / Decimal(86400)).quantize(Decimal("0.1")),
         is_near_expiry=timedelta(0) < left <= NEAR_EXPIRY,
         is_expired=left <= timedelta(0),
+        held_reason=getattr(stock_lot, "held_reason", None),
     )
 
 
 def stock_view(warehouse: FrontWarehouse, now: datetime) -> list[ProductStock]:
     """The warehouse's stock by product (by Chinese name), each product's lots earliest
-    expiry first, with the shelf life left at `now`. Empty lots are left out."""
+    expiry first, with the shelf life left at `now` and a held lot's reason; no empty lots."""
     rows = (
         stock_lots_of(warehouse)
         .filter(quantity_kg__gt=0)
+        .annotate(held_reason=everywhere_hold_reason())
         .order_by("product__name_zh", "product_id", "expires_at", "pk")
     )
     products: dict[int, list[LotStock]] = {}

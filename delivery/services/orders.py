@@ -1,8 +1,10 @@
 """Every write a consumer's order allows: place (reserve stock, pay), pack, cancel. Each
 public function is one transaction; any refusal leaves everything as it was.
 
-Lock order, everywhere: the order row, its task (if any; dispatch takes them in that order
-when a courier accepts), then stock rows by product id and within a product first-expired-
+Lock order, everywhere: when placing, the lots of the products' stock FOR SHARE first
+(`stock.lock_sellable_lots`, farms' rule: a lot before anything of it; a recall takes the lot
+FOR UPDATE, so an order and a recall never cross), the order row, its task (if any; dispatch
+takes them in that order when a courier accepts), then stock rows by product id and within a product first-expired-
 first-out (as `take_stock_fefo` locks them), then the ledger's balance slots (`post_entry`
 locks those by account id). Live pushes go out after commit (`realtime.push_order`), so
 nothing is announced for a transaction that rolls back.
@@ -25,6 +27,7 @@ from accounts.permissions import is_admin
 from common.dates import business_date_of
 from common.money import CENT, round_money
 from common.units import positive_kg
+from farms.selectors import held_everywhere
 from settlement.exceptions import InsufficientBalance
 from settlement.payments import pay_shop_order, refund_shop_order
 
@@ -49,7 +52,7 @@ from ..models import (
 )
 from ..selectors.shop import is_open_now, product_name, serving_warehouse, staff_warehouse_id
 from . import dispatch
-from .stock import take_stock_fefo
+from .stock import lock_sellable_lots, take_stock_fefo
 from .transitions import move_order, order_placed
 
 MAX_LINES = 50
@@ -76,7 +79,8 @@ def place_order(
     Rules: the home is inside a zone (else a refusal on "location", nothing written); that
     warehouse is open now (Asia/Shanghai hours); every product is listed there; quantities
     are above zero with at most 3 decimals, each product once. Stock is reserved first-
-    expired-first-out, all or nothing (`OrderLineShortOfStock`, a conflict). Each line is priced at
+    expired-first-out, all or nothing (`OrderLineShortOfStock`, a conflict), never from a lot
+    held everywhere (a recall: its stock is not for sale). Each line is priced at
     the shop's price, its amount rounded once; the total is paid from her wallet to the
     shop's sales (a short wallet: `WalletShort` on "wallet", with the balance). The promise
     is placed_at + the warehouse's minutes; the 4-digit delivery code is random.
@@ -112,6 +116,7 @@ def place_order(
     home = _point(longitude, latitude)
 
     with transaction.atomic():
+        sellable = lock_sellable_lots(warehouse=warehouse, product_ids=[pid for pid, _kg in wanted])
         order, created = _create_order_row(
             consumer=consumer, warehouse=warehouse, address=address, location=home, now=now, key=key
         )
@@ -131,7 +136,7 @@ def place_order(
                 price_per_kg=price.price_per_kg,
                 amount=round_money(price.price_per_kg * quantity_kg),
             )
-            _reserve(line=line, price=price, index=index_of[product_id])
+            _reserve(line=line, price=price, index=index_of[product_id], lot_ids=sellable)
             amounts.append(line.amount.amount)
         total = sum(amounts, Decimal("0.00"))
         if total < CENT:
@@ -258,16 +263,20 @@ def _create_order_row(
     raise RuntimeError("no free order number after several tries")
 
 
-def _reserve(*, line: DeliveryOrderLine, price: ShopPrice, index: int) -> None:
-    """Take the line's kilograms first-expired-first-out and record which lots gave them."""
+def _reserve(*, line: DeliveryOrderLine, price: ShopPrice, index: int, lot_ids: set[int]) -> None:
+    """Take the line's kilograms first-expired-first-out from the locked sellable lots and
+    record which lots gave them."""
     try:
         picks = take_stock_fefo(
-            warehouse=line.order.warehouse, product=price.product, quantity_kg=line.quantity_kg
+            warehouse=line.order.warehouse,
+            product=price.product,
+            quantity_kg=line.quantity_kg,
+            lot_ids=lot_ids,
         )
     except InsufficientStock as error:
         available = StockLot.objects.filter(
             warehouse=line.order.warehouse, product=price.product, quantity_kg__gt=0
-        ).aggregate(kg=Sum("quantity_kg"))["kg"] or Decimal(0)
+        ).exclude(held_everywhere()).aggregate(kg=Sum("quantity_kg"))["kg"] or Decimal(0)
         raise OrderLineShortOfStock(
             _("Only %(available)s kg of %(product)s is left.")
             % {"available": f"{available.normalize():f}", "product": product_name(price.product)},

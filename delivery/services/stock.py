@@ -13,7 +13,10 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from coldchain.shelf_life import assess_lot_condition, harvested_at
 from common.exceptions import NotFoundOrNotYours
+from farms.exceptions import LotHeld
 from farms.models import HarvestLot, Product
+from farms.selectors import held_everywhere
+from farms.services.holds import lock_lots_for_sale
 from marketplace.models import OrderLine, Trade
 
 from ..exceptions import AlreadyReceived, DeliveryError, InsufficientStock
@@ -108,18 +111,56 @@ class Pick:
     quantity_kg: Decimal
 
 
-@transaction.atomic
-def take_stock_fefo(*, warehouse: FrontWarehouse, product: Product, quantity_kg) -> list[Pick]:
-    """Take `quantity_kg` of a product out of the warehouse's stock, the earliest-expiring
-    lots first (first-expired-first-out); all or nothing.
+# A hold committed between reading the sellable lots and locking them refuses the lock; the
+# next read leaves that lot out. Each retry needs a new hold racing in: a few are plenty.
+LOCK_TRIES = 3
 
-    The product's stock rows are locked in that same order, so two orders taking the last
-    kilograms queue on the first row and the second finds it empty: never oversold.
+
+def lock_sellable_lots(*, warehouse: FrontWarehouse, product_ids) -> set[int]:
+    """Lock FOR SHARE the lots of the warehouse's stock of these products that are not held
+    everywhere, and return their ids; call it in the sale's transaction, before locking stock
+    (farms' lock order). Until the transaction ends no hold can be placed on them, so the
+    stock of these lots is sellable; stock of a held lot is left out, never sold."""
+    for attempt in range(LOCK_TRIES):
+        lot_ids = set(
+            StockLot.objects.filter(
+                warehouse=warehouse, product_id__in=list(product_ids), quantity_kg__gt=0
+            )
+            .exclude(held_everywhere())
+            .values_list("lot_id", flat=True)
+        )
+        try:
+            lock_lots_for_sale(lot_ids=lot_ids)
+        except LotHeld:
+            if attempt == LOCK_TRIES - 1:
+                raise
+            continue
+        return lot_ids
+    raise AssertionError("unreachable")  # the last try returns or raises
+
+
+@transaction.atomic
+def take_stock_fefo(
+    *,
+    warehouse: FrontWarehouse,
+    product: Product,
+    quantity_kg,
+    lot_ids: set[int] | None = None,
+) -> list[Pick]:
+    """Take `quantity_kg` of a product out of the warehouse's stock, the earliest-expiring
+    lots first (first-expired-first-out); all or nothing. Stock of a lot held everywhere (a
+    recall) is never picked.
+
+    `lot_ids`: the lots the caller locked with `lock_sellable_lots` (this locks them itself
+    when not given). The product's stock rows are locked in FEFO order, so two orders taking
+    the last kilograms queue on the first row and the second finds it empty: never oversold.
     """
     wanted = clean_quantity_kg(quantity_kg)
+    if lot_ids is None:
+        lot_ids = lock_sellable_lots(warehouse=warehouse, product_ids=[product.pk])
     rows = list(
         StockLot.objects.select_for_update()
-        .filter(warehouse=warehouse, product=product, quantity_kg__gt=0)
+        .filter(warehouse=warehouse, product=product, quantity_kg__gt=0, lot_id__in=lot_ids)
         .order_by("expires_at", "pk")
     )
     available = sum((row.quantity_kg for row in rows), Decimal("0"))

@@ -126,9 +126,16 @@ class ListingOutputSerializer(serializers.Serializer):
     cooperative_name = serializers.CharField(read_only=True)
     thumbnail_url = serializers.SerializerMethodField()
     notes = serializers.CharField(read_only=True)
+    held_reason = serializers.SerializerMethodField(
+        help_text="Why the lot is held everywhere (a recall): it may not be ordered. Null "
+        "when it is not held."
+    )
 
     def get_status_label(self, listing: Listing) -> str:
         return str(ListingStatus(listing.status).label)
+
+    def get_held_reason(self, listing: Listing) -> str | None:
+        return getattr(listing, "held_reason", None)
 
     def get_category_label(self, listing: Listing) -> str:
         return str(ProductCategory(listing.product.category).label)

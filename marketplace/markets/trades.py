@@ -2,8 +2,10 @@
 one. Money moves only through the ledger (settlement.posting.post_entry); these functions
 decide what moves and check who may move it.
 
-Lock order: the business day's row FOR SHARE (end of day takes it FOR UPDATE), then the
-ledger's balance slots in (account, slot) order, as post_entry takes them.
+Lock order: the trade's lot FOR SHARE (`farms.services.holds.lock_lots_for_sale`: a hold
+being placed takes it FOR UPDATE, so a trade and a hold on the same lot never cross), then
+the business day's row FOR SHARE (end of day takes it FOR UPDATE), then the ledger's balance
+slots in (account, slot) order, as post_entry takes them.
 """
 
 import json
@@ -15,7 +17,9 @@ from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
 from common.dates import business_today
+from farms.exceptions import LotHeld, LotNotAdmitted
 from farms.models import HarvestLot, Product
+from farms.services.holds import lock_lots_for_sale
 from settlement.accounts import book_account
 from settlement.choices import AccountKind, EntryKind
 from settlement.exceptions import InsufficientBalance, TradeAlreadyReversed
@@ -31,6 +35,7 @@ from settlement.posting import (
 from ..exceptions import (
     BusinessDayClosed,
     InvalidProduct,
+    LotRequired,
     NotMarketStaff,
     ReasonRequired,
     UnknownCard,
@@ -179,7 +184,10 @@ def settle_trade(
 
     Idempotent by key: a retry returns the first trade. Refused with a field error and
     nothing written for an unknown or suspended card, a bad weight or price, a lot of another
-    product, too little on the card (the balance is shown), or a closed business day.
+    product, too little on the card (the balance is shown), or a closed business day; and on
+    "lot" for a lot with an open hold here or everywhere (`LotHeld`, the hold's reason), and,
+    where the market checks lots at its gate, for a trade naming no lot (`LotRequired`) or a
+    lot not checked in there (`LotNotAdmitted`).
     """
     cards = (str(buyer_card or "").strip(), str(seller_card or "").strip())
     key = f"trade:{market.pk}:{idempotency_key}"
@@ -219,6 +227,14 @@ def _settle_trade(
 ) -> Trade:
     """settle_trade inside its one transaction (post_entry without a savepoint of its own)."""
     with transaction.atomic():
+        try:
+            _lock_lot(market=market, lot=lot)
+        except (LotHeld, LotNotAdmitted, LotRequired):
+            # A retry of a trade recorded before the hold still gets its trade back.
+            first = Trade.objects.filter(entry__idempotency_key=key, recorded_by=by).first()
+            if first is None:
+                raise
+            return first
         counter = _counter_context(market=market, by=by, product=product, cards=cards, today=today)
         if not counter.is_staff:
             raise NotMarketStaff()
@@ -290,6 +306,19 @@ def _settle_trade(
             recorded_by=by,
             recorded_at=entry.created_at,
         )
+
+
+def _lock_lot(*, market: Market, lot: HarvestLot | None) -> None:
+    """The trade's lot first, FOR SHARE, refusing a held lot (here or everywhere) and, where
+    the market checks lots at its gate, a missing or unadmitted one. Reversals never call it:
+    undoing a trade of a lot held since stays possible."""
+    if lot is None:
+        if market.entry_check_required:
+            raise LotRequired()
+        return
+    lock_lots_for_sale(
+        lot_ids=[lot.pk], market_id=market.pk, admission_required=market.entry_check_required
+    )
 
 
 def reverse_trade(*, trade_id: int, by: User, reason: str, idempotency_key: str) -> Trade:

@@ -17,14 +17,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import is_admin
-from farms.selectors import farms_visible_to
+from farms.selectors import everywhere_hold_reason, farms_visible_to, held_everywhere
 from marketplace.choices import ListingStatus
 from marketplace.models import Listing, ListingPhoto
 from marketplace.selectors.pickup import approximate_distance_to
 
 
 def with_display_facts(listings: QuerySet[Listing]) -> QuerySet[Listing]:
-    """Product, farm and co-operative names and the first photo's thumbnail, in one query."""
+    """Product, farm and co-operative names, the first photo's thumbnail and `held_reason`
+    (why the lot is held everywhere, None when it is not), in one query."""
     first_thumbnail = (
         ListingPhoto.objects.filter(listing=OuterRef("pk"))
         .order_by("position", "id")
@@ -34,11 +35,13 @@ def with_display_facts(listings: QuerySet[Listing]) -> QuerySet[Listing]:
         farm_name=F("lot__farm__name"),
         cooperative_name=F("lot__farm__cooperative__name"),
         thumbnail_name=Subquery(first_thumbnail),
+        held_reason=everywhere_hold_reason(),
     )
 
 
 def listings_for_buyers(*, at: datetime | None = None) -> QuerySet[Listing]:
-    """Listings on sale now: active, inside their window, with a minimum order left.
+    """Listings on sale now: active, inside their window, with a minimum order left, and of a
+    lot not held everywhere (a buyer never finds a recalled lot as buyable).
 
     Plain rows of the listing table, for filtering, counting and paging; the page's
     display facts come after, from `display_facts_for(page)`.
@@ -49,7 +52,7 @@ def listings_for_buyers(*, at: datetime | None = None) -> QuerySet[Listing]:
         available_from__lte=at,
         available_until__gt=at,
         available_kg__gte=F("minimum_order_kg"),
-    )
+    ).exclude(held_everywhere())
     return listings.order_by("-harvest_date", "-id")
 
 

@@ -20,12 +20,14 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from moneyed import Money
 from pypinyin import Style, lazy_pinyin
 
 from accounts.models import User
+from accounts.notifications import notify
 from common import geometry
 from common.exceptions import InvalidLocation, InvalidTransition
 from common.photos import process_photo
@@ -57,6 +59,7 @@ UNCHANGED: Final = _Unchanged()
 """Default of update arguments: leave the stored value as it is."""
 
 MAX_PHOTOS_PER_LISTING = 6
+LISTING_PAUSED = "listing.paused"  # the live event a seller hears when her listing is paused
 # Orders in these states gave their quantity back to the listing.
 RELEASED_ORDER_STATUSES = (OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 
@@ -416,3 +419,32 @@ def add_listing_photo(*, added_by: User, listing_id: int, upload) -> ListingPhot
             photo.thumbnail.delete(save=False)
             raise
     return photo
+
+
+def pause_listings_of_lot(*, lot: HarvestLot, reason: str, by: User | None) -> list[Listing]:
+    """Take every listing of the lot that is on sale off sale (paused), e.g. for a recall,
+    and tell each seller why; the seller resumes them herself once the lot may be sold again.
+
+    Rules: only listings on sale move (drafts, paused, sold-out and closed ones stay as they
+    are: none of them can be ordered, and the lot's hold refuses orders meanwhile). Call it in
+    the caller's transaction, after locking the lot's row (a lot before its listings).
+    """
+    with transaction.atomic():
+        listings = list(
+            Listing.objects.select_for_update(no_key=True, of=("self",))
+            .filter(lot_id=lot.pk, status=ListingStatus.ACTIVE)
+            .select_related("seller")
+            .order_by("id")
+        )
+        for listing in listings:
+            listing.move_to(ListingStatus.PAUSED)
+            listing.save(update_fields=["status", "updated_at"])
+            notify(
+                user=listing.seller,
+                kind=LISTING_PAUSED,
+                title=_("Listing of lot %(lot)s paused") % {"lot": lot.lot_code},
+                body=str(reason),
+                url=reverse("marketplace:my_listings"),
+                payload={"listing_id": listing.pk, "lot_id": lot.pk, "by": by.pk if by else None},
+            )
+    return listings

@@ -1,6 +1,8 @@
 """Every write an order allows. Each public function is one transaction.
 
-Lock order, everywhere: the order row first, then listings by ascending id, then the
+Lock order, everywhere: the listings' lots FOR SHARE when placing (farms' rule: a lot before
+anything that belongs to it; a hold being placed takes the lot FOR UPDATE, so an order and a
+recall of the same lot never cross), the order row, then listings by ascending id, then the
 order's payment hold and the ledger's balance slots (`settlement.holds`, whose
 `post_entry` locks slots by account id). Reserving and releasing listing quantity never
 reads then writes: it is one conditional UPDATE per listing (`… WHERE available_kg >= q`),
@@ -30,6 +32,8 @@ from accounts.models import User
 from common.exceptions import InvalidTransition
 from common.money import round_money
 from common.units import positive_kg
+from farms.exceptions import LotHeld
+from farms.services.holds import lock_lots_for_sale
 from settlement.holds import capture_order_total, hold_order_total, release_order_hold
 
 from .. import realtime
@@ -43,6 +47,7 @@ from ..exceptions import (
     InvalidOrderQuantity,
     InvalidPackedWeights,
     InvalidWeightTolerance,
+    ListingLotHeld,
     ListingNotAvailable,
     MixedSellers,
     OrderExpired,
@@ -76,7 +81,9 @@ def place_order(
     (no deadlocks between two orders sharing listings). A listing left with nothing turns
     sold out. Lines keep the price of the moment; the total is the sum of each line's
     rounded amount, and it is held in the buyer's wallet (WalletCannotHold, on "wallet" with
-    the available balance, when it does not cover it). Any refusal leaves everything as it was.
+    the available balance, when it does not cover it). A listing whose lot is held everywhere
+    (a recall) is refused with the hold's reason (ListingLotHeld). Any refusal leaves
+    everything as it was.
 
     Idempotent per (buyer, key): a retry returns the first order and reserves nothing.
     """
@@ -92,6 +99,7 @@ def place_order(
         listings = Listing.objects.in_bulk([listing_id for listing_id, _quantity in wanted])
         _check_listings(buyer=buyer, wanted=wanted, listings=listings, now=now)
         seller_id = listings[wanted[0][0]].seller_id
+        _lock_lots(wanted=wanted, listings=listings)
 
         # The order row first: a concurrent retry with the same key waits on the unique
         # index here, then finds the first order, before either reserves anything.
@@ -214,6 +222,17 @@ def _check_listings(
         raise MixedSellers()
     if buyer.pk in seller_ids:
         raise OwnListing()
+
+
+def _lock_lots(*, wanted: list[tuple[int, Decimal]], listings: dict[int, Listing]) -> None:
+    """The listings' lots FOR SHARE, before anything else is locked; a held one refuses the
+    line that sells it, with the hold's reason."""
+    line_of = {listings[listing_id].lot_id: index for index, (listing_id, _kg) in enumerate(wanted)}
+    try:
+        lock_lots_for_sale(lot_ids=line_of)
+    except LotHeld as held:
+        line = line_of[held.details["lot_id"]]
+        raise ListingLotHeld(held.message, line=line, listing_id=wanted[line][0]) from held
 
 
 def _reserve(*, listing_id: int, quantity_kg: Decimal, line: int, now: datetime) -> None:

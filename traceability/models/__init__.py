@@ -2,5 +2,22 @@
 
 from .certificates import Certificate
 from .codes import TraceCode
+from .recalls import (
+    Recall,
+    RecallDisposition,
+    RecallNotice,
+    RecallReach,
+    RecallScopeRow,
+    RecallSeverity,
+)
 
-__all__ = ["Certificate", "TraceCode"]
+__all__ = [
+    "Certificate",
+    "Recall",
+    "RecallDisposition",
+    "RecallNotice",
+    "RecallReach",
+    "RecallScopeRow",
+    "RecallSeverity",
+    "TraceCode",
+]

@@ -46,7 +46,19 @@ def downstream_of(lot: HarvestLot | int) -> Downstream:
     Record = DownstreamRecord
 
     records.extend(
-        Record(LISTING, id_, at, left, name or username, (seller,), None, f"#{id_}", status, left)
+        Record(
+            LISTING,
+            id_,
+            at,
+            left,
+            name or username,
+            (seller,),
+            None,
+            f"#{id_}",
+            status,
+            left,
+            party_id=seller,
+        )
         for id_, at, left, status, seller, name, username in listings_of_lot(lot_id)
     )
 
@@ -65,6 +77,7 @@ def downstream_of(lot: HarvestLot | int) -> Downstream:
             (LISTING, listing_id),
             f"#{order_id}",
             status,
+            party_id=buyer,
         )
         for id_, at, kg, status, listing_id, order_id, buyer, name, username in lines
     )
@@ -81,6 +94,7 @@ def downstream_of(lot: HarvestLot | int) -> Downstream:
             _users(buyer_user, *market_staff.get(market_id, ())),
             None,
             market_name,
+            party_id=buyer_user,
         )
         for id_, at, kg, market_id, market_name, buyer_name, buyer_user in trades
     )
@@ -140,6 +154,7 @@ def downstream_of(lot: HarvestLot | int) -> Downstream:
                 (STOCK, stock_id),
                 number,
                 status,
+                party_id=consumer,
             )
             for id_, at, kg, status, stock_id, number, consumer in consumer_picks_of_lot(lot_id)
         )

@@ -19,7 +19,9 @@ from moneyed import Money
 
 from accounts.models import User
 from common.money import round_money
-from farms.models import HarvestLot, Product
+from farms.exceptions import LotNotAdmitted
+from farms.models import HarvestLot, LotAdmission, Product
+from farms.selectors import open_holds_applying
 from marketplace.markets.pricing import (
     clean_unit_price,
     clean_weights,
@@ -31,7 +33,7 @@ from settlement.exceptions import InsufficientBalance, SettlementError
 from settlement.funding import clean_amount
 from settlement.models import BalanceSlot
 
-from ...exceptions import InvalidProduct
+from ...exceptions import InvalidProduct, LotRequired
 from ..choices import TraderKind
 from ..funding import check_top_up_limit, needs_approval
 from ..funding_models import FundingKind
@@ -248,6 +250,8 @@ def trade_preview(
     elif lot is not None and lot.product_id != product.pk:
         preview.errors.setdefault("lot", str(InvalidProduct.default_message))
     preview.product = product
+    if refusal := lot_refusal(market=market, lot=lot):
+        preview.errors.setdefault("lot", refusal)
     preview.buyer = preview.attempt(
         lambda: trader_by_card(
             market=market, card_number=buyer_card, kind=TraderKind.BUYER, field="buyer_card"
@@ -273,6 +277,22 @@ def trade_preview(
         )
         preview.errors.setdefault("buyer_card", str(refusal.message))
     return preview
+
+
+def lot_refusal(*, market: Market, lot: HarvestLot | None) -> str | None:
+    """Why the counter would refuse this lot now (settle_trade checks it again under its
+    lock): an open hold's reason, or the gate check this market asks for."""
+    if lot is None:
+        return str(LotRequired.default_message) if market.entry_check_required else None
+    hold = open_holds_applying(lot_ids=[lot.pk], market_id=market.pk).order_by("placed_at", "id")
+    if first := hold.first():
+        return first.reason
+    if (
+        market.entry_check_required
+        and not LotAdmission.objects.filter(lot=lot, market=market).exists()
+    ):
+        return str(LotNotAdmitted.default_message)
+    return None
 
 
 @dataclass

@@ -1,8 +1,12 @@
-"""Where a harvest lot went at the wholesale markets' counters, read as plain rows for
-traceability's trail."""
+"""Where a harvest lot went at the wholesale markets (checked in, traded), read as plain rows
+for traceability's trail and recalls."""
 
 from collections import defaultdict
 from collections.abc import Iterable
+
+from accounts.choices import Role
+from accounts.models import User
+from farms.models import LotAdmission, LotHold
 
 from ..models import MarketStaff, Trade
 
@@ -32,3 +36,37 @@ def staff_user_ids_of_markets(market_ids: Iterable[int]) -> dict[int, tuple[int,
     for market_id, user_id in rows.order_by("user_id").values_list("market_id", "user_id"):
         staff[market_id].append(user_id)
     return {market_id: tuple(users) for market_id, users in staff.items()}
+
+
+def markets_of_lot(lot_id: int) -> list[int]:
+    """The markets where the lot was checked in (admitted, or held at the gate) or traded."""
+    traded = Trade.objects.filter(lot_id=lot_id).values_list("market_id", flat=True)
+    admitted = LotAdmission.objects.filter(lot_id=lot_id).values_list("market_id", flat=True)
+    held = LotHold.objects.filter(lot_id=lot_id, market__isnull=False).values_list(
+        "market_id", flat=True
+    )
+    return sorted(set(traded.order_by().union(admitted.order_by(), held.order_by())))
+
+
+def lot_ids_seen_at_market(market_id: int) -> set[int]:
+    """The lots checked in (admitted, or held at the gate) or traded at the market."""
+    traded = Trade.objects.filter(market_id=market_id, lot__isnull=False).values_list(
+        "lot_id", flat=True
+    )
+    admitted = LotAdmission.objects.filter(market_id=market_id).values_list("lot_id", flat=True)
+    held = LotHold.objects.filter(market_id=market_id).values_list("lot_id", flat=True)
+    return set(traded.order_by().union(admitted.order_by(), held.order_by()))
+
+
+def supervised_market_id(user: User) -> int | None:
+    """The market this user supervises (an active market operator with the supervisor's
+    post), if any."""
+    if not (user and user.is_authenticated and user.is_active):
+        return None
+    if user.role != Role.MARKET_OPERATOR:
+        return None
+    return (
+        MarketStaff.objects.filter(user=user, is_supervisor=True)
+        .values_list("market_id", flat=True)
+        .first()
+    )

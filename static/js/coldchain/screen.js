@@ -375,6 +375,10 @@
     fill(row, "origin", shipment.origin.name);
     fill(row, "destination", shipment.destination.name);
     fill(row, "range", range(shipment));
+    var recalled = shipment.recalled_lots || [];
+    fill(row, "recalled_lots", recalled.join(", "));
+    slot(row, "recalled").hidden = recalled.length === 0;
+    row.toggleAttribute("data-recalled", recalled.length > 0);
     var vehicle = shipment.vehicle;
     fill(
       row,

@@ -1,0 +1,370 @@
+"""Every write a recall allows: open it, acknowledge it, record what was returned or
+destroyed, close it.
+
+Opening is one transaction that starts by locking the lot's row FOR UPDATE (through the lot's
+hold), so it waits for sales of the lot in flight (they lock it FOR SHARE) and blocks new ones
+until it commits: a sale that committed first is in the frozen scope, a sale that starts later
+sees the hold and is refused. Notifications are saved in that transaction and pushed after it
+commits.
+"""
+
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.notifications import notify
+from farms.choices import HoldSource
+from farms.models import HarvestLot
+from farms.selectors import cooperative_manager_ids
+from farms.services.holds import place_hold, release_hold
+from marketplace.markets.selectors.lot_trail import markets_of_lot
+from marketplace.services.listings import pause_listings_of_lot
+
+from ..choices import DownstreamKind
+from ..exceptions import (
+    DispositionTooLarge,
+    InvalidRecall,
+    NotRecallParty,
+    RecallAlreadyOpen,
+    RecallClosed,
+    RecallForbidden,
+    RecallLotNotFound,
+    RecallNotFound,
+)
+from ..models import (
+    Recall,
+    RecallDisposition,
+    RecallNotice,
+    RecallReach,
+    RecallScopeRow,
+    RecallSeverity,
+)
+from ..selectors.downstream import downstream_of
+from ..selectors.recalls import may_recall_lot, recall_visible_to, runs_recall
+from ..trail import Downstream
+
+RECALL_OPENED = "recall.opened"
+RECALL_CLOSED = "recall.closed"
+MAX_REASON = 500
+KG_STEP = Decimal("0.001")
+
+# Who holds a record of each kind (its party_id) and who else is told of it.
+PARTY_REACH = {
+    DownstreamKind.LISTING: RecallReach.SELLER,
+    DownstreamKind.MARKETPLACE_ORDER_LINE: RecallReach.BUYER,
+    DownstreamKind.MARKET_TRADE: RecallReach.BUYER,
+    DownstreamKind.SHIPMENT: RecallReach.SHIPMENT,
+    DownstreamKind.STOCK_LOT: RecallReach.WAREHOUSE,
+    DownstreamKind.CONSUMER_ORDER_LINE: RecallReach.CONSUMER,
+}
+STAFF_REACH = {
+    DownstreamKind.MARKET_TRADE: RecallReach.MARKET,
+    DownstreamKind.SHIPMENT: RecallReach.SHIPMENT,
+    DownstreamKind.STOCK_LOT: RecallReach.WAREHOUSE,
+}
+
+
+# Input checks: each refusal names the field at fault.
+
+
+def _clean_text(value, *, field: str, required: bool, limit: int = MAX_REASON) -> str:
+    text = str(value or "").strip()
+    if required and not text:
+        raise InvalidRecall(_("Say why."), field=field)
+    if len(text) > limit:
+        raise InvalidRecall(
+            _("At most %(limit)s characters, please.") % {"limit": limit}, field=field
+        )
+    return text
+
+
+def _clean_severity(value) -> str:
+    if value not in RecallSeverity.values:
+        raise InvalidRecall(_("Choose a severity: class I, II or III."), field="severity")
+    return str(value)
+
+
+def _clean_lot_id(value) -> int:
+    try:
+        return int(getattr(value, "pk", value))
+    except (TypeError, ValueError):
+        raise RecallLotNotFound() from None
+
+
+def _clean_kg(value, *, field: str) -> Decimal:
+    if value in (None, ""):
+        return Decimal("0.000")
+    try:
+        kg = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidRecall(_("Enter a weight in kilograms."), field=field) from None
+    if not kg.is_finite() or kg < 0:
+        raise InvalidRecall(_("Enter a weight of zero or more."), field=field)
+    if kg != kg.quantize(KG_STEP):
+        raise InvalidRecall(_("At most 3 decimals (grams)."), field=field)
+    return kg.quantize(KG_STEP)
+
+
+def recall_url(recall: Recall) -> str:
+    return reverse("traceability:recall_detail", args=[recall.pk])
+
+
+# Opening
+
+
+def open_recall(*, lot_id, reason: str, severity: str, opened_by: User) -> Recall:
+    """Open a recall of the lot and, in the same transaction: hold the lot everywhere (source
+    recall, reference "recall:<id>"), freeze its downstream scope, pause its listings on sale
+    and tell every party (saved now, pushed after commit).
+
+    Rules: the opener may recall the lot (a manager of its co-operative, a supervisor of a
+    market where it was checked in or traded, the platform admin; anyone else: not found);
+    a reason and a severity are given; the lot has no open recall. Any refusal saves nothing.
+    """
+    reason = _clean_text(reason, field="reason", required=True)
+    severity = _clean_severity(severity)
+    lot_pk = _clean_lot_id(lot_id)
+    with transaction.atomic():
+        # The lot first (LOCK ORDER RULE): sales of it in flight finish, new ones wait.
+        lot = (
+            HarvestLot.objects.select_for_update(of=("self",))
+            .select_related("farm", "product")
+            .filter(pk=lot_pk)
+            .first()
+        )
+        if lot is None or not may_recall_lot(opened_by, lot):
+            raise RecallLotNotFound()
+        already = Recall.objects.filter(lot=lot, closed_at__isnull=True).first()
+        if already is not None:
+            raise RecallAlreadyOpen(
+                _("This lot already has an open recall (%(recall)s).") % {"recall": already}
+            )
+        now = timezone.now()
+        recall = Recall.objects.create(
+            lot=lot,
+            cooperative_id=lot.farm.cooperative_id,
+            market_ids=markets_of_lot(lot.pk),
+            reason=reason,
+            severity=severity,
+            opened_by=opened_by,
+            opened_at=now,
+        )
+        recall.hold = place_hold(
+            lot=lot,
+            source=HoldSource.RECALL,
+            reference=recall.hold_reference,
+            reason=_("Recalled (%(recall)s): %(reason)s") % {"recall": recall, "reason": reason},
+            placed_by=opened_by,
+        )
+        recall.save(update_fields=["hold", "updated_at"])
+        downstream = downstream_of(lot)
+        _freeze_scope(recall, downstream)
+        pause_listings_of_lot(lot=lot, reason=recall.hold.reason, by=opened_by)
+        _tell_parties(recall, downstream, now=now)
+    return recall
+
+
+def _freeze_scope(recall: Recall, downstream: Downstream) -> None:
+    RecallScopeRow.objects.bulk_create(
+        (
+            RecallScopeRow(
+                recall=recall,
+                position=position,
+                kind=record.kind,
+                record_id=record.id,
+                at=record.at,
+                quantity_kg=record.quantity_kg,
+                holder=str(record.holder)[:200],
+                reference=str(record.reference)[:120],
+                status=str(record.status)[:24],
+                parent_kind=record.parent[0] if record.parent else "",
+                parent_id=record.parent[1] if record.parent else None,
+                party_user_id=record.party_id
+                if record.party_id is not None
+                else (record.user_ids[0] if record.user_ids else None),
+                user_ids=list(record.user_ids),
+            )
+            for position, record in enumerate(downstream.records)
+        ),
+        batch_size=2000,
+    )
+
+
+def _reach_of(recall: Recall, downstream: Downstream) -> dict[int, set[str]]:
+    reach: defaultdict[int, set[str]] = defaultdict(set)
+    for record in downstream.records:
+        for user_id in record.user_ids:
+            if user_id == record.party_id or record.kind not in STAFF_REACH:
+                reach[user_id].add(PARTY_REACH[record.kind])
+            else:
+                reach[user_id].add(STAFF_REACH[record.kind])
+    for user_id in cooperative_manager_ids(recall.cooperative_id):
+        reach[user_id].add(RecallReach.COOPERATIVE)
+    return reach
+
+
+def _tell_parties(recall: Recall, downstream: Downstream, *, now) -> None:
+    """A notice and a notification for everyone reached, but the opener."""
+    reach = _reach_of(recall, downstream)
+    reach.pop(recall.opened_by_id, None)
+    lot = recall.lot
+    title = _("Recall of %(product)s, lot %(lot)s: %(severity)s") % {
+        "product": lot.product,
+        "lot": lot.lot_code,
+        "severity": recall.get_severity_display(),
+    }
+    body = _("%(reason)s Please acknowledge, and record what you returned or destroyed.") % {
+        "reason": recall.reason.rstrip(".。") + ".",
+    }
+    url = recall_url(recall)
+    payload = {"recall_id": recall.pk, "lot_id": lot.pk, "severity": recall.severity}
+    notices = []
+    for user in User.objects.filter(pk__in=reach.keys(), is_active=True).order_by("pk"):
+        notification = notify(
+            user=user, kind=RECALL_OPENED, title=title, body=body, url=url, payload=payload
+        )
+        notices.append(
+            RecallNotice(
+                recall=recall,
+                user=user,
+                reached_as=sorted(reach[user.pk]),
+                notification=notification,
+                notified_at=now,
+            )
+        )
+    RecallNotice.objects.bulk_create(notices, batch_size=2000)
+
+
+# A party's answers
+
+
+def acknowledge_recall(*, recall_id, by: User, note: str = "") -> RecallNotice:
+    """The party says she received the recall notice. Only those told may; acknowledging
+    again changes nothing; a closed recall takes no more acknowledgements."""
+    note = _clean_text(note, field="note", required=False, limit=300)
+    with transaction.atomic():
+        recall = _lock_recall(recall_id, by)
+        notice = RecallNotice.objects.select_for_update().filter(recall=recall, user=by).first()
+        if notice is None:
+            raise NotRecallParty()
+        if notice.acknowledged_at is None:
+            if not recall.is_open:
+                raise RecallClosed()
+            notice.acknowledged_at = timezone.now()
+            notice.acknowledgement_note = note
+            notice.save(update_fields=["acknowledged_at", "acknowledgement_note"])
+    return notice
+
+
+def record_disposition(
+    *, recall_id, scope_row_id, returned_kg=None, destroyed_kg=None, note: str = "", by: User
+) -> RecallDisposition:
+    """Kilograms of one record of the scope returned and/or destroyed.
+
+    Rules: by one of those told of that record, or who runs the recall; while it is open; at
+    least one weight above zero, in kilograms with at most 3 decimals; all the record's
+    dispositions together never exceed its quantity (the left amount is shown).
+    """
+    returned = _clean_kg(returned_kg, field="returned_kg")
+    destroyed = _clean_kg(destroyed_kg, field="destroyed_kg")
+    note = _clean_text(note, field="note", required=False, limit=300)
+    if returned + destroyed <= 0:
+        raise InvalidRecall(_("Enter the kilograms returned or destroyed."), field="returned_kg")
+    with transaction.atomic():
+        recall = _lock_recall(recall_id, by)
+        if not recall.is_open:
+            raise RecallClosed()
+        try:
+            row_pk = int(scope_row_id)
+        except (TypeError, ValueError):
+            row_pk = 0
+        row = RecallScopeRow.objects.select_for_update().filter(recall=recall, pk=row_pk).first()
+        if row is None or not (by.pk in row.user_ids or runs_recall(by, recall)):
+            raise InvalidRecall(
+                _("Not a record of this recall you may answer for."), field="scope_row"
+            )
+        done = sum(
+            (d.returned_kg + d.destroyed_kg for d in row.dispositions.all()), Decimal("0.000")
+        )
+        left = row.quantity_kg - done
+        if returned + destroyed > left:
+            raise DispositionTooLarge(
+                _("Only %(left)s kg of this record is left to account for.") % {"left": left}
+            )
+        return RecallDisposition.objects.create(
+            recall=recall,
+            scope_row=row,
+            returned_kg=returned,
+            destroyed_kg=destroyed,
+            note=note,
+            recorded_by=by,
+            recorded_at=timezone.now(),
+        )
+
+
+# Closing
+
+
+def close_recall(*, recall_id, by: User, false_alarm: bool = False, note: str = "") -> Recall:
+    """Close the recall (its report can then be downloaded) and tell those it reached.
+
+    Rules: by who may open it; once. The lot stays held unless the closer calls it a false
+    alarm: then its hold is released (the listings stay paused: the seller resumes them).
+    """
+    note = _clean_text(note, field="note", required=bool(false_alarm))
+    with transaction.atomic():
+        recall = _lock_recall(recall_id, by)
+        if not runs_recall(by, recall):
+            raise RecallForbidden()
+        if not recall.is_open:
+            raise RecallClosed()
+        recall.closed_at = timezone.now()
+        recall.closed_by = by
+        recall.close_note = note
+        recall.false_alarm = bool(false_alarm)
+        recall.save(
+            update_fields=["closed_at", "closed_by", "close_note", "false_alarm", "updated_at"]
+        )
+        if recall.false_alarm and recall.hold is not None:
+            release_hold(hold=recall.hold, released_by=by, note=note)
+        _tell_closed(recall)
+    return recall
+
+
+def _tell_closed(recall: Recall) -> None:
+    if recall.false_alarm:
+        body = _("It was a false alarm: the lot may be sold again.")
+    else:
+        body = _("The lot stays withdrawn from sale.")
+    title = _("Recall %(recall)s of lot %(lot)s closed") % {
+        "recall": recall,
+        "lot": recall.lot.lot_code,
+    }
+    for notice in recall.notices.select_related("user").order_by("id"):
+        notify(
+            user=notice.user,
+            kind=RECALL_CLOSED,
+            title=title,
+            body=body,
+            url=recall_url(recall),
+            payload={"recall_id": recall.pk, "false_alarm": recall.false_alarm},
+        )
+
+
+def _lock_recall(recall_id, user: User) -> Recall:
+    """The recall, locked, if the user may see it (RecallNotFound otherwise)."""
+    recall = recall_visible_to(user, recall_id)
+    locked = (
+        Recall.objects.select_for_update(of=("self",))
+        .select_related("lot", "hold")
+        .filter(pk=recall.pk)
+        .first()
+    )
+    if locked is None:
+        raise RecallNotFound()
+    return locked
