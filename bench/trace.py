@@ -9,14 +9,15 @@ for 70,000 consumer order lines. Around it, 2,000 other lots with 60,000 trades,
 order lines, 40,000 stock lots and 100,000 consumer orders, so each index the walk uses holds
 rows that are not the lot's.
 
-Timed, interleaved, BENCH_TRACE_RUNS times (30) after a warm-up:
-- trace: `traceability.selectors.downstream.downstream_of(lot)`: the queries, the rows turned
-  into DownstreamRecords with holders, parents and whom a recall tells.
-- scope: what opening a recall does to its scope, in a transaction rolled back: the lot locked
-  FOR UPDATE, the recall row, downstream_of and the frozen scope rows written
-  (traceability.services.recalls).
-- raw: bench/tracing/raw.py's WITH RECURSIVE statement on a plain psycopg connection,
+Timed, interleaved, after a warm-up:
+- trace (BENCH_TRACE_RUNS, 30): `traceability.selectors.downstream.downstream_of(lot)`: the
+  queries, the rows turned into DownstreamRecords with holders, parents and whom to tell.
+- raw (30): bench/tracing/raw.py's WITH RECURSIVE statement on a plain psycopg connection,
   fetching every record's kind, id, time, quantity, holder and the user to tell.
+- scope (BENCH_TRACE_SCOPE_RUNS, 10: each takes seconds): what opening a recall does to its
+  scope, in a transaction rolled back: the lot locked FOR UPDATE, the recall row,
+  downstream_of and the scope rows frozen by traceability.services.recalls' own step; and
+  "scope (COPY)", the same rows written with one COPY (bench/tracing/scope.py), a proposal.
 The selector and the raw SQL must find the same records (checked, by kind and id).
 Targets: trace p95 under 200 ms, p95 / raw p95 at most 3.
 """
@@ -44,7 +45,8 @@ from bench.tracing.scope import freeze_scope_rolled_back, recall_service_present
 from traceability.selectors.downstream import downstream_of  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_TRACE_RUNS", "30"))
-WARMUP = 3
+SCOPE_RUNS = int(os.environ.get("BENCH_TRACE_SCOPE_RUNS", "10"))  # each takes seconds
+WARMUP = 2
 TARGET_MS = 200
 TARGET_RATIO = 3
 
@@ -114,33 +116,35 @@ def main() -> None:
     lot = build(scale)
     raw_connection = _connect()
     records = check_same_records(lot, scale, raw_connection)
-    print(f"lot {lot.lot_code}: {records} records downstream; {RUNS} runs of each after {WARMUP}")
+    print(f"lot {lot.lot_code}: {records} records downstream; runs after {WARMUP} warm-up runs")
 
     def trace() -> None:
         downstream_of(lot)
-
-    def scope() -> None:
-        freeze_scope_rolled_back(lot)
 
     def raw() -> None:
         with raw_connection.cursor() as cursor:
             raw_downstream(cursor, lot.pk)
 
-    runs = [("trace", trace), ("scope", scope), ("raw", raw)]
-    if not recall_service_present():
+    runs = [("trace", trace, RUNS), ("raw", raw, RUNS)]
+    if recall_service_present():
+        runs += [
+            ("scope", lambda: freeze_scope_rolled_back(lot), SCOPE_RUNS),
+            ("scope (COPY)", lambda: freeze_scope_rolled_back(lot, copy=True), SCOPE_RUNS),
+        ]
+    else:
         print("scope: not measured, the recall service (traceability.services.recalls) is missing")
-        runs = [run for run in runs if run[0] != "scope"]
-    timings: dict[str, list[float]] = {name: [] for name, _run in runs}
+    timings: dict[str, list[float]] = {name: [] for name, _run, _count in runs}
     for n in range(WARMUP + RUNS):
-        for name, run in runs:
-            started = time.perf_counter()
-            run()
-            if n >= WARMUP:
-                timings[name].append(_ms(started))
+        for name, run, count in runs:
+            if n < WARMUP + count:
+                started = time.perf_counter()
+                run()
+                if n >= WARMUP:
+                    timings[name].append(_ms(started))
 
     figures = {name: (percentile(s, 50), percentile(s, 95)) for name, s in timings.items()}
     for name, (p50, p95) in figures.items():
-        print(f"{name:6s} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms")
+        print(f"{name:12s} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms   ({len(timings[name])} runs)")
     raw_p95 = figures["raw"][1]
     ratio = figures["trace"][1] / raw_p95
     scope_p50, scope_p95 = figures.get("scope", (None, None))
@@ -162,6 +166,7 @@ def main() -> None:
         scope_p50_ms=scope_p50 and round(scope_p50, 1),
         scope_p95_ms=scope_p95 and round(scope_p95, 1),
         scope_ratio=scope_ratio and round(scope_ratio, 2),
+        scope_copy_p95_ms=round(figures["scope (COPY)"][1], 1) if scope_p95 else None,
         raw_p50_ms=round(figures["raw"][0], 1),
     )
 

@@ -2,11 +2,12 @@
 
 Opening a recall (traceability.services.recalls.open_recall) also holds the lot, pauses its
 listings and notifies every party; the bench times only the scope: the lot locked FOR UPDATE
-(the lock order rule), the recall row, downstream_of and the frozen scope rows written, in one
-transaction that is rolled back so the next run finds the lot as before.
+(the lock order rule), the recall row, downstream_of and the frozen scope rows written by the
+service's own step, in one transaction that is rolled back so the next run finds the lot as
+before. `freeze_with_copy` writes the very same rows with COPY: the proposal it is compared to.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from farms.models import HarvestLot
@@ -25,29 +26,57 @@ def recall_service_present() -> bool:
     return True
 
 
-def freeze_scope_rolled_back(lot: HarvestLot, *, opener_id: int | None = None) -> int:
+def freeze_scope_rolled_back(lot: HarvestLot, *, copy: bool = False) -> int:
     """The number of scope rows frozen, in a transaction rolled back."""
     try:
         with transaction.atomic():
-            raise _RolledBack(_freeze(lot, opener_id or lot.recorded_by_id))
+            raise _RolledBack(_freeze(lot, copy=copy))
     except _RolledBack as done:
         return done.count
 
 
-def _freeze(lot: HarvestLot, opener_id: int) -> int:
+def _freeze(lot: HarvestLot, *, copy: bool) -> int:
     from traceability.models import Recall
     from traceability.selectors.downstream import downstream_of
-    from traceability.services.recalls import freeze_scope
 
-    locked = HarvestLot.objects.select_for_update(of=("self",)).select_related("farm").get(pk=lot.pk)
+    # Opening a recall freezes its scope with this (private) step; the bench times it alone.
+    from traceability.services.recalls import _freeze_scope
+
+    locked = (
+        HarvestLot.objects.select_for_update(of=("self",)).select_related("farm").get(pk=lot.pk)
+    )
     recall = Recall.objects.create(
         lot=locked,
         cooperative_id=locked.farm.cooperative_id,
         reason="bench",
         severity="class_ii",
-        opened_by_id=opener_id,
+        opened_by_id=locked.recorded_by_id,
         opened_at=timezone.now(),
     )
     downstream = downstream_of(locked)
-    freeze_scope(recall=recall, downstream=downstream)
+    if copy:
+        freeze_with_copy(recall, downstream)
+    else:
+        _freeze_scope(recall, downstream)
     return len(downstream.records)
+
+
+def freeze_with_copy(recall, downstream) -> None:
+    """The rows traceability.services.recalls._freeze_scope writes, with one COPY."""
+    columns = (
+        "recall_id, position, kind, record_id, at, quantity_kg, holder, reference, status,"
+        " parent_kind, parent_id, party_user_id, user_ids"
+    )
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY traceability_recallscoperow ({columns}) FROM STDIN") as out:
+            for position, record in enumerate(downstream.records):
+                parent = record.parent
+                party = record.party_id
+                if party is None and record.user_ids:
+                    party = record.user_ids[0]
+                out.write_row((
+                    recall.pk, position, record.kind, record.id, record.at, record.quantity_kg,
+                    str(record.holder)[:200], str(record.reference)[:120],
+                    str(record.status)[:24], parent[0] if parent else "",
+                    parent[1] if parent else None, party, list(record.user_ids),
+                ))  # fmt: skip
