@@ -35,7 +35,7 @@ django.setup()
 
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.support import percentile, report  # noqa: E402
@@ -104,7 +104,9 @@ def profile_trace(lot) -> None:
 
 def explain_raw(raw_connection, lot_id: int) -> None:
     with raw_connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + RAW_DOWNSTREAM_SQL, {"lot": lot_id})
+        cursor.execute(
+            "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + RAW_DOWNSTREAM_SQL, {"lot": lot_id}
+        )
         lines = [row[0] for row in cursor.fetchall()]
     print("  EXPLAIN ANALYZE of the raw SQL (last lines):")
     for line in lines[-3:]:

@@ -67,16 +67,16 @@ def freeze_with_copy(recall, downstream) -> None:
         "recall_id, position, kind, record_id, at, quantity_kg, holder, reference, status,"
         " parent_kind, parent_id, party_user_id, user_ids"
     )
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY traceability_recallscoperow ({columns}) FROM STDIN") as out:
-            for position, record in enumerate(downstream.records):
-                parent = record.parent
-                party = record.party_id
-                if party is None and record.user_ids:
-                    party = record.user_ids[0]
-                out.write_row((
-                    recall.pk, position, record.kind, record.id, record.at, record.quantity_kg,
-                    str(record.holder)[:200], str(record.reference)[:120],
-                    str(record.status)[:24], parent[0] if parent else "",
-                    parent[1] if parent else None, party, list(record.user_ids),
-                ))  # fmt: skip
+    statement = f"COPY traceability_recallscoperow ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as out:
+        for position, record in enumerate(downstream.records):
+            parent = record.parent
+            party = record.party_id
+            if party is None and record.user_ids:
+                party = record.user_ids[0]
+            out.write_row((
+                recall.pk, position, record.kind, record.id, record.at, record.quantity_kg,
+                str(record.holder)[:200], str(record.reference)[:120], str(record.status)[:24],
+                parent[0] if parent else "", parent[1] if parent else None, party,
+                list(record.user_ids),
+            ))  # fmt: skip
