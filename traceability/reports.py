@@ -20,6 +20,7 @@ from .models import Recall, RecallReach
 from .selectors.recalls import notices_of, party_label, recall_summary, with_dispositions
 
 HEADING = TEXT.clone("heading", fontSize=11.5, leading=16, spaceBefore=6, spaceAfter=2)
+CELL = TEXT.clone("cell", fontSize=8, leading=10)
 
 
 def report_filename(recall: Recall) -> str:
@@ -36,7 +37,12 @@ def _escape(text) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _table(header: list[str], rows: list[list[str]], widths: list[float]) -> Table:
+def _cell(text) -> Paragraph:
+    """A table cell that wraps within its column (names and notes can be long)."""
+    return Paragraph(_escape(text), CELL)
+
+
+def _table(header: list[str], rows: list[list], widths: list[float]) -> Table:
     table = Table([header, *rows], repeatRows=1, colWidths=[w * mm for w in widths])
     table.setStyle(
         TableStyle(
@@ -128,12 +134,12 @@ def recall_report_pdf(recall: Recall) -> bytes:
         [
             str(position),
             str(DownstreamKind(row.kind).label),
-            row.reference,
-            row.holder or "—",
+            _cell(row.reference),
+            _cell(row.holder or "—"),
             _when(row.at),
             str(row.quantity_kg),
-            str(row.returned_kg),
-            str(row.destroyed_kg),
+            str(row.returned_kg),  # type: ignore[attr-defined]  # with_dispositions' annotation
+            str(row.destroyed_kg),  # type: ignore[attr-defined]
             f"{DownstreamKind(row.parent_kind).label} {row.parent_id}" if row.parent_kind else "",
         ]
         for position, row in enumerate(with_dispositions(recall.scope.all()), start=1)
@@ -149,7 +155,7 @@ def recall_report_pdf(recall: Recall) -> bytes:
                 _("kg"),
                 _("Returned (kg)"),
                 _("Destroyed (kg)"),
-                _("From"),
+                _("Came from"),
             ],
             scope_rows,
             [10, 32, 40, 50, 28, 20, 22, 22, 44],
@@ -164,7 +170,7 @@ def recall_report_pdf(recall: Recall) -> bytes:
             ", ".join(str(reach_labels.get(r, r)) for r in notice.reached_as),
             _when(notice.notified_at),
             _when(notice.acknowledged_at),
-            notice.acknowledgement_note,
+            _cell(notice.acknowledgement_note),
         ]
         for notice in notices_of(recall)
     ]

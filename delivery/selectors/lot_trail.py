@@ -56,24 +56,16 @@ def staff_user_ids_of_warehouses(warehouse_ids: Iterable[int]) -> dict[int, tupl
 def consumer_picks_of_lot(lot_id: int) -> list[tuple]:
     """(order line id, order placed at, kilograms picked, order status, stock lot id, order
     number, consumer id) of every pick from a stock lot of the lot for an order that was not
-    cancelled, oldest first. A line picked twice from the same stock lot is summed."""
+    cancelled, oldest first. A line takes from each stock lot once (first-expired-first-out
+    picks each row once), so a pick is a line's share of the lot at that warehouse."""
     return list(
         DeliveryOrderPick.objects.filter(stock_lot__lot_id=lot_id)
         .exclude(line__order__status=DeliveryOrderStatus.CANCELLED)
-        .values(
-            "line_id",
-            "line__order__placed_at",
-            "line__order__status",
-            "stock_lot_id",
-            "line__order__number",
-            "line__order__consumer_id",
-        )
-        .annotate(picked_kg=Sum("quantity_kg"))
         .order_by("line__order__placed_at", "line_id")
         .values_list(
             "line_id",
             "line__order__placed_at",
-            "picked_kg",
+            "quantity_kg",
             "line__order__status",
             "stock_lot_id",
             "line__order__number",

@@ -240,6 +240,7 @@ class ListingOutputSerializer(serializers.Serializer):
             "cooperative_name": listing.cooperative_name,
             "thumbnail_url": self.get_thumbnail_url(listing),
             "notes": listing.notes,
+            "held_reason": self.get_held_reason(listing),
         }
 
 

@@ -154,6 +154,7 @@ def test_a_controller_plans_a_shipment(
             "order": None,
             "trade": None,
             "condition": None,
+            "held_reason": None,
         }
     ]
     assert body["handovers"] == []

@@ -250,8 +250,8 @@ def trade_preview(
     elif lot is not None and lot.product_id != product.pk:
         preview.errors.setdefault("lot", str(InvalidProduct.default_message))
     preview.product = product
-    if refusal := lot_refusal(market=market, lot=lot):
-        preview.errors.setdefault("lot", refusal)
+    if lot_refused := lot_refusal(market=market, lot=lot):
+        preview.errors.setdefault("lot", lot_refused)
     preview.buyer = preview.attempt(
         lambda: trader_by_card(
             market=market, card_number=buyer_card, kind=TraderKind.BUYER, field="buyer_card"

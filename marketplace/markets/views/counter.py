@@ -97,6 +97,8 @@ def counter(request, market):
     confirmation records one trade.
     """
     form = TradeForm(request.POST or None, sellers=active_sellers(market=market))
+    if market.entry_check_required:  # every trade names a lot checked in at the gate
+        form.fields["lot"].label = _("Lot code")
     step = request.POST.get("step", "review")
     if request.method == "POST" and step != "edit" and form.is_valid():
         if step == "confirm":

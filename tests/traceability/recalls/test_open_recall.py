@@ -9,6 +9,8 @@ from accounts.models import Notification
 from farms.choices import HoldSource
 from farms.models import LotHold
 from marketplace.choices import ListingStatus
+from marketplace.services.listings import LISTING_PAUSED
+from tests.marketplace.factories import ListingFactory
 from tests.traceability.trail_factories import consumer_line
 from traceability.choices import DownstreamKind as Kind
 from traceability.exceptions import InvalidRecall, RecallAlreadyOpen, RecallLotNotFound
@@ -123,3 +125,18 @@ def test_a_lot_the_user_cannot_see_is_not_found(
         open_recall(lot_id="nope", reason="x", severity="class_i", opened_by=other_coop_manager)
     assert not Recall.objects.exists()
     assert not LotHold.objects.exists()
+
+
+def test_only_listings_on_sale_are_paused_and_their_seller_hears_why(journey, coop_manager):
+    draft = ListingFactory(lot=journey.lot, status=ListingStatus.DRAFT, available_kg=Decimal("5"))
+
+    open_recall(
+        lot_id=journey.lot.pk, reason="抽检不合格", severity="class_ii", opened_by=coop_manager
+    )
+
+    draft.refresh_from_db()
+    journey.listing.refresh_from_db()
+    assert (journey.listing.status, draft.status) == (ListingStatus.PAUSED, ListingStatus.DRAFT)
+    news = Notification.objects.get(user=journey.listing.seller, kind=LISTING_PAUSED)
+    assert "抽检不合格" in news.body
+    assert news.payload["listing_id"] == journey.listing.pk
