@@ -1,0 +1,184 @@
+"""bench/trace: one lot's whole forward scope (100,000 records) through the real selector,
+the recall's frozen scope, and one hand-written recursive SQL over the same tables.
+
+The data (bench/tracing/data.py, built once and reused): lot TRACE-MAIN was listed (20
+listings, 9,680 buyers' order lines), sold at four markets' counters (20,000 trades, each
+settled by a balanced ledger entry), carried on 100 cold trucks, received into 200 front
+warehouses (one stock lot per warehouse, from 12,000 trades and 5,808 order lines) and picked
+for 70,000 consumer order lines. Around it, 2,000 other lots with 60,000 trades, 20,000
+order lines, 40,000 stock lots and 100,000 consumer orders, so each index the walk uses holds
+rows that are not the lot's.
+
+Timed, interleaved, after a warm-up:
+- trace (BENCH_TRACE_RUNS, 30): `traceability.selectors.downstream.downstream_of(lot)`: the
+  queries, the rows turned into DownstreamRecords with holders, parents and whom to tell.
+- raw (30): bench/tracing/raw.py's WITH RECURSIVE statement on a plain psycopg connection,
+  fetching every record's kind, id, time, quantity, holder and the user to tell.
+- scope (BENCH_TRACE_SCOPE_RUNS, 10: each takes seconds): what opening a recall does to its
+  scope, in a transaction rolled back: the lot locked FOR UPDATE, the recall row,
+  downstream_of and the scope rows frozen by traceability.services.recalls' own step; and
+  "scope (COPY)", the same rows written with one COPY (bench/tracing/scope.py), a proposal.
+The selector and the raw SQL must find the same records (checked, by kind and id).
+Targets: trace p95 under 200 ms, p95 / raw p95 at most 3.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import django
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from bench.support import percentile, report  # noqa: E402
+from bench.tracing.data import Scale, build  # noqa: E402
+from bench.tracing.raw import RAW_DOWNSTREAM_SQL, count_by_kind, raw_downstream  # noqa: E402
+from bench.tracing.scope import freeze_scope_rolled_back, recall_service_present  # noqa: E402
+from traceability.selectors.downstream import downstream_of  # noqa: E402
+
+RUNS = int(os.environ.get("BENCH_TRACE_RUNS", "30"))
+SCOPE_RUNS = int(os.environ.get("BENCH_TRACE_SCOPE_RUNS", "10"))  # each takes seconds
+WARMUP = 2
+TARGET_MS = 200
+TARGET_RATIO = 3
+
+
+def _connect() -> psycopg.Connection:
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        autocommit=True,
+    )
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def check_same_records(lot, scale: Scale, raw_connection) -> int:
+    """The selector, the raw SQL and the data's plan agree, record by record."""
+    downstream = downstream_of(lot)
+    with raw_connection.cursor() as cursor:
+        rows = raw_downstream(cursor, lot.pk)
+    by_selector = {(str(r.kind), r.id) for r in downstream.records}
+    by_raw = {(row[0], row[1]) for row in rows}
+    selector_counts = count_by_kind((str(r.kind), r.id) for r in downstream.records)
+    raw_counts = count_by_kind(rows)
+    print(f"records by kind: selector {selector_counts}")
+    print(f"                 raw SQL  {raw_counts}")
+    if by_selector != by_raw or selector_counts != dict(sorted(scale.expected().items())):
+        raise SystemExit(
+            f"the selector and the raw SQL disagree: {len(by_selector - by_raw)} only in the "
+            f"selector, {len(by_raw - by_selector)} only in the raw SQL; planned "
+            f"{scale.expected()}"
+        )
+    return len(downstream.records)
+
+
+def profile_trace(lot) -> None:
+    """Where the selector's time goes: each statement's time, and the rest (Python)."""
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        downstream_of(lot)
+        total = _ms(started)
+    in_sql = sum(float(q["time"]) for q in captured.captured_queries) * 1000
+    print(
+        f"one trace: {total:.0f} ms, {len(captured.captured_queries)} statements taking "
+        f"{in_sql:.0f} ms (with fetching their rows), {total - in_sql:.0f} ms in Python"
+    )
+    for query in captured.captured_queries:
+        print(f"  {float(query['time']) * 1000:7.1f} ms  {' '.join(query['sql'].split())[:120]}")
+
+
+def explain_raw(raw_connection, lot_id: int) -> None:
+    with raw_connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + RAW_DOWNSTREAM_SQL, {"lot": lot_id}
+        )
+        lines = [row[0] for row in cursor.fetchall()]
+    print("  EXPLAIN ANALYZE of the raw SQL (last lines):")
+    for line in lines[-3:]:
+        print("    " + line)
+
+
+def main() -> None:
+    scale = Scale()
+    lot = build(scale)
+    raw_connection = _connect()
+    records = check_same_records(lot, scale, raw_connection)
+    print(f"lot {lot.lot_code}: {records} records downstream; runs after {WARMUP} warm-up runs")
+
+    def trace() -> None:
+        downstream_of(lot)
+
+    def raw() -> None:
+        with raw_connection.cursor() as cursor:
+            raw_downstream(cursor, lot.pk)
+
+    runs = [("trace", trace, RUNS), ("raw", raw, RUNS)]
+    if recall_service_present():
+        runs += [
+            ("scope", lambda: freeze_scope_rolled_back(lot), SCOPE_RUNS),
+            ("scope (COPY)", lambda: freeze_scope_rolled_back(lot, copy=True), SCOPE_RUNS),
+        ]
+    else:
+        print("scope: not measured, the recall service (traceability.services.recalls) is missing")
+    timings: dict[str, list[float]] = {name: [] for name, _run, _count in runs}
+    cpu: dict[str, list[float]] = {name: [] for name, _run, _count in runs}  # this process's
+    for n in range(WARMUP + RUNS):
+        for name, run, count in runs:
+            if n < WARMUP + count:
+                started, cpu_started = time.perf_counter(), time.process_time()
+                run()
+                if n >= WARMUP:
+                    timings[name].append(_ms(started))
+                    cpu[name].append((time.process_time() - cpu_started) * 1000)
+
+    figures = {name: (percentile(s, 50), percentile(s, 95)) for name, s in timings.items()}
+    for name, (p50, p95) in figures.items():
+        print(
+            f"{name:12s} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms   ({len(timings[name])} runs; "
+            f"Python CPU in this process p50 {percentile(cpu[name], 50):7.1f} ms)"
+        )
+    raw_p95 = figures["raw"][1]
+    ratio = figures["trace"][1] / raw_p95
+    scope_p50, scope_p95 = figures.get("scope", (None, None))
+    scope_ratio = scope_p95 / raw_p95 if scope_p95 else None
+    print(
+        f"trace p95 / raw p95 = {ratio:.2f}, scope p95 / raw p95 = {scope_ratio or 0:.2f} "
+        f"(targets: trace p95 < {TARGET_MS} ms, ratio <= {TARGET_RATIO})"
+    )
+    profile_trace(lot)
+    explain_raw(raw_connection, lot.pk)
+    raw_connection.close()
+    report(
+        "trace",
+        p95_ms=round(figures["trace"][1], 1),
+        raw_p95_ms=round(raw_p95, 1),
+        ratio=round(ratio, 2),
+        records=records,
+        p50_ms=round(figures["trace"][0], 1),
+        scope_p50_ms=scope_p50 and round(scope_p50, 1),
+        scope_p95_ms=scope_p95 and round(scope_p95, 1),
+        scope_ratio=scope_ratio and round(scope_ratio, 2),
+        scope_copy_p95_ms=round(figures["scope (COPY)"][1], 1) if scope_p95 else None,
+        raw_p50_ms=round(figures["raw"][0], 1),
+        cpu_p50_ms=round(percentile(cpu["trace"], 50), 1),
+        raw_cpu_p50_ms=round(percentile(cpu["raw"], 50), 1),
+    )
+
+
+if __name__ == "__main__":
+    main()
