@@ -64,6 +64,9 @@ class ApiAutoSchema(AutoSchema):
         refusals = []
         if "requestBody" in operation or parameters:
             refusals.append(("400", "The input is invalid or a business rule refuses it."))
+        if "requestBody" in operation:
+            # DRF answers 415 to a body it has no parser for, or whose multipart is malformed.
+            refusals.append(("415", "The body's media type is not one this operation reads."))
         security = operation.get("security", [])
         if security and {} not in security:
             refusals.append(("401", "No valid credentials were given."))

@@ -93,7 +93,8 @@ def test_farmer_lists_buyer_orders_farmer_sees_it_live_and_accepts(
     buyer.click("[data-testid=order-form] button[type=submit]")
     buyer.wait_for_url(f"{base}/orders/*/")
     assert buyer.inner_text("[data-testid=order-status]") == "Placed"
-    order = Order.objects.get()
+    # The demo has orders of its own (e.g. the recalled eggplant): this one is of her tomatoes.
+    order = Order.objects.get(lines__listing__lot__lot_code="DEMO-SG-0001")
 
     # The farmer's open list shows the new order without a reload, and the badge counts it.
     farmer.wait_for_selector(f"[data-order='{order.pk}']")
@@ -114,7 +115,7 @@ def test_farmer_lists_buyer_orders_farmer_sees_it_live_and_accepts(
     assert fits_the_screen(buyer)
     buyer.screenshot(path=output_dir / "7-buyer-sees-accepted.png", full_page=True)
 
-    listing = Listing.objects.get()
+    listing = Listing.objects.get(lot__lot_code="DEMO-SG-0001")
     assert listing.lot.lot_code == "DEMO-SG-0001"
     assert listing.seller.username == "farmer"
     assert str(listing.price_per_kg.amount) == "5.20"
@@ -127,4 +128,9 @@ def test_farmer_lists_buyer_orders_farmer_sees_it_live_and_accepts(
     assert str(order.total.amount) == "104.00"
     assert order.buyer_note == "Pickup tomorrow 7:00"
     assert Notification.objects.filter(user=listing.seller, kind="order.placed").count() == 1
-    assert Notification.objects.filter(user=order.buyer, kind="order.status_changed").count() == 1
+    assert (
+        Notification.objects.filter(
+            user=order.buyer, kind="order.status_changed", payload__order_id=order.pk
+        ).count()
+        == 1
+    )

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from farms.models.catalogue import validate_gtin
 
@@ -21,7 +22,7 @@ def test_real_gtins_pass(gtin):
     ],
 )
 def test_a_wrong_gtin_is_refused_with_the_reason(gtin, message):
-    with pytest.raises(ValidationError) as refused:
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
         validate_gtin(gtin)
 
     assert message in str(refused.value.messages[0])

@@ -16,7 +16,7 @@ from farms.choices import Grade
 from farms.models import HarvestLot, Product
 from farms.services.lots import record_harvest_lot
 from marketplace.services.listings import create_listing
-from marketplace.services.orders import place_order
+from marketplace.services.orders import accept_order, hand_over, mark_ready, place_order
 
 from ..choices import DownstreamKind
 from ..models import Recall, RecallSeverity
@@ -52,10 +52,18 @@ def seed(context: dict) -> None:
         minimum_order_kg=Decimal("5"),
         available_until=now + timedelta(days=2),
     )
-    place_order(
+    order = place_order(
         buyer=people["buyer"],
         lines=[(listing.pk, Decimal("30"))],
         idempotency_key=f"demo-recall-{LOT_CODE}",
+    )
+    # The restaurant had its 30 kg (paid) before the test came back: it returns them below.
+    accept_order(by=farmer, order_id=order.pk)
+    mark_ready(by=farmer, order_id=order.pk)
+    hand_over(
+        by=farmer,
+        order_id=order.pk,
+        packed_kg={line.pk: line.quantity_kg for line in order.lines.all()},
     )
     receive_stock(
         warehouse=context["front_warehouses"]["zhongguancun"],
