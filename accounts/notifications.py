@@ -5,12 +5,17 @@ shows news that was rolled back, and a screen that was offline catches up from t
 push that fails (Redis down) is logged, never raised: the notification is saved all the same.
 """
 
+from collections.abc import Iterable
+from functools import partial
+
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from common.realtime import send_many
+
 from .models import Notification, User
-from .realtime import push_to_user_after_commit
+from .realtime import push_to_user_after_commit, user_event, user_group_name
 
 NOTIFICATION_EVENT = "notification"
 
@@ -39,6 +44,43 @@ def notify(
         )
         push_to_user_after_commit(user.pk, kind, notification_as_event(notification))
     return notification
+
+
+def notify_many(
+    *,
+    user_ids: Iterable[int],
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    payload: dict | None = None,
+) -> dict[int, Notification]:
+    """`notify` for many people at once (a recall tells tens of thousands): the same
+    notification kept for each user in one bulk insert, and every push sent after commit by one
+    callback over one channel-layer connection, not one callback per person. Returns each
+    user's notification by user id.
+    """
+    fields = {
+        "kind": kind,
+        "title": str(title)[:200],
+        "body": str(body)[:500],
+        "url": url,
+        "payload": payload or {},
+    }
+    with transaction.atomic():
+        notifications = Notification.objects.bulk_create(
+            (Notification(user_id=user_id, **fields) for user_id in dict.fromkeys(user_ids)),
+            batch_size=2000,
+        )
+        messages = [
+            (
+                user_group_name(notification.user_id),
+                user_event(kind, notification_as_event(notification)),
+            )
+            for notification in notifications
+        ]
+        transaction.on_commit(partial(send_many, messages), robust=True)
+    return {notification.user_id: notification for notification in notifications}
 
 
 def notification_as_event(notification: Notification) -> dict:
