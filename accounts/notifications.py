@@ -5,12 +5,18 @@ shows news that was rolled back, and a screen that was offline catches up from t
 push that fails (Redis down) is logged, never raised: the notification is saved all the same.
 """
 
-from django.db import transaction
+import json
+from collections.abc import Iterable
+from functools import partial
+
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from common.realtime import send_many
+
 from .models import Notification, User
-from .realtime import push_to_user_after_commit
+from .realtime import push_to_user_after_commit, user_event, user_group_name
 
 NOTIFICATION_EVENT = "notification"
 
@@ -39,6 +45,58 @@ def notify(
         )
         push_to_user_after_commit(user.pk, kind, notification_as_event(notification))
     return notification
+
+
+def notify_many(
+    *,
+    user_ids: Iterable[int],
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    payload: dict | None = None,
+) -> dict[int, Notification]:
+    """`notify` for many people at once (a recall tells tens of thousands): the same
+    notification kept for each user in one INSERT, and every push sent after commit by one
+    callback over one channel-layer connection, not one callback per person. Returns each
+    user's notification by user id.
+    """
+    told = list(dict.fromkeys(user_ids))
+    title, body = str(title)[:200], str(body)[:500]
+    payload = payload or {}
+    created_at = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One INSERT … SELECT over the ids: bulk_create spends seconds building and binding
+        # tens of thousands of model rows.
+        cursor.execute(
+            f"INSERT INTO {Notification._meta.db_table}"
+            " (user_id, kind, title, body, url, payload, created_at, read_at)"
+            " SELECT user_id, %s, %s, %s, %s, %s::jsonb, %s, NULL"
+            " FROM unnest(%s::bigint[]) AS told(user_id) RETURNING id, user_id",
+            [kind, title, body, url, json.dumps(payload), created_at, told],
+        )
+        kept = {
+            user_id: Notification(
+                id=id_,
+                user_id=user_id,
+                kind=kind,
+                title=title,
+                body=body,
+                url=url,
+                payload=payload,
+                created_at=created_at,
+            )
+            for id_, user_id in cursor.fetchall()
+        }
+        messages = [
+            (
+                user_group_name(user_id),
+                user_event(kind, notification_as_event(kept[user_id])),
+            )
+            for user_id in told
+        ]
+        transaction.on_commit(partial(send_many, messages), robust=True)
+    return {user_id: kept[user_id] for user_id in told}
 
 
 def notification_as_event(notification: Notification) -> dict:

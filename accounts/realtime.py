@@ -17,18 +17,19 @@ def user_sockets_group_name(user_id: int) -> str:
     return f"user.{user_id}.sockets"
 
 
-def _user_event(event: str, payload: dict) -> dict:
+def user_event(event: str, payload: dict) -> dict:
+    """The channel-layer message that brings `event` to a user's screens."""
     return {"type": "user.event", "event": event, "payload": payload}
 
 
 def push_to_user(user_id: int, event: str, payload: dict) -> bool:
     """Send one event to every open screen of a user now; False when the push failed."""
-    return send_to_groups([user_group_name(user_id)], _user_event(event, payload))
+    return send_to_groups([user_group_name(user_id)], user_event(event, payload))
 
 
 def push_to_user_after_commit(user_id: int, event: str, payload: dict) -> None:
     """The same once the caller's transaction commits; a screen that missed it reloads it."""
-    push_after_commit([user_group_name(user_id)], _user_event(event, payload))
+    push_after_commit([user_group_name(user_id)], user_event(event, payload))
 
 
 def close_user_sockets(user_id: int, *, session_key: str | None = None) -> None:

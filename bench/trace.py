@@ -16,8 +16,8 @@ Timed, interleaved, after a warm-up:
   fetching every record's kind, id, time, quantity, holder and the user to tell.
 - scope (BENCH_TRACE_SCOPE_RUNS, 10: each takes seconds): what opening a recall does to its
   scope, in a transaction rolled back: the lot locked FOR UPDATE, the recall row,
-  downstream_of and the scope rows frozen by traceability.services.recalls' own step; and
-  "scope (COPY)", the same rows written with one COPY (bench/tracing/scope.py), a proposal.
+  downstream_of and the scope rows frozen by traceability.services.recalls.freeze_scope (the
+  recall service's own step, one COPY).
 The selector and the raw SQL must find the same records (checked, by kind and id).
 Targets: trace p95 under 200 ms, p95 / raw p95 at most 3.
 """
@@ -131,7 +131,6 @@ def main() -> None:
     if recall_service_present():
         runs += [
             ("scope", lambda: freeze_scope_rolled_back(lot), SCOPE_RUNS),
-            ("scope (COPY)", lambda: freeze_scope_rolled_back(lot, copy=True), SCOPE_RUNS),
         ]
     else:
         print("scope: not measured, the recall service (traceability.services.recalls) is missing")
@@ -173,7 +172,6 @@ def main() -> None:
         scope_p50_ms=scope_p50 and round(scope_p50, 1),
         scope_p95_ms=scope_p95 and round(scope_p95, 1),
         scope_ratio=scope_ratio and round(scope_ratio, 2),
-        scope_copy_p95_ms=round(figures["scope (COPY)"][1], 1) if scope_p95 else None,
         raw_p50_ms=round(figures["raw"][0], 1),
         cpu_p50_ms=round(percentile(cpu["trace"], 50), 1),
         raw_cpu_p50_ms=round(percentile(cpu["raw"], 50), 1),

@@ -37,6 +37,32 @@ def send_to_groups(groups: Iterable[str], message: dict) -> bool:
     return True
 
 
+def send_many(messages: Iterable[tuple[str, dict]]) -> int:
+    """Send each (group, message) now over one event loop and layer connection, in order;
+    returns how many were sent. Best effort like send_to_groups: the first failure is logged
+    as one warning line and the rest are skipped (the layer is away; screens refetch)."""
+    messages = list(messages)
+    sent = [0]
+
+    async def send_all() -> None:
+        layer = get_channel_layer()
+        for group, message in messages:
+            await layer.group_send(group, message)
+            sent[0] += 1
+
+    try:
+        async_to_sync(send_all)()
+    except Exception as error:  # any layer failure: the database has it all, screens refetch
+        logger.warning(
+            "push failed after %s of %s messages: %s: %s",
+            sent[0],
+            len(messages),
+            type(error).__name__,
+            error,
+        )
+    return sent[0]
+
+
 def push_after_commit(groups: Iterable[str], message: dict) -> None:
     """Send `message` to `groups` once the current transaction commits (at once outside one).
 

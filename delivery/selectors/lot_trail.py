@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 from django.db.models import Sum
 
+from common.moments import EpochMicroseconds, moment_from_epoch_us
+
 from ..models import DeliveryOrderPick, DeliveryOrderStatus, StockLot, StockReceipt, WarehouseStaff
 
 
@@ -58,13 +60,13 @@ def consumer_picks_of_lot(lot_id: int) -> list[tuple]:
     number, consumer id) of every pick from a stock lot of the lot for an order that was not
     cancelled, oldest first. A line takes from each stock lot once (first-expired-first-out
     picks each row once), so a pick is a line's share of the lot at that warehouse."""
-    return list(
+    rows = (
         DeliveryOrderPick.objects.filter(stock_lot__lot_id=lot_id)
         .exclude(line__order__status=DeliveryOrderStatus.CANCELLED)
         .order_by("line__order__placed_at", "line_id")
         .values_list(
             "line_id",
-            "line__order__placed_at",
+            EpochMicroseconds("line__order__placed_at"),  # tens of thousands: see common.moments
             "quantity_kg",
             "line__order__status",
             "stock_lot_id",
@@ -72,3 +74,7 @@ def consumer_picks_of_lot(lot_id: int) -> list[tuple]:
             "line__order__consumer_id",
         )
     )
+    return [
+        (line_id, moment_from_epoch_us(placed), kg, status, stock_id, number, consumer)
+        for line_id, placed, kg, status, stock_id, number, consumer in rows
+    ]

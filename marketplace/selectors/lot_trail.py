@@ -5,6 +5,8 @@ hold tens of thousands of rows)."""
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
+from common.moments import EpochMicroseconds, moment_from_epoch_us
+
 from ..choices import OrderStatus
 from ..models import Listing, OrderLine
 
@@ -34,13 +36,13 @@ def order_lines_of_lot(lot_id: int) -> list[tuple]:
     """(id, order placed at, kilograms (packed, else ordered), order status, listing id,
     order id, buyer id, buyer display name, buyer username) of every order line on a listing
     of the lot whose order took goods (not rejected, cancelled or expired), oldest first."""
-    return list(
+    rows = (
         OrderLine.objects.filter(listing__lot_id=lot_id)
         .exclude(Q(order__status__in=ORDER_STATUSES_WITHOUT_GOODS))
         .order_by("order__created_at", "id")
         .values_list(
             "id",
-            "order__created_at",
+            EpochMicroseconds("order__created_at"),  # thousands: see common.moments
             Coalesce(F("packed_kg"), F("quantity_kg")),
             "order__status",
             "listing_id",
@@ -50,3 +52,4 @@ def order_lines_of_lot(lot_id: int) -> list[tuple]:
             "order__buyer__username",
         )
     )
+    return [(id_, moment_from_epoch_us(at), *rest) for id_, at, *rest in rows]

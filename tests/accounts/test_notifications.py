@@ -6,7 +6,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 
 from accounts.models import Notification
-from accounts.notifications import notify
+from accounts.notifications import notify, notify_many
 from config.asgi import application
 from tests.accounts.factories import SAME_SITE, UserFactory, session_cookie_for
 
@@ -55,6 +55,56 @@ async def test_rolled_back_notification_is_neither_kept_nor_pushed(farmer):
         with transaction.atomic():
             news_for(farmer)
             raise RuntimeError("the order was refused")
+
+    with pytest.raises(RuntimeError):
+        await sync_to_async(notify_then_fail)()
+
+    assert await socket.receive_nothing(timeout=0.5)
+    assert not await sync_to_async(Notification.objects.filter(user=farmer).exists)()
+    await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_many_people_told_at_once_each_keep_their_own_and_get_it_pushed(farmer, buyer):
+    farmer_socket = await connected_socket(farmer)
+    buyer_socket = await connected_socket(buyer)
+
+    def notify_both():
+        with transaction.atomic():
+            kept = notify_many(
+                user_ids=[farmer.pk, buyer.pk, farmer.pk],  # a repeat is told once
+                kind="recall.opened",
+                title="召回",
+                url="/trace/recalls/1/",
+                payload={"recall_id": 1},
+            )
+            # Still inside the transaction: saved, not yet pushed.
+            assert Notification.objects.filter(kind="recall.opened").count() == 2
+        return kept
+
+    kept = await sync_to_async(notify_both)()
+
+    assert set(kept) == {farmer.pk, buyer.pk}
+    for user, socket in ((farmer, farmer_socket), (buyer, buyer_socket)):
+        event = await socket.receive_json_from(timeout=5)
+        assert event["type"] == "recall.opened"
+        assert event["payload"]["id"] == kept[user.pk].pk
+        assert event["payload"]["title"] == "召回"
+        assert event["payload"]["payload"] == {"recall_id": 1}
+        assert await socket.receive_nothing(timeout=0.3)  # once each
+        await socket.disconnect()
+    saved = await sync_to_async(Notification.objects.get)(user=buyer)
+    assert (saved.kind, saved.url, saved.read_at) == ("recall.opened", "/trace/recalls/1/", None)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_many_told_in_a_rolled_back_transaction_are_neither_kept_nor_pushed(farmer):
+    socket = await connected_socket(farmer)
+
+    def notify_then_fail():
+        with transaction.atomic():
+            notify_many(user_ids=[farmer.pk], kind="recall.opened", title="召回")
+            raise RuntimeError("the recall was refused")
 
     with pytest.raises(RuntimeError):
         await sync_to_async(notify_then_fail)()

@@ -11,7 +11,7 @@ import pytest
 from django.db import transaction
 
 from accounts.models import Notification
-from accounts.notifications import notify
+from accounts.notifications import notify, notify_many
 from common.realtime import push_after_commit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,6 +26,21 @@ def test_a_service_commits_and_answers_while_the_channel_layer_is_down(
     assert Notification.objects.get().pk == notification.pk
     [warning] = [r for r in caplog.records if r.name == "common.realtime"]
     assert f"push order.placed to user.{buyer.pk} failed" in warning.getMessage()
+    assert warning.exc_info is None  # one line, no traceback
+
+
+def test_many_told_while_the_channel_layer_is_down_are_kept_with_one_warning(
+    buyer, farmer, channel_layer_down, caplog
+):
+    with caplog.at_level(logging.WARNING, logger="common.realtime"):
+        kept = notify_many(user_ids=[buyer.pk, farmer.pk], kind="recall.opened", title="Recall")
+
+    assert set(Notification.objects.values_list("pk", flat=True)) == {
+        kept[buyer.pk].pk,
+        kept[farmer.pk].pk,
+    }
+    [warning] = [r for r in caplog.records if r.name == "common.realtime"]
+    assert "push failed after 0 of 2 messages" in warning.getMessage()
     assert warning.exc_info is None  # one line, no traceback
 
 

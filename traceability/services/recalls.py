@@ -11,13 +11,13 @@ commits.
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.notifications import notify
+from accounts.notifications import notify_many
 from farms.choices import HoldSource
 from farms.models import HarvestLot
 from farms.selectors import cooperative_manager_ids
@@ -163,36 +163,43 @@ def open_recall(*, lot_id, reason: str, severity: str, opened_by: User) -> Recal
         )
         recall.save(update_fields=["hold", "updated_at"])
         downstream = downstream_of(lot)
-        _freeze_scope(recall, downstream)
+        freeze_scope(recall=recall, downstream=downstream)
         pause_listings_of_lot(lot=lot, reason=recall.hold.reason, by=opened_by)
         _tell_parties(recall, downstream, now=now)
     return recall
 
 
-def _freeze_scope(recall: Recall, downstream: Downstream) -> None:
-    RecallScopeRow.objects.bulk_create(
-        (
-            RecallScopeRow(
-                recall=recall,
-                position=position,
-                kind=record.kind,
-                record_id=record.id,
-                at=record.at,
-                quantity_kg=record.quantity_kg,
-                holder=str(record.holder)[:200],
-                reference=str(record.reference)[:120],
-                status=str(record.status)[:24],
-                parent_kind=record.parent[0] if record.parent else "",
-                parent_id=record.parent[1] if record.parent else None,
-                party_user_id=record.party_id
-                if record.party_id is not None
-                else (record.user_ids[0] if record.user_ids else None),
-                user_ids=list(record.user_ids),
-            )
-            for position, record in enumerate(downstream.records)
-        ),
-        batch_size=2000,
-    )
+SCOPE_COLUMNS = (
+    "recall_id", "position", "kind", "record_id", "at", "quantity_kg", "holder", "reference",
+    "status", "parent_kind", "parent_id", "party_user_id", "user_ids",
+)  # fmt: skip
+
+
+def freeze_scope(*, recall: Recall, downstream: Downstream) -> int:
+    """Write the recall's frozen scope, one row per downstream record in its order, with one
+    COPY (a hundred thousand rows in a second or two, where row inserts took tens of seconds
+    holding the lot's lock); returns the number of rows.
+
+    A step of open_recall, inside its transaction: the rows are the recall's for good. Who
+    answers for a record (party_user) is its party, else the first of those told.
+    """
+    statement = f"COPY {RecallScopeRow._meta.db_table} ({', '.join(SCOPE_COLUMNS)}) FROM STDIN"
+    recall_id = recall.pk
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        write_row = copy.write_row
+        for position, record in enumerate(downstream.records):
+            parent = record.parent
+            party = record.party_id
+            user_ids = record.user_ids
+            if party is None and user_ids:
+                party = user_ids[0]
+            write_row((
+                recall_id, position, record.kind, record.id, record.at, record.quantity_kg,
+                str(record.holder)[:200], str(record.reference)[:120], str(record.status)[:24],
+                parent[0] if parent else "", parent[1] if parent else None, party,
+                list(user_ids),
+            ))  # fmt: skip
+    return len(downstream.records)
 
 
 def _reach_of(recall: Recall, downstream: Downstream) -> dict[int, set[str]]:
@@ -223,21 +230,20 @@ def _tell_parties(recall: Recall, downstream: Downstream, *, now) -> None:
     }
     url = recall_url(recall)
     payload = {"recall_id": recall.pk, "lot_id": lot.pk, "severity": recall.severity}
-    notices = []
-    for user in User.objects.filter(pk__in=reach.keys(), is_active=True).order_by("pk"):
-        notification = notify(
-            user=user, kind=RECALL_OPENED, title=title, body=body, url=url, payload=payload
-        )
-        notices.append(
-            RecallNotice(
-                recall=recall,
-                user=user,
-                reached_as=sorted(reach[user.pk]),
-                notification=notification,
-                notified_at=now,
-            )
-        )
-    RecallNotice.objects.bulk_create(notices, batch_size=2000)
+    user_ids = (
+        User.objects.filter(pk__in=reach.keys(), is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    notifications = notify_many(
+        user_ids=user_ids, kind=RECALL_OPENED, title=title, body=body, url=url, payload=payload
+    )
+    # One COPY: model rows for tens of thousands of notices took seconds under the lot's lock.
+    columns = "recall_id, user_id, reached_as, notification_id, notified_at, acknowledgement_note"
+    statement = f"COPY {RecallNotice._meta.db_table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for user_id, notification in notifications.items():
+            copy.write_row((recall.pk, user_id, sorted(reach[user_id]), notification.pk, now, ""))
 
 
 # A party's answers
@@ -345,15 +351,14 @@ def _tell_closed(recall: Recall) -> None:
         "recall": recall,
         "lot": recall.lot.lot_code,
     }
-    for notice in recall.notices.select_related("user").order_by("id"):
-        notify(
-            user=notice.user,
-            kind=RECALL_CLOSED,
-            title=title,
-            body=body,
-            url=recall_url(recall),
-            payload={"recall_id": recall.pk, "false_alarm": recall.false_alarm},
-        )
+    notify_many(
+        user_ids=recall.notices.order_by("id").values_list("user_id", flat=True),
+        kind=RECALL_CLOSED,
+        title=title,
+        body=body,
+        url=recall_url(recall),
+        payload={"recall_id": recall.pk, "false_alarm": recall.false_alarm},
+    )
 
 
 def _lock_recall(recall_id, user: User) -> Recall:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from accounts.choices import Role
 from accounts.models import User
+from common.moments import EpochMicroseconds, moment_from_epoch_us
 from farms.models import LotAdmission, LotHold
 
 from ..models import MarketStaff, Trade
@@ -14,12 +15,12 @@ from ..models import MarketStaff, Trade
 def trades_of_lot(lot_id: int) -> list[tuple]:
     """(id, recorded_at, net_kg, market id, market name, buyer trader's name, buyer trader's
     user id or None) of every counter trade of the lot that was not reversed, oldest first."""
-    return list(
+    rows = (
         Trade.objects.filter(lot_id=lot_id, reversal__isnull=True)
         .order_by("recorded_at", "id")
         .values_list(
             "id",
-            "recorded_at",
+            EpochMicroseconds("recorded_at"),  # tens of thousands: see common.moments
             "net_kg",
             "market_id",
             "market__name",
@@ -27,6 +28,10 @@ def trades_of_lot(lot_id: int) -> list[tuple]:
             "buyer__user_id",
         )
     )
+    return [
+        (id_, moment_from_epoch_us(recorded), kg, market_id, market, buyer, buyer_user)
+        for id_, recorded, kg, market_id, market, buyer, buyer_user in rows
+    ]
 
 
 def staff_user_ids_of_markets(market_ids: Iterable[int]) -> dict[int, tuple[int, ...]]:

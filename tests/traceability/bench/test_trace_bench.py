@@ -1,16 +1,15 @@
 """bench/trace at a tiny scale: its data satisfies the ledger, and its hand-written recursive
-SQL finds exactly the records the real selector finds; the scope it freezes with COPY (a
-proposal) is the recall service's own, row for row."""
+SQL finds exactly the records the real selector finds; the recall service's scope step (one
+COPY) writes one row per record, field for field."""
 
 from django.db import connection
 from django.utils import timezone
 
 from bench.tracing.raw import count_by_kind, raw_downstream
-from bench.tracing.scope import freeze_with_copy
 from settlement.verification import verify_ledger
 from traceability.models import Recall, RecallScopeRow
 from traceability.selectors.downstream import downstream_of
-from traceability.services.recalls import _freeze_scope
+from traceability.services.recalls import freeze_scope
 
 FIELDS = (
     "position", "kind", "record_id", "at", "quantity_kg", "holder", "reference", "status",
@@ -38,23 +37,34 @@ def test_bench_ledger_rows_verify_like_real_settlements(bench_lot):
     assert result.unsealed == 0
 
 
-def test_scope_frozen_with_copy_is_the_services_scope_row_for_row(bench_lot):
-    rows = {}
-    for copy in (False, True):
-        recall = Recall.objects.create(
-            lot=bench_lot, cooperative_id=bench_lot.farm.cooperative_id, reason="bench",
-            severity="class_ii", opened_by_id=bench_lot.recorded_by_id, opened_at=timezone.now(),
-        )  # fmt: skip
-        downstream = downstream_of(bench_lot)
-        if copy:
-            freeze_with_copy(recall, downstream)
-        else:
-            _freeze_scope(recall, downstream)
-        rows[copy] = list(
-            RecallScopeRow.objects.filter(recall=recall).order_by("position").values_list(*FIELDS)
-        )
-        recall.closed_at = timezone.now()  # one open recall per lot
-        recall.save(update_fields=["closed_at"])
+def test_recall_scope_is_frozen_one_row_per_downstream_record_field_for_field(bench_lot):
+    recall = Recall.objects.create(
+        lot=bench_lot, cooperative_id=bench_lot.farm.cooperative_id, reason="bench",
+        severity="class_ii", opened_by_id=bench_lot.recorded_by_id, opened_at=timezone.now(),
+    )  # fmt: skip
+    downstream = downstream_of(bench_lot)
 
-    assert len(rows[True]) == 50
-    assert rows[True] == rows[False]
+    frozen = freeze_scope(recall=recall, downstream=downstream)
+
+    rows = list(
+        RecallScopeRow.objects.filter(recall=recall).order_by("position").values_list(*FIELDS)
+    )
+    expected = [
+        (
+            position,
+            str(r.kind),
+            r.id,
+            r.at,
+            r.quantity_kg,
+            r.holder[:200],
+            r.reference[:120],
+            r.status[:24],
+            r.parent[0] if r.parent else "",
+            r.parent[1] if r.parent else None,
+            r.party_id if r.party_id is not None else (r.user_ids[0] if r.user_ids else None),
+            list(r.user_ids),
+        )
+        for position, r in enumerate(downstream.records)
+    ]
+    assert frozen == len(rows) == 50
+    assert rows == expected
