@@ -37,6 +37,8 @@ RECONCILIATION = NavEntry(_("Reconciliation"), "markets:reconciliation")
 MARKET_ACCOUNT = NavEntry(_("Market account"), "markets:my_account")
 PRICE_BOARD = NavEntry(_("Prices"), "markets:price_board")
 GATE = NavEntry(_("Gate"), "traceability:gate")
+CERTIFICATES = NavEntry(_("Certificates"), "traceability:certificate_list")
+RECALLS = NavEntry(_("Recalls"), "traceability:recall_list")
 CONTROL_SCREEN = NavEntry(pgettext_lazy("cold-chain wall screen", "Screen"), "coldchain:screen")
 COLD_CHAIN_SCREEN = NavEntry(_("Cold chain screen"), "coldchain:screen")
 SHIPMENTS = NavEntry(_("Shipments"), "coldchain:shipment_list")
@@ -53,6 +55,7 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         WORKSPACE,
         RECORD_LOT,
         MY_LOTS,
+        CERTIFICATES,
         MY_LISTINGS,
         ORDERS,
         MARKET_ACCOUNT,
@@ -64,6 +67,8 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         MEMBERS,
         FARMS,
         MY_LOTS,
+        CERTIFICATES,
+        RECALLS,
         MY_LISTINGS,
         ORDERS,
         COLD_CHAIN_SCREEN,
@@ -76,6 +81,7 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         WORKSPACE,
         COUNTER,
         GATE,
+        RECALLS,
         TRADES,
         COLD_CHAIN_SCREEN,
         SHIPMENTS,
@@ -105,6 +111,8 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         MEMBERS,
         FARMS,
         MY_LOTS,
+        CERTIFICATES,
+        RECALLS,
         MY_LISTINGS,
         FIND_PRODUCE,
         ORDERS,
