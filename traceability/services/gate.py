@@ -11,6 +11,7 @@ Lock order (farms/services/holds.py): the lot's row FOR UPDATE first, then the e
 Notifications are saved in the transaction and pushed after commit (accounts.notifications).
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -163,6 +164,20 @@ def _entry_made_with(*, by: User, idempotency_key: str) -> MarketEntry | None:
     return MarketEntry.objects.filter(checked_by=by, idempotency_key=idempotency_key).first()
 
 
+def _first_entry_per_key(
+    *, by: User, idempotency_key: str, check_in: Callable[[], MarketEntry]
+) -> MarketEntry:
+    """Run a check-in; when a concurrent resubmit with the same key committed first (the
+    unique key refuses this one), answer with its entry."""
+    try:
+        return check_in()
+    except IntegrityError:
+        first = _entry_made_with(by=by, idempotency_key=idempotency_key)
+        if first is None:
+            raise
+        return first
+
+
 def check_in_with_certificate(
     *,
     market: Market,
@@ -177,8 +192,10 @@ def check_in_with_certificate(
     admits its lot at this market. An unknown, revoked or non-certificate code is refused on
     `code` with one message. Only the market's staff. Idempotent by key: a resubmit returns
     the entry the first one made."""
-    try:
-        return _check_in_with_certificate(
+    return _first_entry_per_key(
+        by=by,
+        idempotency_key=idempotency_key,
+        check_in=lambda: _check_in_with_certificate(
             market=market,
             by=by,
             code=code,
@@ -186,13 +203,8 @@ def check_in_with_certificate(
             gross_weight_kg=gross_weight_kg,
             arrived_at=arrived_at,
             idempotency_key=idempotency_key,
-        )
-    except IntegrityError:
-        # A concurrent resubmit with the same key committed first.
-        first = _entry_made_with(by=by, idempotency_key=idempotency_key)
-        if first is None:
-            raise
-        return first
+        ),
+    )
 
 
 def _check_in_with_certificate(
@@ -238,8 +250,10 @@ def check_in_without_certificate(
     """Check in a batch that came without a valid certificate, by its lot code: the lot is held
     at this market's counter until a rapid test decides. Only the market's staff. Idempotent
     by key, as check_in_with_certificate."""
-    try:
-        return _check_in_without_certificate(
+    return _first_entry_per_key(
+        by=by,
+        idempotency_key=idempotency_key,
+        check_in=lambda: _check_in_without_certificate(
             market=market,
             by=by,
             lot_code=lot_code,
@@ -247,12 +261,8 @@ def check_in_without_certificate(
             gross_weight_kg=gross_weight_kg,
             arrived_at=arrived_at,
             idempotency_key=idempotency_key,
-        )
-    except IntegrityError:
-        first = _entry_made_with(by=by, idempotency_key=idempotency_key)
-        if first is None:
-            raise
-        return first
+        ),
+    )
 
 
 def _check_in_without_certificate(
