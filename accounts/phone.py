@@ -27,3 +27,12 @@ def validate_china_mobile(value: str) -> None:
             ),
             code="invalid_phone",
         )
+
+
+def mask_phone(phone: str | None) -> str:
+    """'+8613800138000' → '138****8000': what a courier or a seller sees of a number."""
+    normal = normalize_phone(phone or "")
+    if normal is None:
+        return ""
+    digits = normal[3:]
+    return f"{digits[:3]}****{digits[-4:]}"

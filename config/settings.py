@@ -436,6 +436,11 @@ DELIVERY_REPLENISHMENT_REVIEW_DAYS = env_int("DELIVERY_REPLENISHMENT_REVIEW_DAYS
 # web and worker processes for 2 cores; set before numpy is first imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+# Text messages (accounts.sms): SMS_BACKEND is the dotted path of the class that sends them;
+# the default writes each one to SMS_OUTBOX_PATH instead of a phone (development and demo).
+SMS_BACKEND = env_str("SMS_BACKEND", "accounts.sms.outbox.OutboxBackend")
+SMS_OUTBOX_PATH = Path(env_str("SMS_OUTBOX_PATH", str(BASE_DIR / "var" / "sms" / "outbox.log")))
+
 # Production hardening; `manage.py check --deploy` is clean with DJANGO_DEBUG=false.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

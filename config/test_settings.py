@@ -68,3 +68,11 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "sign_in": None},
 }
+
+# Each test run's text messages in a file of its own; a server a test starts writes there too.
+SMS_OUTBOX_PATH = Path(
+    env_str(
+        "SMS_OUTBOX_PATH",
+        os.path.join(tempfile.gettempdir(), f"freshchain-test-sms-{os.getpid()}.log"),
+    )
+)

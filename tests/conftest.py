@@ -1,6 +1,7 @@
 """Shared actors and real infrastructure: PostGIS, Redis, a Celery worker, a channel layer."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.choices import Role
+from accounts.phone import normalize_phone
+from accounts.sms.outbox import messages_to
 from farms.models import Product
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.farms.factories import CooperativeFactory, FarmFactory, MembershipFactory
@@ -117,6 +120,7 @@ def asgi_server(transactional_db, tmp_path):
         "DJANGO_DEBUG": "true",  # serves the uploaded photos; plain-http cookies
         "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
         "DJANGO_PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
+        "SMS_OUTBOX_PATH": str(django_settings.SMS_OUTBOX_PATH),
     }
     log = (tmp_path / "uvicorn.log").open("w")
     server = subprocess.Popen(
@@ -205,3 +209,24 @@ def english(client):
     """A page client that asks for English, so assertions read the source strings."""
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+class SmsOutbox:
+    """The development SMS backend's file, as a phone would read it."""
+
+    def messages_to(self, phone: str) -> list[str]:
+        return messages_to(normalize_phone(phone) or phone)
+
+    def last_code(self, phone: str) -> str:
+        """The newest 6-digit code sent to `phone`; fails the test if none was."""
+        for text in reversed(self.messages_to(phone)):
+            found = re.search(r"(?<!\d)\d{6}(?!\d)", text)
+            if found:
+                return found.group()
+        raise AssertionError(f"no code was sent to {phone}")
+
+
+@pytest.fixture
+def sms_outbox() -> SmsOutbox:
+    """Reads what was "sent" to a phone (settings.SMS_OUTBOX_PATH, shared with asgi_server)."""
+    return SmsOutbox()

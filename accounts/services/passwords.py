@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
-from .exceptions import PasswordNotAccepted, PasswordUnchanged, WrongCurrentPassword
-from .models import User
-from .realtime import close_user_sockets
+from ..exceptions import PasswordNotAccepted, PasswordUnchanged, WrongCurrentPassword
+from ..models import User
+from ..realtime import close_user_sockets
 
 
 def issue_api_token(*, user: User) -> tuple[AuthToken, str]:
