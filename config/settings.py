@@ -93,7 +93,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.FirstPasswordChangeMiddleware",
-    "accounts.consents.ConsentMiddleware",
+    "accounts.middleware.ConsentMiddleware",
     "common.csp.ContentSecurityPolicyMiddleware",
 ]
 
