@@ -11,8 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from accounts.choices import Role
-from accounts.models import Consent, User
-from accounts.privacy import POLICY_VERSION
+from accounts.models import User
 from farms.choices import ApplicationStatus, InvitationStatus
 from farms.models import Cooperative, CooperativeApplication, Membership, MembershipInvitation
 from tests.e2e.conftest import fits_the_screen
@@ -21,12 +20,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 APPLICANT_NUMBER = "13912340020"
 FARMER_NUMBER = "13712340007"
-
-
-def agreed(user: User) -> User:
-    """People made by factories agreed to the privacy policy, as signed-up people have."""
-    Consent.objects.get_or_create(user=user, policy_version=POLICY_VERSION)
-    return user
 
 
 def licence_file(tmp_path):
@@ -57,8 +50,6 @@ def sign_up(page, sms_outbox, *, number: str, name: str) -> None:
 def test_a_cooperative_applies_and_the_admin_approves(
     phone, phone_as, live_server, sms_outbox, admin_user, output_dir, tmp_path
 ):
-    agreed(admin_user)
-
     # She finds the way in from the sign-in page and signs up.
     applicant = phone(locale="en-US")
     applicant.goto(f"{live_server.url}/sign-in/")
@@ -138,7 +129,6 @@ def test_a_cooperative_applies_and_the_admin_approves(
 def test_a_manager_invites_a_farmer_who_joins(
     phone, phone_as, live_server, sms_outbox, manager, cooperative, output_dir
 ):
-    agreed(manager)
     users_before = User.objects.count()
 
     office = phone_as(manager)
