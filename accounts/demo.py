@@ -52,6 +52,7 @@ DEMO_PEOPLE = (
         "controller", "黄娟", "13200000001", Role.COLDCHAIN_CONTROLLER, "cold-chain control tower"
     ),
     DemoPerson("consumer", "林小姐", "13100000001", Role.CONSUMER, "consumer, Chaoyang"),
+    DemoPerson("new.coop", "何丽华", "13800000020", Role.CONSUMER, "applied to register a co-op"),
 )
 
 

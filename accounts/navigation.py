@@ -24,6 +24,8 @@ MY_LOTS = NavEntry(_("Harvest lots"), "farms:lot_list")
 RECORD_LOT = NavEntry(_("Record harvest"), "farms:lot_create")
 FARMS = NavEntry(_("Farms"), "farms:farm_list")
 MEMBERS = NavEntry(_("Members"), "farms:member_list")
+MY_COOPERATIVE = NavEntry(_("My co-operative"), "farms:my_cooperative")
+COOPERATIVE_APPLICATIONS = NavEntry(_("Co-operative applications"), "farms:application_review_list")
 API_DOCS = NavEntry(_("API"), "api-docs")
 MY_LISTINGS = NavEntry(_("My listings"), "marketplace:my_listings")
 ORDERS = NavEntry(_("Orders"), "marketplace:order_list")
@@ -61,6 +63,7 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         MARKET_ACCOUNT,
         PRICE_BOARD,
         FARMS,
+        MY_COOPERATIVE,
     ),
     Role.COOPERATIVE_MANAGER: (
         WORKSPACE,
@@ -108,6 +111,7 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
     Role.CONSUMER: (WORKSPACE, SHOP, SHOP_ORDERS),
     Role.ADMIN: (
         WORKSPACE,
+        COOPERATIVE_APPLICATIONS,
         MEMBERS,
         FARMS,
         MY_LOTS,

@@ -3,6 +3,7 @@ from django.contrib.gis.admin import GISModelAdmin
 
 from .models import (
     Cooperative,
+    CooperativeApplication,
     Farm,
     HarvestLot,
     Membership,
@@ -16,7 +17,6 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
-    readonly_fields = ["account_created_by"]
 
 
 @admin.register(Cooperative)
@@ -33,7 +33,6 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("is_manager", "cooperative")
     search_fields = ("user__username", "user__display_name", "user__phone", "cooperative__name")
     autocomplete_fields = ["user", "cooperative"]
-    readonly_fields = ["account_created_by"]
     list_select_related = ("user", "cooperative")
 
 
@@ -42,8 +41,36 @@ class MembershipInvitationAdmin(admin.ModelAdmin):
     list_display = ("phone", "cooperative", "status", "created_at", "answered_at")
     list_filter = ("status",)
     search_fields = ("phone", "cooperative__name")
-    readonly_fields = ("cooperative", "user", "phone", "invited_by", "created_at", "answered_at")
+    readonly_fields = (
+        "cooperative",
+        "user",
+        "phone",
+        "invited_by",
+        "sent_at",
+        "expires_at",
+        "created_at",
+        "answered_at",
+    )
+    exclude = ("token_hash",)
     list_select_related = ("cooperative",)
+
+
+@admin.register(CooperativeApplication)
+class CooperativeApplicationAdmin(admin.ModelAdmin):
+    """Read-only: the review (with its audit entry, role change and messages) happens on the
+    application's own page, /cooperatives/applications/<id>/."""
+
+    list_display = ("name", "registration_code", "province", "status", "submitted_at")
+    list_filter = ("status",)
+    search_fields = ("name", "registration_code")
+    exclude = ("licence",)  # private: shown by the application's checked view only
+    list_select_related = ("applicant",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Farm)

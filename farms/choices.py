@@ -78,3 +78,17 @@ class HoldSource(models.TextChoices):
     RAPID_TEST = "rapid_test", _("Positive rapid test")
     LABORATORY = "laboratory", _("Laboratory result")
     RECALL = "recall", _("Recall")
+
+
+class ApplicationStatus(models.TextChoices):
+    """A co-operative's application to join: waiting for the platform admin, returned to the
+    applicant for changes, or decided."""
+
+    PENDING = "pending", pgettext_lazy("application", "Waiting for review")
+    CHANGES_REQUESTED = "changes_requested", pgettext_lazy("application", "Changes requested")
+    APPROVED = "approved", pgettext_lazy("application", "Approved")
+    DECLINED = "declined", pgettext_lazy("application", "Declined")
+
+
+# An open application is the applicant's to follow or edit; she may have only one.
+OPEN_APPLICATION_STATUSES = (ApplicationStatus.PENDING, ApplicationStatus.CHANGES_REQUESTED)

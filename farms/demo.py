@@ -4,18 +4,22 @@
 nothing. Later apps find what was made in context["cooperatives"], ["farms"], ["lots"].
 """
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.gis.geos import Point, Polygon
+from django.core.files.base import ContentFile
 from django.db import transaction
+from PIL import Image, ImageDraw, ImageFont
 
 from common.dates import business_today
 
 from .catalogue import read_catalogue
 from .choices import Certification, Grade, PesticideTestResult
-from .models import Cooperative, Farm, HarvestLot, Membership, Product
+from .models import Cooperative, CooperativeApplication, Farm, HarvestLot, Membership, Product
+from .services.applications import ApplicationDetails, apply_for_cooperative
 from .services.catalogue import load_product_catalogue
 from .services.cooperatives import register_cooperative
 from .services.farms import create_farm
@@ -112,6 +116,46 @@ LOTS = (
 )  # fmt: skip
 
 
+# A co-operative waiting for the platform admin's review (GB 32100 code, check character M).
+DEMO_APPLICATION = {
+    "name": "青州市绿源蔬菜专业合作社",
+    "registration_code": "93370781MA3C4XK27M",
+    "province": "山东省",
+    "region": "潍坊市青州市",
+    "contact_name": "何丽华",
+    "contact_phone": "13800000020",
+}
+
+
+def _licence_image() -> ContentFile:
+    """A drawn stand-in for a business licence photo: a framed page with a red seal."""
+    image = Image.new("RGB", (900, 640), (250, 247, 238))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((20, 20, 880, 620), outline=(170, 40, 40), width=10)
+    draw.ellipse((640, 400, 820, 580), outline=(200, 30, 30), width=8)
+    try:
+        font = ImageFont.truetype("NotoSansCJK-Regular.ttc", 44)
+        lines = ["营业执照", DEMO_APPLICATION["name"], DEMO_APPLICATION["registration_code"]]
+    except OSError:
+        font = ImageFont.load_default()
+        lines = ["BUSINESS LICENCE (demo)", DEMO_APPLICATION["registration_code"]]
+    for index, line in enumerate(lines):
+        draw.text((70, 80 + index * 90), line, fill=(40, 40, 40), font=font)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return ContentFile(out.getvalue(), name="licence.png")
+
+
+def _seed_application(applicant) -> None:
+    """One application for the demo admin to review; once answered, it is not made again."""
+    if CooperativeApplication.objects.filter(applicant=applicant).exists():
+        return
+    apply_for_cooperative(
+        applicant=applicant,
+        details=ApplicationDetails(**DEMO_APPLICATION, licence=_licence_image()),
+    )
+
+
 def _rectangle(farm: DemoFarm) -> Polygon:
     west, south = farm.longitude, farm.latitude
     east, north = west + farm.width, south + farm.height
@@ -171,6 +215,8 @@ def seed(context: dict) -> None:
             lot_code=spec.lot_code,
         )
         lots[spec.lot_code] = lot
+
+    _seed_application(people["new.coop"])
 
     context["cooperatives"] = cooperatives
     context["farms"] = farms

@@ -34,11 +34,6 @@ class AlreadyMember(FarmsError):
     field = "phone"
 
 
-class PhoneBelongsToNonFarmer(FarmsError):
-    default_message = _("This mobile number belongs to an account that is not a farmer's.")
-    field = "phone"
-
-
 class InvalidMemberDetails(FarmsError):
     default_message = _("Check the member's name and mobile number.")
 
@@ -92,14 +87,6 @@ class InvalidCatalogue(FarmsError):
     default_message = _("The product catalogue file is invalid.")
 
 
-class PasswordNotForManagerToIssue(FarmsError):
-    default_message = _(
-        "A manager can give a first password only to a member whose account the co-operative "
-        "created and who has never signed in."
-    )
-    kind = RefusalKind.CONFLICT
-
-
 class InvitationNotAvailable(FarmsError):
     default_message = _("This invitation does not exist or is not yours.")
     kind = RefusalKind.NOT_FOUND
@@ -115,6 +102,63 @@ class CannotJoinCooperative(FarmsError):
         "This account cannot join a co-operative: only a farmer in no co-operative can."
     )
     kind = RefusalKind.CONFLICT
+
+
+class InvitationExpired(FarmsError):
+    default_message = _(
+        "This invitation link has expired: ask the co-operative's manager to invite you again."
+    )
+    kind = RefusalKind.CONFLICT
+
+
+class MemberOfAnotherCooperative(FarmsError):
+    default_message = _(
+        "This number belongs to a member of another co-operative: a person can be a member of "
+        "one co-operative only."
+    )
+    kind = RefusalKind.CONFLICT
+    field = "phone"
+
+
+class InvalidLicencePhoto(FarmsError):
+    default_message = _("Upload the business licence as a JPEG, PNG or WebP photo.")
+    field = "licence"
+
+
+class ApplicationNotAvailable(FarmsError):
+    default_message = _("This application does not exist or is not yours.")
+    kind = RefusalKind.NOT_FOUND
+
+
+class ApplicationAlreadyOpen(FarmsError):
+    default_message = _(
+        "You already have a co-operative application under way: follow or edit that one."
+    )
+    kind = RefusalKind.CONFLICT
+    field = "name"
+
+
+class ApplicationNotReviewable(FarmsError):
+    default_message = _("This application is not waiting for a review.")
+    kind = RefusalKind.CONFLICT
+
+
+class ApplicationNotEditable(FarmsError):
+    default_message = _("You can change an application only when changes were asked for.")
+    kind = RefusalKind.CONFLICT
+
+
+class CannotApplyForCooperative(FarmsError):
+    default_message = _(
+        "This account cannot apply for a co-operative: it already belongs to one, or its role "
+        "is a staff role."
+    )
+    kind = RefusalKind.CONFLICT
+
+
+class ReviewReasonRequired(FarmsError):
+    default_message = _("Tell the applicant why (at most 1000 characters).")
+    field = "reason"
 
 
 class LotHeld(FarmsError):

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from common import geometry
@@ -10,6 +11,7 @@ from common.forms import BilingualChoiceField, DateInput
 from common.units import WeightUnit, to_kg
 
 from .choices import Certification, Grade, PesticideTestResult, ProductCategory
+from .credit_codes import normalize_credit_code, validate_credit_code
 
 
 class CatalogueSearchForm(forms.Form):
@@ -123,9 +125,71 @@ class FarmForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=80)
+    """A manager invites a mobile number; its holder gives her own name when she signs up."""
+
     phone = forms.CharField(
         label=_("Mobile number"),
         max_length=20,
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
     )
+
+
+class CooperativeApplicationForm(forms.Form):
+    """A co-operative's application; the service checks every field again (the API's door)."""
+
+    name = forms.CharField(label=_("Co-operative name"), max_length=120)
+    registration_code = forms.CharField(
+        label=_("Unified social credit code"),
+        max_length=40,
+        help_text=_("18 characters, on the business licence (统一社会信用代码)."),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    province = forms.CharField(label=_("Province"), max_length=40)
+    region = forms.CharField(label=_("City and county"), max_length=80)
+    contact_name = forms.CharField(label=_("Contact name"), max_length=80)
+    contact_phone = forms.CharField(
+        label=_("Contact mobile number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
+    licence = forms.FileField(
+        label=_("Business licence photo"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+    def __init__(self, *args, licence_required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["licence"].required = licence_required
+        if not licence_required:
+            self.fields["licence"].help_text = _("Leave empty to keep the photo you sent.")
+        else:
+            self.fields["licence"].help_text = _(
+                "A photo of the whole licence, at most %(mb)s MB."
+            ) % {"mb": f"{settings.COOPERATIVE_LICENCE_MAX_BYTES / (1024 * 1024):g}"}
+
+    def clean_registration_code(self):
+        code = normalize_credit_code(self.cleaned_data["registration_code"])
+        validate_credit_code(code)
+        return code
+
+
+class ApplicationReviewForm(forms.Form):
+    DECISIONS = [
+        ("approve", _("Approve: create the co-operative")),
+        ("return", _("Ask for changes")),
+        ("decline", _("Decline")),
+    ]
+    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label=_("Reason the applicant reads"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required to ask for changes or to decline."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") in ("return", "decline") and not data.get("reason", "").strip():
+            self.add_error("reason", _("Tell the applicant why (at most 1000 characters)."))
+        return data

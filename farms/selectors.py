@@ -15,9 +15,10 @@ from accounts.choices import Role
 from accounts.models import User
 from accounts.permissions import is_admin
 
-from .choices import InvitationStatus
+from .choices import OPEN_APPLICATION_STATUSES, ApplicationStatus, InvitationStatus
 from .models import (
     Cooperative,
+    CooperativeApplication,
     Farm,
     HarvestLot,
     LotAdmission,
@@ -92,6 +93,11 @@ def members_visible_to(user: User) -> QuerySet[Membership]:
     )
 
 
+def members_of_cooperative(cooperative: Cooperative) -> QuerySet[Membership]:
+    """The memberships of a co-operative (its members see who runs it)."""
+    return Membership.objects.filter(cooperative=cooperative).select_related("user")
+
+
 def farmers_of(cooperative: Cooperative) -> QuerySet[User]:
     """Members of the co-operative who farm (hold the farmer role)."""
     return User.objects.filter(
@@ -143,10 +149,25 @@ def farmers_for_new_farms(user: User) -> QuerySet[User]:
 
 
 def invitations_of(user: User) -> QuerySet[MembershipInvitation]:
-    """The membership invitations made to this user (newest first)."""
+    """The membership invitations made to this user (newest first): those to her account,
+    and those to her number made before she had an account."""
     if not _is_active_user(user):
         return MembershipInvitation.objects.none()
-    return MembershipInvitation.objects.filter(user=user).select_related("cooperative")
+    mine = Q(user=user)
+    if user.phone:
+        mine |= Q(user__isnull=True, phone=user.phone)
+    return MembershipInvitation.objects.filter(mine).select_related("cooperative")
+
+
+def invitation_by_token(token_hash: str) -> MembershipInvitation | None:
+    """The invitation a texted link opens (by its token's hash), whatever its state."""
+    if not token_hash:
+        return None
+    return (
+        MembershipInvitation.objects.select_related("cooperative")
+        .filter(token_hash=token_hash)
+        .first()
+    )
 
 
 def pending_invitations_of(user: User) -> QuerySet[MembershipInvitation]:
@@ -162,6 +183,39 @@ def invitations_sent_visible_to(user: User) -> QuerySet[MembershipInvitation]:
         return invitations.none()
     return invitations.filter(
         cooperative__in=Membership.objects.filter(user=user, is_manager=True).values("cooperative")
+    )
+
+
+# Co-operative applications
+
+
+def applications_visible_to(user: User) -> QuerySet[CooperativeApplication]:
+    """Every application for the platform admin; her own for anyone else."""
+    applications = CooperativeApplication.objects.select_related(
+        "applicant", "reviewed_by", "cooperative"
+    )
+    if is_admin(user):
+        return applications
+    if not _is_active_user(user):
+        return applications.none()
+    return applications.filter(applicant=user)
+
+
+def open_application_of(user: User) -> CooperativeApplication | None:
+    """Her application under way (waiting for review or returned for changes), if any."""
+    return (
+        applications_visible_to(user)
+        .filter(applicant=user, status__in=OPEN_APPLICATION_STATUSES)
+        .first()
+    )
+
+
+def applications_to_review() -> QuerySet[CooperativeApplication]:
+    """Pending applications, oldest first: the platform admin's queue."""
+    return (
+        CooperativeApplication.objects.select_related("applicant")
+        .filter(status=ApplicationStatus.PENDING)
+        .order_by("submitted_at", "id")
     )
 
 

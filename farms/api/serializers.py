@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
@@ -7,6 +8,7 @@ from rest_framework_gis.fields import GeometryField
 from common.api.fields import BoundaryField, ChoicesFromContext, DecimalStringField, LocationField
 from farms.choices import Certification, Grade, PesticideTestResult, ProductCategory
 from farms.models import (
+    CooperativeApplication,
     Farm,
     HarvestLot,
     Membership,
@@ -165,8 +167,7 @@ class HarvestLotOutputSerializer(serializers.ModelSerializer):
 
 
 class MemberInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=80)
-    phone = serializers.CharField(max_length=20)
+    phone = serializers.CharField(max_length=20, help_text="The mainland mobile number to invite.")
     cooperative = serializers.IntegerField(
         required=False, help_text=_("Platform admins only: the co-operative to add to.")
     )
@@ -211,6 +212,8 @@ class SentInvitationOutputSerializer(serializers.ModelSerializer):
             "cooperative_name",
             "phone",
             "status",
+            "sent_at",
+            "expires_at",
             "created_at",
             "answered_at",
         ]
@@ -229,3 +232,66 @@ class MyInvitationOutputSerializer(serializers.ModelSerializer):
         model = MembershipInvitation
         fields = ["id", "cooperative", "cooperative_name", "status", "created_at", "answered_at"]
         read_only_fields = fields
+
+
+class CooperativeApplicationInputSerializer(serializers.Serializer):
+    """multipart/form-data: the fields and the licence photo (JPEG, PNG or WebP)."""
+
+    name = serializers.CharField(max_length=120)
+    registration_code = serializers.CharField(
+        max_length=40,
+        help_text="Unified social credit code: 18 characters with its check character.",
+    )
+    province = serializers.CharField(max_length=40)
+    region = serializers.CharField(max_length=80, help_text="City and county.")
+    contact_name = serializers.CharField(max_length=80)
+    contact_phone = serializers.CharField(max_length=20)
+    licence = serializers.FileField(
+        help_text="Business licence photo; at most COOPERATIVE_LICENCE_MAX_BYTES."
+    )
+
+
+class CooperativeApplicationResubmitSerializer(CooperativeApplicationInputSerializer):
+    licence = serializers.FileField(required=False, help_text="Leave out to keep the photo sent.")
+
+
+class CooperativeApplicationOutputSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(
+        read_only=True, help_text="pending, changes_requested, approved or declined"
+    )
+    reason = serializers.CharField(
+        read_only=True, help_text="The admin's reason for asking changes or declining."
+    )
+    licence_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CooperativeApplication
+        fields = [
+            "id",
+            "name",
+            "registration_code",
+            "province",
+            "region",
+            "contact_name",
+            "contact_phone",
+            "status",
+            "reason",
+            "cooperative",
+            "submitted_at",
+            "reviewed_at",
+            "licence_url",
+        ]
+        read_only_fields = fields
+
+    def get_licence_url(self, application) -> str:
+        return reverse("cooperative-application-licence", args=[application.pk])
+
+
+class ApplicationReviewInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "return", "decline"])
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Required to return (ask for changes) or decline; the applicant reads it.",
+    )

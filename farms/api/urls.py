@@ -16,9 +16,29 @@ urlpatterns = [
         name="cooperative-member-list",
     ),
     path(
-        "cooperatives/members/<int:pk>/password/",
-        views.MemberPasswordApi.as_view(),
-        name="cooperative-member-password",
+        "cooperatives/applications/",
+        views.CooperativeApplicationListApi.as_view(),
+        name="cooperative-application-list",
+    ),
+    path(
+        "cooperatives/applications/<int:pk>/",
+        views.CooperativeApplicationDetailApi.as_view(),
+        name="cooperative-application-detail",
+    ),
+    path(
+        "cooperatives/applications/<int:pk>/resubmit/",
+        views.CooperativeApplicationResubmitApi.as_view(),
+        name="cooperative-application-resubmit",
+    ),
+    path(
+        "cooperatives/applications/<int:pk>/review/",
+        views.CooperativeApplicationReviewApi.as_view(),
+        name="cooperative-application-review",
+    ),
+    path(
+        "cooperatives/applications/<int:pk>/licence/",
+        views.CooperativeApplicationLicenceApi.as_view(),
+        name="cooperative-application-licence",
     ),
     path(
         "cooperatives/invitations/",

@@ -1,22 +1,31 @@
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.addresses import client_address
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404, is_admin
+from common.private_files import private_file_response
+from common.request_limits import request_body_limit
 from farms import selectors
+from farms.licences import licence_body_limit
 from farms.models import Cooperative
-from farms.services import cooperatives as cooperative_services
+from farms.services import applications, invitations
 from farms.services import farms as farm_services
-from farms.services import invitations
 from farms.services import lots as lot_services
 
 from .filters import FarmFilter, HarvestLotFilter, ProductFilter
 from .serializers import (
+    ApplicationReviewInputSerializer,
+    CooperativeApplicationInputSerializer,
+    CooperativeApplicationOutputSerializer,
+    CooperativeApplicationResubmitSerializer,
     FarmInputSerializer,
     FarmOutputSerializer,
     HarvestLotInputSerializer,
@@ -166,10 +175,11 @@ class CooperativeMemberListApi(mixins.ListModelMixin, GenericAPIView):
 
     @extend_schema(
         request=MemberInputSerializer,
-        responses={201: MembershipOutputSerializer, 202: SentInvitationOutputSerializer},
+        responses={202: SentInvitationOutputSerializer},
         description=(
-            "A number nobody uses becomes a member at once (201). A number that already has "
-            "an account gets an invitation its holder may accept (202)."
+            "Invite a mobile number: it gets an SMS with a link to sign up (or sign in) and "
+            "accept; nobody joins before accepting (202). Refused on `phone`: a member of your "
+            "co-operative, or a member of another co-operative (a person belongs to one)."
         ),
     )
     def post(self, request):
@@ -177,16 +187,11 @@ class CooperativeMemberListApi(mixins.ListModelMixin, GenericAPIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         cooperative = self._cooperative(request, data.get("cooperative"))
-        added = cooperative_services.add_member(
-            added_by=request.user, cooperative=cooperative, name=data["name"], phone=data["phone"]
+        invitation = invitations.invite_member(
+            invited_by=request.user, cooperative=cooperative, phone=data["phone"]
         )
-        if added.membership is None:
-            return Response(
-                SentInvitationOutputSerializer(added.invitation).data,
-                status=status.HTTP_202_ACCEPTED,
-            )
         return Response(
-            MembershipOutputSerializer(added.membership).data, status=status.HTTP_201_CREATED
+            SentInvitationOutputSerializer(invitation).data, status=status.HTTP_202_ACCEPTED
         )
 
     def _cooperative(self, request, cooperative_id: int | None) -> Cooperative:
@@ -201,23 +206,6 @@ class CooperativeMemberListApi(mixins.ListModelMixin, GenericAPIView):
         if cooperative is None:
             raise serializers.ValidationError({"detail": _("You do not manage a co-operative.")})
         return cooperative
-
-
-class MemberPasswordApi(APIView):
-    """POST: a first password for a new member farmer of your co-operative, returned once."""
-
-    permission_classes = [IsAuthenticated, HasRole.of(Role.COOPERATIVE_MANAGER)]
-
-    @extend_schema(
-        request=None,
-        responses=inline_serializer("MemberPasswordOutput", {"password": serializers.CharField()}),
-    )
-    def post(self, request, pk: int):
-        membership = get_visible_or_404(selectors.members_visible_to(request.user), pk=pk)
-        password = cooperative_services.issue_member_password(
-            issued_by=request.user, membership_id=membership.pk
-        )
-        return Response({"password": password}, headers={"Cache-Control": "no-store"})
 
 
 class SentInvitationListApi(mixins.ListModelMixin, GenericAPIView):
@@ -262,9 +250,16 @@ class MyInvitationAcceptApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=MembershipOutputSerializer)
+    @extend_schema(
+        request=None,
+        responses=MembershipOutputSerializer,
+        description="A farmer, consumer or buyer in no co-operative joins it; her role becomes "
+        "farmer. An invitation to her number made before she signed up is hers too.",
+    )
     def post(self, request, pk: int):
-        membership = invitations.accept_invitation(user=request.user, invitation_id=pk)
+        membership = invitations.accept_invitation(
+            user=request.user, invitation_id=pk, address=client_address(request)
+        )
         return Response(MembershipOutputSerializer(membership).data)
 
 
@@ -277,3 +272,146 @@ class MyInvitationDeclineApi(APIView):
     def post(self, request, pk: int):
         invitation = invitations.decline_invitation(user=request.user, invitation_id=pk)
         return Response(MyInvitationOutputSerializer(invitation).data)
+
+
+# Co-operative applications
+
+
+def _details(data: dict) -> applications.ApplicationDetails:
+    return applications.ApplicationDetails(
+        name=data["name"],
+        registration_code=data["registration_code"],
+        province=data["province"],
+        region=data["region"],
+        contact_name=data["contact_name"],
+        contact_phone=data["contact_phone"],
+        licence=data.get("licence"),
+    )
+
+
+@request_body_limit(licence_body_limit)
+class CooperativeApplicationListApi(mixins.ListModelMixin, GenericAPIView):
+    """GET: your own co-operative applications (every one, for the platform admin; filter
+    with `?status=pending`). POST (multipart): apply for your co-operative."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = CooperativeApplicationOutputSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        applications_ = selectors.applications_visible_to(self.request.user)
+        if wanted := self.request.query_params.get("status"):
+            applications_ = applications_.filter(status=wanted)
+        return applications_
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status", str, description="pending, changes_requested, approved or declined"
+            )
+        ]
+    )
+    def get(self, request):
+        return self.list(request)
+
+    @extend_schema(
+        request={"multipart/form-data": CooperativeApplicationInputSerializer},
+        responses={201: CooperativeApplicationOutputSerializer},
+        description=(
+            "Refused with a field error: a bad check character (`registration_code`), a file "
+            "that is not an image or too large (`licence`), a second application while one is "
+            "under way or a name taken (`name`), a code taken (`registration_code`)."
+        ),
+    )
+    def post(self, request):
+        params = CooperativeApplicationInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        application = applications.apply_for_cooperative(
+            applicant=request.user, details=_details(params.validated_data)
+        )
+        return Response(
+            CooperativeApplicationOutputSerializer(application).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CooperativeApplicationDetailApi(APIView):
+    """GET: one application (yours, or any for the platform admin)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=CooperativeApplicationOutputSerializer)
+    def get(self, request, pk: int):
+        application = get_visible_or_404(selectors.applications_visible_to(request.user), pk=pk)
+        return Response(CooperativeApplicationOutputSerializer(application).data)
+
+
+@request_body_limit(licence_body_limit)
+class CooperativeApplicationResubmitApi(APIView):
+    """POST (multipart): correct your application returned for changes; it waits for review
+    again. Leave out `licence` to keep the photo you sent."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": CooperativeApplicationResubmitSerializer},
+        responses=CooperativeApplicationOutputSerializer,
+    )
+    def post(self, request, pk: int):
+        get_visible_or_404(selectors.applications_visible_to(request.user), pk=pk)
+        params = CooperativeApplicationResubmitSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        application = applications.resubmit_application(
+            applicant=request.user, application_id=pk, details=_details(params.validated_data)
+        )
+        return Response(CooperativeApplicationOutputSerializer(application).data)
+
+
+class CooperativeApplicationReviewApi(APIView):
+    """POST (platform admin): approve (creates the co-operative with the applicant as its
+    manager), return for changes, or decline, with a reason the applicant reads."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN)]
+
+    @extend_schema(
+        request=ApplicationReviewInputSerializer,
+        responses=CooperativeApplicationOutputSerializer,
+    )
+    def post(self, request, pk: int):
+        get_visible_or_404(selectors.applications_visible_to(request.user), pk=pk)
+        params = ApplicationReviewInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        decision = params.validated_data["decision"]
+        reason = params.validated_data.get("reason", "")
+        address = client_address(request)
+        if decision == "approve":
+            applications.approve_application(
+                reviewed_by=request.user, application_id=pk, address=address
+            )
+        elif decision == "return":
+            applications.request_changes(
+                reviewed_by=request.user, application_id=pk, reason=reason, address=address
+            )
+        else:
+            applications.decline_application(
+                reviewed_by=request.user, application_id=pk, reason=reason, address=address
+            )
+        application = selectors.applications_visible_to(request.user).get(pk=pk)
+        return Response(CooperativeApplicationOutputSerializer(application).data)
+
+
+class CooperativeApplicationLicenceApi(APIView):
+    """GET: the licence photo (JPEG), to the applicant and the platform admin only."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    def get(self, request, pk: int):
+        application = get_visible_or_404(selectors.applications_visible_to(request.user), pk=pk)
+        return private_file_response(
+            application.licence,
+            filename=f"licence-{application.pk}.jpg",
+            content_type="image/jpeg",
+            as_attachment=False,
+        )

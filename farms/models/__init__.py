@@ -7,6 +7,7 @@ their module (`farms.models.lots.MAX_LOT_QUANTITY_KG`).
 # Migration 0001 names these two as farms.models.<name>, so they stay reachable here.
 from common.dates import business_today
 
+from .applications import CooperativeApplication
 from .catalogue import Product, StorageProfile
 from .cooperatives import Cooperative, Membership, MembershipInvitation
 from .farms import Farm, GeodesicAreaHectares
@@ -15,6 +16,7 @@ from .lots import HarvestLot
 
 __all__ = [
     "Cooperative",
+    "CooperativeApplication",
     "Farm",
     "GeodesicAreaHectares",
     "HarvestLot",

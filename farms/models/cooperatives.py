@@ -61,16 +61,6 @@ class Membership(models.Model):
     )
     is_manager = models.BooleanField(_("is a manager"), default=False)
     joined_on = models.DateField(_("joined on"), default=business_today)
-    # Set only when the co-operative made the account (a number nobody used): such a
-    # member has no password of her own yet, so her manager may hand her a first one.
-    account_created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("account created by"),
-    )
 
     class Meta:
         verbose_name = _("membership")
@@ -82,8 +72,11 @@ class Membership(models.Model):
 
 
 class MembershipInvitation(models.Model):
-    """A co-operative's invitation to the holder of an existing account, who joins only
-    when she accepts it after signing in (nobody is attached to a co-op by her number)."""
+    """A co-operative's invitation to a mobile number. Its holder joins only when she accepts
+    it, signed in with that number: through the link texted to the number (which carries a
+    token kept here only as its hash), or from her invitations page. `user` is the account
+    that held the number when she was invited; None when nobody did yet (she signs up from
+    the link)."""
 
     cooperative = models.ForeignKey(
         Cooperative,
@@ -96,8 +89,14 @@ class MembershipInvitation(models.Model):
         on_delete=models.CASCADE,
         related_name="membership_invitations",
         verbose_name=_("invited person"),
+        null=True,
+        blank=True,
     )
     phone = models.CharField(_("invited mobile number"), max_length=20)
+    # SHA-256 of the link's token: a copy of the table opens no invitation.
+    token_hash = models.CharField(_("link token hash"), max_length=64, unique=True, null=True)
+    sent_at = models.DateTimeField(_("link sent at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("link expires at"), null=True, blank=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -120,9 +119,9 @@ class MembershipInvitation(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["cooperative", "user"],
+                fields=["cooperative", "phone"],
                 condition=Q(status=InvitationStatus.PENDING),
-                name="invitation_one_pending_per_person",
+                name="invitation_one_pending_per_number",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=InvitationStatus.values), name="invitation_status_valid"
@@ -130,4 +129,10 @@ class MembershipInvitation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.phone} → {self.cooperative} ({self.status})"
+        return f"{self.cooperative} ({self.status})"
+
+    def is_open(self, at) -> bool:
+        """Pending, and its link not expired (one made before links existed never expires)."""
+        return self.status == InvitationStatus.PENDING and (
+            self.expires_at is None or at < self.expires_at
+        )

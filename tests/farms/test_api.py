@@ -3,8 +3,9 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import User
 from common.dates import business_today
-from farms.models import Farm, HarvestLot, Membership
+from farms.models import Farm, HarvestLot, MembershipInvitation
 from tests.farms.factories import FarmFactory, HarvestLotFactory, MembershipFactory
 
 FIELD = {
@@ -384,21 +385,22 @@ def test_lot_list_query_count_does_not_grow_with_lots(
 # Members
 
 
-def test_manager_lists_and_adds_members(api_as, manager, member, other_cooperative):
+def test_manager_lists_members_and_invites_a_number(api_as, manager, member, other_cooperative):
     MembershipFactory(cooperative=other_cooperative)
     client = api_as(manager)
 
     listed = client.get("/api/cooperatives/members/")
-    added = client.post("/api/cooperatives/members/", {"name": "赵春梅", "phone": "13700137000"})
+    invited = client.post("/api/cooperatives/members/", {"phone": "13700137000"})
 
     assert {m["user_id"] for m in listed.data["results"]} == {manager.pk, member.pk}
-    assert added.status_code == 201, added.data
-    assert added.data["phone"] == "+8613700137000"
-    assert added.data["role"] == "farmer"
+    assert invited.status_code == 202, invited.data
+    assert invited.data["phone"] == "+8613700137000"
+    assert invited.data["status"] == "pending"
+    assert not User.objects.filter(phone="+8613700137000").exists()
 
 
 def test_bad_member_phone_is_a_400_on_phone(api_as, manager):
-    response = api_as(manager).post("/api/cooperatives/members/", {"name": "赵", "phone": "123"})
+    response = api_as(manager).post("/api/cooperatives/members/", {"phone": "123"})
 
     assert response.status_code == 400
     assert "phone" in response.data
@@ -407,26 +409,23 @@ def test_bad_member_phone_is_a_400_on_phone(api_as, manager):
 def test_farmers_and_buyers_cannot_use_the_members_api(api_as, member, buyer):
     assert api_as(member).get("/api/cooperatives/members/").status_code == 403
     assert (
-        api_as(buyer)
-        .post("/api/cooperatives/members/", {"name": "x", "phone": "13700137000"})
-        .status_code
+        api_as(buyer).post("/api/cooperatives/members/", {"phone": "13700137000"}).status_code
         == 403
     )
 
 
-def test_admin_adds_a_member_to_a_named_cooperative(api_as, admin_user, cooperative):
+def test_admin_invites_to_a_named_cooperative(api_as, admin_user, cooperative):
     client = api_as(admin_user)
 
-    without = client.post("/api/cooperatives/members/", {"name": "赵", "phone": "13700137000"})
+    without = client.post("/api/cooperatives/members/", {"phone": "13700137000"})
     with_cooperative = client.post(
-        "/api/cooperatives/members/",
-        {"name": "赵", "phone": "13700137000", "cooperative": cooperative.pk},
+        "/api/cooperatives/members/", {"phone": "13700137000", "cooperative": cooperative.pk}
     )
 
     assert without.status_code == 400
     assert "cooperative" in without.data
-    assert with_cooperative.status_code == 201
-    assert Membership.objects.get(user__phone="+8613700137000").cooperative == cooperative
+    assert with_cooperative.status_code == 202
+    assert MembershipInvitation.objects.get(phone="+8613700137000").cooperative == cooperative
 
 
 def test_errors_come_in_the_requested_language(api_as, member):

@@ -7,13 +7,11 @@ import time_machine
 from django.contrib.gis.geos import Point, Polygon
 from django.db import connection
 
-from accounts.choices import Role
 from accounts.models import User
 from common.dates import business_today
 from common.exceptions import InvalidBoundary
 from farms.choices import Certification, Grade, PesticideTestResult
 from farms.exceptions import (
-    AlreadyMember,
     BoundaryOrLocationRequired,
     FarmerNotMember,
     FarmNameTaken,
@@ -23,16 +21,15 @@ from farms.exceptions import (
     HarvestDateInFuture,
     InvalidCertification,
     InvalidLotCode,
-    InvalidMemberDetails,
     InvalidQuantity,
     InvalidTestDate,
     LotCodeTaken,
-    NotCooperativeManager,
     ProductNotAvailable,
 )
-from farms.models import Cooperative, Farm, HarvestLot, Membership
-from farms.services.cooperatives import MemberAdded, add_member, register_cooperative
+from farms.models import Cooperative, Farm, HarvestLot, Membership, MembershipInvitation
+from farms.services.cooperatives import register_cooperative
 from farms.services.farms import create_farm, update_farm
+from farms.services.invitations import invite_member
 from farms.services.lots import record_harvest_lot
 from tests.farms.factories import (
     FarmFactory,
@@ -81,93 +78,6 @@ def test_register_cooperative_refuses_a_taken_name(cooperative):
 
     assert refusal.value.field == "name"
     assert Cooperative.objects.count() == 1
-
-
-def test_manager_adds_a_new_farmer_by_name_and_phone(manager, cooperative):
-    membership = add_member(
-        added_by=manager, cooperative=cooperative, name="李建国", phone="138 0013 8000"
-    ).membership
-
-    farmer = User.objects.get(phone="+8613800138000")
-    assert membership.user == farmer
-    assert membership.cooperative == cooperative
-    assert not membership.is_manager
-    assert farmer.role == Role.FARMER
-    assert farmer.display_name == "李建国"
-    assert not farmer.has_usable_password()
-
-
-def test_an_existing_farmer_without_cooperative_is_invited_not_added(manager, cooperative, farmer):
-    added = add_member(
-        added_by=manager, cooperative=cooperative, name="ignored", phone=farmer.phone
-    )
-
-    assert added.membership is None
-    assert added.invitation.user == farmer
-    assert not Membership.objects.filter(user=farmer).exists()
-    assert User.objects.filter(phone=farmer.phone).count() == 1
-
-
-def test_farmer_of_another_cooperative_is_only_invited(manager, cooperative, other_cooperative):
-    other_member = MembershipFactory(cooperative=other_cooperative).user
-
-    added = add_member(
-        added_by=manager, cooperative=cooperative, name="x", phone=other_member.phone
-    )
-
-    assert added.membership is None
-    assert Membership.objects.get(user=other_member).cooperative == other_cooperative
-
-
-def test_member_cannot_be_added_twice(manager, cooperative, member):
-    with pytest.raises(AlreadyMember):
-        add_member(added_by=manager, cooperative=cooperative, name="x", phone=member.phone)
-
-    assert Membership.objects.filter(cooperative=cooperative).count() == 2
-
-
-def test_number_of_a_buyer_cannot_become_a_member(manager, cooperative, buyer):
-    added = add_member(added_by=manager, cooperative=cooperative, name="x", phone=buyer.phone)
-
-    assert added.membership is None
-
-    buyer.refresh_from_db()
-    assert buyer.role == Role.BUYER
-    assert not Membership.objects.filter(user=buyer).exists()
-
-
-@pytest.mark.parametrize(
-    ("name", "phone", "field"),
-    [("李建国", "12345", "phone"), ("", "13800138000", "name"), ("李" * 81, "13800138000", "name")],
-)
-def test_bad_member_details_are_refused_and_nothing_is_saved(
-    manager, cooperative, name, phone, field
-):
-    users_before = User.objects.count()
-
-    with pytest.raises(InvalidMemberDetails) as refusal:
-        add_member(added_by=manager, cooperative=cooperative, name=name, phone=phone)
-
-    assert refusal.value.field == field
-    assert User.objects.count() == users_before
-
-
-def test_only_the_cooperatives_manager_may_add_members(member, cooperative, other_cooperative):
-    other_manager = MembershipFactory(cooperative=other_cooperative, manager=True).user
-
-    for outsider in (member, other_manager):
-        with pytest.raises(NotCooperativeManager):
-            add_member(added_by=outsider, cooperative=cooperative, name="x", phone="13800138000")
-
-    assert not User.objects.filter(phone="+8613800138000").exists()
-
-
-def test_platform_admin_may_add_members(admin_user, cooperative):
-    membership = add_member(
-        added_by=admin_user, cooperative=cooperative, name="王秀英", phone="13900139000"
-    ).membership
-
-    assert membership.cooperative == cooperative
 
 
 # Farms
@@ -539,19 +449,16 @@ def test_concurrent_lots_with_one_code_record_exactly_one():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_adds_of_one_number_make_one_farmer():
+def test_concurrent_invitations_of_one_number_make_one():
     membership = MembershipFactory(manager=True)
 
     results = _in_parallel(
         3,
-        lambda _: add_member(
-            added_by=membership.user,
-            cooperative=membership.cooperative,
-            name="赵春梅",
-            phone="13700137000",
+        lambda _: invite_member(
+            invited_by=membership.user, cooperative=membership.cooperative, phone="13700137000"
         ),
     )
 
-    assert sum(isinstance(result, MemberAdded) for result in results) == 1
-    assert sum(isinstance(result, AlreadyMember) for result in results) == 2
-    assert User.objects.filter(phone="+8613700137000").count() == 1
+    assert all(isinstance(result, MembershipInvitation) for result in results)
+    assert MembershipInvitation.objects.filter(phone="+8613700137000").count() == 1
+    assert not User.objects.filter(phone="+8613700137000").exists()

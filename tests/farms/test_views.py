@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from common.dates import business_today
 from common.units import WeightUnit
-from farms.models import Farm, HarvestLot, Membership
+from farms.models import Farm, HarvestLot
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import FarmFactory, HarvestLotFactory
 
@@ -314,28 +314,21 @@ def test_farmer_edits_her_farm(english, member, farm):
 # Members
 
 
-def test_manager_adds_a_member_by_name_and_phone(english, manager, member):
+def test_manager_invites_a_farmer_by_phone(english, manager, member, sms_outbox):
     english.force_login(manager)
 
-    response = english.post(
-        reverse("farms:member_list"), {"name": "赵春梅", "phone": "137 0013 7000"}, follow=True
-    )
+    response = english.post(reverse("farms:member_list"), {"phone": "137 0013 7000"}, follow=True)
 
     page = response.content.decode()
-    assert "赵春梅 is now a member of" in page
-    assert {m.user.display_name for m in response.context["members"]} >= {
-        "赵春梅",
-        member.display_name,
-    }
-    assert Membership.objects.get(user__phone="+8613700137000").cooperative.pk == (
-        Membership.objects.get(user=manager).cooperative.pk
-    )
+    assert "An invitation was sent to +8613700137000 by SMS" in page
+    assert [i.phone for i in response.context["invitations"]] == ["+8613700137000"]
+    assert {m.user for m in response.context["members"]} == {manager, member}
 
 
 def test_bad_member_phone_is_shown_on_the_phone_field(english, manager):
     english.force_login(manager)
 
-    response = english.post(reverse("farms:member_list"), {"name": "赵", "phone": "12345"})
+    response = english.post(reverse("farms:member_list"), {"phone": "12345"})
 
     assert list(response.context["form"].errors) == ["phone"]
 

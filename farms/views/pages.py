@@ -10,23 +10,22 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.addresses import client_address
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, is_admin, role_required
 from common.exceptions import InvalidBoundary, InvalidLocation
 from common.forms import add_service_error
 
-from . import selectors
-from .choices import InvitationStatus
-from .exceptions import FarmsError, InvitationNotAvailable
-from .forms import CatalogueSearchForm, FarmForm, HarvestLotForm, MemberForm
-from .models import Farm
-from .services import cooperatives as cooperative_services
-from .services import farms as farm_services
-from .services import invitations
-from .services import lots as lot_services
+from .. import selectors
+from ..choices import InvitationStatus
+from ..exceptions import FarmsError, InvitationNotAvailable
+from ..forms import CatalogueSearchForm, FarmForm, HarvestLotForm, MemberForm
+from ..models import Farm
+from ..services import farms as farm_services
+from ..services import invitations
+from ..services import lots as lot_services
 
 FARM_WORKERS = (Role.FARMER, Role.COOPERATIVE_MANAGER)
 PAGE_SIZE = 30
@@ -226,35 +225,23 @@ def member_list(request):
     form = MemberForm(request.POST or None) if cooperative else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
-            added = cooperative_services.add_member(
-                added_by=request.user,
+            invitation = invitations.invite_member(
+                invited_by=request.user,
                 cooperative=cooperative,
-                name=form.cleaned_data["name"],
                 phone=form.cleaned_data["phone"],
             )
         except FarmsError as error:
             add_service_error(form, error)
         else:
-            if added.membership is not None:
-                messages.success(
-                    request,
-                    _("%(name)s is now a member of %(cooperative)s.")
-                    % {"name": added.membership.user, "cooperative": cooperative},
-                )
-            else:
-                messages.success(
-                    request,
-                    _("An invitation was sent to %(phone)s. They join when they accept it.")
-                    % {"phone": added.invitation.phone},
-                )
+            messages.success(
+                request,
+                _("An invitation was sent to %(phone)s by SMS. They join when they accept it.")
+                % {"phone": invitation.phone},
+            )
             return redirect("farms:member_list")
     members = selectors.members_visible_to(request.user).annotate(
         farm_count=Count("user__farms", distinct=True)
     )
-    for membership in members:
-        membership.may_receive_first_password = cooperative_services.may_receive_first_password(
-            membership
-        )
     return render(
         request,
         "farms/member_list.html",
@@ -298,37 +285,19 @@ def invitation_list(request):
 def invitation_answer(request, pk: int, answer: str):
     try:
         if answer == "accept":
-            membership = invitations.accept_invitation(user=request.user, invitation_id=pk)
+            membership = invitations.accept_invitation(
+                user=request.user, invitation_id=pk, address=client_address(request)
+            )
             messages.success(
                 request,
                 _("You are now a member of %(cooperative)s.")
                 % {"cooperative": membership.cooperative},
             )
-        else:
-            invitations.decline_invitation(user=request.user, invitation_id=pk)
-            messages.success(request, _("You declined the invitation."))
+            return redirect("farms:my_cooperative")
+        invitations.decline_invitation(user=request.user, invitation_id=pk)
+        messages.success(request, _("You declined the invitation."))
     except InvitationNotAvailable as error:
         raise Http404(error.message) from error
     except FarmsError as error:
         messages.error(request, error.message)
     return redirect("farms:invitation_list")
-
-
-@never_cache
-@require_POST
-@role_required(Role.COOPERATIVE_MANAGER)
-def member_password(request, pk: int):
-    """A new password for a member farmer, shown once on this page (never stored in a message)."""
-    membership = get_visible_or_404(selectors.members_visible_to(request.user), pk=pk)
-    try:
-        password = cooperative_services.issue_member_password(
-            issued_by=request.user, membership_id=membership.pk
-        )
-    except FarmsError as error:
-        messages.error(request, error.message)
-        return redirect("farms:member_list")
-    return render(
-        request,
-        "farms/member_password.html",
-        {"member": membership.user, "password": password},
-    )
