@@ -35,6 +35,8 @@ TRADERS = NavEntry(_("Traders"), "markets:trader_list")
 BUSINESS_DAYS = NavEntry(_("Business days"), "markets:day_list")
 RECONCILIATION = NavEntry(_("Reconciliation"), "markets:reconciliation")
 MARKET_ACCOUNT = NavEntry(_("Market account"), "markets:my_account")
+MARKET_CARDS = NavEntry(_("Market cards"), "markets:cards")
+CARD_APPLICATIONS = NavEntry(_("Card applications"), "markets:card_queue")
 PRICE_BOARD = NavEntry(_("Prices"), "markets:price_board")
 GATE = NavEntry(_("Gate"), "traceability:gate")
 CERTIFICATES = NavEntry(_("Certificates"), "traceability:certificate_list")
@@ -87,12 +89,21 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         SHIPMENTS,
         TOP_UP,
         TRADERS,
+        CARD_APPLICATIONS,
         BUSINESS_DAYS,
         RECONCILIATION,
         PRICE_BOARD,
         CATALOGUE,
     ),
-    Role.BUYER: (WORKSPACE, FIND_PRODUCE, ORDERS, MARKET_ACCOUNT, PRICE_BOARD, CATALOGUE),
+    Role.BUYER: (
+        WORKSPACE,
+        FIND_PRODUCE,
+        ORDERS,
+        MARKET_ACCOUNT,
+        MARKET_CARDS,
+        PRICE_BOARD,
+        CATALOGUE,
+    ),
     Role.WAREHOUSE_MANAGER: (
         WORKSPACE,
         WAREHOUSE,
