@@ -3,10 +3,12 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from .addresses import client_address
 from .forms import AdminSignInForm
 from .models import User
 from .realtime import close_user_sockets
 from .services import set_password_for
+from .services.roles import change_role
 
 admin.site.login_form = AdminSignInForm
 
@@ -41,7 +43,16 @@ class UserAdmin(DjangoUserAdmin):
         if not change:
             # The administrator chose this password; the new user replaces it at sign-in.
             obj.must_change_password = obj.has_usable_password()
+        new_role = obj.role
+        role_edited = change and "role" in form.changed_data
+        if role_edited:
+            # The role changes through its service (audited, sockets closed), not with the form.
+            obj.role = form.initial["role"]
         super().save_model(request, obj, form, change)
+        if role_edited:
+            change_role(
+                user=obj, role=new_role, changed_by=request.user, address=client_address(request)
+            )
         # A deactivated user's open sockets close; she cannot open new ones (sign-in refuses her).
         if change and "is_active" in form.changed_data and not obj.is_active:
             close_user_sockets(obj.pk)

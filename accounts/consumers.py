@@ -13,6 +13,7 @@ from common.realtime import leave_groups
 from .realtime import user_group_name, user_sockets_group_name
 
 SIGNED_OUT = 4401  # static/js/live.js does not reconnect after it
+ROLE_CHANGED = 4409  # live.js reconnects, and connect() authorises the new role
 
 
 class SignedInSocketConsumer(AsyncJsonWebsocketConsumer):
@@ -34,8 +35,12 @@ class SignedInSocketConsumer(AsyncJsonWebsocketConsumer):
         """The user signed out or was deactivated (accounts.realtime.close_user_sockets).
 
         An event naming a session closes the sockets of that session; one naming none has
-        each socket check its own sign-in (its user still active, its session still hers).
+        each socket check its own sign-in (its user still active, its session still hers);
+        one with `every` (a role change) closes them all for a reconnect.
         """
+        if event.get("every"):
+            await self.close(code=ROLE_CHANGED)
+            return
         session = self.scope.get("session")
         own_key = session.session_key if session is not None else None
         if event.get("session_key") is not None:

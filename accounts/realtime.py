@@ -32,10 +32,14 @@ def push_to_user_after_commit(user_id: int, event: str, payload: dict) -> None:
     push_after_commit([user_group_name(user_id)], user_event(event, payload))
 
 
-def close_user_sockets(user_id: int, *, session_key: str | None = None) -> None:
+def close_user_sockets(
+    user_id: int, *, session_key: str | None = None, every: bool = False
+) -> None:
     """After commit, close the user's sockets: those of `session_key` (a sign-out), or with
-    none given, every socket whose sign-in no longer holds (deactivation, an API sign-out)."""
+    none given, every socket whose sign-in no longer holds (deactivation, an API sign-out).
+    `every=True` closes them all, signed in or not (a role change: each socket joined the
+    groups of the old role, so it reconnects and is authorised again for the new one)."""
     push_after_commit(
         [user_sockets_group_name(user_id)],
-        {"type": "user.sockets.close", "session_key": session_key},
+        {"type": "user.sockets.close", "session_key": session_key, "every": every},
     )
