@@ -21,6 +21,7 @@ from accounts.models import User
 from accounts.notifications import notify
 from accounts.phone import normalize_phone
 from accounts.services.audit import record_audit
+from accounts.services.roles import change_role
 from accounts.sms import SmsNotSent, send_sms
 
 from ..exceptions import (
@@ -43,8 +44,10 @@ from .services import register_trader, require_staff
 
 logger = logging.getLogger(__name__)
 
-# Who may ask for a buyer's card: the account of a restaurant or a shop.
-APPLYING_ROLES = (Role.BUYER,)
+# Who may ask for a buyer's card: the account of a restaurant or a shop, or a consumer's
+# account (a phone number holds one account, so a cook who signed up to shop at home applies
+# with it); issuing the card makes a consumer's account a buyer's.
+APPLYING_ROLES = (Role.BUYER, Role.CONSUMER)
 MAX_BUSINESS_NAME = 120
 MAX_CONTACT_NAME = 60
 MAX_REASON = 200
@@ -152,8 +155,9 @@ def approve_card_application(
     *, market: Market, by: User, application_id: int, card_number: str, address: str | None = None
 ) -> TraderCardApplication:
     """An operator of the application's market issues a card from her stock: the buyer is
-    registered as a trader under the business's name, linked to the applicant's account, and
-    told in the app and by SMS. The card number is unique across markets."""
+    registered as a trader under the business's name, linked to the applicant's account (a
+    consumer's account becomes a buyer's), and told in the app and by SMS. The card number is
+    unique across markets."""
     require_staff(by, market)
     number = _card_number(card_number)
     with transaction.atomic():
@@ -175,6 +179,8 @@ def approve_card_application(
                 )
         except (IntegrityError, ValidationError):
             raise CardNumberTaken() from None
+        if applicant.role == Role.CONSUMER:
+            change_role(user=applicant, role=Role.BUYER, changed_by=by, address=address)
         now = timezone.now()
         application.status = CardApplicationStatus.APPROVED
         application.trader = trader

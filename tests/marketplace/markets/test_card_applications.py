@@ -8,7 +8,8 @@ from django.test import Client
 from django.utils import translation
 
 from accounts.choices import AuditAction, Role
-from accounts.models import AuditEntry, Notification
+from accounts.models import AuditEntry, Consent, Notification
+from accounts.privacy import POLICY_VERSION
 from common.exceptions import RefusalKind
 from marketplace.exceptions import (
     CardAlreadyHeld,
@@ -62,9 +63,15 @@ def approve(market, by, application, card=NEW_CARD, **kwargs):
     )
 
 
+def agreed(user):
+    """She has agreed to the privacy policy in force, as every signed-up person has."""
+    Consent.objects.get_or_create(user=user, policy_version=POLICY_VERSION)
+    return user
+
+
 def signed_in(user) -> Client:
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(user)
+    client.force_login(agreed(user))
     return client
 
 
@@ -286,6 +293,38 @@ def test_an_application_is_decided_once(restaurant, market, operator):
     assert Trader.objects.filter(user=restaurant).count() == 1
 
 
+def test_a_consumers_account_becomes_a_buyers_when_her_card_is_issued(market, operator):
+    cook = UserFactory(role=Role.CONSUMER, phone="+8613910000077")
+    application = apply(cook, market)
+
+    approve(market, operator, application, address="10.0.0.8")
+
+    cook.refresh_from_db()
+    assert cook.role == Role.BUYER
+    change = AuditEntry.objects.get(action=AuditAction.ROLE_CHANGED, subject=cook)
+    assert (change.actor, change.changes["role"]) == (operator, ["consumer", "buyer"])
+    assert Trader.objects.get(card_number=NEW_CARD).user == cook
+
+
+def test_a_declined_consumer_stays_a_consumer(market, operator):
+    cook = UserFactory(role=Role.CONSUMER)
+    application = apply(cook, market)
+
+    cards.decline_card_application(
+        market=market, by=operator, application_id=application.pk, reason="非经营者"
+    )
+
+    cook.refresh_from_db()
+    assert cook.role == Role.CONSUMER
+    assert not AuditEntry.objects.filter(action=AuditAction.ROLE_CHANGED).exists()
+
+
+def test_a_consumer_is_told_on_the_form_that_her_account_will_change(market):
+    page = signed_in(UserFactory(role=Role.CONSUMER)).get(f"/market/cards/{market.pk}/apply/")
+
+    assert 'data-testid="becomes-buyer"' in page.content.decode()
+
+
 # --- Declining -----------------------------------------------------------------------------
 
 
@@ -344,7 +383,7 @@ def test_a_buyer_finds_the_markets_and_applies_on_her_phone(restaurant, market):
 
 def test_bad_input_on_the_page_is_shown_on_its_field_in_chinese(restaurant, market):
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
-    client.force_login(restaurant)
+    client.force_login(agreed(restaurant))
 
     response = client.post(
         f"/market/cards/{market.pk}/apply/", {**APPLICATION, "licence_number": "91350100M000100Y44"}
