@@ -28,7 +28,7 @@ def market_desk(db):
     market = markets.create_market(code="xinfadi", name="北京新发地", city="北京")
     markets.create_market(code="jiangnan", name="广州江南", city="广州")
     operator = UserFactory(role=Role.MARKET_OPERATOR, display_name="陈静")
-    Consent.objects.create(user=operator, policy_version=POLICY_VERSION)
+    Consent.objects.get_or_create(user=operator, policy_version=POLICY_VERSION)
     markets.add_staff(market=market, user=operator)
     return {"market": market, "operator": operator}
 
