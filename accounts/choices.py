@@ -56,3 +56,4 @@ class AuditAction(models.TextChoices):
     DATA_EXPORTED = "data_exported", _("Personal data exported")
     PERSONAL_DATA_CORRECTED = "personal_data_corrected", _("Personal data corrected")
     ACCOUNT_DELETED = "account_deleted", _("Account deleted")
+    TRADER_CARD_DECLINED = "trader_card_declined", _("Trader card application declined")

@@ -40,6 +40,9 @@ DEMO_PEOPLE = (
     DemoPerson("buyer", "鲜味餐厅", "13600000001", Role.BUYER, "restaurant, Chaoyang"),
     DemoPerson("buyer2", "邻里超市", "13600000002", Role.BUYER, "retailer, Haidian"),
     DemoPerson(
+        "buyer3", "老街坊饺子馆", "13600000003", Role.BUYER, "restaurant, card asked at Xinfadi"
+    ),
+    DemoPerson(
         "warehouse", "周敏", "13500000001", Role.WAREHOUSE_MANAGER, "front warehouse, Chaoyang"
     ),
     DemoPerson(

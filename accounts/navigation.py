@@ -37,6 +37,8 @@ TRADERS = NavEntry(_("Traders"), "markets:trader_list")
 BUSINESS_DAYS = NavEntry(_("Business days"), "markets:day_list")
 RECONCILIATION = NavEntry(_("Reconciliation"), "markets:reconciliation")
 MARKET_ACCOUNT = NavEntry(_("Market account"), "markets:my_account")
+MARKET_CARDS = NavEntry(_("Market cards"), "markets:cards")
+CARD_APPLICATIONS = NavEntry(_("Card applications"), "markets:card_queue")
 PRICE_BOARD = NavEntry(_("Prices"), "markets:price_board")
 GATE = NavEntry(_("Gate"), "traceability:gate")
 CERTIFICATES = NavEntry(_("Certificates"), "traceability:certificate_list")
@@ -90,12 +92,21 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         SHIPMENTS,
         TOP_UP,
         TRADERS,
+        CARD_APPLICATIONS,
         BUSINESS_DAYS,
         RECONCILIATION,
         PRICE_BOARD,
         CATALOGUE,
     ),
-    Role.BUYER: (WORKSPACE, FIND_PRODUCE, ORDERS, MARKET_ACCOUNT, PRICE_BOARD, CATALOGUE),
+    Role.BUYER: (
+        WORKSPACE,
+        FIND_PRODUCE,
+        ORDERS,
+        MARKET_ACCOUNT,
+        MARKET_CARDS,
+        PRICE_BOARD,
+        CATALOGUE,
+    ),
     Role.WAREHOUSE_MANAGER: (
         WORKSPACE,
         WAREHOUSE,
@@ -108,7 +119,7 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
     ),
     Role.COURIER: (WORKSPACE, COURIER_PAGE),
     Role.COLDCHAIN_CONTROLLER: (WORKSPACE, CONTROL_SCREEN, SHIPMENTS, CATALOGUE),
-    Role.CONSUMER: (WORKSPACE, SHOP, SHOP_ORDERS),
+    Role.CONSUMER: (WORKSPACE, SHOP, SHOP_ORDERS, MARKET_CARDS),
     Role.ADMIN: (
         WORKSPACE,
         COOPERATIVE_APPLICATIONS,

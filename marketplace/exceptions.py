@@ -337,3 +337,67 @@ class StaffNotFound(MarketError):
     default_message = _("No such operator at this market.")
     field = "operator"
     kind = RefusalKind.NOT_FOUND
+
+
+# --- Card applications (marketplace/markets/cards.py) --------------------------------------
+
+
+class CardApplicationError(MarketplaceError):
+    default_message = _("The card application was refused.")
+
+
+class MarketNotTakingApplications(CardApplicationError):
+    """No such market, or it takes no applications: one answer for both."""
+
+    default_message = _("Choose a market that takes card applications.")
+    field = "market"
+
+
+class NotABuyerAccount(CardApplicationError):
+    default_message = _("Only a restaurant's or a shop's account may apply for a buyer's card.")
+    kind = RefusalKind.FORBIDDEN
+
+
+class CardApplicationPending(CardApplicationError):
+    default_message = _("You have already applied to this market; wait for its answer.")
+    field = "market"
+
+
+class CardAlreadyHeld(CardApplicationError):
+    default_message = _("You already hold a buyer's card at this market.")
+    field = "market"
+
+
+class CardApplicationNotFound(CardApplicationError):
+    """No such application at the operator's market: 404, never confirming it exists."""
+
+    default_message = _("No such card application.")
+    kind = RefusalKind.NOT_FOUND
+
+
+class CardApplicationDecided(ConflictError, CardApplicationError):
+    default_message = _("This application has already been decided: %(status)s.")
+
+    def __init__(self, *, status_label):
+        super().__init__(self.default_message % {"status": status_label})
+
+
+class CardNumberTaken(CardApplicationError):
+    default_message = _("Another trader already holds this card number.")
+    field = "card_number"
+
+
+class InvalidCardNumber(CardApplicationError):
+    default_message = _("A card number has 8 to 19 digits.")
+    field = "card_number"
+
+
+class DeclineReasonMissing(CardApplicationError):
+    default_message = _("Say why the application is declined; the applicant reads it.")
+    field = "reason"
+
+
+class InvalidCardApplication(CardApplicationError):
+    """A field of the application is missing or malformed; `field` names it."""
+
+    default_message = _("Fill in this field.")

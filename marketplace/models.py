@@ -289,6 +289,7 @@ class OrderEvent(models.Model):
 
 # The wholesale markets live in their own package; Django finds their models through this
 # module. The ledger is the settlement app's.
+from .markets.card_models import TraderCardApplication  # noqa: E402
 from .markets.funding_models import DrawerCount, FundingRequest  # noqa: E402
 from .markets.models import (  # noqa: E402
     CommissionRule,
@@ -319,4 +320,5 @@ __all__ = [
     "Statement",
     "Trade",
     "Trader",
+    "TraderCardApplication",
 ]

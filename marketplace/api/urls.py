@@ -1,6 +1,6 @@
 from common.api.routers import ApiRouter
 
-from ..markets.api import approvals, counter, days, prices, reconciliation, trader
+from ..markets.api import approvals, cards, counter, days, prices, reconciliation, trader
 from . import wallet
 from .listings import ListingViewSet
 from .orders import OrderViewSet
@@ -12,7 +12,7 @@ router.register("listings", ListingViewSet, basename="listing")
 router.register("orders", OrderViewSet, basename="order")
 wallet.register(router)
 # Wholesale markets, under market/: each area registers its own viewsets.
-for area in (counter, approvals, days, reconciliation, trader, prices):
+for area in (counter, approvals, cards, days, reconciliation, trader, prices):
     area.register(router)
 
 urlpatterns = [*router.urls]

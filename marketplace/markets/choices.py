@@ -16,3 +16,11 @@ class DayStatus(models.TextChoices):
     # End of day has begun: no new trades; payouts and statements are being written.
     CLOSING = "closing", pgettext_lazy("business day", "Closing")
     CLOSED = "closed", pgettext_lazy("business day", "Closed")
+
+
+class CardApplicationStatus(models.TextChoices):
+    """A buyer's application for a card at a market: waiting for the market, or decided."""
+
+    PENDING = "pending", pgettext_lazy("card application", "Waiting for the market")
+    APPROVED = "approved", pgettext_lazy("card application", "Card issued")
+    DECLINED = "declined", pgettext_lazy("card application", "Declined")

@@ -29,6 +29,8 @@ from settlement.choices import FundingMethod
 from settlement.funding import top_up
 from settlement.selectors import balance_of
 
+from .card_models import TraderCardApplication
+from .cards import apply_for_card
 from .choices import DayStatus, TraderKind
 from .end_of_day import close_business_day
 from .funding import approve_funding_request, top_up_card, withdraw_from_card
@@ -249,7 +251,24 @@ def seed(context: dict) -> None:
             by=people["admin"],
             idempotency_key=f"demo-wallet-{username}",
         )
+    _card_application(market, people["buyer3"])
     context["market"] = market
+
+
+# A restaurant that has asked the market for a buyer's card: the operator's queue shows it.
+CARD_APPLICANT = {
+    "business_name": "北京市丰台区老街坊饺子馆",
+    "licence_number": "92110106MA01K3QB5Q",
+    "contact_name": "赵红梅",
+    "contact_phone": "13600000003",
+}
+
+
+def _card_application(market: Market, applicant) -> None:
+    """Once: after the demo operator issued or declined it, a rerun leaves it decided."""
+    if TraderCardApplication.objects.filter(market=market, applicant=applicant).exists():
+        return
+    apply_for_card(applicant=applicant, market_id=market.pk, **CARD_APPLICANT)
 
 
 def _play_day(market, operator, day: date, products, lots, *, close: bool) -> None:

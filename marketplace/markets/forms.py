@@ -229,3 +229,44 @@ class DrawerCountForm(forms.Form):
             del self.fields["operator"]
         else:
             self.fields["operator"].queryset = operators
+
+
+class CardApplicationForm(forms.Form):
+    """A restaurant's or a shop's application for a buyer's card (the service checks it)."""
+
+    business_name = forms.CharField(
+        label=_("Business name"),
+        max_length=120,
+        help_text=_("As on the business licence; the card is issued under this name."),
+    )
+    licence_number = forms.CharField(
+        label=_("Business licence number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+        help_text=_(
+            "The 18-character unified social credit code (统一社会信用代码), or the 15-digit "
+            "number of an older licence."
+        ),
+    )
+    contact_name = forms.CharField(label=_("Contact name"), max_length=60)
+    contact_phone = forms.CharField(
+        label=_("Contact mobile number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+
+class IssueCardForm(forms.Form):
+    card_number = _card_field(
+        _("Card number"),
+        help_text=_("The number printed on the card you hand her, from the market's card stock."),
+    )
+
+
+class DeclineCardApplicationForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The applicant reads it."),
+    )

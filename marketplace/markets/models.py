@@ -75,6 +75,11 @@ class Market(TimeStampedModel):
             "When set, the counter refuses a lot that has not passed this market's entry check."
         ),
     )
+    accepts_card_applications = models.BooleanField(
+        _("takes card applications"),
+        default=True,
+        help_text=_("Buyers may ask this market for a card on FreshChain."),
+    )
 
     # Typed here: djmoney swaps in a manager class of its own at runtime, which the type
     # checker cannot see.

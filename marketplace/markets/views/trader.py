@@ -15,6 +15,7 @@ from accounts.permissions import get_visible_or_404
 from common.dates import business_today
 from marketplace.views import price_label
 
+from ..cards import may_apply
 from ..selectors.trader import (
     own_statements,
     platform_balances,
@@ -42,6 +43,7 @@ def my_account(request):
             "accounts": accounts,
             "platform": platform_balances(request.user),
             "today": today,
+            "may_apply": may_apply(request.user),
         },
     )
 

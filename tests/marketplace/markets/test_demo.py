@@ -24,6 +24,7 @@ from marketplace.models import (
     Statement,
     Trade,
     Trader,
+    TraderCardApplication,
 )
 from settlement.accounts import wallet_of
 from settlement.models import BalanceSlot, JournalEntry, Posting
@@ -49,6 +50,7 @@ def _figures() -> dict:
         Trade,
         JournalEntry,
         FundingRequest,
+        TraderCardApplication,
     )
     figures = {model.__name__: model.objects.count() for model in models}
     figures.update(
@@ -95,6 +97,15 @@ def test_the_cashier_needs_the_supervisor_for_large_cash(seeded_twice):
         ("withdrawal", "pending"),
     }
     assert requests.get(status="approved").decided_by.username == "operator"
+
+
+def test_a_restaurant_waits_for_its_card_at_xinfadi(seeded_twice):
+    application = TraderCardApplication.objects.get()
+    assert application.market.code == "xinfadi"
+    assert application.applicant.username == "buyer3"
+    assert application.applicant.role == "buyer"
+    assert application.is_pending
+    assert not Trader.objects.filter(user=application.applicant).exists()
 
 
 def test_the_operator_supervises_xinfadi(seeded_twice):
