@@ -6,6 +6,7 @@ from django.contrib.gis.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
 from accounts.phone import mask_phone
@@ -28,9 +29,9 @@ class CourierStatus(models.TextChoices):
     an invitation WAITS until the warehouse's manager activates him; she may deactivate him
     (and activate him again) at any time."""
 
-    WAITING = "waiting", _("Waiting for activation")
-    ACTIVE = "active", _("Active")
-    DEACTIVATED = "deactivated", _("Deactivated")
+    WAITING = "waiting", pgettext_lazy("courier status", "Waiting for activation")
+    ACTIVE = "active", pgettext_lazy("courier status", "Active")
+    DEACTIVATED = "deactivated", pgettext_lazy("courier status", "Deactivated")
 
 
 class Courier(TimeStampedModel):
@@ -271,7 +272,7 @@ class TaskOfferEvent(StatusEvent):
 
 
 class CourierInvitationStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("courier invitation", "Pending")
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Declined")
     CANCELLED = "cancelled", _("Cancelled")
