@@ -4,7 +4,10 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .choices import Role
+from .exceptions import ConsentRequired, InvalidPhone
 from .lockout import is_locked_out, lockout_message
+from .phone import normalize_phone
 
 
 class LockoutMessageMixin:
@@ -34,3 +37,100 @@ class SignInForm(LockoutMessageMixin, AuthenticationForm):
 
 class AdminSignInForm(LockoutMessageMixin, AdminAuthenticationForm):
     """The admin site's sign-in, with the same lock-out message."""
+
+
+class PhoneField(forms.CharField):
+    """A mainland mobile number in any common spelling, cleaned to +86…"""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Mobile number"))
+        kwargs.setdefault("max_length", 24)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "138 0013 8000"}
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        phone = normalize_phone(value)
+        if phone is None:
+            raise ValidationError(InvalidPhone.default_message, code="invalid_phone")
+        return phone
+
+
+def code_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Code from the text message"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}
+        ),
+        error_messages={"min_length": _("The code has 6 digits.")},
+    )
+
+
+def password_field(label) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters, not only digits, and not a common password."),
+    )
+
+
+class SendCodeForm(forms.Form):
+    phone = PhoneField()
+
+
+class SignUpForm(forms.Form):
+    """The fields of the sign-up page (names fixed by ISSUE15.md, interface 1)."""
+
+    account_type = forms.ChoiceField(
+        label=_("I am"),
+        choices=[
+            (Role.CONSUMER, _("A consumer: I buy for my household")),
+            (Role.BUYER, _("A buyer: a restaurant or a shop")),
+        ],
+        initial=Role.CONSUMER,
+        widget=forms.RadioSelect,
+    )
+    phone = PhoneField()
+    code = code_field()
+    display_name = forms.CharField(
+        label=_("Your name or your business's"),
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password = password_field(_("Password"))
+    agree = forms.BooleanField(
+        error_messages={"required": ConsentRequired.default_message},
+    )
+
+
+class CodeSignInForm(forms.Form):
+    phone = PhoneField()
+    code = code_field()
+
+
+class PasswordResetForm(forms.Form):
+    phone = PhoneField()
+    code = code_field()
+    new_password = password_field(_("New password"))
+
+
+class PhoneChangeForm(forms.Form):
+    phone = PhoneField(label=_("New mobile number"))
+    code = code_field()
+
+
+class ConsentForm(forms.Form):
+    agree = forms.BooleanField(
+        label=_("I have read and agree to the privacy policy."),
+        error_messages={"required": _("Tick the box to agree, or sign out.")},
+    )

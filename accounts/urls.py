@@ -1,11 +1,17 @@
 from django.urls import path
 
-from . import views
+from . import signup_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="sign_in"),
+    path("sign-up/", signup_views.sign_up, name="sign_up"),
+    path("sign-in/code/", signup_views.sign_in_with_code, name="sign_in_with_code"),
+    path("password/reset/", signup_views.password_reset, name="password_reset"),
+    path("account/phone/", signup_views.phone_change, name="phone_change"),
+    path("privacy/", signup_views.privacy_policy, name="privacy_policy"),
+    path("privacy/agree/", signup_views.consent, name="consent"),
     path("sign-out/", views.SignOutView.as_view(), name="sign_out"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("notifications/", views.notifications, name="notifications"),

@@ -20,6 +20,7 @@ class RefusalKind(StrEnum):
     NOT_FOUND = "not_found"  # the thing does not exist, or is not this user's to see
     FORBIDDEN = "forbidden"  # it exists and the user may see it, but not do this
     TOO_LARGE = "too_large"  # more than one request may carry, e.g. a logger's batch
+    TOO_MANY = "too_many"  # a rate limit: try again later (`retry_after` seconds in details)
 
 
 class DomainError(Exception):

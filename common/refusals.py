@@ -9,6 +9,7 @@ STATUS_FOR_KIND = {
     RefusalKind.NOT_FOUND: 404,
     RefusalKind.FORBIDDEN: 403,
     RefusalKind.TOO_LARGE: 413,
+    RefusalKind.TOO_MANY: 429,
 }
 
 

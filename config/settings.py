@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.FirstPasswordChangeMiddleware",
+    "accounts.consents.ConsentMiddleware",
     "common.csp.ContentSecurityPolicyMiddleware",
 ]
 
@@ -260,6 +261,7 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", "300/minute") or None,
         "user": env_str("API_THROTTLE_USER", "1200/minute") or None,
         "sign_in": env_str("API_THROTTLE_SIGN_IN", "20/minute") or None,
+        "sign_up": env_str("API_THROTTLE_SIGN_UP", "30/minute") or None,
     },
     # uvicorn --proxy-headers has already put the client's address in REMOTE_ADDR; a
     # client's own X-Forwarded-For must not choose its throttling key.
@@ -446,6 +448,29 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # the default writes each one to SMS_OUTBOX_PATH instead of a phone (development and demo).
 SMS_BACKEND = env_str("SMS_BACKEND", "accounts.sms.outbox.OutboxBackend")
 SMS_OUTBOX_PATH = Path(env_str("SMS_OUTBOX_PATH", str(BASE_DIR / "var" / "sms" / "outbox.log")))
+# Provider adapters (accounts/sms/aliyun.py, accounts/sms/tencent.py): a provider sends only
+# templates it approved, so each message kind ("code", "account_exists", …) names its template
+# there: "kind=template-id,kind=template-id".
+SMS_ALIYUN_ENDPOINT = env_str("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+SMS_ALIYUN_ACCESS_KEY_ID = env_str("SMS_ALIYUN_ACCESS_KEY_ID", "")
+SMS_ALIYUN_ACCESS_KEY_SECRET = env_str("SMS_ALIYUN_ACCESS_KEY_SECRET", "")
+SMS_ALIYUN_SIGN_NAME = env_str("SMS_ALIYUN_SIGN_NAME", "")
+SMS_ALIYUN_TEMPLATES = env_str("SMS_ALIYUN_TEMPLATES", "")
+SMS_TENCENT_ENDPOINT = env_str("SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com/")
+SMS_TENCENT_REGION = env_str("SMS_TENCENT_REGION", "ap-guangzhou")
+SMS_TENCENT_SECRET_ID = env_str("SMS_TENCENT_SECRET_ID", "")
+SMS_TENCENT_SECRET_KEY = env_str("SMS_TENCENT_SECRET_KEY", "")
+SMS_TENCENT_SDK_APP_ID = env_str("SMS_TENCENT_SDK_APP_ID", "")
+SMS_TENCENT_SIGN_NAME = env_str("SMS_TENCENT_SIGN_NAME", "")
+SMS_TENCENT_TEMPLATES = env_str("SMS_TENCENT_TEMPLATES", "")
+SMS_PROVIDER_TIMEOUT_SECONDS = env_float("SMS_PROVIDER_TIMEOUT_SECONDS", 5.0)
+
+# One-time codes (accounts/services/codes.py).
+SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 300)
+SMS_CODE_MAX_TRIES = env_int("SMS_CODE_MAX_TRIES", 5)
+SMS_CODE_RESEND_SECONDS = env_int("SMS_CODE_RESEND_SECONDS", 60)
+SMS_CODES_PER_NUMBER_PER_DAY = env_int("SMS_CODES_PER_NUMBER_PER_DAY", 10)
+SMS_CODES_PER_ADDRESS_PER_HOUR = env_int("SMS_CODES_PER_ADDRESS_PER_HOUR", 20)
 
 # Production hardening; `manage.py check --deploy` is clean with DJANGO_DEBUG=false.
 SESSION_COOKIE_SECURE = not DEBUG

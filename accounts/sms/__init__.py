@@ -14,9 +14,13 @@ from django.utils.module_loading import import_string
 
 
 class SmsBackend(Protocol):
-    def send(self, *, phone: str, text: str) -> None:
+    def send(
+        self, *, phone: str, text: str, template: str = "", params: dict[str, str] | None = None
+    ) -> None:
         """Deliver one message to one normalised number (+86…); raise SmsNotSent if the
-        provider refuses it."""
+        provider refuses it. A provider sends only templates it approved: `template` names the
+        kind of message ("code", …), `params` fill its blanks; `text` is the same message
+        written out, for the outbox and for a provider that takes free text."""
 
 
 class SmsNotSent(Exception):
@@ -28,6 +32,9 @@ def _backend(path: str) -> SmsBackend:
     return import_string(path)()
 
 
-def send_sms(*, phone: str, text: str) -> None:
-    """Send `text` to `phone` (normalised, +86…) through the configured backend."""
-    _backend(settings.SMS_BACKEND).send(phone=phone, text=text)
+def send_sms(
+    *, phone: str, text: str, template: str = "", params: dict[str, str] | None = None
+) -> None:
+    """Send `text` to `phone` (normalised, +86…) through the configured backend; `template`
+    and `params` are the same message for a provider's approved template (SmsBackend)."""
+    _backend(settings.SMS_BACKEND).send(phone=phone, text=text, template=template, params=params)

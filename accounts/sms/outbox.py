@@ -10,7 +10,9 @@ from django.conf import settings
 class OutboxBackend:
     """Appends `time<TAB>phone<TAB>text` to settings.SMS_OUTBOX_PATH (var/sms/outbox.log)."""
 
-    def send(self, *, phone: str, text: str) -> None:
+    def send(
+        self, *, phone: str, text: str, template: str = "", params: dict[str, str] | None = None
+    ) -> None:
         path = Path(settings.SMS_OUTBOX_PATH)
         path.parent.mkdir(parents=True, exist_ok=True)
         line = "\t".join((datetime.now(UTC).isoformat(), phone, text.replace("\n", " ")))

@@ -12,7 +12,10 @@ from common.refusals import status_for
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response(exc.as_dict(), status=status_for(exc))
+        response = Response(exc.as_dict(), status=status_for(exc))
+        if exc.details.get("retry_after"):
+            response["Retry-After"] = str(exc.details["retry_after"])
+        return response
     if isinstance(exc, DjangoValidationError):
         return Response(as_serializer_error(exc), status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
