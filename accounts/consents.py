@@ -15,9 +15,11 @@ def needs_consent(user: User) -> bool:
 
 
 class ConsentMiddleware:
-    """A signed-in person who has not agreed to POLICY_VERSION sees the consent page before
-    any other page (once: the answer is kept in her session). The API, sign-out, the policy
-    itself and static files pass; an API client's consent is asked on the site."""
+    """A signed-in person who has not agreed to POLICY_VERSION is shown the consent page
+    instead of the page she opens (a GET: a form she is posting is never lost), until she
+    agrees; once she has, her session remembers it and the check costs nothing. The API,
+    sign-out, the policy itself, the admin and static files pass; an API client's consent is
+    asked on the site."""
 
     SESSION_KEY = "consented_policy_version"
 
@@ -27,7 +29,8 @@ class ConsentMiddleware:
     def __call__(self, request):
         user = request.user
         if (
-            user.is_authenticated
+            request.method in ("GET", "HEAD")
+            and user.is_authenticated
             and request.session.get(self.SESSION_KEY) != POLICY_VERSION
             and not self._is_open_path(request.path_info)
         ):

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from .choices import Role
-from .models import User
+from .models import Consent, User
+from .privacy import POLICY_VERSION
 
 DEMO_PASSWORD = "freshchain"  # demo only; seed_demo refuses to run with DEBUG off
 
@@ -75,6 +76,8 @@ def seed(context: dict) -> None:
         if not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+        # Everyone on the platform has agreed to the privacy policy in force (PIPL art. 14).
+        Consent.objects.get_or_create(user=user, policy_version=POLICY_VERSION)
         people[person.username] = user
     context["people"] = people
 

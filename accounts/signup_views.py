@@ -178,8 +178,6 @@ def password_reset(request):
                     address=client_address(request),
                 )
             except AccountsError as error:
-                if error.field == "password":
-                    error.field = "new_password"
                 return _refused(request, form, error, template, context)
             messages.success(request, _("Your password is changed. Sign in with it."))
             return redirect(f"{reverse('accounts:sign_in')}")
@@ -229,7 +227,7 @@ def consent(request):
     next_url = safe_next(request) or reverse("accounts:workspace")
     if not needs_consent(request.user):
         return redirect(next_url)
-    form = ConsentForm(request.POST or None)
+    form = ConsentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         signup_services.give_consent(user=request.user, address=client_address(request))
         return redirect(next_url)

@@ -66,7 +66,7 @@ PRIVATE_MEDIA_ACCEL_PREFIX = ""
 # person would, all from 127.0.0.1. Tests of the throttles set their own rates.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "sign_in": None},
+    "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None, "sign_in": None, "sign_up": None},
 }
 
 # Each test run's text messages in a file of its own; a server a test starts writes there too.

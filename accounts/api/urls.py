@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import joining, views
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
@@ -9,7 +9,13 @@ urlpatterns = [
         "auth/sign-out-everywhere/", views.SignOutEverywhereApi.as_view(), name="api-sign-out-all"
     ),
     path("auth/password/", views.PasswordChangeApi.as_view(), name="api-password"),
+    path("auth/codes/", joining.CodeRequestApi.as_view(), name="api-codes"),
+    path("auth/sign-up/", joining.SignUpApi.as_view(), name="api-sign-up"),
+    path("auth/token/code/", joining.CodeTokenApi.as_view(), name="api-token-code"),
+    path("auth/password/reset/", joining.PasswordResetApi.as_view(), name="api-password-reset"),
     path("me/", views.MeApi.as_view(), name="api-me"),
+    path("me/phone/code/", joining.PhoneCodeApi.as_view(), name="api-phone-code"),
+    path("me/phone/", joining.PhoneChangeApi.as_view(), name="api-phone"),
     path("notifications/", views.NotificationListApi.as_view(), name="api-notifications"),
     path(
         "notifications/read/",

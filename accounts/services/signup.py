@@ -99,13 +99,13 @@ def reset_password(*, phone: str, code: str, new_password: str, address: str | N
     change does); a password someone else set no longer needs replacing.
     """
     phone = phone_or_refuse(phone)
-    validate_new_password(password=new_password, user=User(phone=phone))
+    validate_new_password(password=new_password, user=User(phone=phone), field="new_password")
     use_code(phone=phone, purpose=CodePurpose.PASSWORD_RESET, code=code)
     with transaction.atomic():
         user = User._default_manager.select_for_update().filter(phone=phone).first()
         if user is None:
             raise WrongCode
-        validate_new_password(password=new_password, user=user)
+        validate_new_password(password=new_password, user=user, field="new_password")
         user.set_password(new_password)
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
@@ -155,11 +155,11 @@ def give_consent(*, user: User, address: str | None) -> Consent:
         return _record_consent(user=user, address=address)
 
 
-def validate_new_password(*, password: str, user: User) -> None:
+def validate_new_password(*, password: str, user: User, field: str = "password") -> None:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as error:
-        raise PasswordNotAccepted(" ".join(error.messages), field="password") from error
+        raise PasswordNotAccepted(" ".join(error.messages), field=field) from error
 
 
 def _record_consent(*, user: User, address: str | None) -> Consent:

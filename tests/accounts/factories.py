@@ -4,7 +4,8 @@ from django.contrib import auth
 from django.test import Client, RequestFactory
 
 from accounts.choices import Role
-from accounts.models import User
+from accounts.models import Consent, User
+from accounts.privacy import POLICY_VERSION
 
 PASSWORD = "fresh-pass-2026"
 
@@ -24,6 +25,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save_password(self, create, extracted, **kwargs):
         if create:
             self.save()
+
+    @factory.post_generation
+    def consented(self, create, extracted, **kwargs):
+        """People in tests have agreed to the privacy policy in force, as everyone who
+        signed up has; UserFactory(consented=False) for one who has not (yet)."""
+        if create and extracted is not False:
+            Consent.objects.get_or_create(user=self, policy_version=POLICY_VERSION)
 
 
 def authenticate(*, username: str, password: str):

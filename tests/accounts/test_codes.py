@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.db.models import F
 from django.test import override_settings
+from django.utils import translation
 
 from accounts.choices import CodePurpose
 from accounts.exceptions import (
@@ -27,6 +28,14 @@ from common.exceptions import RefusalKind
 from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Refusals and texts in English: the assertions read the source strings."""
+    with translation.override("en"):
+        yield
+
 
 PHONE = "+8613955550001"
 ADDRESS = "203.0.113.7"
