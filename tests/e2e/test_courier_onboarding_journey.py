@@ -15,8 +15,7 @@ import pytest
 from django.test import Client
 
 from accounts.choices import Role
-from accounts.models import Consent, User
-from accounts.privacy import POLICY_VERSION
+from accounts.models import User
 from delivery.models import Courier, CourierStatus, TaskOffer, WarehouseStaff
 from delivery.services.orders import place_order
 from tests.accounts.factories import UserFactory
@@ -57,7 +56,6 @@ def test_a_courier_is_onboarded_and_receives_an_offer(
     base = asgi_server
     warehouse = front_warehouse("wangjing", *WAREHOUSE, half_side=0.03)
     manager = UserFactory(role=Role.WAREHOUSE_MANAGER)
-    Consent.objects.create(user=manager, policy_version=POLICY_VERSION)  # agreed long ago
     WarehouseStaff.objects.create(warehouse=warehouse, user=manager)
     spinach = ProductFactory(code="VEG-SPINACH-JOIN", name_zh="菠菜", name_en="Spinach")
     stocked(warehouse, spinach, kg="10", price="12.00")
