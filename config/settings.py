@@ -436,6 +436,12 @@ DELIVERY_SCORER = env_str("DELIVERY_SCORER", "")
 # cancelled), then no more: his task history keeps no customer's home.
 DELIVERY_ADDRESS_VISIBLE_HOURS = env_int("DELIVERY_ADDRESS_VISIBLE_HOURS", 24)
 DELIVERY_COURIER_FEE_PER_ORDER = env_str("DELIVERY_COURIER_FEE_PER_ORDER", "6.00")  # CNY
+# A warehouse manager's invitation to a courier (its SMS link) is open this many days; she may
+# send it again at most once every DELIVERY_COURIER_INVITATION_RESEND_SECONDS.
+DELIVERY_COURIER_INVITATION_DAYS = env_int("DELIVERY_COURIER_INVITATION_DAYS", 7)
+DELIVERY_COURIER_INVITATION_RESEND_SECONDS = env_int(
+    "DELIVERY_COURIER_INVITATION_RESEND_SECONDS", 60
+)
 # Replenishment buys for the lead time (days until ordered goods arrive) plus the review period
 # (days until the next plan).
 DELIVERY_REPLENISHMENT_LEAD_DAYS = env_int("DELIVERY_REPLENISHMENT_LEAD_DAYS", 1)

@@ -1,7 +1,7 @@
 """Demo front warehouses: 望京 (Chaoyang, open round the clock) and 中关村 (Haidian, 07:00–23:00),
 their delivery zones, shop prices and stock from the demo farms, the demo couriers and the
-warehouse manager, the demo consumer's funded wallet, and eight weeks of past sales for the
-replenishment forecast.
+warehouse manager, the demo consumer's funded wallet, eight weeks of past sales for the
+replenishment forecast, and one courier invited to 望京 who has not answered yet.
 
 `manage.py seed_demo` calls seed(context) after coldchain.demo. Running it again the same day
 changes nothing. On a later day it adds what the days between brought: the past days' sales
@@ -57,9 +57,12 @@ from .models import (
     ShopPrice,
     StockLot,
     StockWriteOff,
+    VehicleType,
     WarehouseStaff,
     WriteOffReason,
 )
+from .selectors.onboarding import pending_invitations_of
+from .services.onboarding import invite_courier
 from .services.stock import receive_stock, write_off_stock
 from .services.transitions import Why
 
@@ -72,6 +75,9 @@ WALLET_KEY = "demo-shop-wallet-{username}"
 WALLET_TOP_UP = Decimal("20000.00")
 WALLET_LOW = Decimal("2000.00")
 CONSUMER = "consumer"  # 林小姐
+# A courier the 望京 manager has invited and who has not answered yet: the SMS with his link is
+# in var/sms/outbox.log (the development SMS backend).
+INVITED_COURIER_PHONE = "+8615600000021"
 
 
 @dataclass(frozen=True)
@@ -251,6 +257,7 @@ def seed(context: dict) -> None:
                 defaults={
                     "home_warehouse": warehouse,
                     "capacity": 3,
+                    "vehicle_type": VehicleType.E_BIKE,
                     "is_on_shift": False,
                     "position": Point(longitude, latitude, srid=4326),
                     "position_at": now,
@@ -274,7 +281,18 @@ def seed(context: dict) -> None:
     for holder in (CONSUMER, *(spec.manager for spec in WAREHOUSES)):
         _fund_wallet(people[holder], by=people["admin"], today=today)
     _history(warehouses, people, today=today)
+    _courier_invitation(warehouses[WANGJING.code], people.get(WANGJING.manager), now=now)
     context["front_warehouses"] = warehouses
+
+
+def _courier_invitation(warehouse: FrontWarehouse, manager: User | None, *, now) -> None:
+    """One pending invitation at 望京 (a new one once the last has expired)."""
+    if manager is None:
+        return
+    pending = pending_invitations_of(warehouse, now=now)
+    if any(invitation.phone == INVITED_COURIER_PHONE for invitation in pending):
+        return
+    invite_courier(warehouse=warehouse, phone=INVITED_COURIER_PHONE, by=manager)
 
 
 def _warehouse(spec: DemoWarehouse, controller: User) -> FrontWarehouse:

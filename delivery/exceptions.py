@@ -47,6 +47,16 @@ class ShiftNotEnded(CourierError):
     default_message = _("Finish your current task before ending your shift.")
 
 
+class CourierNotActive(CourierError):
+    """Waiting for activation, or deactivated: no shift, no offers."""
+
+    kind = RefusalKind.CONFLICT
+    field = "on_shift"
+    default_message = _(
+        "Your warehouse has not activated you as a courier: you cannot start a shift or take tasks."
+    )
+
+
 class ImpossiblePosition(CourierError):
     """A fix implying a speed no courier reaches (a GPS jump, or a forged position)."""
 
@@ -66,6 +76,36 @@ class DeliveryCodeLocked(CourierError):
 
 class ProofPhotoRefused(CourierError):
     field = "photo"
+
+
+# --- Couriers joining: invitations, activation -----------------------------------------------
+
+
+class CourierInvitationRefused(DeliveryError):
+    """Bad input or a rule of invitations, on its field (phone, vehicle_type, capacity)."""
+
+
+class CourierInvitationConflict(ConflictError, CourierInvitationRefused):
+    """The invitation's state does not allow this (answered, cancelled, sent a moment ago)."""
+
+
+class CourierInvitationNotForYou(CourierInvitationRefused):
+    """The signed-in account is not the invited number's, or has another job here."""
+
+    kind = RefusalKind.FORBIDDEN
+
+
+class CourierInvitationNotFound(CourierInvitationRefused):
+    """No such invitation, or not one of the manager's warehouse (or its link is no longer
+    valid): one answer for all."""
+
+    kind = RefusalKind.NOT_FOUND
+    default_message = _("This invitation is not valid any more. Ask the warehouse for a new one.")
+
+
+class CourierNotFound(CourierError):
+    kind = RefusalKind.NOT_FOUND
+    default_message = _("No such courier at your warehouse.")
 
 
 # --- Dispatch -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 from .models import (
     ACTIVE_TASK_STATUSES,
     Courier,
+    CourierStatus,
     DeliveryOrder,
     DeliveryTask,
     OfferStatus,
@@ -25,7 +26,7 @@ from .selectors.dispatch import CARRIED_ORDER_STATUSES
 
 @dataclass(frozen=True)
 class Candidate:
-    """A courier on shift near the warehouse, free to take the task (no pending offer, room
+    """An active courier on shift near the warehouse, free to take the task (no pending offer, room
     for its orders)."""
 
     courier_id: int
@@ -113,6 +114,7 @@ SELECT id, distance_m, load, capacity
                    AND o.status = ANY(%(carried_orders)s)
                ) busy
          WHERE c.is_on_shift
+           AND c.status = %(active)s
            AND busy.load + %(orders)s <= c.capacity
            AND NOT EXISTS (
                 SELECT 1 FROM {_OFFER} p
@@ -131,7 +133,7 @@ SELECT id, distance_m, load, capacity
 
 class NearestCouriers:
     """The DELIVERY_CANDIDATES couriers nearest the warehouse, within
-    DELIVERY_SEARCH_RADIUS_M, who could take the task now: on shift, no offer waiting for
+    DELIVERY_SEARCH_RADIUS_M, who could take the task now: active and on shift, no offer waiting for
     their answer, room for its orders, no offer of this task ended since `cool_down_since`
     (None: no cool-down). The KNN operator (<->) walks the GiST index of Courier.position
     nearest first and stops at the limit."""
@@ -178,6 +180,7 @@ class NearestCouriers:
             "since": cool_down_since or datetime.max.replace(tzinfo=UTC),
             "limit": rules.candidates,
             "pending": OfferStatus.PENDING,
+            "active": CourierStatus.ACTIVE,
             "active_tasks": list(ACTIVE_TASK_STATUSES),
             "carried_orders": list(CARRIED_ORDER_STATUSES),
         }

@@ -1,6 +1,6 @@
 """Pages of delivery. Each views module lists its own routes."""
 
-from .views import courier, replenishment, shop, warehouse
+from .views import courier, onboarding, replenishment, shop, warehouse
 
 app_name = "delivery"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *courier.urlpatterns,  # /courier/: the courier's one-hand page
     *warehouse.urlpatterns,  # /warehouse/: stock, packing, promises
     *replenishment.urlpatterns,  # /warehouse/replenishment/: suggested purchases
+    *onboarding.urlpatterns,  # /warehouse/couriers/ and /courier/join/<secret>/: couriers join
 ]

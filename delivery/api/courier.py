@@ -23,6 +23,7 @@ from common.api.fields import RequiredBooleanField
 from common.photos import upload_body_limit
 from common.request_limits import request_body_limit
 
+from ..models import CourierStatus
 from ..selectors.couriers import (
     courier_day,
     courier_of,
@@ -47,6 +48,10 @@ class ShiftInputSerializer(serializers.Serializer):
 class ShiftOutputSerializer(serializers.Serializer):
     on_shift = serializers.BooleanField(source="is_on_shift")
     shift_started_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.ChoiceField(
+        choices=CourierStatus.choices,
+        help_text="Only an active courier goes on shift (else 409) and is offered tasks.",
+    )
 
 
 class PositionInputSerializer(serializers.Serializer):
@@ -215,8 +220,9 @@ class _CourierApi(APIView):
 class ShiftApi(_CourierApi):
     @extend_schema(request=ShiftInputSerializer, responses=ShiftOutputSerializer)
     def post(self, request):
-        """Go on shift (offers may come) or off it (refused, 409, while a task is open; an
-        offer waiting for an answer is declined)."""
+        """Go on shift (offers may come; refused, 409, unless the warehouse has activated
+        him) or off it (refused, 409, while a task is open; an offer waiting for an answer is
+        declined)."""
         params = ShiftInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         if params.validated_data["on_shift"]:

@@ -6,12 +6,32 @@ from django.contrib.gis.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
+from accounts.phone import mask_phone
 from common.models import TimeStampedModel
 from common.state_machine import StatusEvent, Transitions
 
 from .warehouses import FrontWarehouse
+
+
+class VehicleType(models.TextChoices):
+    E_BIKE = "e_bike", _("E-bike")
+    BICYCLE = "bicycle", _("Bicycle")
+    MOTORBIKE = "motorbike", _("Motorbike")
+    TRICYCLE = "tricycle", _("Tricycle")
+    VAN = "van", _("Van")
+
+
+class CourierStatus(models.TextChoices):
+    """Only an ACTIVE courier goes on shift and is offered tasks. A courier who joins through
+    an invitation WAITS until the warehouse's manager activates him; she may deactivate him
+    (and activate him again) at any time."""
+
+    WAITING = "waiting", pgettext_lazy("courier status", "Waiting for activation")
+    ACTIVE = "active", pgettext_lazy("courier status", "Active")
+    DEACTIVATED = "deactivated", pgettext_lazy("courier status", "Deactivated")
 
 
 class Courier(TimeStampedModel):
@@ -39,6 +59,15 @@ class Courier(TimeStampedModel):
     position = models.PointField(_("position"), geography=True, srid=4326, null=True, blank=True)
     position_at = models.DateTimeField(_("position time"), null=True, blank=True)
     shift_started_at = models.DateTimeField(_("shift started at"), null=True, blank=True)
+    vehicle_type = models.CharField(
+        _("vehicle"), max_length=16, choices=VehicleType, blank=True, default=""
+    )
+    # Couriers set up before invitations existed were working already: ACTIVE by default.
+    status = models.CharField(
+        _("status"), max_length=16, choices=CourierStatus, default=CourierStatus.ACTIVE
+    )
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("courier")
@@ -47,7 +76,28 @@ class Courier(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(capacity__gte=1) & Q(capacity__lte=10), name="courier_capacity_sensible"
             ),
+            models.CheckConstraint(
+                condition=Q(status__in=CourierStatus.values), name="courier_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(vehicle_type__in=["", *VehicleType.values]),
+                name="courier_vehicle_type_valid",
+            ),
+            # A courier waiting for activation has never started a shift. (A deactivated one
+            # may still be on shift: he finishes the tasks he had accepted, then ends it.)
+            models.CheckConstraint(
+                condition=Q(is_on_shift=False) | ~Q(status=CourierStatus.WAITING),
+                name="courier_waiting_not_on_shift",
+            ),
         ]
+
+    @property
+    def is_active_courier(self) -> bool:
+        return self.status == CourierStatus.ACTIVE
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.user.phone)
 
     def __str__(self) -> str:
         return str(self.user)
@@ -219,3 +269,79 @@ class TaskOfferEvent(StatusEvent):
     class Meta(StatusEvent.Meta):
         verbose_name = _("offer event")
         verbose_name_plural = _("offer events")
+
+
+class CourierInvitationStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("courier invitation", "Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+class CourierInvitation(TimeStampedModel):
+    """A warehouse manager's invitation to a phone number to deliver for her warehouse. The
+    SMS carries a secret link; only its SHA-256 is kept, so the table cannot open it. A
+    resend replaces the secret (the older link stops working)."""
+
+    warehouse = models.ForeignKey(
+        FrontWarehouse,
+        on_delete=models.CASCADE,
+        related_name="courier_invitations",
+        verbose_name=_("warehouse"),
+    )
+    phone = models.CharField(_("mobile phone"), max_length=14)  # normalised, +86…
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    token_hash = models.CharField(_("link secret (SHA-256)"), max_length=64, unique=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=CourierInvitationStatus,
+        default=CourierInvitationStatus.PENDING,
+    )
+    sent_at = models.DateTimeField(_("last sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    courier = models.ForeignKey(
+        Courier,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("courier"),
+    )
+
+    class Meta:
+        verbose_name = _("courier invitation")
+        verbose_name_plural = _("courier invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["warehouse", "phone"],
+                condition=Q(status=CourierInvitationStatus.PENDING),
+                name="courier_invitation_one_pending",
+                violation_error_message=_("This number has an invitation waiting already."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=CourierInvitationStatus.values),
+                name="courier_invitation_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.warehouse} #{self.pk}"  # no phone: the audit log copies this label
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    def is_open_at(self, moment) -> bool:
+        return self.status == CourierInvitationStatus.PENDING and moment < self.expires_at

@@ -32,6 +32,7 @@ from common.photos import process_photo
 from .. import realtime
 from ..exceptions import (
     CourierError,
+    CourierNotActive,
     DeliveryCodeLocked,
     ImpossiblePosition,
     OrderNotFound,
@@ -44,6 +45,7 @@ from ..exceptions import (
 from ..models import (
     ACTIVE_TASK_STATUSES,
     Courier,
+    CourierStatus,
     DeliveryOrder,
     DeliveryOrderStatus,
     DeliveryTask,
@@ -66,9 +68,12 @@ CODE_PATTERN = re.compile(r"[0-9]{4}")
 
 @transaction.atomic
 def start_shift(*, courier: Courier) -> Courier:
-    """The courier goes on shift: dispatch may offer him tasks from now on. Starting a shift
+    """The courier goes on shift: dispatch may offer him tasks from now on. Only an ACTIVE
+    courier (one waiting for activation or deactivated: CourierNotActive). Starting a shift
     already started changes nothing (a retried tap)."""
     courier = Courier.objects.select_for_update(no_key=True).get(pk=courier.pk)
+    if courier.status != CourierStatus.ACTIVE:
+        raise CourierNotActive()
     if courier.is_on_shift:
         return courier
     courier.is_on_shift = True

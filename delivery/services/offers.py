@@ -26,7 +26,8 @@ from accounts.models import User
 from .. import realtime, tasks
 from ..exceptions import (
     CourierCannotTakeTask,
-    DispatchError,
+    CourierNotActive,
+    DeliveryError,
     OfferExpired,
     OfferNoLongerOpen,
     OfferNotFound,
@@ -34,6 +35,7 @@ from ..exceptions import (
 from ..models import (
     ACTIVE_TASK_STATUSES,
     Courier,
+    CourierStatus,
     DeliveryOrder,
     DeliveryOrderStatus,
     DeliveryTask,
@@ -191,16 +193,17 @@ def set_task_status(
 
 
 # One statement takes the courier's row lock (SKIP LOCKED: a courier locked by another
-# dispatcher or by his own accept is passed over) and writes the offer only if he is still on
-# shift, has no offer waiting for his answer and has room for the task's orders. What can
+# dispatcher or by his own accept is passed over) and writes the offer only if he is still
+# active and on shift, has no offer waiting for his answer and has room for the task's orders. What can
 # commit between the statement's snapshot and the lock is safe: another offer to him meets the
 # one-pending-offer constraint (ON CONFLICT: nothing written); his accepting one needed a
-# pending offer the snapshot still sees; going off shift is re-checked on the locked row.
+# pending offer the snapshot still sees; going off shift or being deactivated is re-checked
+# on the locked row.
 _OFFER_IF_FREE_SQL = f"""
 WITH courier AS (
         SELECT id, user_id, capacity
           FROM {_COURIER}
-         WHERE id = %(courier)s AND is_on_shift
+         WHERE id = %(courier)s AND is_on_shift AND status = %(active)s
            FOR NO KEY UPDATE SKIP LOCKED
 ), offer AS (
         INSERT INTO {_OFFER}
@@ -249,6 +252,7 @@ def _offer_to(
         "task": task.pk,
         "orders": orders,
         "pending": OfferStatus.PENDING,
+        "active": CourierStatus.ACTIVE,
         "active_tasks": list(ACTIVE_TASK_STATUSES),
         "carried_orders": list(CARRIED_ORDER_STATUSES),
         "offered_at": offer.offered_at,
@@ -314,7 +318,7 @@ def accept_offer(*, courier: Courier, offer_id: int) -> DeliveryTask:
     seen = _own_offer(courier, offer_id)
     if seen.status != OfferStatus.PENDING:  # answered already: nothing to lock
         return _answered(seen)
-    refusal: DispatchError | None = None
+    refusal: DeliveryError | None = None
     with transaction.atomic():
         # The orders first, then their task: the order cancel_order takes them in.
         list(
@@ -352,7 +356,7 @@ def _answered(offer: TaskOffer) -> DeliveryTask:
 
 def _assign(
     task: DeliveryTask, offer: TaskOffer, *, courier: Courier, now: datetime, rules: DispatchRules
-) -> DispatchError | None:
+) -> DeliveryError | None:
     """Caller holds the task's and the offer's locks. Returns the refusal, if any, after
     moving the offer on (so the refusal's transaction still commits that)."""
     me = Courier.objects.select_for_update(no_key=True).get(pk=courier.pk)
@@ -362,6 +366,11 @@ def _assign(
         .select_related("warehouse")
         .order_by("pk")
     )
+    if me.status != CourierStatus.ACTIVE:
+        # Deactivated while the offer was on his screen: it goes to someone else.
+        close_offer(offer, OfferStatus.WITHDRAWN, why=Why.COURIER_DEACTIVATED)
+        offer_task(task, now=now, rules=rules)
+        return CourierNotActive()
     if not me.is_on_shift:
         return CourierCannotTakeTask(_("Start your shift to take tasks."))
     load = courier_load(me.pk)
@@ -436,3 +445,32 @@ def expire_offer(*, offer_id: int, now: datetime | None = None) -> TaskOffer | N
         if task.status in OPEN_TASK_STATUSES:
             offer_task(task, now=now, rules=rules)
     return offer
+
+
+def withdraw_offers_to(*, courier_id: int, why: str) -> int:
+    """Every offer waiting for the courier's answer is WITHDRAWN (his card goes away) and its
+    task offered to the next candidate; each in its own transaction, locking the task and
+    the offer in dispatch's order. Returns how many were withdrawn. Harmless when run twice.
+    Called once the courier can no longer be offered anything (deactivated), so no new offer
+    can appear behind it."""
+    now = timezone.now()
+    rules = current_rules()
+    withdrawn = 0
+    waiting = TaskOffer.objects.filter(courier_id=courier_id, status=OfferStatus.PENDING)
+    for offer_id, task_id in waiting.values_list("pk", "task_id"):
+        with transaction.atomic():
+            task = lock_task(task_id)
+            if task is None:  # deleted meanwhile, and its offers with it
+                continue
+            offer = (
+                TaskOffer.objects.select_for_update(no_key=True, of=("self",))
+                .select_related("courier")
+                .get(pk=offer_id)
+            )
+            if offer.status != OfferStatus.PENDING:  # answered or expired meanwhile
+                continue
+            close_offer(offer, OfferStatus.WITHDRAWN, why=why)
+            withdrawn += 1
+            if task.status in OPEN_TASK_STATUSES:
+                offer_task(task, now=now, rules=rules)
+    return withdrawn

@@ -49,6 +49,7 @@ class Why:
     LAST_DELIVERED = gettext_noop("Its last order was delivered.")
     BY_CODE = gettext_noop("The consumer's code was given.")
     BY_PHOTO = gettext_noop("A photo was left of the delivery at the door.")
+    COURIER_DEACTIVATED = gettext_noop("The courier was deactivated.")
 
 
 Row = TypeVar("Row", DeliveryOrder, DeliveryTask, TaskOffer)

@@ -88,7 +88,7 @@ def test_courier_goes_off_and_on_shift(me, rider):
     on = me.post(BASE + "shift/", {"on_shift": True}, format="json")
 
     assert off.status_code == 200
-    assert off.json() == {"on_shift": False, "shift_started_at": None}
+    assert off.json() == {"on_shift": False, "shift_started_at": None, "status": "active"}
     assert was_on_shift is False
     assert on.status_code == 200
     assert on.json()["on_shift"] is True

@@ -20,6 +20,8 @@ from common.dates import BUSINESS_TIME_ZONE, business_today
 from delivery import demo
 from delivery.models import (
     Courier,
+    CourierInvitation,
+    CourierInvitationStatus,
     DeliveryOrder,
     DeliveryOrderEvent,
     DeliveryOrderLine,
@@ -41,7 +43,8 @@ pytestmark = pytest.mark.django_db
 
 def _figures() -> dict:
     models = (FrontWarehouse, WarehouseStaff, Courier, ShopPrice, StockLot, StockWriteOff,
-              DeliveryOrder, DeliveryOrderLine, HarvestLot, User, JournalEntry)  # fmt: skip
+              DeliveryOrder, DeliveryOrderLine, HarvestLot, User, JournalEntry,
+              CourierInvitation)  # fmt: skip
     figures = {model.__name__: model.objects.count() for model in models}
     figures["stock"] = sorted(
         StockLot.objects.values_list("warehouse__code", "lot__lot_code", "quantity_kg")
@@ -273,3 +276,12 @@ def test_a_later_day_adds_the_missing_sales_days_and_fresh_stock_once(seeded_twi
     assert {"VEG-TOMATO", "VEG-EGGPLANT"} <= fresh_products
     assert "FRT-APPLE" not in fresh_products  # apples keep for weeks
     assert all(stock.lot.lot_code.startswith(f"DEMO-FW-{today:%y%m%d}-") for stock in fresh)
+
+
+def test_one_courier_invitation_waits_at_wangjing(seeded_twice):
+    [invitation] = CourierInvitation.objects.all()
+    assert invitation.warehouse.code == demo.WANGJING.code
+    assert invitation.status == CourierInvitationStatus.PENDING
+    assert invitation.phone == demo.INVITED_COURIER_PHONE
+    assert invitation.invited_by.username == demo.WANGJING.manager
+    assert not User.objects.filter(phone=demo.INVITED_COURIER_PHONE).exists()

@@ -5,7 +5,8 @@
  *    fault); every [data-section] of the answer replaces the one on screen. Without script the
  *    same forms work as plain posts.
  *  - live events (static/js/live.js dispatches "live:event" on document): "delivery.offer"
- *    fetches the offer card again, "delivery.task" the task and today's figures. After a
+ *    fetches the offer card again, "delivery.task" the task and today's figures,
+ *    "delivery.courier" (activated or deactivated by the warehouse) the whole page. After a
  *    reconnect, or when the phone wakes up, everything is fetched again (events may be lost).
  *  - [data-countdown]: counts down to the offer's end (from the server's seconds left, so a
  *    phone whose clock is off still counts right); at zero the buttons are disabled and the
@@ -98,6 +99,17 @@
       .catch(function () { /* the next event, reconnect or wake-up tries again */ });
   }
 
+  // Activated or deactivated by the warehouse: the whole page (shift switch included) again.
+  function refreshPage() {
+    return fetch(location.pathname, {
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" },
+    })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+      .then(function (html) { swapSections(html); })
+      .catch(function () { /* the next event, reconnect or wake-up tries again */ });
+  }
+
   function refreshAll() {
     refresh("offer");
     refresh("task");
@@ -111,6 +123,8 @@
     } else if (kind === "delivery.task") {
       refresh("task");
       refresh("day");
+    } else if (kind === "delivery.courier") {
+      refreshPage();
     }
   });
   document.addEventListener("live:reconnected", refreshAll);
