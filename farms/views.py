@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.addresses import client_address
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, is_admin, role_required
 from common.exceptions import InvalidBoundary, InvalidLocation
@@ -322,7 +323,9 @@ def member_password(request, pk: int):
     membership = get_visible_or_404(selectors.members_visible_to(request.user), pk=pk)
     try:
         password = cooperative_services.issue_member_password(
-            issued_by=request.user, membership_id=membership.pk
+            issued_by=request.user,
+            membership_id=membership.pk,
+            address=client_address(request),
         )
     except FarmsError as error:
         messages.error(request, error.message)

@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.addresses import client_address
 from accounts.notifications import mark_notifications_read, notifications_of, unread_count
 from accounts.services import (
     change_own_password,
@@ -100,7 +101,9 @@ class PasswordChangeApi(APIView):
     def post(self, request):
         params = PasswordChangeInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        change_own_password(user=request.user, **params.validated_data)
+        change_own_password(
+            user=request.user, address=client_address(request), **params.validated_data
+        )
         if not isinstance(request.auth, AuthToken):
             update_session_auth_hash(request, request.user)  # keep this browser signed in
         return Response(_token_answer(request.user))

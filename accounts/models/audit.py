@@ -58,3 +58,10 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    def change_list(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for each change, as a page lists them."""
+        return [
+            (field, *(pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)))
+            for field, pair in sorted(self.changes.items())
+        ]

@@ -6,6 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.addresses import client_address
 from accounts.choices import Role
 from accounts.permissions import HasRole, get_visible_or_404, is_admin
 from farms import selectors
@@ -215,7 +216,9 @@ class MemberPasswordApi(APIView):
     def post(self, request, pk: int):
         membership = get_visible_or_404(selectors.members_visible_to(request.user), pk=pk)
         password = cooperative_services.issue_member_password(
-            issued_by=request.user, membership_id=membership.pk
+            issued_by=request.user,
+            membership_id=membership.pk,
+            address=client_address(request),
         )
         return Response({"password": password}, headers={"Cache-Control": "no-store"})
 

@@ -129,13 +129,16 @@ PASSWORD_ALPHABET: Final = "23456789abcdefghjkmnpqrstuvwxyz"
 FIRST_PASSWORD_LENGTH: Final = 8
 
 
-def issue_member_password(*, issued_by: User, membership_id: int) -> str:
+def issue_member_password(
+    *, issued_by: User, membership_id: int, address: str | None = None
+) -> str:
     """Give a new member farmer her first password, returned once for the manager to hand over.
 
     Only the co-operative's manager (or a platform admin) may, only to a farmer whose account
     the co-operative created, and only while she has never signed in: an account she already
     uses is hers, and a manager who could set its password could take it over. Old API tokens
-    stop working, and the member must choose her own password at her next sign-in.
+    stop working, and the member must choose her own password at her next sign-in. Audited
+    (from `address`, the request's) as a password set by someone else.
     """
     with transaction.atomic():
         membership = (
@@ -154,7 +157,7 @@ def issue_member_password(*, issued_by: User, membership_id: int) -> str:
         if not may_receive_first_password(membership):
             raise PasswordNotForManagerToIssue
         password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(FIRST_PASSWORD_LENGTH))
-        set_password_for(user=member, password=password, set_by=issued_by)
+        set_password_for(user=member, password=password, set_by=issued_by, address=address)
     return password
 
 
