@@ -55,10 +55,10 @@ class AuditFilterForm(forms.Form):
         help_text=_("User id, username or mobile number."),
     )
     since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     address = forms.GenericIPAddressField(label=_("From address"), required=False)
 

@@ -10,6 +10,7 @@ urlpatterns = [
     ),
     path("auth/password/", views.PasswordChangeApi.as_view(), name="api-password"),
     path("me/", views.MeApi.as_view(), name="api-me"),
+    path("audit/", views.AuditLogApi.as_view(), name="api-audit-log"),
     path("notifications/", views.NotificationListApi.as_view(), name="api-notifications"),
     path(
         "notifications/read/",

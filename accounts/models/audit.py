@@ -54,6 +54,9 @@ class AuditEntry(models.Model):
             models.Index(fields=["action", "-at"], name="audit_by_action"),
             models.Index(fields=["actor", "-at"], name="audit_by_actor"),
             models.Index(fields=["subject", "-at"], name="audit_by_subject"),
+            # "What else came from this address?": without it, a rare address reads the
+            # whole log along the time index.
+            models.Index(fields=["client_address", "-at"], name="audit_by_address"),
         ]
 
     def __str__(self) -> str:
