@@ -15,7 +15,7 @@ def holder_of(account: Account) -> User | None:
     """The person whose money the account holds: a wallet's user, a trader's linked account."""
     if account.user_id is not None:
         return account.user
-    if account.trader_id is not None:
+    if account.trader is not None:
         return account.trader.user  # None for a trader not linked to an account
     return None
 

@@ -38,7 +38,7 @@ from .exceptions import (
     NotReversible,
     TradeAlreadyReversed,
 )
-from .models import Account, Book, JournalEntry
+from .models import Account, Book, JournalEntry, Posting
 
 
 @dataclass(frozen=True)
@@ -297,10 +297,8 @@ def reverse_entry(
         return retried
     if JournalEntry.objects.filter(reverses=entry).exists():
         raise TradeAlreadyReversed()
-    legs = [
-        Leg(posting.account, -posting.amount.amount)
-        for posting in entry.postings.select_related("account").order_by("id")
-    ]
+    postings = list(entry.postings.select_related("account").order_by("id"))
+    legs = [Leg(posting.account, -posting.amount.amount) for posting in postings]
     try:
         reversal, created = post_entry(
             book=entry.book,
@@ -319,21 +317,29 @@ def reverse_entry(
             raise
         raise TradeAlreadyReversed() from None
     if created:
-        _audit_reversal(reversal=reversal, legs=legs, by=by, address=address, reverses=entry)
+        _audit_reversal(reversal=reversal, undone=postings, by=by, address=address, reverses=entry)
     return reversal
 
 
 def _audit_reversal(
-    *, reversal: JournalEntry, legs: list[Leg], by: User, address: str | None, reverses
+    *,
+    reversal: JournalEntry,
+    undone: list[Posting],
+    by: User,
+    address: str | None,
+    reverses: JournalEntry,
 ) -> None:
-    # The account the reversal pays back (a buyer's card, credited again) is the one it
-    # concerns; the reason stays on the entry: it is free text and may name a person.
-    credited = min(legs, key=lambda leg: (leg.amount, leg.account.pk))
+    # The account the reversal pays back (the one the entry debited most: a buyer's card)
+    # is the one it concerns; the reason stays on the entry: free text may name a person.
+    paid_back = max(undone, key=lambda posting: (posting.amount.amount, -posting.account_id))
     audit_money_moved(
         action=AuditAction.REVERSAL,
         entry=reversal,
-        account=credited.account,
-        amount=sum((leg.amount for leg in legs if leg.amount > 0), Decimal(0)),
+        account=paid_back.account,
+        amount=sum(
+            (posting.amount.amount for posting in undone if posting.amount.amount > 0),
+            Decimal(0),
+        ),
         by=by,
         address=address,
         reverses=reverses.pk,
