@@ -39,8 +39,8 @@ class AdminSetPasswordForm(AdminPasswordChangeForm):
         return self.user
 
 
-# Edits of these fields on a user's admin page are audited, each kind under its own action.
-ADMIN_RIGHTS_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+# Edits of these fields on a user's admin page are audited as personal data corrected
+# (their values masked by record_audit).
 PERSONAL_FIELDS = ("username", "first_name", "last_name", "email", "display_name")
 
 
@@ -128,12 +128,13 @@ class UserAdmin(DjangoUserAdmin):
             }
 
         if "is_active" in changed:
-            action = (
-                AuditAction.ACCOUNT_REACTIVATED
-                if obj.is_active
-                else (AuditAction.ACCOUNT_DEACTIVATED)
+            reactivated = obj.is_active
+            self._record(
+                request,
+                obj,
+                AuditAction.ACCOUNT_REACTIVATED if reactivated else AuditAction.ACCOUNT_DEACTIVATED,
+                pairs(["is_active"]),
             )
-            self._record(request, obj, action, pairs(["is_active"]))
         rights = pairs(["is_staff", "is_superuser"])
         if rights:
             # A superuser is a platform admin: the model gives her that role on save.
