@@ -53,6 +53,7 @@ REPLENISHMENT = NavEntry(_("Replenishment"), "delivery:replenishment")
 COURIER_PAGE = NavEntry(pgettext_lazy("courier's own page", "Deliveries"), "delivery:courier")
 SHOP = NavEntry(_("Shop"), "delivery:shop")
 SHOP_ORDERS = NavEntry(_("My orders"), "delivery:shop_orders")
+AUDIT_LOG = NavEntry(_("Audit log"), "accounts:audit_log")
 
 NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
     Role.FARMER: (
@@ -135,6 +136,7 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         SHIPMENTS,
         PRICE_BOARD,
         CATALOGUE,
+        AUDIT_LOG,
         API_DOCS,
     ),
 }

@@ -17,5 +17,6 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("workspace/", views.workspace, name="workspace"),
+    path("audit/", views.audit_log, name="audit_log"),
     path("workspace/<slug:role>/", views.role_workspace, name="role_workspace"),
 ]

@@ -11,12 +11,14 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from .addresses import client_address
 from .choices import Role
 from .exceptions import AccountsError
-from .forms import SignInForm
+from .forms import AuditFilterForm, SignInForm
 from .lockout import is_locked_out
 from .notifications import mark_notifications_read, notifications_of
-from .permissions import user_has_role
+from .permissions import role_required, user_has_role
+from .selectors import AuditQuery, audit_entries, older_than
 from .services import change_own_password, revoke_api_tokens
 
 
@@ -58,6 +60,7 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
                 user=self.request.user,
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password1"],
+                address=client_address(self.request),
             )
         except AccountsError as error:
             field = {"new_password": "new_password1"}.get(error.field, error.field)
@@ -102,3 +105,40 @@ def notifications_read(request):
     if marked:
         messages.success(request, _("All notifications are marked read."))
     return redirect("accounts:notifications")
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@role_required(Role.ADMIN)
+def audit_log(request):
+    """The platform admin reads the audit log, newest first, filtered; other roles get 403.
+
+    Pages go back in time by the last entry shown (`before`), so the thousandth page is read
+    as fast as the first.
+    """
+    form = AuditFilterForm(request.GET or None)
+    entries = []
+    older = None
+    if not form.is_bound or form.is_valid():
+        query = form.audit_query() if form.is_bound else AuditQuery()
+        before = request.GET.get("before", "")
+        visible = older_than(audit_entries(query), int(before) if before.isdigit() else None)
+        entries = list(visible[: AUDIT_PAGE_SIZE + 1])
+        if len(entries) > AUDIT_PAGE_SIZE:
+            entries = entries[:AUDIT_PAGE_SIZE]
+            params = request.GET.copy()
+            params["before"] = str(entries[-1].pk)
+            older = params.urlencode()
+    newest = request.GET.copy()
+    newest.pop("before", None)
+    return render(
+        request,
+        "accounts/audit_log.html",
+        {
+            "form": form,
+            "entries": entries,
+            "older": older,
+            "newest": newest.urlencode() if "before" in request.GET else None,
+        },
+    )

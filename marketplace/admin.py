@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from accounts.addresses import client_address
+from accounts.choices import AuditAction
+from accounts.services.audit import record_audit
 from settlement.admin import ReadOnlyAdmin
 
 from .models import (
@@ -57,11 +60,65 @@ class MarketAdmin(admin.ModelAdmin):
     readonly_fields = ["book"]
 
 
+def _staff_label(staff: MarketStaff) -> str:
+    # By market and user id: a staff post's str() is the person's name.
+    return f"{staff.market.code} staff user #{staff.user_id}"
+
+
 @admin.register(MarketStaff)
 class MarketStaffAdmin(admin.ModelAdmin):
+    """Who works at which market's counter, as a supervisor or not, with which limits: each
+    addition, change and removal is audited."""
+
     list_display = ["user", "market", "is_supervisor", "transaction_limit", "daily_limit"]
     list_filter = ["market", "is_supervisor"]
     raw_id_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        fields = form.changed_data if change else ["market", "user", "is_supervisor"]
+        if fields:
+            self._record(
+                request,
+                obj,
+                {
+                    name: (form.initial.get(name) if change else None, self._value(obj, name))
+                    for name in fields
+                },
+            )
+
+    def delete_model(self, request, obj):
+        self._record_removal(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for staff in queryset.select_related("market"):
+            self._record_removal(request, staff)
+        super().delete_queryset(request, queryset)
+
+    def _record_removal(self, request, staff: MarketStaff) -> None:
+        self._record(
+            request,
+            staff,
+            {"market": (staff.market_id, None), "is_supervisor": (staff.is_supervisor, None)},
+        )
+
+    @staticmethod
+    def _value(obj: MarketStaff, name: str):
+        # The id of a market or user, as form.initial holds it.
+        return getattr(obj, f"{name}_id") if name in ("market", "user") else getattr(obj, name)
+
+    @staticmethod
+    def _record(request, staff: MarketStaff, changes: dict) -> None:
+        record_audit(
+            action=AuditAction.MARKET_STAFF_CHANGED,
+            actor=request.user,
+            subject=staff.user,
+            target=staff,
+            label=_staff_label(staff),
+            changes=changes,
+            address=client_address(request),
+        )
 
 
 @admin.register(Trader)

@@ -10,10 +10,12 @@ from decimal import Decimal
 from django.db import connection, transaction
 from moneyed import Money
 
+from accounts.choices import AuditAction
 from accounts.models import User
 from common.money import CENT
 
 from .accounts import book_account
+from .audit import audit_money_moved
 from .choices import AccountKind, EntryKind, FundingMethod
 from .exceptions import IdempotencyConflict, InvalidAmount, NothingToPay
 from .models import Account, JournalEntry
@@ -72,11 +74,13 @@ def withdraw(
     method: str,
     by: User,
     idempotency_key: str,
+    address: str | None = None,
 ) -> JournalEntry:
-    """A prepaid balance paid back to its holder; never more than the balance."""
+    """A prepaid balance paid back to its holder; never more than the balance. Audited
+    (from `address`, the request's), once."""
     return _cash_in_or_out(
         kind=EntryKind.WITHDRAWAL, account=account, amount=amount, method=method, by=by,
-        idempotency_key=idempotency_key,
+        idempotency_key=idempotency_key, address=address,
     )  # fmt: skip
 
 
@@ -89,6 +93,7 @@ def _cash_in_or_out(
     by: User,
     idempotency_key: str,
     memo: str = "",
+    address: str | None = None,
 ) -> JournalEntry:
     """A top-up debits the clearing account (money came in) and credits the holder; a
     withdrawal the other way round."""
@@ -96,7 +101,7 @@ def _cash_in_or_out(
     method = FundingMethod(method)
     clearing = book_account(account.book, _clearing_kind(method))
     paid_in = kind == EntryKind.TOP_UP
-    entry, _ = post_entry(
+    entry, created = post_entry(
         book=account.book,
         kind=kind,
         legs=[
@@ -111,6 +116,11 @@ def _cash_in_or_out(
         memo=memo or method.value,  # data, not words in the operator's language
         reference=f"account:{account.pk}",
     )
+    if created and not paid_in:
+        audit_money_moved(
+            action=AuditAction.WITHDRAWAL, entry=entry, account=account, amount=value, by=by,
+            address=address, method=method.value,
+        )  # fmt: skip
     return entry
 
 
@@ -122,9 +132,11 @@ def pay_out(
     business_date: date | None = None,
     at_most: Decimal | None = None,
     memo: str = "",
+    address: str | None = None,
 ) -> JournalEntry:
     """Pay a seller what the book owes her by bank transfer: her whole payable balance, or
-    `at_most` of it (end of day pays only what the day earned).
+    `at_most` of it (end of day pays only what the day earned). Audited once, by `by`
+    (None: the scheduled end of day) from `address`.
 
     The balance and the key are read under the account's lock, so a trade settling at the
     same moment is either in this payout or left for the next one, and one key pays once.
@@ -153,7 +165,7 @@ def pay_out(
             owed = min(owed, at_most)
         if owed <= 0:
             raise NothingToPay()
-        entry, _ = post_entry(
+        entry, created = post_entry(
             book=account.book,
             kind=EntryKind.PAYOUT,
             legs=[Leg(account, owed), Leg(bank, -owed)],
@@ -164,6 +176,11 @@ def pay_out(
             reference=f"account:{account.pk}",
             business_date=business_date,
         )
+        if created:
+            audit_money_moved(
+                action=AuditAction.PAYOUT, entry=entry, account=account, amount=owed, by=by,
+                address=address,
+            )  # fmt: skip
     return entry
 
 

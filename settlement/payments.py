@@ -11,9 +11,11 @@ from typing import Protocol
 
 from moneyed import Money
 
+from accounts.choices import AuditAction
 from accounts.models import User
 
 from .accounts import book_account, payable_to, platform_book, wallet_of
+from .audit import audit_money_moved
 from .choices import AccountKind, EntryKind
 from .models import JournalEntry
 from .posting import Leg, post_entry
@@ -88,15 +90,18 @@ def refund_shop_order(
     payment: JournalEntry,
     by: User,
     memo: str,
+    address: str | None = None,
 ) -> JournalEntry:
-    """The payment's legs reversed: the shops' sales pay the consumer's wallet back, once."""
+    """The payment's legs reversed: the shops' sales pay the consumer's wallet back, once
+    (audited once, by `by`)."""
     book = platform_book()
-    entry, _created = post_entry(
+    wallet = wallet_of(consumer)
+    entry, created = post_entry(
         book=book,
         kind=EntryKind.REFUND,
         legs=[
             Leg(book_account(book, AccountKind.SALES), total),
-            Leg(wallet_of(consumer), -total),
+            Leg(wallet, -total),
         ],
         idempotency_key=f"shop_refund:{order_id}",
         request={"order": order_id, "total": total},
@@ -105,4 +110,9 @@ def refund_shop_order(
         reference=f"delivery_order:{order_id}",
         reverses=payment,
     )
+    if created:
+        audit_money_moved(
+            action=AuditAction.REFUND, entry=entry, account=wallet, amount=total, by=by,
+            address=address, order=order_id,
+        )  # fmt: skip
     return entry

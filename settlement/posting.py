@@ -24,10 +24,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from moneyed import Money
 
+from accounts.choices import AuditAction
 from accounts.models import User
 from common.dates import business_today
 from common.money import CENT
 
+from .audit import audit_money_moved
 from .chain import content_hash, sha256
 from .choices import EntryKind
 from .exceptions import (
@@ -36,7 +38,7 @@ from .exceptions import (
     NotReversible,
     TradeAlreadyReversed,
 )
-from .models import Account, Book, JournalEntry
+from .models import Account, Book, JournalEntry, Posting
 
 
 @dataclass(frozen=True)
@@ -273,13 +275,19 @@ SELECT (SELECT id FROM entry), (SELECT count(*) FROM applied)
 
 
 def reverse_entry(
-    *, entry: JournalEntry, by: User, reason: str, idempotency_key: str
+    *,
+    entry: JournalEntry,
+    by: User,
+    reason: str,
+    idempotency_key: str,
+    address: str | None = None,
 ) -> JournalEntry:
     """A new entry with every posting of `entry` negated, in the same slots' accounts.
 
     Nothing is deleted. The caller checks who may reverse what. An entry is reversed once
     (TradeAlreadyReversed; the database's one-to-one `reverses` settles a race), and a
     reversal itself is never reversed (the mistake it undid is recorded again instead).
+    Audited once (by `by`, from `address`), with the amount and the account it credits back.
     """
     if entry.kind == EntryKind.REVERSAL:
         raise NotReversible()
@@ -289,12 +297,10 @@ def reverse_entry(
         return retried
     if JournalEntry.objects.filter(reverses=entry).exists():
         raise TradeAlreadyReversed()
-    legs = [
-        Leg(posting.account, -posting.amount.amount)
-        for posting in entry.postings.select_related("account").order_by("id")
-    ]
+    postings = list(entry.postings.select_related("account").order_by("id"))
+    legs = [Leg(posting.account, -posting.amount.amount) for posting in postings]
     try:
-        reversal, _ = post_entry(
+        reversal, created = post_entry(
             book=entry.book,
             kind=EntryKind.REVERSAL,
             legs=legs,
@@ -310,4 +316,31 @@ def reverse_entry(
         if "reverses_id" not in str(error):
             raise
         raise TradeAlreadyReversed() from None
+    if created:
+        _audit_reversal(reversal=reversal, undone=postings, by=by, address=address, reverses=entry)
     return reversal
+
+
+def _audit_reversal(
+    *,
+    reversal: JournalEntry,
+    undone: list[Posting],
+    by: User,
+    address: str | None,
+    reverses: JournalEntry,
+) -> None:
+    # The account the reversal pays back (the one the entry debited most: a buyer's card)
+    # is the one it concerns; the reason stays on the entry: free text may name a person.
+    paid_back = max(undone, key=lambda posting: (posting.amount.amount, -posting.account_id))
+    audit_money_moved(
+        action=AuditAction.REVERSAL,
+        entry=reversal,
+        account=paid_back.account,
+        amount=sum(
+            (posting.amount.amount for posting in undone if posting.amount.amount > 0),
+            Decimal(0),
+        ),
+        by=by,
+        address=address,
+        reverses=reverses.pk,
+    )

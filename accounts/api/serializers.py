@@ -2,8 +2,10 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
 
+from accounts.choices import AuditAction
 from accounts.lockout import cool_off_minutes, is_locked_out, lockout_message
 from accounts.models import User
+from accounts.selectors import AuditQuery, person_named
 
 
 class SignInLockedOut(exceptions.APIException):
@@ -79,3 +81,68 @@ class NotificationReadInputSerializer(serializers.Serializer):
                 {"ids": [_("Name the notifications to mark read, or send all=true.")]}
             )
         return attrs
+
+
+class AuditQueryInputSerializer(serializers.Serializer):
+    """The audit log's filters, as on the page; dates are Asia/Shanghai dates, both included."""
+
+    action = serializers.ChoiceField(choices=AuditAction.choices, required=False)
+    actor = serializers.CharField(
+        required=False, max_length=150, help_text=_("User id, username or mobile number.")
+    )
+    subject = serializers.CharField(
+        required=False, max_length=150, help_text=_("User id, username or mobile number.")
+    )
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)
+    address = serializers.IPAddressField(required=False)
+
+    def _person(self, typed: str):
+        person = person_named(typed)
+        if person is None:
+            raise serializers.ValidationError(_("No user has this id, username or mobile number."))
+        return person
+
+    def validate_actor(self, value):
+        return self._person(value)
+
+    def validate_subject(self, value):
+        return self._person(value)
+
+    def validate(self, attrs):
+        since, until = attrs.get("since"), attrs.get("until")
+        if since and until and until < since:
+            raise serializers.ValidationError(
+                {"until": [_("The end date is before the start date.")]}
+            )
+        return attrs
+
+    def audit_query(self) -> AuditQuery:
+        return AuditQuery(
+            action=self.validated_data.get("action", ""),
+            actor=self.validated_data.get("actor"),
+            subject=self.validated_data.get("subject"),
+            since=self.validated_data.get("since"),
+            until=self.validated_data.get("until"),
+            address=self.validated_data.get("address", ""),
+        )
+
+
+class AuditEntryOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    at = serializers.DateTimeField(read_only=True)
+    action = serializers.ChoiceField(choices=AuditAction.choices, read_only=True)
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
+    actor = serializers.IntegerField(
+        source="actor_id", read_only=True, allow_null=True, help_text=_("Null: nobody signed in.")
+    )
+    subject = serializers.IntegerField(source="subject_id", read_only=True, allow_null=True)
+    object_type = serializers.CharField(read_only=True)
+    object_id = serializers.CharField(read_only=True)
+    object_label = serializers.CharField(read_only=True)
+    changes = serializers.DictField(
+        child=serializers.JSONField(),
+        read_only=True,
+        help_text=_("field: [before, after]"),
+    )
+    client_address = serializers.IPAddressField(read_only=True, allow_null=True)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("me/", views.MeApi.as_view(), name="api-me"),
     path("me/phone/code/", joining.PhoneCodeApi.as_view(), name="api-phone-code"),
     path("me/phone/", joining.PhoneChangeApi.as_view(), name="api-phone"),
+    path("audit/", views.AuditLogApi.as_view(), name="api-audit-log"),
     path("notifications/", views.NotificationListApi.as_view(), name="api-notifications"),
     path(
         "notifications/read/",

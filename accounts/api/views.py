@@ -8,11 +8,15 @@ from drf_spectacular.utils import (
 from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.addresses import client_address
+from accounts.choices import Role
 from accounts.notifications import mark_notifications_read, notifications_of, unread_count
+from accounts.permissions import HasRole
+from accounts.selectors import audit_entries
 from accounts.services import (
     change_own_password,
     issue_api_token,
@@ -23,6 +27,8 @@ from common.api.schema import OneObjectListSchema
 
 from .authentication import TokenAuthentication
 from .serializers import (
+    AuditEntryOutputSerializer,
+    AuditQueryInputSerializer,
     NotificationOutputSerializer,
     NotificationReadInputSerializer,
     PasswordChangeInputSerializer,
@@ -100,7 +106,9 @@ class PasswordChangeApi(APIView):
     def post(self, request):
         params = PasswordChangeInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        change_own_password(user=request.user, **params.validated_data)
+        change_own_password(
+            user=request.user, address=client_address(request), **params.validated_data
+        )
         if not isinstance(request.auth, AuthToken):
             update_session_auth_hash(request, request.user)  # keep this browser signed in
         return Response(_token_answer(request.user))
@@ -179,3 +187,26 @@ class NotificationReadApi(APIView):
         ids = None if params.validated_data["all"] else params.validated_data["ids"]
         marked = mark_notifications_read(user=request.user, ids=ids)
         return Response({"marked": marked, "unread_count": unread_count(request.user)})
+
+
+class AuditLogApi(ListAPIView):
+    """The audit log, newest first, for the platform admin (403 for every other role):
+    sign-ins, password and phone changes, role changes, approvals, cards, payouts and
+    reversals, data exports and deletions; who, when, from which address, what changed.
+
+    Filters: `action`, `actor` and `subject` (user id, username or mobile number), `since`
+    and `until` (Asia/Shanghai dates, both included), `address`.
+    """
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN)]
+    serializer_class = AuditEntryOutputSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        query = AuditQueryInputSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return audit_entries(query.audit_query())
+
+    @extend_schema(parameters=[AuditQueryInputSerializer])
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)

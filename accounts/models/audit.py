@@ -54,7 +54,17 @@ class AuditEntry(models.Model):
             models.Index(fields=["action", "-at"], name="audit_by_action"),
             models.Index(fields=["actor", "-at"], name="audit_by_actor"),
             models.Index(fields=["subject", "-at"], name="audit_by_subject"),
+            # "What else came from this address?": without it, a rare address reads the
+            # whole log along the time index.
+            models.Index(fields=["client_address", "-at"], name="audit_by_address"),
         ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    def change_list(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for each change, as a page lists them."""
+        return [
+            (field, *(pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)))
+            for field, pair in sorted(self.changes.items())
+        ]

@@ -23,19 +23,21 @@ def record_audit(
     target: models.Model | None = None,
     changes: dict[str, tuple[Any, Any]] | None = None,
     address: str | None = None,
+    label: str | None = None,
 ) -> AuditEntry:
     """Append one entry. `actor` did it (None: nobody signed in), `subject` is the person it
     concerns, `target` the object it changed, `changes` field → (before, after), `address`
-    the request's (accounts.addresses.client_address). Personal values are masked: a phone
-    number as 138****0001, a name or address as "…"; so the append-only log never has to
-    forget them when the account is deleted."""
+    the request's (accounts.addresses.client_address), `label` what the log calls the
+    target when its str() would name a person (a trader, a staff post). Personal values are
+    masked: a phone number as 138****0001, a name or address as "…"; so the append-only log
+    never has to forget them when the account is deleted."""
     return AuditEntry.objects.create(
         action=action,
         actor=actor if actor is not None and actor.pk else None,
         subject=subject,
         object_type=target._meta.label_lower if target is not None else "",
         object_id=str(target.pk) if target is not None else "",
-        object_label=_label(target, subject),
+        object_label=label[:200] if label is not None else _label(target, subject),
         changes={field: _masked(field, pair) for field, pair in (changes or {}).items()},
         client_address=address,
     )

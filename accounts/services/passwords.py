@@ -16,9 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from ..choices import AuditAction
 from ..exceptions import PasswordNotAccepted, PasswordUnchanged, WrongCurrentPassword
 from ..models import User
 from ..realtime import close_user_sockets
+from .audit import record_audit
 
 
 def issue_api_token(*, user: User) -> tuple[AuthToken, str]:
@@ -45,12 +47,15 @@ def revoke_api_token(*, token: AuthToken) -> None:
     AuthToken.objects.filter(pk=token.pk).delete()
 
 
-def change_own_password(*, user: User, old_password: str, new_password: str) -> None:
+def change_own_password(
+    *, user: User, old_password: str, new_password: str, address: str | None = None
+) -> None:
     """The user replaces her password, proving the current one.
 
     Refuses a wrong current password, the same password again and one that fails the
-    password rules (AUTH_PASSWORD_VALIDATORS). Clears `must_change_password` and revokes
-    every API token; the caller keeps the current browser session if it wants to.
+    password rules (AUTH_PASSWORD_VALIDATORS). Clears `must_change_password`, revokes
+    every API token and audits the change (from `address`, the request's); the caller keeps
+    the current browser session if it wants to.
     """
     if not user.check_password(old_password):
         raise WrongCurrentPassword
@@ -62,16 +67,30 @@ def change_own_password(*, user: User, old_password: str, new_password: str) -> 
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
         revoke_api_tokens(user=user)
+        record_audit(
+            action=AuditAction.PASSWORD_CHANGED,
+            actor=user,
+            subject=user,
+            target=user,
+            address=address,
+        )
         # Sockets of sessions the new password ends close too (each re-checks its sign-in).
         close_user_sockets(user.pk)
 
 
-def set_password_for(*, user: User, password: str | None, set_by: User | None) -> None:
-    """Someone (a co-op manager; `set_by=None`: an administrator on the admin site) gives
-    the user a password, or none (`password=None`).
+def set_password_for(
+    *,
+    user: User,
+    password: str | None,
+    set_by: User | None,
+    address: str | None = None,
+) -> None:
+    """Someone (a co-op manager, an administrator on the admin site; `set_by=None`: nobody
+    signed in, e.g. a command) gives the user a password, or none (`password=None`).
 
     A password somebody else chose must be replaced at the user's next sign-in. Every
-    API token of the user is revoked. The caller has checked that `set_by` may do this.
+    API token of the user is revoked, and the change is audited (from `address`, the
+    request's). The caller has checked that `set_by` may do this.
     """
     set_by_someone_else = set_by is None or set_by.pk != user.pk
     with transaction.atomic():
@@ -82,6 +101,17 @@ def set_password_for(*, user: User, password: str | None, set_by: User | None) -
         user.must_change_password = password is not None and set_by_someone_else
         user.save(update_fields=["password", "must_change_password"])
         revoke_api_tokens(user=user)
+        record_audit(
+            action=AuditAction.PASSWORD_SET_BY_OTHER
+            if set_by_someone_else
+            else AuditAction.PASSWORD_CHANGED,
+            actor=set_by,
+            subject=user,
+            target=user,
+            # The password itself never: only whether one can still sign in with a password.
+            changes={"usable_password": (None, password is not None)},
+            address=address,
+        )
         # Sockets of sessions the new password ends close too (each re-checks its sign-in).
         close_user_sockets(user.pk)
 

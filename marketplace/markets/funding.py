@@ -286,7 +286,9 @@ def _require_checker(request: FundingRequest, by: User) -> None:
         raise OwnFundingRequest()
 
 
-def approve_funding_request(*, market: Market, by: User, request_id: int) -> FundingRequest:
+def approve_funding_request(
+    *, market: Market, by: User, request_id: int, address: str | None = None
+) -> FundingRequest:
     """A supervisor other than the requester approves: the top-up or withdrawal is posted to
     the ledger (dated today, which must be open) with a key derived from the request, and
     the request is approved, in one transaction under the request's lock.
@@ -295,7 +297,8 @@ def approve_funding_request(*, market: Market, by: User, request_id: int) -> Fun
     once: the second waits for the first and finds it approved). A withdrawal the card no
     longer covers is refused with its balance and stays pending: the money may still come
     (a top-up, a reversed trade), and declining is a decision a supervisor makes, with a
-    reason, not one the system makes for her.
+    reason, not one the system makes for her. A withdrawal is audited (by `by`, from
+    `address`).
     """
     with transaction.atomic():
         request = _locked_request(market, request_id)
@@ -312,14 +315,23 @@ def approve_funding_request(*, market: Market, by: User, request_id: int) -> Fun
         hold_open_day(market, today)
         if not Trader.objects.filter(pk=request.trader_id, is_active=True).exists():
             raise InactiveTrader()
-        operation = top_up if request.kind == FundingKind.TOP_UP else withdraw
-        request.entry = operation(
-            account=request.account,
-            amount=request.amount.amount,
-            method=request.method,
-            by=by,
-            idempotency_key=f"request-{request.pk}",
-        )
+        if request.kind == FundingKind.TOP_UP:
+            request.entry = top_up(
+                account=request.account,
+                amount=request.amount.amount,
+                method=request.method,
+                by=by,
+                idempotency_key=f"request-{request.pk}",
+            )
+        else:
+            request.entry = withdraw(
+                account=request.account,
+                amount=request.amount.amount,
+                method=request.method,
+                by=by,
+                idempotency_key=f"request-{request.pk}",
+                address=address,
+            )
         request.status = RequestStatus.APPROVED
         request.decided_by = by
         request.decided_at = timezone.now()

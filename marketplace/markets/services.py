@@ -9,7 +9,9 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from accounts.choices import AuditAction
 from accounts.models import User
+from accounts.services.audit import record_audit
 from settlement.accounts import book_account, open_account
 from settlement.choices import MARKET_BOOK_KINDS, AccountKind, BookKind
 from settlement.models import Account, Book
@@ -61,8 +63,14 @@ def register_trader(
     cooperative=None,
     stall=None,
     phone: str = "",
+    registered_by: User | None = None,
+    address: str | None = None,
 ) -> Trader:
-    """A trader with her settlement account: a prepaid card for a buyer, a payable for a seller."""
+    """A trader with her settlement account: a prepaid card for a buyer, a payable for a seller.
+
+    A card an operator issues (`registered_by`, from `address`) is audited; the demo's and
+    the benchmarks' traders are not anyone's decision.
+    """
     with transaction.atomic():
         trader = Trader(
             market=market,
@@ -77,18 +85,47 @@ def register_trader(
         trader.full_clean()
         trader.save()
         open_account(book=market.book, kind=settlement_kind(kind), name=name, trader_id=trader.pk)
+        if registered_by is not None:
+            record_audit(
+                action=AuditAction.TRADER_CARD_ISSUED,
+                actor=registered_by,
+                subject=user,
+                target=trader,
+                label=trader_label(trader),
+                changes={"card_number": (None, trader.card_number), "kind": (None, kind)},
+                address=address,
+            )
     return trader
 
 
-def set_trader_active(*, market: Market, by: User, trader_id: int, is_active: bool) -> Trader:
+def trader_label(trader: Trader) -> str:
+    """A trader in the audit log: by market, kind and id, since her name may be a person's."""
+    return f"{trader.market.code} {trader.kind} #{trader.pk}"
+
+
+def set_trader_active(
+    *, market: Market, by: User, trader_id: int, is_active: bool, address: str | None = None
+) -> Trader:
     """An operator of the market suspends a trader's card (no trades, top-ups or withdrawals
-    until it is lifted) or lifts the suspension. Trades already recorded stay as they are."""
+    until it is lifted) or lifts the suspension. Trades already recorded stay as they are.
+    A change is audited (by `by`, from `address`)."""
     require_staff(by, market)
     with transaction.atomic():
         trader = Trader.objects.select_for_update(no_key=True).get(pk=trader_id, market=market)
         if trader.is_active != is_active:
             trader.is_active = is_active
             trader.save(update_fields=["is_active", "updated_at"])
+            record_audit(
+                action=AuditAction.TRADER_CARD_REINSTATED
+                if is_active
+                else AuditAction.TRADER_CARD_SUSPENDED,
+                actor=by,
+                subject=trader.user,
+                target=trader,
+                label=trader_label(trader),
+                changes={"is_active": (not is_active, is_active)},
+                address=address,
+            )
     return trader
 
 

@@ -321,11 +321,14 @@ def _lock_lot(*, market: Market, lot: HarvestLot | None) -> None:
     )
 
 
-def reverse_trade(*, trade_id: int, by: User, reason: str, idempotency_key: str) -> Trade:
+def reverse_trade(
+    *, trade_id: int, by: User, reason: str, idempotency_key: str, address: str | None = None
+) -> Trade:
     """A supervisor undoes a mistaken trade with a reversing entry; nothing is deleted.
 
     The reversal is dated today (which must be open); a trade is reversed at most once. A
-    retry with the key of the reversal that was made returns the trade as it is.
+    retry with the key of the reversal that was made returns the trade as it is. Audited
+    (by `by`, from `address`) with the reversing entry.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -346,7 +349,9 @@ def reverse_trade(*, trade_id: int, by: User, reason: str, idempotency_key: str)
             raise TradeAlreadyReversed()
         today = business_today()
         hold_open_day(trade.market, today)
-        reversal = reverse_entry(entry=trade.entry, by=by, reason=reason, idempotency_key=key)
+        reversal = reverse_entry(
+            entry=trade.entry, by=by, reason=reason, idempotency_key=key, address=address
+        )
         trade.reversal = reversal
         trade.reversal_reason = reason[:200]
         trade.save(update_fields=["reversal", "reversal_reason"])

@@ -15,7 +15,8 @@ from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone, translation
 
-from accounts.choices import Role
+from accounts.choices import AuditAction, Role
+from accounts.models import AuditEntry
 from common.exceptions import RefusalKind
 from config.asgi import application
 from delivery.exceptions import (
@@ -496,6 +497,10 @@ def test_cancelling_twice_refunds_once(chaoyang, spinach, funded_consumer):
     assert JournalEntry.objects.filter(kind=EntryKind.REFUND).count() == 1
     assert wallet_balance(funded_consumer) == Decimal("500.00")
     assert StockLot.objects.get().quantity_kg == Decimal("10.000")
+    refunded = AuditEntry.objects.get(action=AuditAction.REFUND)
+    assert (refunded.actor, refunded.subject) == (funded_consumer, funded_consumer)
+    assert refunded.changes["amount"] == [None, f"{order.total.amount:.2f}"]
+    assert refunded.object_id == str(JournalEntry.objects.get(kind=EntryKind.REFUND).pk)
 
 
 def test_another_consumer_cannot_cancel_my_order(chaoyang, spinach, funded_consumer):

@@ -12,6 +12,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.addresses import client_address
 from common.dates import business_today
 
 from .. import drawers, funding
@@ -60,7 +61,10 @@ class FundingRequestViewSet(
     def approve(self, request, pk=None):
         """Post the top-up or withdrawal to the ledger (a supervisor, not the requester)."""
         approved = funding.approve_funding_request(
-            market=self.market, by=request.user, request_id=int(pk)
+            market=self.market,
+            by=request.user,
+            request_id=int(pk),
+            address=client_address(request),
         )
         return self._render(approved.pk)
 

@@ -24,6 +24,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from accounts.addresses import client_address
 from accounts.choices import Role
 from accounts.models import User
 from accounts.permissions import HasRole, get_visible_or_404
@@ -175,6 +176,7 @@ class TradeViewSet(
             by=request.user,
             reason=params.validated_data["reason"],
             idempotency_key=key,
+            address=client_address(request),
         )
         return self._render(trade.pk)
 
@@ -310,6 +312,8 @@ class TraderViewSet(
             card_number=data["card_number"].strip(),
             phone=data["phone"].strip(),
             user=user,
+            registered_by=request.user,
+            address=client_address(request),
         )
         return self._render(trader.pk, status_code=status.HTTP_201_CREATED)
 
@@ -325,6 +329,7 @@ class TraderViewSet(
             by=request.user,
             trader_id=trader.pk,
             is_active=params.validated_data["is_active"],
+            address=client_address(request),
         )
         return self._render(trader.pk)
 

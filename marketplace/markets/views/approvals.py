@@ -14,6 +14,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.addresses import client_address
 from accounts.models import User
 from accounts.permissions import get_visible_or_404
 from common.dates import business_today
@@ -60,7 +61,10 @@ def request_approve(request, market, pk: int):
     _supervisor_only(request, market)
     try:
         funding.approve_funding_request(
-            market=market, by=request.user, request_id=funding_request.pk
+            market=market,
+            by=request.user,
+            request_id=funding_request.pk,
+            address=client_address(request),
         )
     except DomainError as error:
         messages.error(request, str(error.message))

@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.addresses import client_address
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, role_required
 from common.dates import business_today
@@ -327,6 +328,7 @@ def reverse_trade(request, market, pk: int):
                 by=request.user,
                 reason=form.cleaned_data["reason"],
                 idempotency_key=form.cleaned_data["idempotency_key"],
+                address=client_address(request),
             )
         except DomainError as error:
             add_service_error(form, error, {"idempotency_key": None})
@@ -373,7 +375,12 @@ def trader_create(request, market):
     form = TraderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            trader = markets.register_trader(market=market, **form.trader_arguments())
+            trader = markets.register_trader(
+                market=market,
+                registered_by=request.user,
+                address=client_address(request),
+                **form.trader_arguments(),
+            )
         except ValidationError as error:
             for name, problems in error.message_dict.items():
                 name = {"user": "user_phone"}.get(name, name)
@@ -401,6 +408,7 @@ def trader_activation(request, market, pk: int):
         by=request.user,
         trader_id=trader.pk,
         is_active=request.POST.get("active") == "1",
+        address=client_address(request),
     )
     done = (
         _("%(name)s's card is active again.")
