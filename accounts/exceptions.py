@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from common.exceptions import DomainError
+from common.exceptions import DomainError, RefusalKind
 
 
 class AccountsError(DomainError):
@@ -23,3 +23,34 @@ class PasswordNotAccepted(AccountsError):
 class PasswordUnchanged(AccountsError):
     default_message = _("Choose a password different from the one you have now.")
     field = "new_password"
+
+
+class CallbackAskedRecently(AccountsError):
+    """One call-back request per order per CALLBACK_REQUEST_INTERVAL_MINUTES: she is not
+    to be rung by the app every time a button is tapped."""
+
+    kind = RefusalKind.CONFLICT
+    field = "callback"
+
+
+class AccountDeletionBlocked(AccountsError):
+    """A section says the account cannot go now (money in the wallet, an order on its way);
+    the message says what to do first."""
+
+    kind = RefusalKind.CONFLICT
+    field = "password"
+
+
+class WrongPasswordForDeletion(AccountsError):
+    default_message = _("Your password is not correct.")
+    field = "password"
+
+
+class PersonalDataNotAccepted(AccountsError):
+    """A correction that fails a field's rule; `field` names it."""
+
+
+class CallbackNeedsYourNumber(AccountsError):
+    default_message = _("Your account has no mobile number for her to call: add one first.")
+    kind = RefusalKind.CONFLICT
+    field = "callback"

@@ -440,6 +440,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # the default writes each one to SMS_OUTBOX_PATH instead of a phone (development and demo).
 SMS_BACKEND = env_str("SMS_BACKEND", "accounts.sms.outbox.OutboxBackend")
 SMS_OUTBOX_PATH = Path(env_str("SMS_OUTBOX_PATH", str(BASE_DIR / "var" / "sms" / "outbox.log")))
+# A consumer or buyer is asked to call back about one order at most once in this many minutes
+# (accounts.services.callbacks), however often a courier or seller taps the button.
+CALLBACK_REQUEST_INTERVAL_MINUTES = env_int("CALLBACK_REQUEST_INTERVAL_MINUTES", 10)
 
 # Production hardening; `manage.py check --deploy` is clean with DJANGO_DEBUG=false.
 SESSION_COOKIE_SECURE = not DEBUG
