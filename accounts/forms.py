@@ -34,3 +34,21 @@ class SignInForm(LockoutMessageMixin, AuthenticationForm):
 
 class AdminSignInForm(LockoutMessageMixin, AdminAuthenticationForm):
     """The admin site's sign-in, with the same lock-out message."""
+
+
+class PersonalDataForm(forms.Form):
+    """What she corrects on her "My data" page (accounts.services.personal_data checks it)."""
+
+    display_name = forms.CharField(label=_("Display name"), max_length=80, required=False)
+    last_name = forms.CharField(label=_("Family name"), max_length=150, required=False)
+    first_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("To confirm it is you. Deleting cannot be undone."),
+    )

@@ -49,6 +49,8 @@ REPLENISHMENT = NavEntry(_("Replenishment"), "delivery:replenishment")
 COURIER_PAGE = NavEntry(pgettext_lazy("courier's own page", "Deliveries"), "delivery:courier")
 SHOP = NavEntry(_("Shop"), "delivery:shop")
 SHOP_ORDERS = NavEntry(_("My orders"), "delivery:shop_orders")
+# Every signed-in person's own data (PIPL): last in every role's menu.
+MY_DATA = NavEntry(_("My data"), "accounts:my_data")
 
 NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
     Role.FARMER: (
@@ -129,4 +131,4 @@ def navigation_for(user) -> tuple[NavEntry, ...]:
     if not user.is_authenticated:
         return ()
     role = Role.ADMIN if user.is_platform_admin else user.role
-    return NAVIGATION.get(role, (WORKSPACE,))
+    return (*NAVIGATION.get(role, (WORKSPACE,)), MY_DATA)

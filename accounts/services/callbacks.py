@@ -2,6 +2,7 @@
 number. The app above accounts checks that the requester may ask (his task's consumer, her
 order's buyer) and names the order; this module keeps the request, limits it, and tells her."""
 
+import math
 from datetime import timedelta
 
 from django.conf import settings
@@ -47,9 +48,9 @@ def request_callback(
         )
         if latest is not None:
             wait = latest.created_at + callback_interval() - timezone.now()
-            minutes = max(1, int(wait.total_seconds() // 60) + 1)
+            minutes = max(1, math.ceil(wait.total_seconds() / 60))
             raise CallbackAskedRecently(
-                _("She was asked to call back a moment ago; ask again in %(minutes)d min.")
+                _("A call-back about this was asked a moment ago; ask again in %(minutes)d min.")
                 % {"minutes": minutes}
             )
         request = CallbackRequest.objects.create(
