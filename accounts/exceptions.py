@@ -42,7 +42,7 @@ class AccountDeletionBlocked(AccountsError):
 
 
 class WrongPasswordForDeletion(AccountsError):
-    default_message = _("Your password is not correct.")
+    default_message = _("That is not your password.")
     field = "password"
 
 
@@ -51,6 +51,6 @@ class PersonalDataNotAccepted(AccountsError):
 
 
 class CallbackNeedsYourNumber(AccountsError):
-    default_message = _("Your account has no mobile number for her to call: add one first.")
+    default_message = _("Your account has no mobile number to call you back on: add one first.")
     kind = RefusalKind.CONFLICT
     field = "callback"

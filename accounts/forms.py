@@ -2,9 +2,11 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .lockout import is_locked_out, lockout_message
+from .models import User
 
 
 class LockoutMessageMixin:
@@ -37,17 +39,32 @@ class AdminSignInForm(LockoutMessageMixin, AdminAuthenticationForm):
 
 
 class PersonalDataForm(forms.Form):
-    """What she corrects on her "My data" page (accounts.services.personal_data checks it)."""
+    """What she corrects on her "My data" page (accounts.services.personal_data checks it).
+    Labels are the User fields' own names."""
 
-    display_name = forms.CharField(label=_("Display name"), max_length=80, required=False)
-    last_name = forms.CharField(label=_("Family name"), max_length=150, required=False)
-    first_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
-    email = forms.EmailField(label=_("Email"), required=False)
+    display_name = forms.CharField(
+        label=capfirst(User._meta.get_field("display_name").verbose_name),
+        max_length=80,
+        required=False,
+    )
+    last_name = forms.CharField(
+        label=capfirst(User._meta.get_field("last_name").verbose_name),
+        max_length=150,
+        required=False,
+    )
+    first_name = forms.CharField(
+        label=capfirst(User._meta.get_field("first_name").verbose_name),
+        max_length=150,
+        required=False,
+    )
+    email = forms.EmailField(
+        label=capfirst(User._meta.get_field("email").verbose_name), required=False
+    )
 
 
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
-        label=_("Your password"),
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("To confirm it is you. Deleting cannot be undone."),

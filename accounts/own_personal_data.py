@@ -133,7 +133,7 @@ def _end_sessions(user: User) -> None:
 def register() -> None:
     register_section(
         name="account",
-        label=_("Your account"),
+        label=_("Account and sign-in"),
         exporter=export_account,
         eraser=erase_account,
     )

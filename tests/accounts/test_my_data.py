@@ -59,7 +59,7 @@ def test_the_page_shows_her_sections_and_only_her_data(her, someone_else):
     page = _client(her).get(PAGE).content.decode()
 
     for label in (
-        "Your account",
+        "Account and sign-in",
         "Money: wallet, cards and their postings",
         "Shop orders and deliveries",
     ):
@@ -181,7 +181,7 @@ def test_a_wrong_password_is_refused_on_its_field(her):
     response = _client(her).post(f"{PAGE}delete/", {"password": "wrong"})
 
     assert response.status_code == 400
-    assert "Your password is not correct." in response.content.decode()
+    assert "That is not your password." in response.content.decode()
     assert User.objects.get(pk=her.pk).is_active
 
 
