@@ -10,4 +10,6 @@ class AccountsConfig(AppConfig):
     append_only_models = {"AuditEntry": ()}
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the sign-out receiver)
+        from . import own_personal_data, receivers  # noqa: F401  (connects the sign-out receiver)
+
+        own_personal_data.register()

@@ -95,3 +95,34 @@ class SignUpRoleRefused(AccountsError):
 class SamePhone(AccountsError):
     default_message = _("This is your number already.")
     field = "phone"
+
+
+class CallbackAskedRecently(AccountsError):
+    """One call-back request per order per CALLBACK_REQUEST_INTERVAL_MINUTES: she is not
+    to be rung by the app every time a button is tapped."""
+
+    kind = RefusalKind.CONFLICT
+    field = "callback"
+
+
+class AccountDeletionBlocked(AccountsError):
+    """A section says the account cannot go now (money in the wallet, an order on its way);
+    the message says what to do first."""
+
+    kind = RefusalKind.CONFLICT
+    field = "password"
+
+
+class WrongPasswordForDeletion(AccountsError):
+    default_message = _("That is not your password.")
+    field = "password"
+
+
+class PersonalDataNotAccepted(AccountsError):
+    """A correction that fails a field's rule; `field` names it."""
+
+
+class CallbackNeedsYourNumber(AccountsError):
+    default_message = _("Your account has no mobile number to call you back on: add one first.")
+    kind = RefusalKind.CONFLICT
+    field = "callback"

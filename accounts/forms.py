@@ -2,12 +2,14 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .choices import AuditAction, Role
 from .exceptions import ConsentRequired, InvalidPhone
 from .lockout import is_locked_out, lockout_message
 from .phone import normalize_phone
+from .models import User
 from .selectors import AuditQuery, person_named
 
 
@@ -197,3 +199,34 @@ class AuditFilterForm(forms.Form):
             until=data.get("until"),
             address=data.get("address") or "",
         )
+class PersonalDataForm(forms.Form):
+    """What she corrects on her "My data" page (accounts.services.personal_data checks it).
+    Labels are the User fields' own names."""
+
+    display_name = forms.CharField(
+        label=capfirst(User._meta.get_field("display_name").verbose_name),
+        max_length=80,
+        required=False,
+    )
+    last_name = forms.CharField(
+        label=capfirst(User._meta.get_field("last_name").verbose_name),
+        max_length=150,
+        required=False,
+    )
+    first_name = forms.CharField(
+        label=capfirst(User._meta.get_field("first_name").verbose_name),
+        max_length=150,
+        required=False,
+    )
+    email = forms.EmailField(
+        label=capfirst(User._meta.get_field("email").verbose_name), required=False
+    )
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("To confirm it is you. Deleting cannot be undone."),
+    )

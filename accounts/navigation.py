@@ -54,6 +54,8 @@ COURIER_PAGE = NavEntry(pgettext_lazy("courier's own page", "Deliveries"), "deli
 SHOP = NavEntry(_("Shop"), "delivery:shop")
 SHOP_ORDERS = NavEntry(_("My orders"), "delivery:shop_orders")
 AUDIT_LOG = NavEntry(_("Audit log"), "accounts:audit_log")
+# Every signed-in person's own data (PIPL): last in every role's menu.
+MY_DATA = NavEntry(_("My data"), "accounts:my_data")
 
 NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
     Role.FARMER: (
@@ -146,4 +148,4 @@ def navigation_for(user) -> tuple[NavEntry, ...]:
     if not user.is_authenticated:
         return ()
     role = Role.ADMIN if user.is_platform_admin else user.role
-    return NAVIGATION.get(role, (WORKSPACE,))
+    return (*NAVIGATION.get(role, (WORKSPACE,)), MY_DATA)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import signup_views, views
+from . import signup_views, views, views_personal_data
 
 app_name = "accounts"
 
@@ -16,6 +16,11 @@ urlpatterns = [
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("account/data/", views_personal_data.my_data, name="my_data"),
+    path("account/data/correct/", views_personal_data.correct_my_data, name="my_data_correct"),
+    path("account/data/export.json", views_personal_data.export_my_data_json, name="my_data_json"),
+    path("account/data/export.pdf", views_personal_data.export_my_data_pdf, name="my_data_pdf"),
+    path("account/data/delete/", views_personal_data.delete_my_account, name="my_data_delete"),
     path("workspace/", views.workspace, name="workspace"),
     path("audit/", views.audit_log, name="audit_log"),
     path("workspace/<slug:role>/", views.role_workspace, name="role_workspace"),

@@ -7,3 +7,8 @@ class ColdchainConfig(AppConfig):
 
     name = "coldchain"
     verbose_name = _("Cold chain")
+
+    def ready(self) -> None:
+        from . import personal_data
+
+        personal_data.register()

@@ -477,6 +477,9 @@ SMS_CODE_MAX_TRIES = env_int("SMS_CODE_MAX_TRIES", 5)
 SMS_CODE_RESEND_SECONDS = env_int("SMS_CODE_RESEND_SECONDS", 60)
 SMS_CODES_PER_NUMBER_PER_DAY = env_int("SMS_CODES_PER_NUMBER_PER_DAY", 10)
 SMS_CODES_PER_ADDRESS_PER_HOUR = env_int("SMS_CODES_PER_ADDRESS_PER_HOUR", 20)
+# A consumer or buyer is asked to call back about one order at most once in this many minutes
+# (accounts.services.callbacks), however often a courier or seller taps the button.
+CALLBACK_REQUEST_INTERVAL_MINUTES = env_int("CALLBACK_REQUEST_INTERVAL_MINUTES", 10)
 
 # Production hardening; `manage.py check --deploy` is clean with DJANGO_DEBUG=false.
 SESSION_COOKIE_SECURE = not DEBUG

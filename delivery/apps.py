@@ -7,3 +7,8 @@ class DeliveryConfig(AppConfig):
 
     name = "delivery"
     verbose_name = _("Front warehouses and delivery")
+
+    def ready(self) -> None:
+        from . import personal_data
+
+        personal_data.register()

@@ -14,5 +14,6 @@ urlpatterns = [
     path("orders/", views.order_list, name="order_list"),
     path("orders/rows/", views.order_rows, name="order_rows"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
+    path("orders/<int:pk>/callback/", views.order_callback, name="order_callback"),
     path("orders/<int:pk>/<slug:step>/", views.order_step, name="order_step"),
 ]

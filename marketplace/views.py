@@ -19,6 +19,7 @@ from moneyed import Money
 
 from accounts.choices import Role
 from accounts.permissions import get_visible_or_404, role_required, user_has_role
+from accounts.phone import mask_phone
 from common.exceptions import DomainError
 from common.forms import add_service_error
 from common.money import price_per_unit
@@ -44,6 +45,7 @@ from marketplace.selectors.pickup import (
 from marketplace.selectors.wallet import hold_of_order, wallet_figures
 from marketplace.services import listings as listing_services
 from marketplace.services import orders as order_services
+from marketplace.services.callbacks import ask_buyer_to_call_back
 
 from .filters import ListingSearchFilter
 from .forms import (
@@ -344,6 +346,10 @@ def _render_order(request, order, *, hand_over_form=None, status=200):
             "hand_over_form": hand_over_form,
             "reason_form": ReasonForm(),
             "hold": hold_of_order(order),
+            # The seller's side sees the buyer's number masked, and asks for a call back.
+            "buyer_phone": mask_phone(order.buyer.phone)
+            if is_seller_side(request.user, order)
+            else "",
         },
         status=status,
     )
@@ -364,6 +370,20 @@ ORDER_STEPS = {
     "confirm-weights": order_services.confirm_weights,
     "complete": order_services.complete_order,
 }
+
+
+@require_POST
+@login_required
+def order_callback(request, pk: int):
+    """ "Ask her to call me back": the buyer is notified with the seller's number."""
+    order = get_visible_or_404(orders_visible_to(request.user), pk=pk)
+    try:
+        ask_buyer_to_call_back(by=request.user, order_id=order.pk)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The buyer is asked to call you back."))
+    return redirect("marketplace:order_detail", pk=order.pk)
 
 
 @require_POST

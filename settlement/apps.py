@@ -21,3 +21,8 @@ class SettlementConfig(AppConfig):
             "closed_at",
         ),
     }
+
+    def ready(self) -> None:
+        from . import personal_data
+
+        personal_data.register()

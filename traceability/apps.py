@@ -12,3 +12,8 @@ class TraceabilityConfig(AppConfig):
 
     name = "traceability"
     verbose_name = _("Traceability")
+
+    def ready(self) -> None:
+        from . import personal_data
+
+        personal_data.register()

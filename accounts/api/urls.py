@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import joining, views
+from . import joining, personal_data, views
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
@@ -17,6 +17,9 @@ urlpatterns = [
     path("me/phone/code/", joining.PhoneCodeApi.as_view(), name="api-phone-code"),
     path("me/phone/", joining.PhoneChangeApi.as_view(), name="api-phone"),
     path("audit/", views.AuditLogApi.as_view(), name="api-audit-log"),
+    path("me/data/", personal_data.MyDataApi.as_view(), name="api-my-data"),
+    path("me/data/pdf/", personal_data.MyDataPdfApi.as_view(), name="api-my-data-pdf"),
+    path("me/data/delete/", personal_data.DeleteMyAccountApi.as_view(), name="api-my-data-delete"),
     path("notifications/", views.NotificationListApi.as_view(), name="api-notifications"),
     path(
         "notifications/read/",

@@ -1,4 +1,5 @@
 from .audit import AuditEntry
+from .callbacks import CallbackRequest
 from .codes import PhoneCode
 from .consent import Consent
 from .notifications import Notification
@@ -6,6 +7,7 @@ from .users import CaseInsensitiveUserManager, User, username_matches
 
 __all__ = [
     "AuditEntry",
+    "CallbackRequest",
     "CaseInsensitiveUserManager",
     "Consent",
     "Notification",

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from common.units import WeightUnit
 
 from ..choices import Role
-from ..phone import normalize_phone, validate_china_mobile
+from ..phone import mask_phone, normalize_phone, validate_china_mobile
 
 
 def username_matches(username: str | None) -> Exact:
@@ -73,7 +73,11 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
-        return self.display_name or self.get_full_name() or self.username
+        # A username that is a mobile number names her only masked: str(user) is what
+        # sellers, couriers and notifications about her show.
+        return (
+            self.display_name or self.get_full_name() or mask_phone(self.username) or self.username
+        )
 
     def clean(self):
         super().clean()

@@ -36,6 +36,7 @@ from ..selectors.couriers import (
 from ..selectors.history import Reader
 from ..services import couriers as courier_services
 from ..services import offers
+from ..services.callbacks import ask_consumer_to_call_back
 from .history import DeliveryHistoryStepOutputSerializer
 
 # --- Shapes -----------------------------------------------------------------------------------
@@ -133,6 +134,10 @@ class DropOffOutputSerializer(serializers.Serializer):
     tries_left = serializers.IntegerField(help_text="Wrong delivery codes still allowed.")
     code_locked = serializers.BooleanField(
         source="is_code_locked", help_text="Only a photo delivers the order now."
+    )
+    consumer_phone = serializers.CharField(
+        help_text="The consumer's number masked (138****0001); empty once the door is no "
+        "longer shown. Reach her with POST …/orders/{id}/callback/."
     )
 
 
@@ -329,6 +334,23 @@ class OrderDeliverApi(_CourierApi):
         return Response(DeliveredOutputSerializer(order).data, status=status.HTTP_200_OK)
 
 
+class CallbackOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    about = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class OrderCallbackApi(_CourierApi):
+    @extend_schema(request=None, responses={201: CallbackOutputSerializer})
+    def post(self, request, pk: int):
+        """Ask the consumer of my order to call me back: she is notified with my number (hers
+        is never shown to me). Once per order in 10 minutes (409 with the wait on
+        `callback`)."""
+        order = get_visible_or_404(courier_orders(self.courier), pk=pk)
+        callback = ask_consumer_to_call_back(courier=self.courier, order_id=order.pk)
+        return Response(CallbackOutputSerializer(callback).data, status=status.HTTP_201_CREATED)
+
+
 class DayApi(_CourierApi):
     @extend_schema(responses=DayOutputSerializer)
     def get(self, request):
@@ -361,6 +383,11 @@ urlpatterns = [
         "courier/orders/<int:pk>/deliver/",
         OrderDeliverApi.as_view(),
         name="delivery-courier-order-deliver",
+    ),
+    path(
+        "courier/orders/<int:pk>/callback/",
+        OrderCallbackApi.as_view(),
+        name="delivery-courier-order-callback",
     ),
     path("courier/day/", DayApi.as_view(), name="delivery-courier-day"),
 ]

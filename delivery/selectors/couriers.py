@@ -8,11 +8,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
+from accounts.models import CallbackRequest
 from accounts.permissions import is_admin
+from accounts.phone import mask_phone
 from common.dates import BUSINESS_TIME_ZONE, business_today
 
 from ..models import (
@@ -96,6 +98,13 @@ class DropOffStep:
     longitude: float | None
     latitude: float | None
     tries_left: int
+    # Her number as he may see it (138****0001): he reaches her with a call-back request.
+    consumer_phone: str = ""
+    callback_asked_at: datetime | None = None  # within the last CALLBACK_REQUEST_INTERVAL
+
+    @property
+    def can_ask_callback(self) -> bool:
+        return self.is_door_shown and not self.is_cancelled and bool(self.consumer_phone)
 
     @property
     def is_door_shown(self) -> bool:
@@ -150,7 +159,26 @@ def door_visible_to_courier(order: DeliveryOrder, *, now: datetime) -> bool:
     return ended is None or now < ended + window
 
 
-def _drop_off(order: DeliveryOrder, *, now: datetime, maximum: int) -> DropOffStep:
+def callback_key(order_id: int) -> str:
+    """What a call-back request about a consumer order is filed under (its rate limit)."""
+    return f"delivery.order:{order_id}"
+
+
+def _recent_callbacks(order_ids: list[int], *, now: datetime) -> dict[str, datetime]:
+    since = now - timedelta(minutes=settings.CALLBACK_REQUEST_INTERVAL_MINUTES)
+    rows = (
+        CallbackRequest.objects.filter(
+            about_key__in=[callback_key(pk) for pk in order_ids], created_at__gt=since
+        )
+        .values("about_key")
+        .annotate(latest=Max("created_at"))
+    )
+    return {row["about_key"]: row["latest"] for row in rows}
+
+
+def _drop_off(
+    order: DeliveryOrder, *, now: datetime, maximum: int, asked: dict[str, datetime]
+) -> DropOffStep:
     shown = door_visible_to_courier(order, now=now)
     return DropOffStep(
         order=order,
@@ -158,6 +186,8 @@ def _drop_off(order: DeliveryOrder, *, now: datetime, maximum: int) -> DropOffSt
         longitude=order.location.x if shown else None,
         latitude=order.location.y if shown else None,
         tries_left=max(0, maximum - order.code_attempts),
+        consumer_phone=mask_phone(order.consumer.phone) if shown else "",
+        callback_asked_at=asked.get(callback_key(order.pk)),
     )
 
 
@@ -186,9 +216,13 @@ def task_route(
             "code_attempts",
             "proof_photo",
             "task_id",
+            "consumer__id",
+            "consumer__phone",
         )
+        .select_related("consumer")
         .order_by("promised_by", "pk")
     )
+    asked = _recent_callbacks([order.pk for order in orders], now=now)
     maximum = settings.DELIVERY_CODE_MAX_ATTEMPTS
     return TaskRoute(
         task=task,
@@ -198,7 +232,9 @@ def task_route(
             latitude=site_location.y if site_location else None,
             is_done=task.status not in (DeliveryTaskStatus.ASSIGNED, DeliveryTaskStatus.OFFERING),
         ),
-        drop_offs=tuple(_drop_off(order, now=now, maximum=maximum) for order in orders),
+        drop_offs=tuple(
+            _drop_off(order, now=now, maximum=maximum, asked=asked) for order in orders
+        ),
         history=tuple(task_history(task, reader=reader)),
     )
 

@@ -11,10 +11,12 @@ live event says it changed. Couriers only; another courier's task, order or offe
 from dataclasses import dataclass
 from functools import wraps
 
+from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import Role
@@ -35,6 +37,7 @@ from ..selectors.couriers import (
 )
 from ..services import couriers as courier_services
 from ..services import offers
+from ..services.callbacks import ask_consumer_to_call_back
 
 couriers_only = role_required(Role.COURIER)  # platform admins pass, but need a courier row
 
@@ -203,6 +206,19 @@ def deliver(request, courier, pk: int):
     return _back()
 
 
+@require_POST
+@_couriers_page
+def ask_callback(request, courier, pk: int):
+    """ "Ask her to call me back": she is notified with his number; he never sees hers."""
+    order = get_visible_or_404(courier_orders(courier), pk=pk)
+    try:
+        ask_consumer_to_call_back(courier=courier, order_id=order.pk)
+    except DomainError as refusal:
+        return _refused(request, courier, refusal, where="callback", order_id=order.pk)
+    messages.success(request, _("She is asked to call you back."))
+    return _back()
+
+
 urlpatterns = [
     path("courier/", courier_page, name="courier"),
     path("courier/offer/", offer_section, name="courier_offer"),
@@ -213,4 +229,5 @@ urlpatterns = [
     path("courier/offers/<int:pk>/decline/", decline_offer, name="courier_offer_decline"),
     path("courier/tasks/<int:pk>/pick-up/", pick_up, name="courier_pick_up"),
     path("courier/orders/<int:pk>/deliver/", deliver, name="courier_deliver"),
+    path("courier/orders/<int:pk>/callback/", ask_callback, name="courier_callback"),
 ]

@@ -15,7 +15,9 @@ from accounts.permissions import HasRole, get_visible_or_404
 
 from ..selectors.orders import orders_visible_to
 from ..services import orders as order_services
+from ..services.callbacks import ask_buyer_to_call_back
 from .serializers_orders import (
+    OrderCallbackOutputSerializer,
     OrderConfirmWeightsInputSerializer,
     OrderHandOverInputSerializer,
     OrderListFilterSerializer,
@@ -127,6 +129,21 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def complete(self, request, pk=None):
         """The buyer confirms he received the order."""
         return self._step(order_services.complete_order)
+
+    @extend_schema(
+        request=None,
+        responses={201: OrderCallbackOutputSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def callback(self, request, pk=None):
+        """The seller side asks the buyer to call back: the buyer is notified with the
+        asker's number (the buyer's is shown to sellers only masked). Once per order in 10
+        minutes (409 with the wait on `callback`)."""
+        order = get_visible_or_404(orders_visible_to(self.request.user), pk=self.kwargs["pk"])
+        callback = ask_buyer_to_call_back(by=request.user, order_id=order.pk)
+        return Response(
+            OrderCallbackOutputSerializer(callback).data, status=status.HTTP_201_CREATED
+        )
 
     def _reason(self) -> dict:
         params = OrderReasonInputSerializer(data=self.request.data)

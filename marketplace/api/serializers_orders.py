@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.phone import mask_phone
 from common.api.schema import DECIMAL_STRING
 
 from ..choices import OrderStatus
@@ -94,6 +95,18 @@ class OrderListFilterSerializer(serializers.Serializer):
 class PartySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(source="__str__", read_only=True)
+    phone = serializers.SerializerMethodField(
+        help_text="Masked (138****0001): reach the other side with POST /api/orders/{id}/callback/."
+    )
+
+    def get_phone(self, user) -> str:
+        return mask_phone(user.phone)
+
+
+class OrderCallbackOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    about = serializers.CharField()
+    created_at = serializers.DateTimeField()
 
 
 class OrderLineOutputSerializer(serializers.ModelSerializer):
