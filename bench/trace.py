@@ -16,9 +16,9 @@ VACUUM ANALYZEd (what autovacuum does after a burst of writes: the visibility ma
 trace read the index alone).
 
 Timed, interleaved, after a warm-up:
-- trace (BENCH_TRACE_RUNS, 30): `traceability.selectors.downstream.downstream_of(lot)`: one
-  index-only range scan of the lot's trail, a few small look-ups of names and staff by id, and
-  the rows turned into DownstreamRecords with holders, parents and whom to tell.
+- trace (BENCH_TRACE_RUNS, 30): `traceability.selectors.downstream.downstream_of(lot)`:
+  two index-only range scans of the lot's trail, a few small look-ups of names and staff by
+  id, and the rows turned into DownstreamRecords with holders, parents and whom to tell.
 - raw (30): bench/tracing/raw.py's WITH RECURSIVE statement over the SOURCE tables on a plain
   psycopg connection, fetching every record's kind, id, time, quantity, holder and the user to
   tell: the limit of the work without the trail (~300,000 index probes across tables).
@@ -108,8 +108,9 @@ def check_same_records(lot, scale: Scale, raw_connection) -> int:
         )
     if set(trail) != by_raw:
         raise SystemExit(
-            "the lot's trail disagrees with its source tables: a stale bench database? "
-            "Drop it (dropdb fc_bench_trace) and run the bench again to rebuild it."
+            f"the lot's trail disagrees with its source tables: a stale bench database? "
+            f"Drop it (dropdb {settings.DATABASES['default']['NAME']}) and run the bench again "
+            f"to rebuild it."
         )
     return len(downstream.records)
 

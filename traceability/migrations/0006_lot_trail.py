@@ -28,10 +28,13 @@ TYPES = (
 TYPED = ", ".join(
     f"{c.strip()}::{t}" for c, t in zip(COLUMNS.split(","), TYPES, strict=True)
 )
-UPDATED = ", ".join(f"{c.strip()} = EXCLUDED.{c.strip()}" for c in COLUMNS.split(",")[3:])
+# Everything but the key (step, source_id) is rewritten, the lot too (a stock lot moved to
+# another lot takes its receipts and picks along); a row that did not change is left alone.
+SHOWN = [c.strip() for c in COLUMNS.split(",") if c.strip() not in ("step", "source_id")]
+UPDATED = ", ".join(f"{c} = EXCLUDED.{c}" for c in SHOWN)
 CHANGED = (
-    "(" + ", ".join(f"t.{c.strip()}" for c in COLUMNS.split(",")[3:]) + ") IS DISTINCT FROM ("
-    + ", ".join(f"EXCLUDED.{c.strip()}" for c in COLUMNS.split(",")[3:]) + ")"
+    "(" + ", ".join(f"t.{c}" for c in SHOWN) + ") IS DISTINCT FROM ("
+    + ", ".join(f"EXCLUDED.{c}" for c in SHOWN) + ")"
 )
 
 # Per kind: (step, name, the SELECT of its rows (columns in COLUMNS' order), the source row's

@@ -21,6 +21,7 @@ from marketplace.services.orders import cancel_order as cancel_marketplace_order
 from settlement.accounts import wallet_of
 from settlement.funding import top_up
 from tests.coldchain.factories import ShipmentFactory
+from tests.farms.factories import HarvestLotFactory
 from tests.marketplace.factories import ListingFactory
 from tests.traceability.source_trail import downstream_from_sources
 from traceability.choices import DownstreamKind as Kind
@@ -147,3 +148,20 @@ def test_the_trail_is_written_by_the_database_itself(journey_world):
         )
     records = assert_trail_agrees_with_sources(journey_world.lot)
     assert _of(records, Kind.STOCK_LOT)[0].remaining_kg == Decimal("12.500")
+
+
+def test_a_stock_lot_moved_to_another_lot_takes_its_receipts_and_picks_along(journey_world):
+    """A correction of which lot a warehouse's stock is (a raw UPDATE, as a data fix would)."""
+    world = journey_world
+    other = HarvestLotFactory(farm=world.lot.farm, product=world.lot.product)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE delivery_stocklot SET lot_id = %s WHERE id = %s", [other.pk, world.stock.pk]
+        )
+
+    left = assert_trail_agrees_with_sources(world.lot)
+    moved = assert_trail_agrees_with_sources(other)
+    assert _of(left, Kind.STOCK_LOT) == _of(left, Kind.CONSUMER_ORDER_LINE) == []
+    assert [r.id for r in _of(moved, Kind.STOCK_LOT)] == [world.stock.pk]
+    assert len(_of(moved, Kind.CONSUMER_ORDER_LINE)) == 1
+    assert _of(moved, Kind.STOCK_LOT)[0].parent == (Kind.MARKET_TRADE, world.trade.pk)
