@@ -76,7 +76,7 @@ def trail_rows(lot_id: int) -> tuple[list[tuple], list[tuple]]:
     kilograms left, status, reference, user id, holder id, market id, order id, parent step,
     parent id) of every row but the consumers' lines; (line id, at, kilograms, order status,
     order number, consumer id, stock lot id) of the consumers' lines."""
-    params = {
+    params: dict[str, int | list[str]] = {
         "lot": lot_id,
         "lines_without_goods": [str(s) for s in ORDER_STATUSES_WITHOUT_GOODS],
         "consumer_cancelled": [str(DeliveryOrderStatus.CANCELLED)],
