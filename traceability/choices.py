@@ -33,3 +33,17 @@ class DownstreamKind(models.TextChoices):
     SHIPMENT = "shipment", _("Shipment")
     STOCK_LOT = "stock_lot", _("Warehouse stock")
     CONSUMER_ORDER_LINE = "consumer_order_line", _("Consumer order")
+
+
+class TrailStep(models.IntegerChoices):
+    """A row of a lot's trail (traceability.models.LotTrailEntry), in the order a forward trace
+    lists them: the DownstreamKind it shows, plus the stock receipts that say where a stock lot
+    came from and how much it received."""
+
+    LISTING = 1
+    MARKETPLACE_ORDER_LINE = 2
+    MARKET_TRADE = 3
+    SHIPMENT = 4
+    STOCK_LOT = 5
+    STOCK_RECEIPT = 6
+    CONSUMER_ORDER_LINE = 7

@@ -141,6 +141,7 @@ TABLES = (
     "delivery_deliveryorder",
     "delivery_deliveryorderline",
     "delivery_deliveryorderpick",
+    "traceability_lottrail",  # written by the triggers as the rows above were
 )
 
 

@@ -7,6 +7,10 @@ recall's scope shows of a record (when the lot reached it, how much, who holds i
 to tell) and leaves out what the selector leaves out (reversed trades, orders that took no
 goods, cancelled consumer orders). UNION deduplicates: a stock lot received from many trades
 is walked once.
+
+RAW_TRAIL_SQL is the other limit, the work with our shape: the index-only range scan of the
+lot's trail (traceability.models.LotTrailEntry, kept by triggers) that the selector starts
+from, every row a trace shows, fetched as tuples and nothing built from them.
 """
 
 RAW_DOWNSTREAM_SQL = """
@@ -62,6 +66,34 @@ WITH RECURSIVE walk(kind, id, at, quantity_kg, holder, user_id) AS (
 )
 SELECT kind, id, at, quantity_kg, holder, user_id FROM walk WHERE kind <> 'lot'
 """
+
+
+RAW_TRAIL_SQL = """
+SELECT step, record_id, at, quantity_kg, remaining_kg, status, reference, user_id, holder_id,
+       market_id, order_id, parent_step, parent_id
+  FROM traceability_lottrail
+ WHERE lot_id = %(lot)s
+   AND NOT (step = 2 AND status IN ('rejected', 'cancelled', 'expired'))
+   AND NOT (step = 7 AND status = 'cancelled')
+ ORDER BY step, at, record_id, source_id
+"""
+# The trail's steps that are records of a trace (6, a stock receipt, is where a stock lot came
+# from), by the kind a trace names them.
+TRAIL_KINDS = {
+    1: "listing", 2: "marketplace_order_line", 3: "market_trade", 4: "shipment", 5: "stock_lot",
+    7: "consumer_order_line",
+}  # fmt: skip
+
+
+def raw_trail(cursor, lot_id: int) -> list[tuple]:
+    """The lot's trail rows, with a plain DB-API cursor."""
+    cursor.execute(RAW_TRAIL_SQL, {"lot": lot_id})
+    return cursor.fetchall()
+
+
+def trail_records(rows) -> list[tuple[str, int]]:
+    """(kind, id) of each record in rows of raw_trail."""
+    return [(TRAIL_KINDS[row[0]], row[1]) for row in rows if row[0] in TRAIL_KINDS]
 
 
 def raw_downstream(cursor, lot_id: int) -> list[tuple]:

@@ -1,12 +1,14 @@
 """Which shipments carried a harvest lot, read as plain rows for traceability's trail."""
 
+from collections.abc import Iterable
+
 from django.db.models import F
 from django.db.models.functions import Coalesce
 
 from accounts.choices import Role
 from accounts.models import User
 
-from ..models import ShipmentLot
+from ..models import ShipmentLot, Site
 
 
 def shipment_lots_of_lot(lot_id: int) -> list[tuple]:
@@ -37,3 +39,8 @@ def coldchain_controller_ids() -> tuple[int, ...]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def site_names(site_ids: Iterable[int]) -> dict[int, str]:
+    """Each site's name (a shipment's destination), by site id."""
+    return dict(Site.objects.filter(pk__in=set(site_ids)).values_list("pk", "name"))

@@ -9,7 +9,14 @@ from django.db.models import Sum
 
 from common.moments import EpochMicroseconds, moment_from_epoch_us
 
-from ..models import DeliveryOrderPick, DeliveryOrderStatus, StockLot, StockReceipt, WarehouseStaff
+from ..models import (
+    DeliveryOrderPick,
+    DeliveryOrderStatus,
+    FrontWarehouse,
+    StockLot,
+    StockReceipt,
+    WarehouseStaff,
+)
 
 
 def stock_lots_of_lot(lot_id: int) -> list[tuple]:
@@ -78,3 +85,11 @@ def consumer_picks_of_lot(lot_id: int) -> list[tuple]:
         (line_id, moment_from_epoch_us(placed), kg, status, stock_id, number, consumer)
         for line_id, placed, kg, status, stock_id, number, consumer in rows
     ]
+
+
+def warehouses_by_id(warehouse_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """(name, code) of each front warehouse, by warehouse id."""
+    rows = FrontWarehouse.objects.filter(pk__in=set(warehouse_ids)).values_list(
+        "pk", "name", "code"
+    )
+    return {pk: (name, code) for pk, name, code in rows}

@@ -2,9 +2,12 @@
 them, read as plain rows for traceability's trail (no model instances: a recall's scope may
 hold tens of thousands of rows)."""
 
+from collections.abc import Iterable
+
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 
+from accounts.models import User
 from common.moments import EpochMicroseconds, moment_from_epoch_us
 
 from ..choices import OrderStatus
@@ -53,3 +56,9 @@ def order_lines_of_lot(lot_id: int) -> list[tuple]:
         )
     )
     return [(id_, moment_from_epoch_us(at), *rest) for id_, at, *rest in rows]
+
+
+def names_of_users(user_ids: Iterable[int]) -> dict[int, str]:
+    """The name a seller or a buyer goes by (display name, else username), by user id."""
+    rows = User.objects.filter(pk__in=set(user_ids)).values_list("pk", "display_name", "username")
+    return {pk: name or username for pk, name, username in rows}

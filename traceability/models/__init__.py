@@ -12,10 +12,12 @@ from .recalls import (
     RecallSeverity,
 )
 from .scans import ScanAgent, TraceScan
+from .trail import LotTrailEntry
 
 __all__ = [
     "Certificate",
     "LaboratoryResult",
+    "LotTrailEntry",
     "MarketEntry",
     "RapidTest",
     "Recall",

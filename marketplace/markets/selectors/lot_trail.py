@@ -9,7 +9,7 @@ from accounts.models import User
 from common.moments import EpochMicroseconds, moment_from_epoch_us
 from farms.models import LotAdmission, LotHold
 
-from ..models import MarketStaff, Trade
+from ..models import Market, MarketStaff, Trade, Trader
 
 
 def trades_of_lot(lot_id: int) -> list[tuple]:
@@ -75,3 +75,14 @@ def supervised_market_id(user: User) -> int | None:
         .values_list("market_id", flat=True)
         .first()
     )
+
+
+def traders_by_id(trader_ids: Iterable[int]) -> dict[int, tuple[str, int | None]]:
+    """(name, user id or None) of each trader, by trader id."""
+    rows = Trader.objects.filter(pk__in=set(trader_ids)).values_list("pk", "name", "user_id")
+    return {pk: (name, user_id) for pk, name, user_id in rows}
+
+
+def market_names(market_ids: Iterable[int]) -> dict[int, str]:
+    """Each market's name, by market id."""
+    return dict(Market.objects.filter(pk__in=set(market_ids)).values_list("pk", "name"))
