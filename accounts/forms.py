@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from .choices import AuditAction, Role
 from .exceptions import ConsentRequired, InvalidPhone
 from .lockout import is_locked_out, lockout_message
-from .phone import normalize_phone
 from .models import User
+from .phone import normalize_phone
 from .selectors import AuditQuery, person_named
 
 
@@ -199,6 +199,8 @@ class AuditFilterForm(forms.Form):
             until=data.get("until"),
             address=data.get("address") or "",
         )
+
+
 class PersonalDataForm(forms.Form):
     """What she corrects on her "My data" page (accounts.services.personal_data checks it).
     Labels are the User fields' own names."""

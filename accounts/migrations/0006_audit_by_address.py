@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_sign_up_consent_and_audit'),
+        ('accounts', '0005_callback_requests'),
     ]
 
     operations = [
