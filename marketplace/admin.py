@@ -16,6 +16,7 @@ from .models import (
     MarketStaff,
     Trade,
     Trader,
+    TraderCardApplication,
 )
 
 
@@ -56,7 +57,7 @@ class ListingPhotoAdmin(admin.ModelAdmin):
 
 @admin.register(Market)
 class MarketAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "city", "approval_threshold"]
+    list_display = ["code", "name", "city", "approval_threshold", "accepts_card_applications"]
     readonly_fields = ["book"]
 
 
@@ -168,3 +169,12 @@ class FundingRequestAdmin(ReadOnlyAdmin):
 class DrawerCountAdmin(ReadOnlyAdmin):
     list_display = ["market", "business_date", "operator", "counted", "expected", "difference"]
     list_filter = ["market", "business_date"]
+
+
+# Card applications are decided by the market's operators (marketplace/markets/cards.py),
+# where the card is registered, audited and the applicant told: here they are only read.
+@admin.register(TraderCardApplication)
+class TraderCardApplicationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "market", "business_name", "status", "created_at", "reviewed_at"]
+    list_filter = ["market", "status"]
+    search_fields = ["business_name", "licence_number"]

@@ -177,7 +177,12 @@ def approve_card_application(
                     user=applicant,
                     phone=application.contact_phone,
                 )
-        except (IntegrityError, ValidationError):
+        except ValidationError as error:
+            # Lost a race: for the number, or another operator issued her a card just now.
+            if "card_number" in getattr(error, "message_dict", {}):
+                raise CardNumberTaken() from None
+            raise CardAlreadyHeld() from None
+        except IntegrityError:
             raise CardNumberTaken() from None
         if applicant.role == Role.CONSUMER:
             change_role(user=applicant, role=Role.BUYER, changed_by=by, address=address)

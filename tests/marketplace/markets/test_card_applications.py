@@ -509,3 +509,16 @@ def test_the_empty_account_page_offers_to_apply(restaurant):
     page = signed_in(restaurant).get("/market/me/").content.decode()
 
     assert 'data-testid="apply-for-card"' in page
+
+
+def test_the_platform_admin_reads_applications_in_the_admin(restaurant, market):
+    application = apply(restaurant, market)
+    client = signed_in(UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True))
+
+    listing = client.get("/admin/marketplace/tradercardapplication/")
+    detail = client.get(f"/admin/marketplace/tradercardapplication/{application.pk}/change/")
+
+    assert listing.status_code == 200
+    assert "鲜味餐厅" in listing.content.decode()
+    assert detail.status_code == 200
+    assert 'name="_save"' not in detail.content.decode()  # decided at the market, not here
