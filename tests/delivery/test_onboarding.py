@@ -38,6 +38,7 @@ from tests.delivery.courier_factories import a_task
 from tests.delivery.dispatch_factories import WAREHOUSE_AT, courier_near, near, packed_order
 from tests.delivery.factories import courier_at, front_warehouse
 from tests.delivery.onboarding_factories import fresh_number, link_secret, normal
+from tests.delivery.test_couriers import events_for
 from tests.delivery.warehouse_factories import manager_of
 
 pytestmark = pytest.mark.django_db
@@ -514,3 +515,26 @@ def test_activating_again_after_deactivation_works(warehouse, manager):
 
     him.refresh_from_db()
     assert (him.status, him.is_on_shift) == (CourierStatus.ACTIVE, True)
+
+
+def test_deactivation_tells_his_open_screens_at_once(
+    warehouse, manager, consumer, django_capture_on_commit_callbacks
+):
+    him = courier_near(north_km=0.2, home_warehouse=warehouse)
+    courier_near(north_km=1.5)
+    order = packed_order(warehouse, consumer, north_km=1)
+    offer = TaskOffer.objects.get(task=dispatch.dispatch_order(order_id=order.pk))
+
+    def deactivate():
+        with django_capture_on_commit_callbacks(execute=True):
+            onboarding.deactivate_courier(warehouse=warehouse, courier_id=him.pk, by=manager)
+
+    received = events_for([him.user], deactivate)
+
+    kinds = [(event["event"], event["payload"].get("status")) for event in received[him.user.pk]]
+    # The card of the withdrawn offer leaves his screen, and his page learns why.
+    assert (onboarding.COURIER_EVENT, None) in kinds
+    assert ("delivery.offer", OfferStatus.WITHDRAWN) in kinds
+    told = next(e for e in received[him.user.pk] if e["event"] == onboarding.COURIER_EVENT)
+    assert told["payload"]["payload"] == {"courier_id": him.pk, "status": "deactivated"}
+    assert offer.pk in [e["payload"].get("offer_id") for e in received[him.user.pk]]
