@@ -353,14 +353,9 @@ ORDER_ACCEPT_HOURS = env_int("ORDER_ACCEPT_HOURS", 24)
 # (or once the day is closed), so nobody reads one trader's price and weight off it.
 PRICE_BOARD_MIN_TRADES = env_int("PRICE_BOARD_MIN_TRADES", 3)
 
-# Largest listing photo accepted from a phone, in bytes; it is resized on the server.
+# Largest listing and co-operative licence photos accepted, in bytes; both are re-encoded.
 LISTING_PHOTO_MAX_BYTES = env_int("LISTING_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
-
-# Largest business licence photo a co-operative's application takes, in bytes (farms.licences);
-# it is re-encoded on the server without its metadata.
 COOPERATIVE_LICENCE_MAX_BYTES = env_int("COOPERATIVE_LICENCE_MAX_BYTES", 5 * 1024 * 1024)
-# Days the link texted with a co-operative's invitation to a mobile number stays usable.
-MEMBERSHIP_INVITATION_DAYS = env_int("MEMBERSHIP_INVITATION_DAYS", 7)
 
 # Request bodies. The ASGI app answers 413 to a body larger than MAX_REQUEST_BODY_BYTES before
 # Django reads any of it (common/request_limits.py); the few views that take a file allow more

@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 JOINABLE_ROLES: Final = (Role.FARMER, Role.CONSUMER, Role.BUYER)
 # A manager who presses "invite" twice does not text the number twice.
 RESEND_AFTER: Final = timedelta(minutes=1)
+# How long the texted link stays usable: a week for a farmer to find a moment to sign up.
+LINK_VALID_DAYS: Final = 7
 
 
 def token_hash(token: str) -> str:
@@ -65,7 +67,7 @@ def invite_member(
     """Invite the holder of a mainland mobile number to join the co-operative as a farmer.
 
     Only the co-operative's manager (or a platform admin) may. The number gets an SMS with a
-    link valid settings.MEMBERSHIP_INVITATION_DAYS days; inviting it again while the
+    link valid LINK_VALID_DAYS days; inviting it again while the
     invitation waits re-sends a new link (the old one stops working), at most once a minute.
     The manager learns nothing of an account behind the number (not its name or role):
     consumer, buyer, farmer or nobody, the answer is alike. Two refusals do tell her
@@ -107,7 +109,7 @@ def invite_member(
         invitation.invited_by = invited_by
         invitation.token_hash = token_hash(token)
         invitation.sent_at = now
-        invitation.expires_at = now + timedelta(days=settings.MEMBERSHIP_INVITATION_DAYS)
+        invitation.expires_at = now + timedelta(days=LINK_VALID_DAYS)
         try:
             with transaction.atomic():
                 invitation.save()
@@ -131,7 +133,7 @@ def invite_member(
         ) % {
             "cooperative": cooperative.name,
             "link": invitation_link(token),
-            "days": settings.MEMBERSHIP_INVITATION_DAYS,
+            "days": LINK_VALID_DAYS,
         }
         transaction.on_commit(partial(_send_sms_quietly, phone=normalized, text=text))
     return invitation

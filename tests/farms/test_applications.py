@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import Image
 
 from accounts.choices import AuditAction, Role
@@ -146,7 +147,7 @@ def test_a_too_large_licence_is_refused(applicant, settings):
     big = SimpleUploadedFile("licence.png", out.getvalue(), content_type="image/png")
     assert big.size > 1024 * 1024
 
-    with pytest.raises(InvalidLicencePhoto) as refusal:
+    with translation.override("en"), pytest.raises(InvalidLicencePhoto) as refusal:
         apply_for_cooperative(applicant=applicant, details=details(licence=big))
 
     assert refusal.value.field == "licence"
