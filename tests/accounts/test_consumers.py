@@ -241,3 +241,26 @@ async def test_an_idle_socket_outlives_the_layers_blocking_receive(open_socket, 
     await sync_to_async(push_to_user)(farmer.pk, "lot.updated", {"lot_id": 7})
 
     assert (await socket.receive_json_from(timeout=3))["payload"] == {"lot_id": 7}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_role_change_closes_her_sockets_for_a_reconnect_as_the_new_role(farmer, buyer):
+    from accounts.consumers import ROLE_CHANGED
+    from accounts.services.roles import change_role
+
+    _, cookie = await sync_to_async(signed_in_browser)(farmer)
+    _, buyer_cookie = await sync_to_async(signed_in_browser)(buyer)
+    socket = await socket_of(cookie)
+    buyer_socket = await socket_of(buyer_cookie)
+
+    await sync_to_async(change_role)(
+        user=farmer, role=Role.COOPERATIVE_MANAGER, changed_by=None, address=None
+    )
+
+    # Not "signed out" (4401): live.js reconnects, and the new role is authorised afresh.
+    assert await closed_with(socket) == ROLE_CHANGED
+    await socket.disconnect()
+    assert await buyer_socket.receive_nothing(timeout=0.5)
+    await buyer_socket.disconnect()
+    again = await socket_of(cookie)
+    await again.disconnect()
