@@ -26,6 +26,7 @@ from .models import (
     ACTIVE_TASK_STATUSES,
     OPEN_ORDER_STATUSES,
     Courier,
+    CourierInvitation,
     DeliveryOrder,
     DeliveryOrderEvent,
     DeliveryTask,
@@ -88,6 +89,15 @@ def export_delivery(user: User) -> dict[str, Any]:
             else None
         ),
         "warehouse_staff": {"warehouse": staff.warehouse.name} if staff else None,
+        "courier_invitations": [
+            {
+                "warehouse": invitation.warehouse.name,
+                "phone": invitation.phone,
+                "status": invitation.status,
+                "sent_at": invitation.sent_at.isoformat(),
+            }
+            for invitation in _courier_invitations_of(user).select_related("warehouse")
+        ],
     }
 
 
@@ -118,6 +128,16 @@ def erase_delivery(user: User, pseudonym: str) -> None:
         position=None, position_at=None, is_on_shift=False, home_warehouse=None
     )
     WarehouseStaff.objects.filter(user=user).delete()
+    for invitation in _courier_invitations_of(user):
+        invitation.phone = mask_phone(invitation.phone)
+        invitation.save(update_fields=["phone"])
+
+
+def _courier_invitations_of(user: User):
+    """Invitations to her account, and to her number before she had one."""
+    return CourierInvitation.objects.filter(
+        Q(courier__user=user) | Q(phone__in=phone_spellings(user.phone))
+    )
 
 
 def deliveries_under_way(user: User) -> str | None:

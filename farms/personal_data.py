@@ -8,14 +8,21 @@ taken out of a farm's name.
 
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.personal_data import name_spellings, register_section, replace_in_text
+from accounts.personal_data import (
+    name_spellings,
+    phone_spellings,
+    register_section,
+    replace_in_text,
+)
 from accounts.phone import mask_phone
 
-from .models import Farm, HarvestLot, Membership, MembershipInvitation
+from .choices import ApplicationStatus
+from .models import CooperativeApplication, Farm, HarvestLot, Membership, MembershipInvitation
 
 EXPORT_LIMIT = 1000
 
@@ -32,6 +39,18 @@ def export_farms(user: User) -> dict[str, Any]:
             if membership
             else None
         ),
+        "cooperative_applications": [
+            {
+                "name": application.name,
+                "registration_code": application.registration_code,
+                "contact_name": application.contact_name,
+                "contact_phone": application.contact_phone,
+                "status": application.status,
+                "reason": application.reason,
+                "submitted_at": application.submitted_at.isoformat(),
+            }
+            for application in CooperativeApplication.objects.filter(applicant=user)
+        ],
         "invitations": [
             {
                 "cooperative": invitation.cooperative.name,
@@ -39,9 +58,7 @@ def export_farms(user: User) -> dict[str, Any]:
                 "status": invitation.status,
                 "created_at": invitation.created_at.isoformat(),
             }
-            for invitation in MembershipInvitation.objects.filter(user=user).select_related(
-                "cooperative"
-            )
+            for invitation in _invitations_of(user).select_related("cooperative")
         ],
         "farms": [
             {
@@ -68,10 +85,37 @@ def erase_farms(user: User, pseudonym: str) -> None:
         spellings=name_spellings(user),
         replacement=pseudonym,
     )
-    for invitation in MembershipInvitation.objects.filter(user=user):
+    for invitation in _invitations_of(user):
         invitation.phone = mask_phone(invitation.phone) or ""
         invitation.save(update_fields=["phone"])
+    _erase_applications(user, pseudonym)
     Membership.objects.filter(user=user).delete()
+
+
+def _invitations_of(user: User):
+    """Invitations to her account, and to her number before she had one."""
+    return MembershipInvitation.objects.filter(
+        Q(user=user) | Q(phone__in=phone_spellings(user.phone))
+    )
+
+
+def _erase_applications(user: User, pseudonym: str) -> None:
+    """An approved application is the co-operative's registration record and stays, with
+    her contact details taken out; one that never made a co-operative goes, licence photo
+    and all."""
+    applications = CooperativeApplication.objects.filter(applicant=user)
+    for application in applications.exclude(status=ApplicationStatus.APPROVED):
+        if application.licence:
+            application.licence.delete(save=False)
+        application.delete()
+    approved = applications.filter(status=ApplicationStatus.APPROVED)
+    replace_in_text(
+        approved, fields=["reason"], spellings=name_spellings(user), replacement=pseudonym
+    )
+    for application in approved:
+        application.contact_name = pseudonym
+        application.contact_phone = mask_phone(application.contact_phone)
+        application.save(update_fields=["contact_name", "contact_phone"])
 
 
 def last_manager(user: User) -> str | None:

@@ -24,6 +24,8 @@ from accounts.personal_data import (
 from accounts.phone import mask_phone
 
 from .choices import RESERVING_STATUSES, OrderStatus
+from .markets.card_models import TraderCardApplication
+from .markets.choices import CardApplicationStatus
 from .markets.models import MarketStaff, Trade, Trader
 from .models import Listing, Order, OrderEvent
 
@@ -99,6 +101,21 @@ def export_marketplace(user: User) -> dict[str, Any]:
             .order_by("-pk")[:EXPORT_LIMIT]
         ],
         "market_staff": {"market": staff.market.name} if staff else None,
+        "card_applications": [
+            {
+                "market": application.market.name,
+                "business_name": application.business_name,
+                "licence_number": application.licence_number,
+                "contact_name": application.contact_name,
+                "contact_phone": application.contact_phone,
+                "status": application.status,
+                "reason": application.reason,
+                "created_at": application.created_at.isoformat(),
+            }
+            for application in TraderCardApplication.objects.filter(applicant=user).select_related(
+                "market"
+            )
+        ],
     }
 
 
@@ -115,6 +132,17 @@ def erase_marketplace(user: User, pseudonym: str) -> None:
         trader.phone = ""
         trader.save(update_fields=["name", "phone", "updated_at"])
     MarketStaff.objects.filter(user=user).delete()
+    # An issued card's application is the market's record of whom it registered (kept with
+    # the trade records); one that issued no card goes.
+    applications = TraderCardApplication.objects.filter(applicant=user)
+    applications.exclude(status=CardApplicationStatus.APPROVED).delete()
+    replace_in_text(
+        applications, fields=["business_name", "reason"], spellings=names, replacement=pseudonym
+    )
+    for application in applications:
+        application.contact_name = pseudonym
+        application.contact_phone = mask_phone(application.contact_phone)
+        application.save(update_fields=["contact_name", "contact_phone"])
 
 
 def open_orders(user: User) -> str | None:

@@ -20,10 +20,19 @@ from accounts.notifications import notify
 from accounts.services.audit import record_audit
 from accounts.services.callbacks import request_callback
 from accounts.services.passwords import issue_api_token
-from accounts.services.personal_data import delete_account
-from delivery.models import DeliveryOrder, DeliveryOrderStatus, FrontWarehouse, WarehouseStaff
+from accounts.services.personal_data import delete_account, export_personal_data
+from delivery.models import (
+    CourierInvitation,
+    DeliveryOrder,
+    DeliveryOrderStatus,
+    FrontWarehouse,
+    WarehouseStaff,
+)
 from delivery.services import couriers, dispatch, offers
 from delivery.services.orders import pack_order, place_order
+from farms.choices import ApplicationStatus
+from farms.models import CooperativeApplication, MembershipInvitation
+from marketplace.markets.card_models import TraderCardApplication
 from settlement.accounts import wallet_of
 from settlement.choices import FundingMethod
 from settlement.funding import withdraw
@@ -31,7 +40,7 @@ from settlement.models import Account, JournalEntry
 from settlement.selectors import wallet_balance
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.delivery.factories import courier_at, front_warehouse, fund_wallet, stocked
-from tests.farms.factories import ProductFactory
+from tests.farms.factories import CooperativeFactory, ProductFactory
 from traceability.models import RecallNotice, RecallScopeRow
 from traceability.services.recalls import open_recall
 
@@ -63,6 +72,7 @@ def her(db):
         first_name=FIRST_NAME,
         last_name=LAST_NAME,
         email=EMAIL,
+        consented=False,
     )
     Consent.objects.create(user=user, policy_version="2026-12", client_address="10.0.0.9")
     return user
@@ -258,3 +268,51 @@ def test_deletion_needs_her_password(her):
         delete_account(user=her, password="not-hers", address=None)
     her.refresh_from_db()
     assert her.is_active
+
+
+def test_deletion_takes_her_out_of_applications_and_invitations_to_her_number(her, market):
+    """What joining left about her: a co-operative application, a card application, and
+    invitations sent to her number (one before she had an account)."""
+    cooperative = CooperativeFactory()
+    warehouse = front_warehouse("joining", *WAREHOUSE_AT, half_side=0.05)
+    application = CooperativeApplication.objects.create(
+        applicant=her,
+        name="沁蕾果蔬专业合作社",
+        registration_code="93370783MA3C1234X5",
+        province="山东省",
+        region="寿光市",
+        contact_name=DISPLAY_NAME,
+        contact_phone=PHONE,
+        reason=f"Dear {DISPLAY_NAME}, the licence photo is blurred.",
+        status=ApplicationStatus.CHANGES_REQUESTED,
+        submitted_at=timezone.now(),
+    )
+    card = TraderCardApplication.objects.create(
+        market=market,
+        applicant=her,
+        business_name=f"{DISPLAY_NAME}饺子馆",
+        licence_number="92110105MA01ABCD1X",
+        contact_name=DISPLAY_NAME,
+        contact_phone=PHONE,
+    )
+    MembershipInvitation.objects.create(cooperative=cooperative, user=None, phone=PHONE)
+    CourierInvitation.objects.create(
+        warehouse=warehouse,
+        phone=PHONE,
+        token_hash="f" * 64,
+        sent_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    exported = export_personal_data(user=her, address=None).sections
+    assert exported["farms"]["cooperative_applications"][0]["contact_phone"] == PHONE
+    assert exported["marketplace"]["card_applications"][0]["contact_name"] == DISPLAY_NAME
+    assert exported["delivery"]["courier_invitations"][0]["phone"] == PHONE
+
+    delete_account(user=her, password=PASSWORD, address=None)
+
+    assert _hits(NEEDLES) == []
+    # Neither application made anything, so neither is kept; the invitations stay, masked.
+    assert not CooperativeApplication.objects.filter(pk=application.pk).exists()
+    assert not TraderCardApplication.objects.filter(pk=card.pk).exists()
+    assert MembershipInvitation.objects.get().phone == "159****5678"
+    assert CourierInvitation.objects.get().phone == "159****5678"
