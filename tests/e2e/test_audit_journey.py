@@ -26,11 +26,13 @@ def test_admin_finds_a_farmers_sign_ins_in_the_audit_log(phone, phone_as, live_s
     audit = phone_as(admin)
     audit.goto(f"{live_server.url}/workspace/")
     audit.click("nav.mainnav a[href='/audit/']")
+    audit.click("[data-testid=audit-filters] summary")
     audit.fill("#id_subject", "13600136000")
     audit.click("[data-testid=audit-filters] button[type=submit]")
     audit.wait_for_url(f"{live_server.url}/audit/?**")
     rows = audit.locator("[data-testid=audit-log] tbody tr")
     audit.screenshot(path=output_dir / "audit-log.png", full_page=True)
+    assert audit.locator("[data-testid=audit-filters] details").get_attribute("open") is not None
 
     assert rows.count() == 2
     assert "Signed in" in rows.nth(0).inner_text()
