@@ -29,15 +29,26 @@ EXPORT_DESCRIPTION = _(
 )
 
 
+class TextField(serializers.CharField):
+    """Text only: DRF's CharField would take the number 0 as the name "0"."""
+
+    default_error_messages = {"not_text": _("Send text.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
 class PersonalDataCorrectionInputSerializer(serializers.Serializer):
-    display_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    display_name = TextField(max_length=80, required=False, allow_blank=True)
+    first_name = TextField(max_length=150, required=False, allow_blank=True)
+    last_name = TextField(max_length=150, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
 
 
 class DeleteAccountInputSerializer(serializers.Serializer):
-    password = serializers.CharField(
+    password = TextField(
         style={"input_type": "password"}, help_text=_("Your password, to confirm it is you.")
     )
 
