@@ -1,6 +1,8 @@
 """Typed readers for environment variables; a wrong value fails loudly at start-up."""
 
 import os
+import re
+from datetime import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -51,6 +53,15 @@ def env_float(name: str, default: float) -> float:
     if value != value or value in (float("inf"), float("-inf")):
         raise ImproperlyConfigured(f"{name} must be a finite number, not {raw!r}")
     return value
+
+
+def env_time_of_day(name: str, default: str) -> time:
+    """A time of day written HH:MM (24-hour clock)."""
+    raw = env_str(name, default).strip()
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", raw)
+    if match is None:
+        raise ImproperlyConfigured(f"{name} must be a time of day as HH:MM, not {raw!r}")
+    return time(int(match[1]), int(match[2]))
 
 
 def env_list(name: str, default: str) -> list[str]:

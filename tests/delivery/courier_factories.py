@@ -5,6 +5,8 @@ import itertools
 import math
 from datetime import timedelta
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -12,6 +14,7 @@ from djmoney.money import Money
 from PIL import Image
 
 from accounts.choices import Role
+from accounts.realtime import user_group_name
 from delivery.models import (
     Courier,
     DeliveryOrder,
@@ -119,3 +122,26 @@ def a_photo(kind: str = "JPEG", size=(64, 48)) -> SimpleUploadedFile:
     return SimpleUploadedFile(
         f"door.{extension}", buffer.getvalue(), content_type=f"image/{extension}"
     )
+
+
+def events_for(users, action) -> dict[int, list[dict]]:
+    """Run `action`; the live events each user's channel received (in order), all of them:
+    a marker sent after the action closes each list, so no waiting is needed."""
+    layer = get_channel_layer()
+    channels = {user.pk: async_to_sync(layer.new_channel)() for user in users}
+
+    async def drain(channel) -> list[dict]:
+        await layer.send(channel, {"type": "test.end"})
+        events = []
+        while (message := await layer.receive(channel))["type"] != "test.end":
+            events.append(message)
+        return events
+
+    for user_id, channel in channels.items():
+        async_to_sync(layer.group_add)(user_group_name(user_id), channel)
+    try:
+        action()
+        return {user_id: async_to_sync(drain)(channel) for user_id, channel in channels.items()}
+    finally:
+        for user_id, channel in channels.items():
+            async_to_sync(layer.group_discard)(user_group_name(user_id), channel)

@@ -12,14 +12,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 from djmoney.money import Money
 from PIL import Image
 
-from accounts.realtime import user_group_name
 from common.exceptions import RefusalKind
 from delivery.exceptions import (
     CourierError,
@@ -56,37 +53,12 @@ from tests.delivery.courier_factories import (
     a_task,
     an_offer,
     an_order,
+    events_for,
     offset,
 )
 from tests.delivery.factories import courier_at, front_warehouse
 
 pytestmark = pytest.mark.django_db
-
-
-# --- Helpers shared with the API and page tests -----------------------------------------------
-
-
-def events_for(users, action) -> dict[int, list[dict]]:
-    """Run `action`; the live events each user's channel received (in order), all of them:
-    a marker sent after the action closes each list, so no waiting is needed."""
-    layer = get_channel_layer()
-    channels = {user.pk: async_to_sync(layer.new_channel)() for user in users}
-
-    async def drain(channel) -> list[dict]:
-        await layer.send(channel, {"type": "test.end"})
-        events = []
-        while (message := await layer.receive(channel))["type"] != "test.end":
-            events.append(message)
-        return events
-
-    for user_id, channel in channels.items():
-        async_to_sync(layer.group_add)(user_group_name(user_id), channel)
-    try:
-        action()
-        return {user_id: async_to_sync(drain)(channel) for user_id, channel in channels.items()}
-    finally:
-        for user_id, channel in channels.items():
-            async_to_sync(layer.group_discard)(user_group_name(user_id), channel)
 
 
 @pytest.fixture

@@ -34,11 +34,10 @@ from delivery.selectors.onboarding import open_invitation_for_link, token_hash
 from delivery.services import couriers as courier_services
 from delivery.services import dispatch, offers, onboarding
 from tests.accounts.factories import UserFactory
-from tests.delivery.courier_factories import a_task
+from tests.delivery.courier_factories import a_task, events_for
 from tests.delivery.dispatch_factories import WAREHOUSE_AT, courier_near, near, packed_order
 from tests.delivery.factories import courier_at, front_warehouse
 from tests.delivery.onboarding_factories import fresh_number, link_secret, normal
-from tests.delivery.test_couriers import events_for
 from tests.delivery.warehouse_factories import manager_of
 
 pytestmark = pytest.mark.django_db
