@@ -37,7 +37,9 @@ def test_courier_sees_the_consumers_number_masked_on_his_page_and_in_the_api(api
 def test_courier_asks_her_to_call_back_and_she_gets_his_number(api_as, rider, task):
     order = task.orders.get()
 
-    response = api_as(rider.user).post(f"{API}orders/{order.pk}/callback/")
+    response = api_as(rider.user).post(
+        f"{API}orders/{order.pk}/callback/", HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert response.status_code == 201
     note = Notification.objects.get(user=order.consumer, kind="callback.requested")
@@ -45,7 +47,7 @@ def test_courier_asks_her_to_call_back_and_she_gets_his_number(api_as, rider, ta
     assert "courier" in note.body
     assert rider.user.phone.removeprefix("+86") in note.body
     assert note.url == f"tel:{rider.user.phone}"
-    again = api_as(rider.user).post(f"{API}orders/{order.pk}/callback/")
+    again = api_as(rider.user).post(f"{API}orders/{order.pk}/callback/", HTTP_ACCEPT_LANGUAGE="en")
     assert again.status_code == 409
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(rider.user)
@@ -55,7 +57,9 @@ def test_courier_asks_her_to_call_back_and_she_gets_his_number(api_as, rider, ta
 def test_another_courier_cannot_ask_about_his_order(api_as, other_rider, task):
     order = task.orders.get()
 
-    response = api_as(other_rider.user).post(f"{API}orders/{order.pk}/callback/")
+    response = api_as(other_rider.user).post(
+        f"{API}orders/{order.pk}/callback/", HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert response.status_code == 404
     assert not Notification.objects.filter(user=order.consumer).exists()

@@ -44,7 +44,9 @@ def test_seller_sees_the_buyers_number_masked_on_the_page_and_in_the_api(order):
 
 
 def test_seller_asks_the_buyer_to_call_back_and_the_buyer_gets_the_sellers_number(order):
-    response = client_for(order.seller).post(f"/api/orders/{order.pk}/callback/")
+    response = client_for(order.seller).post(
+        f"/api/orders/{order.pk}/callback/", HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert response.status_code == 201
     note = Notification.objects.get(user=order.buyer, kind="callback.requested")
@@ -59,11 +61,20 @@ def test_seller_asks_the_buyer_to_call_back_and_the_buyer_gets_the_sellers_numbe
 
 def test_a_second_request_within_ten_minutes_is_refused_with_the_wait(order):
     with time_machine.travel(timezone.now(), tick=False) as clock:
-        assert client_for(order.seller).post(f"/api/orders/{order.pk}/callback/").status_code == 201
+        assert (
+            client_for(order.seller)
+            .post(f"/api/orders/{order.pk}/callback/", HTTP_ACCEPT_LANGUAGE="en")
+            .status_code
+            == 201
+        )
         clock.shift(timedelta(minutes=4))
-        again = client_for(order.seller).post(f"/api/orders/{order.pk}/callback/")
+        again = client_for(order.seller).post(
+            f"/api/orders/{order.pk}/callback/", HTTP_ACCEPT_LANGUAGE="en"
+        )
         clock.shift(timedelta(minutes=7))
-        later = client_for(order.seller).post(f"/api/orders/{order.pk}/callback/")
+        later = client_for(order.seller).post(
+            f"/api/orders/{order.pk}/callback/", HTTP_ACCEPT_LANGUAGE="en"
+        )
 
     assert again.status_code == 409
     assert "6 min" in again.json()["callback"][0]
@@ -74,8 +85,18 @@ def test_a_second_request_within_ten_minutes_is_refused_with_the_wait(order):
 def test_the_buyer_and_strangers_may_not_ask(order):
     stranger = BuyerFactory()
 
-    assert client_for(order.buyer).post(f"/api/orders/{order.pk}/callback/").status_code == 403
-    assert client_for(stranger).post(f"/api/orders/{order.pk}/callback/").status_code == 404
+    assert (
+        client_for(order.buyer)
+        .post(f"/api/orders/{order.pk}/callback/", HTTP_ACCEPT_LANGUAGE="en")
+        .status_code
+        == 403
+    )
+    assert (
+        client_for(stranger)
+        .post(f"/api/orders/{order.pk}/callback/", HTTP_ACCEPT_LANGUAGE="en")
+        .status_code
+        == 404
+    )
     assert not CallbackRequest.objects.exists()
     assert "Ask her to call me back" not in _page(order.buyer, order)
 
