@@ -44,10 +44,12 @@ def record_audit(
 
 
 def _label(target: models.Model | None, subject: User | None) -> str:
-    # A user's str() is her name: the log names people by id only.
+    # Never str(target): a membership, a trader or a ledger entry's memo may carry a person's
+    # name, which this log could never forget. The model and id name it; a caller with a
+    # label known to be impersonal passes `label`.
     if target is None or isinstance(target, User):
         return ""
-    return str(target)[:200]
+    return f"{target._meta.model_name} #{target.pk}"[:200]
 
 
 def _masked(field: str, pair: tuple[Any, Any]) -> list[Any]:

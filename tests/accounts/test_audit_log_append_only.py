@@ -78,3 +78,12 @@ def test_application_role_adds_to_the_log_and_reads_it(farmer):
         " changes) VALUES (now(), 'sign_in', '', '', '', '{}')"
     )
     as_application_role("SELECT count(*) FROM accounts_auditentry")
+
+
+def test_an_entry_names_its_object_by_model_and_id_never_by_its_text(member):
+    """A membership's text is "<her name> @ <co-operative>": the log must not copy it."""
+    membership = member.membership
+    entry = record_audit(action=AuditAction.ROLE_CHANGED, actor=member, target=membership)
+
+    assert entry.object_label == f"membership #{membership.pk}"
+    assert str(member) not in entry.object_label
