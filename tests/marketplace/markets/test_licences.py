@@ -6,9 +6,8 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from farms.credit_codes import ALPHABET, check_character
 from marketplace.markets.licences import (
-    CREDIT_CODE_CHARACTERS,
-    credit_code_check_character,
     normalize_licence_number,
     validate_business_licence_number,
 )
@@ -34,8 +33,8 @@ def test_full_width_characters_and_spaces_are_read_as_typed():
 @pytest.mark.parametrize(
     ("number", "code"),
     [
-        ("91350100M000100Y44", "licence_check_character"),
-        ("91350100M000100YO3", "licence_characters"),  # O is not in the code's alphabet
+        ("91350100M000100Y44", "credit_code_check"),
+        ("91350100M000100YO3", "invalid_credit_code"),  # O is not in the code's alphabet
         ("9135010", "licence_length"),
         ("11010800123456A", "licence_length"),  # 15 characters, but not digits
         ("", "licence_length"),
@@ -48,10 +47,17 @@ def test_bad_numbers_are_refused_with_a_reason(number, code):
     assert refused.value.code == code
 
 
-@given(st.text(alphabet=CREDIT_CODE_CHARACTERS, min_size=17, max_size=17))
-def test_every_code_with_its_check_character_is_accepted_and_any_other_refused(body):
-    right = credit_code_check_character(body)
+@given(
+    st.text(alphabet=ALPHABET, min_size=2, max_size=2),
+    st.text(alphabet="0123456789", min_size=6, max_size=6),  # the county's division code
+    st.text(alphabet=ALPHABET, min_size=9, max_size=9),
+)
+def test_every_code_with_its_check_character_is_accepted_and_any_other_refused(
+    kind, county, organisation
+):
+    body = kind + county + organisation
+    right = check_character(body)
     validate_business_licence_number(body + right)
-    wrong = CREDIT_CODE_CHARACTERS[(CREDIT_CODE_CHARACTERS.index(right) + 1) % 31]
+    wrong = ALPHABET[(ALPHABET.index(right) + 1) % 31]
     with pytest.raises(ValidationError):
         validate_business_licence_number(body + wrong)
