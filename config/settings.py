@@ -321,6 +321,7 @@ SPECTACULAR_SETTINGS = {
         "RapidTestMethodEnum": "traceability.models.gate.RapidTestMethod",
         "EntryOutcomeEnum": "traceability.models.gate.EntryOutcome",
         "LaboratoryOutcomeEnum": "traceability.models.gate.LaboratoryOutcome",
+        "CourierStatusEnum": "delivery.models.couriers.CourierStatus",
     },
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
