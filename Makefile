@@ -31,9 +31,13 @@ run: services $(VENV)/.installed translations
 	$(BIN)/honcho start
 
 # --create-db: a fresh test database every run, so rows left by an interrupted run (tests with
-# real commits, for threads and the Celery worker) can never fail the next one.
+# real commits, for threads and the Celery worker) can never fail the next one. Two processes
+# (pytest-xdist), a file's tests together; each has its own database and Redis database. The API
+# contract test runs on its own afterwards: Schemathesis's generated cases do not run under
+# xdist (they are collected, then skipped without a word).
 test: services-browser $(VENV)/.installed translations lint
-	$(BIN)/pytest --create-db
+	$(BIN)/pytest --create-db -n 2 --dist loadfile --ignore=tests/common/test_api_contract.py
+	$(BIN)/pytest --create-db tests/common/test_api_contract.py
 
 # Style (ruff), the house's layers (import-linter) and the domain's types (mypy).
 lint: $(VENV)/.installed

@@ -29,6 +29,16 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # A Redis database of its own, so a test run never touches development queues.
 TEST_REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+# `make test` runs the suite in two processes (pytest-xdist; each gets its own database from
+# pytest-django): each also gets its own Redis database, the next ones up, so one process's
+# Celery worker never takes the other's tasks. A server a test starts inherits the URL.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER.startswith("gw") and not os.environ.get("TEST_REDIS_URL_RESOLVED"):
+    _base, _, _number = TEST_REDIS_URL.rpartition("/")
+    TEST_REDIS_URL = f"{_base}/{int(_number) + int(_XDIST_WORKER[2:])}"
+    # Processes the tests start (servers, workers) read the worker's URL as it is.
+    os.environ["TEST_REDIS_URL"] = TEST_REDIS_URL
+    os.environ["TEST_REDIS_URL_RESOLVED"] = "1"
 REDIS_URL = TEST_REDIS_URL
 CELERY_BROKER_URL = TEST_REDIS_URL
 CELERY_RESULT_BACKEND = TEST_REDIS_URL

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from common.dates import business_today
 from tests.farms.factories import HarvestLotFactory
@@ -14,6 +15,13 @@ from traceability.models import Certificate
 from traceability.services.codes import issue_trace_code
 
 PLATE = "鲁G12345"
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The gate's refusals are read in English here (the site's default is Chinese)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
