@@ -7,6 +7,7 @@ server) fails the test, since the app must work offline.
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,36 @@ def asgi_phone(browser, asgi_server):
     for context in contexts:
         context.close()
     assert errors == []
+
+
+@pytest.fixture
+def asgi_phone_as(asgi_phone, asgi_server):
+    """asgi_phone_as(user, **context options) → a page on the ASGI server, signed in as
+    `user` (a session made by Django's test client, handed to the browser as its cookie)."""
+
+    def open_page(user, **options):
+        client = Client()
+        client.force_login(user)
+        page = asgi_phone(**options)
+        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies(
+            [{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": asgi_server}]
+        )
+        return page
+
+    return open_page
+
+
+@pytest.fixture
+def wait_until():
+    """wait_until(condition, seconds=20): poll what the server did (a row written by a
+    worker, a status reached) until it holds; fail the test when it never does."""
+
+    def wait(condition, *, seconds: float = 20) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out")
+            time.sleep(0.1)
+
+    return wait

@@ -4,9 +4,7 @@ code, and only that leg."""
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.test import Client
 
 from coldchain.models import ShipmentLot
 from farms.choices import HoldSource
@@ -17,22 +15,6 @@ from tests.farms.factories import HarvestLotFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WALL = {"width": 1280, "height": 800}
-
-
-def _signed_in(asgi_phone, asgi_server, user):
-    client = Client()
-    client.force_login(user)
-    page = asgi_phone(viewport=WALL)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": asgi_server,
-            }
-        ]
-    )
-    return page
 
 
 def _leg(code: str, lot_code: str):
@@ -47,7 +29,7 @@ def _leg(code: str, lot_code: str):
 
 
 def test_the_wall_screen_flags_the_leg_carrying_a_recalled_lot(
-    asgi_server, asgi_phone, coldchain_controller, output_dir
+    asgi_server, asgi_phone_as, coldchain_controller, output_dir
 ):
     recalled, lot = _leg("SH-RECALL", "SG-CAB-0907")
     clean, _lot = _leg("SH-CLEAN", "SG-CAB-0908")
@@ -57,7 +39,7 @@ def test_the_wall_screen_flags_the_leg_carrying_a_recalled_lot(
         reference="recall:RC-7",
         reason="Recall RC-7: chlorpyrifos above the national limit",
     )
-    page = _signed_in(asgi_phone, asgi_server, coldchain_controller)
+    page = asgi_phone_as(coldchain_controller, viewport=WALL)
 
     page.goto(f"{asgi_server}/coldchain/")
     page.wait_for_selector(f".shipment-row[data-shipment-id='{clean.pk}']")

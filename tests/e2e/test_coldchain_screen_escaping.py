@@ -5,9 +5,7 @@ shipment's chart."""
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.test import Client
 from django.utils import timezone
 
 from coldchain.models import Reading
@@ -20,29 +18,13 @@ HOSTILE = "<img src=x onerror=window.pwned=1>"
 WALL = {"width": 1280, "height": 800}
 
 
-def _signed_in(asgi_phone, asgi_server, user):
-    client = Client()
-    client.force_login(user)
-    page = asgi_phone(viewport=WALL)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": asgi_server,
-            }
-        ]
-    )
-    return page
-
-
 def test_a_site_named_like_html_shows_as_text_in_the_map_tooltips(
-    asgi_server, asgi_phone, coldchain_controller
+    asgi_server, asgi_phone_as, coldchain_controller
 ):
     site = SiteFactory(name=HOSTILE, location=Point(116.40, 39.90, srid=4326))
     ColdStoreFactory(site=site, name=f"库{HOSTILE}")
     ShipmentFactory(origin=site, destination=SiteFactory(location=Point(117.2, 39.1, srid=4326)))
-    page = _signed_in(asgi_phone, asgi_server, coldchain_controller)
+    page = asgi_phone_as(coldchain_controller, viewport=WALL)
 
     page.goto(f"{asgi_server}/coldchain/")
     page.wait_for_selector("#screen-map .screen-marker-dot[data-kind=store]")
@@ -57,7 +39,7 @@ def test_a_site_named_like_html_shows_as_text_in_the_map_tooltips(
 
 
 def test_the_wall_screen_counts_late_readings_under_a_shipments_chart(
-    asgi_server, asgi_phone, coldchain_controller
+    asgi_server, asgi_phone_as, coldchain_controller
 ):
     shipment = ShipmentFactory()
     logger, _secret = register_logger(device_id="LOG-LATE-1")
@@ -71,7 +53,7 @@ def test_the_wall_screen_counts_late_readings_under_a_shipments_chart(
             ),
         ]
     )
-    page = _signed_in(asgi_phone, asgi_server, coldchain_controller)
+    page = asgi_phone_as(coldchain_controller, viewport=WALL)
 
     page.goto(f"{asgi_server}/coldchain/")
     page.wait_for_selector("[data-temperature-chart][data-late-readings='1']")

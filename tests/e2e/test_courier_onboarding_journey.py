@@ -8,11 +8,9 @@ development SMS outbox, the Celery worker that runs dispatch, PostGIS, Redis.
 """
 
 import re
-import time
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from accounts.choices import Role
 from accounts.models import User
@@ -32,26 +30,8 @@ NUMBER = "159 8800 0017"
 NORMAL = "+8615988000017"
 
 
-def _signed_in(asgi_phone, base: str, user, **options):
-    client = Client()
-    client.force_login(user)
-    page = asgi_phone(**options)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
-    )
-    return page
-
-
-def _wait_for(condition, *, seconds: float = 20):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.1)
-
-
 def test_a_courier_is_onboarded_and_receives_an_offer(
-    asgi_server, asgi_phone, output_dir, celery_worker_live, sms_outbox
+    asgi_server, asgi_phone, asgi_phone_as, wait_until, output_dir, celery_worker_live, sms_outbox
 ):
     base = asgi_server
     warehouse = front_warehouse("wangjing", *WAREHOUSE, half_side=0.03)
@@ -61,7 +41,7 @@ def test_a_courier_is_onboarded_and_receives_an_offer(
     stocked(warehouse, spinach, kg="10", price="12.00")
 
     # The manager invites his number from her phone.
-    boss = _signed_in(asgi_phone, base, manager)
+    boss = asgi_phone_as(manager)
     boss.goto(f"{base}/warehouse/couriers/")
     boss.fill("input[name=phone]", NUMBER)
     boss.click("[data-testid=send-invitation]")
@@ -126,7 +106,7 @@ def test_a_courier_is_onboarded_and_receives_an_offer(
     # He goes on shift; his phone shares where he is.
     rider.click("[data-shift-switch]")
     rider.wait_for_selector("[data-shift-switch][data-on-shift=true]")
-    _wait_for(lambda: Courier.objects.get(pk=courier.pk).position is not None)
+    wait_until(lambda: Courier.objects.get(pk=courier.pk).position is not None)
     rider.screenshot(path=output_dir / "8-courier-on-shift.png", full_page=True)
 
     # An order comes in; the warehouse packs it and it is offered to him, live.
@@ -141,7 +121,7 @@ def test_a_courier_is_onboarded_and_receives_an_offer(
     )
     boss.goto(f"{base}/warehouse/")
     boss.click(f"[data-testid=pack-{order.pk}]")
-    _wait_for(lambda: TaskOffer.objects.filter(courier=courier).exists())
+    wait_until(lambda: TaskOffer.objects.filter(courier=courier).exists())
     rider.wait_for_selector("[data-offer-card]")
     assert rider.evaluate("window.notReloaded") is True
     assert fits_the_screen(rider)

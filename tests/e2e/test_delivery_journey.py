@@ -6,11 +6,9 @@ Everything is real: uvicorn serving config.asgi (pages, API and the ws/me/ socke
 Celery worker that runs dispatch, PostGIS for the zone and the nearest courier, Redis.
 """
 
-import time
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from accounts.choices import Role
 from delivery.models import (
@@ -36,26 +34,8 @@ HOME = {"longitude": 116.4900, "latitude": 39.9950}  # a flat 1 km north-east
 COURIER_START = (116.4850, 39.9880)
 
 
-def _signed_in(asgi_phone, base: str, user, **options):
-    client = Client()
-    client.force_login(user)
-    page = asgi_phone(**options)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
-    )
-    return page
-
-
-def _wait_for(condition, *, seconds: float = 20):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.1)
-
-
 def test_consumer_orders_courier_gets_offer_live_and_delivers_with_the_code(
-    asgi_server, asgi_phone, output_dir, celery_worker_live, settings
+    asgi_server, asgi_phone_as, wait_until, output_dir, celery_worker_live, settings
 ):
     base = asgi_server
     warehouse = front_warehouse("wangjing", *WAREHOUSE, half_side=0.03)
@@ -68,7 +48,7 @@ def test_consumer_orders_courier_gets_offer_live_and_delivers_with_the_code(
     courier = courier_at(*COURIER_START, user=UserFactory(role=Role.COURIER))
 
     # The consumer shares her location; the Wangjing warehouse serves her flat.
-    shopper = _signed_in(asgi_phone, base, consumer, geolocation=HOME, permissions=["geolocation"])
+    shopper = asgi_phone_as(consumer, geolocation=HOME, permissions=["geolocation"])
     shopper.goto(f"{base}/shop/")
     shopper.click("[data-use-location]")
     shopper.wait_for_selector("[data-catalogue]")
@@ -90,15 +70,15 @@ def test_consumer_orders_courier_gets_offer_live_and_delivers_with_the_code(
     shopper.screenshot(path=output_dir / "2-consumer-order-placed.png", full_page=True)
 
     # The courier is on shift with his page open when the warehouse packs the order.
-    rider = _signed_in(asgi_phone, base, courier.user)
+    rider = asgi_phone_as(courier.user)
     rider.goto(f"{base}/courier/")
     rider.wait_for_selector("html[data-live=open]")
     rider.evaluate("window.notReloaded = true")
 
-    packer = _signed_in(asgi_phone, base, manager)
+    packer = asgi_phone_as(manager)
     packer.goto(f"{base}/warehouse/")
     packer.click(f"[data-testid=pack-{order.pk}]")
-    _wait_for(lambda: TaskOffer.objects.filter(courier=courier).exists())
+    wait_until(lambda: TaskOffer.objects.filter(courier=courier).exists())
 
     # The offer arrives on his phone without a reload, with its countdown.
     rider.wait_for_selector("[data-offer-card]")
@@ -121,7 +101,7 @@ def test_consumer_orders_courier_gets_offer_live_and_delivers_with_the_code(
     rider.screenshot(path=output_dir / "6-courier-enters-code.png", full_page=True)
     rider.click("[data-deliver]")
     rider.wait_for_selector("[data-earnings]")
-    _wait_for(lambda: DeliveryOrder.objects.get().status == DeliveryOrderStatus.DELIVERED)
+    wait_until(lambda: DeliveryOrder.objects.get().status == DeliveryOrderStatus.DELIVERED)
     assert fits_the_screen(rider)
     rider.screenshot(path=output_dir / "7-courier-done.png", full_page=True)
 
