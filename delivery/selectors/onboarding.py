@@ -6,11 +6,12 @@ whose usual warehouse it is), a platform admin those of the warehouse she picks;
 warehouse's are simply not found.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import QuerySet
+
+from accounts.links import token_hash
 
 from ..models import (
     Courier,
@@ -19,11 +20,6 @@ from ..models import (
     CourierStatus,
     FrontWarehouse,
 )
-
-
-def token_hash(token: str) -> str:
-    """What the table keeps of a link's secret."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def open_invitation_for_link(token: str, *, now: datetime) -> CourierInvitation | None:

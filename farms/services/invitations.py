@@ -7,7 +7,6 @@ the co-operative. A number that already has an account is also told in the app. 
 function is one transaction; the SMS leaves after commit.
 """
 
-import hashlib
 import logging
 import secrets
 from datetime import timedelta
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
+from accounts.links import token_hash
 from accounts.models import User
 from accounts.notifications import notify
 from accounts.phone import normalize_phone
@@ -50,10 +50,6 @@ JOINABLE_ROLES: Final = (Role.FARMER, Role.CONSUMER, Role.BUYER)
 RESEND_AFTER: Final = timedelta(minutes=1)
 # How long the texted link stays usable: a week for a farmer to find a moment to sign up.
 LINK_VALID_DAYS: Final = 7
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invitation_link(token: str) -> str:
