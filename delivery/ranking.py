@@ -3,6 +3,7 @@ strategy. `NearestCouriers` finds the couriers who could take the task with a Po
 nearest-neighbour query; a `Scorer` (by default `BalancedScorer`, or the class named in
 settings.DELIVERY_SCORER) ranks them."""
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -22,6 +23,9 @@ from .models import (
 )
 from .rules import DispatchRules
 from .selectors.dispatch import CARRIED_ORDER_STATUSES
+
+# A score meaning "do not offer him this task".
+NEVER = -math.inf
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,9 @@ class TaskAtHand:
 
 
 class Scorer(Protocol):
-    """Ranks candidates for a task: higher is better. `default_scorer` builds the class named
-    in settings.DELIVERY_SCORER with the current DispatchRules."""
+    """Ranks candidates for a task: higher is better; `NEVER` (minus infinity): not offered
+    at all. `default_scorer` builds the class named in settings.DELIVERY_SCORER with the
+    current DispatchRules."""
 
     def score(self, candidate: Candidate, task: TaskAtHand) -> float: ...
 
@@ -84,6 +89,18 @@ class BalancedScorer:
         reach = self.rules.travel_minutes(candidate.distance_m)
         late = max(0.0, reach - task.slack_minutes)
         return -(reach + self.minutes_per_carried_order * candidate.load + self.late_weight * late)
+
+
+class NearestIdleScorer:
+    """The simplest sensible dispatch, kept as the yardstick of the others (bench/
+    dispatch_quality reports every policy as a ratio to it): the nearest courier carrying
+    nothing; a busy courier is never offered the task, however near."""
+
+    def __init__(self, rules: DispatchRules) -> None:
+        self.rules = rules
+
+    def score(self, candidate: Candidate, task: TaskAtHand) -> float:
+        return -candidate.distance_m if candidate.load == 0 else NEVER
 
 
 def default_scorer(rules: DispatchRules) -> Scorer:

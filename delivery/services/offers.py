@@ -44,6 +44,7 @@ from ..models import (
     TaskOffer,
 )
 from ..ranking import (
+    NEVER,
     Candidate,
     CandidateSearch,
     NearestCouriers,
@@ -170,8 +171,9 @@ def offer_task(
         cool_down_since=now - timedelta(minutes=rules.reoffer_after_minutes) if cool_down else None,
         rules=rules,
     )
+    scored = ((scorer.score(candidate, at_hand), candidate) for candidate in candidates)
     ranked = sorted(
-        ((scorer.score(candidate, at_hand), candidate) for candidate in candidates),
+        ((score, candidate) for score, candidate in scored if score != NEVER),
         key=lambda pair: (-pair[0], pair[1].distance_m, pair[1].courier_id),
     )
     for score, candidate in ranked:
