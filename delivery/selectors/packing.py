@@ -54,6 +54,7 @@ def packing_minutes(warehouse_id: int, *, now: datetime | None = None) -> float:
     minutes = [
         min(PACKING_CEILING_MINUTES, max(0.0, (packed - placed).total_seconds() / 60))
         for placed, packed in recent
+        if packed is not None  # filtered on it; the type does not know
     ]
     if len(minutes) < PACKING_MIN_SAMPLE:
         return float(settings.DELIVERY_PACKING_MINUTES)

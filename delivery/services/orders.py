@@ -355,6 +355,8 @@ def _packed_for_courier(order: DeliveryOrder, *, by: User) -> None:
     order.packed_at = timezone.now()
     note_order(order, by=by, why=Why.PACKED_COURIER_COMING, fields=["packed_at"])
     realtime.push_order(order)
+    if order.task_id is None:  # an assigned order is on its task
+        return
     task = DeliveryTask.objects.select_related("courier").filter(pk=order.task_id).first()
     if task is not None:
         realtime.push_task(task)

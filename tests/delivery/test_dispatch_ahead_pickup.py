@@ -82,9 +82,7 @@ def test_accepting_makes_the_order_being_packed_his(accepted):
     assert order.assigned_at is not None
     assert order.packed_at is None
     assert DeliveryTask.objects.get(pk=accepted["task"].pk).status == DeliveryTaskStatus.ASSIGNED
-    assert list(order.events.values_list("from_status", "to_status")) == [
-        ("placed", "assigned")
-    ]
+    assert list(order.events.values_list("from_status", "to_status")) == [("placed", "assigned")]
 
 
 @pytest.mark.django_db
@@ -255,7 +253,8 @@ def test_packing_and_accepting_at_once_lose_neither(settings):
         assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
         order.refresh_from_db()
         assert order.status == DeliveryOrderStatus.ASSIGNED
-        assert order.packed_at is not None and order.assigned_at is not None
+        assert order.packed_at is not None
+        assert order.assigned_at is not None
         assert DeliveryTask.objects.get(pk=task.pk).status == DeliveryTaskStatus.ASSIGNED
         assert _steps(order) in (
             [("placed", "packed"), ("packed", "assigned")],
@@ -284,12 +283,14 @@ def test_cancelling_and_accepting_at_once_leave_one_of_them(settings):
         offer.refresh_from_db()
         if isinstance(accepted, Exception):
             assert isinstance(accepted, OfferNoLongerOpen), accepted
-            assert order.status == DeliveryOrderStatus.CANCELLED and order.task_id is None
+            assert order.status == DeliveryOrderStatus.CANCELLED
+            assert order.task_id is None
             assert task.status == DeliveryTaskStatus.CANCELLED
             assert offer.status == OfferStatus.WITHDRAWN
         else:
             assert isinstance(cancelled, OrderStepRefused), cancelled
-            assert order.status == DeliveryOrderStatus.ASSIGNED and order.task_id == task.pk
+            assert order.status == DeliveryOrderStatus.ASSIGNED
+            assert order.task_id == task.pk
             assert task.status == DeliveryTaskStatus.ASSIGNED
             assert offer.status == OfferStatus.ACCEPTED
         courier.is_on_shift = False
