@@ -138,6 +138,15 @@ class DeliveryOrder(TimeStampedModel):
     def is_open(self) -> bool:
         return self.status in OPEN_ORDER_STATUSES
 
+    @property
+    def needs_packing(self) -> bool:
+        """Not packed yet: placed, or assigned to a courier asked ahead of the end of packing
+        (he is on his way and waits for it)."""
+        return self.packed_at is None and self.status in (
+            DeliveryOrderStatus.PLACED,
+            DeliveryOrderStatus.ASSIGNED,
+        )
+
 
 class DeliveryOrderLine(models.Model):
     order = models.ForeignKey(

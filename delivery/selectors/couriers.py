@@ -125,7 +125,7 @@ class DropOffStep:
     @property
     def is_being_packed(self) -> bool:
         """He was asked ahead of the end of packing: this bag is not sealed yet."""
-        return self.order.status == DeliveryOrderStatus.ASSIGNED and self.order.packed_at is None
+        return self.order.status == DeliveryOrderStatus.ASSIGNED and self.order.needs_packing
 
     @property
     def is_code_locked(self) -> bool:

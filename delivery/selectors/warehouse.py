@@ -341,15 +341,6 @@ class OpenOrder:
     def minutes_late(self) -> int:
         return -self.minutes_left
 
-    @property
-    def needs_packing(self) -> bool:
-        """Not packed yet: placed, or assigned to a courier asked ahead of the end of packing
-        (he is on his way and waits for it)."""
-        status = self.order.status
-        return status == DeliveryOrderStatus.PLACED or (
-            status == DeliveryOrderStatus.ASSIGNED and self.order.packed_at is None
-        )
-
 
 def minutes_to_door(
     order: DeliveryOrder, warehouse: FrontWarehouse, *, rules: DispatchRules
