@@ -253,7 +253,7 @@ def pick_up(*, courier: Courier, task_id: int) -> DeliveryTask:
     packing = [
         order.number
         for order in orders
-        if order.status == DeliveryOrderStatus.ASSIGNED and order.packed_at is None
+        if order.status == DeliveryOrderStatus.ASSIGNED and order.needs_packing
     ]
     if packing:
         raise StepNotAllowed(

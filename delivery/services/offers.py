@@ -312,8 +312,8 @@ def close_offer(
 def accept_offer(*, courier: Courier, offer_id: int) -> DeliveryTask:
     """The courier takes the task offered to him: the task is ASSIGNED to him and its orders
     too, packed ones and placed ones still being packed alike (they tell their consumers;
-    he picks the task up once all are packed). Only his own pending offer: another's is not found
-    (OfferNotFound). An offer past its time is refused (OfferExpired) even when its countdown
+    he picks the task up once all are packed). Only his own pending offer: another's is not
+    found (OfferNotFound). An offer past its time is refused (OfferExpired) even when its countdown
     has not run yet: it expires now and moves on, nothing is assigned to him. His capacity is
     checked again under his row's lock. Accepting an offer he already accepted returns its
     task (a retried tap)."""
