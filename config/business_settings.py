@@ -4,7 +4,7 @@ text messages. Imported by config/settings.py; every variable is listed in .env.
 import os
 from pathlib import Path
 
-from .env import env_float, env_int, env_str, env_time_of_day
+from .env import env_bool, env_float, env_int, env_str, env_time_of_day
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -51,6 +51,12 @@ DELIVERY_BATCH_MAX_ORDERS = env_int("DELIVERY_BATCH_MAX_ORDERS", 3)
 DELIVERY_BATCH_MAX_ANGLE_DEGREES = env_float("DELIVERY_BATCH_MAX_ANGLE_DEGREES", 45.0)
 # A courier is not offered a task again for this long after his last offer of it ended.
 DELIVERY_REOFFER_AFTER_MINUTES = env_float("DELIVERY_REOFFER_AFTER_MINUTES", 5.0)
+# Dispatch timed from packing (delivery.selectors.packing): with DELIVERY_DISPATCH_AHEAD a placed
+# order looks for a courier so that he reaches the warehouse as packing is predicted to end (the
+# warehouse's recent packing times; DELIVERY_PACKING_MINUTES while it has too few); without it,
+# only once the order is packed.
+DELIVERY_DISPATCH_AHEAD = env_bool("DELIVERY_DISPATCH_AHEAD", True)
+DELIVERY_PACKING_MINUTES = env_float("DELIVERY_PACKING_MINUTES", 6.0)
 # Dotted path of the class that ranks couriers for a task (delivery.ranking.Scorer; built with
 # the DispatchRules); empty: delivery.ranking.BalancedScorer.
 DELIVERY_SCORER = env_str("DELIVERY_SCORER", "")

@@ -8,7 +8,8 @@ from .services import dispatch, offers
 
 @shared_task(name="delivery.dispatch_order", acks_late=True, ignore_result=True)
 def dispatch_order(order_id: int) -> int | None:
-    """A packed order looks for a courier; returns its task's id. A second run finds the order
+    """An order looks for a courier (sent at packing, or at placing with a countdown when
+    dispatch goes ahead of packing); returns its task's id. A second run finds the order
     already on a task and does nothing."""
     task = dispatch.dispatch_order(order_id=order_id)
     return task.pk if task is not None else None

@@ -131,6 +131,10 @@ class DropOffOutputSerializer(serializers.Serializer):
     status = serializers.CharField(source="order.status")
     promised_by = serializers.DateTimeField(source="order.promised_by")
     delivered_at = serializers.DateTimeField(source="order.delivered_at", allow_null=True)
+    being_packed = serializers.BooleanField(
+        source="is_being_packed",
+        help_text="The courier was asked while the order was being packed: it is not ready yet.",
+    )
     tries_left = serializers.IntegerField(help_text="Wrong delivery codes still allowed.")
     code_locked = serializers.BooleanField(
         source="is_code_locked", help_text="Only a photo delivers the order now."
@@ -155,6 +159,10 @@ class TaskRouteOutputSerializer(serializers.Serializer):
     currency = serializers.CharField(source="task.earnings.currency.code")
     warehouse = WarehouseOutputSerializer(source="pickup.warehouse")
     picked_up = serializers.BooleanField(source="pickup.is_done")
+    can_pick_up = serializers.BooleanField(
+        help_text="Assigned and every order packed: POST …/pick-up/ is allowed now. False while "
+        "an order is still being packed (the task is pushed again when it is)."
+    )
     orders = DropOffOutputSerializer(source="drop_offs", many=True)
     events = DeliveryHistoryStepOutputSerializer(source="history", many=True)
 

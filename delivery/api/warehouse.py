@@ -162,6 +162,11 @@ class WarehouseOpenOrderOutputSerializer(serializers.Serializer):
     )
     risk_label = serializers.CharField()
     task = serializers.IntegerField(source="order.task_id", allow_null=True)
+    needs_packing = serializers.BooleanField(
+        source="order.needs_packing",
+        help_text="Not packed yet: placed, or assigned to a courier asked ahead of the end of "
+        "packing (he is on his way). POST …/pack/ is allowed.",
+    )
     lines = WarehouseOrderLineOutputSerializer(source="order.lines.all", many=True)
 
 

@@ -29,7 +29,13 @@ class DeliveryOrderStatus(models.TextChoices):
 # service checks the courier); delivered and cancelled are final.
 ORDER_MOVES = Transitions(
     {
-        DeliveryOrderStatus.PLACED: {DeliveryOrderStatus.PACKED, DeliveryOrderStatus.CANCELLED},
+        # A placed order may be ASSIGNED before it is packed: dispatch asks a courier ahead of
+        # the end of packing (DELIVERY_DISPATCH_AHEAD); packing it then records packed_at.
+        DeliveryOrderStatus.PLACED: {
+            DeliveryOrderStatus.PACKED,
+            DeliveryOrderStatus.ASSIGNED,
+            DeliveryOrderStatus.CANCELLED,
+        },
         DeliveryOrderStatus.PACKED: {DeliveryOrderStatus.ASSIGNED, DeliveryOrderStatus.CANCELLED},
         DeliveryOrderStatus.ASSIGNED: {DeliveryOrderStatus.PICKED_UP},
         DeliveryOrderStatus.PICKED_UP: {DeliveryOrderStatus.DELIVERED},
@@ -107,6 +113,12 @@ class DeliveryOrder(TimeStampedModel):
         indexes = [
             models.Index(fields=["warehouse", "status", "promised_by"], name="delivery_order_open"),
             models.Index(fields=["consumer", "-placed_at"], name="delivery_order_mine"),
+            # A warehouse's latest packing times (selectors.packing).
+            models.Index(
+                fields=["warehouse", "-packed_at"],
+                condition=Q(packed_at__isnull=False),
+                name="delivery_order_packed",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -125,6 +137,15 @@ class DeliveryOrder(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_ORDER_STATUSES
+
+    @property
+    def needs_packing(self) -> bool:
+        """Not packed yet: placed, or assigned to a courier asked ahead of the end of packing
+        (he is on his way and waits for it)."""
+        return self.packed_at is None and self.status in (
+            DeliveryOrderStatus.PLACED,
+            DeliveryOrderStatus.ASSIGNED,
+        )
 
 
 class DeliveryOrderLine(models.Model):

@@ -123,6 +123,11 @@ class DropOffStep:
         return self.order.status == DeliveryOrderStatus.PICKED_UP
 
     @property
+    def is_being_packed(self) -> bool:
+        """He was asked ahead of the end of packing: this bag is not sealed yet."""
+        return self.order.status == DeliveryOrderStatus.ASSIGNED and self.order.needs_packing
+
+    @property
     def is_code_locked(self) -> bool:
         return self.tries_left == 0
 
@@ -138,8 +143,13 @@ class TaskRoute:
     history: tuple[HistoryStep, ...] = ()
 
     @property
+    def being_packed(self) -> tuple[DropOffStep, ...]:
+        return tuple(step for step in self.drop_offs if step.is_being_packed)
+
+    @property
     def can_pick_up(self) -> bool:
-        return self.task.status == DeliveryTaskStatus.ASSIGNED
+        """Assigned to him, and every order packed (services.couriers.pick_up's rule)."""
+        return self.task.status == DeliveryTaskStatus.ASSIGNED and not self.being_packed
 
     @property
     def order_count(self) -> int:
@@ -210,6 +220,7 @@ def task_route(
             "location",
             "status",
             "promised_by",
+            "packed_at",
             "picked_up_at",
             "delivered_at",
             "cancelled_at",

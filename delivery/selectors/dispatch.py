@@ -17,6 +17,8 @@ from ..models import (
 
 OPEN_TASK_STATUSES = (DeliveryTaskStatus.OFFERING, DeliveryTaskStatus.UNASSIGNED)
 CARRIED_ORDER_STATUSES = (DeliveryOrderStatus.ASSIGNED, DeliveryOrderStatus.PICKED_UP)
+# An order on an open task waits at the warehouse: packed, or placed and still being packed.
+WAITING_ORDER_STATUSES = (DeliveryOrderStatus.PLACED, DeliveryOrderStatus.PACKED)
 
 
 def courier_load(courier_id: int) -> int:
@@ -29,10 +31,12 @@ def courier_load(courier_id: int) -> int:
     ).count()
 
 
-def packed_orders_of(task: DeliveryTask) -> list[DeliveryOrder]:
-    """The task's orders still waiting at the warehouse, by id."""
+def waiting_orders_of(task: DeliveryTask) -> list[DeliveryOrder]:
+    """The task's orders still at the warehouse waiting for its courier, by id: packed ones,
+    and placed ones still being packed (dispatch asked for a courier ahead, see
+    selectors.packing)."""
     return list(
-        DeliveryOrder.objects.filter(task=task, status=DeliveryOrderStatus.PACKED).order_by("pk")
+        DeliveryOrder.objects.filter(task=task, status__in=WAITING_ORDER_STATUSES).order_by("pk")
     )
 
 

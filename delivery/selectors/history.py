@@ -99,11 +99,16 @@ def order_reader(user, order: DeliveryOrder) -> Reader:
 
 
 def order_history(order: DeliveryOrder, *, reader: Reader) -> list[HistoryStep]:
-    """The order's steps, oldest first (uses a prefetch of `events` when there is one)."""
+    """The order's steps, oldest first (uses a prefetch of `events` when there is one). A step
+    that left the status where it was is its packing while the courier was on the way."""
     return [
         HistoryStep(
             status=event.to_status,
-            label=str(DeliveryOrderStatus(event.to_status).label),
+            label=str(
+                DeliveryOrderStatus.PACKED.label
+                if event.from_status == event.to_status
+                else DeliveryOrderStatus(event.to_status).label
+            ),
             from_status=event.from_status,
             at=event.at,
             by=_who(event.actor, reader=reader, consumer_id=order.consumer_id),

@@ -221,11 +221,15 @@ def may_cancel(user: User, order: DeliveryOrder) -> bool:
 
 def _steps(order: DeliveryOrder) -> list[dict]:
     """The order's way from placed to delivered (or cancelled), each with its time if
-    reached."""
+    reached. A courier asked while the order was being packed comes before its packing."""
+    packed = ("packed", _("Packed at the warehouse"), order.packed_at)
+    assigned = ("assigned", _("A courier is on the way to the warehouse"), order.assigned_at)
+    courier_first = order.assigned_at is not None and (
+        order.packed_at is None or order.assigned_at < order.packed_at
+    )
     steps = [
         ("placed", _("Placed and paid"), order.placed_at),
-        ("packed", _("Packed at the warehouse"), order.packed_at),
-        ("assigned", _("A courier is on the way to the warehouse"), order.assigned_at),
+        *((assigned, packed) if courier_first else (packed, assigned)),
         ("picked_up", _("On its way to you"), order.picked_up_at),
         ("delivered", _("Delivered"), order.delivered_at),
     ]

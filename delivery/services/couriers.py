@@ -229,7 +229,8 @@ def pick_up(*, courier: Courier, task_id: int) -> DeliveryTask:
     """The courier has his assigned task's orders in hand at the warehouse: the task and its
     orders are picked up. Only his own ASSIGNED task (another's: TaskNotFound); a task already
     picked up is returned unchanged (a retried tap); any other state is refused
-    (StepNotAllowed)."""
+    (StepNotAllowed), and so is a task with an order still being packed (he was asked ahead
+    of the end of packing): nothing changes, he waits for the warehouse."""
     if not DeliveryTask.objects.filter(pk=task_id, courier=courier).exists():
         raise TaskNotFound()
     # The orders first, then their task: the order in which dispatch and cancelling lock them.
@@ -248,6 +249,16 @@ def pick_up(*, courier: Courier, task_id: int) -> DeliveryTask:
         raise StepNotAllowed(
             _("This task cannot be picked up: it is %(status)s.")
             % {"status": task.get_status_display()}
+        )
+    packing = [
+        order.number
+        for order in orders
+        if order.status == DeliveryOrderStatus.ASSIGNED and order.needs_packing
+    ]
+    if packing:
+        raise StepNotAllowed(
+            _("Still being packed: %(orders)s. Pick the task up once the warehouse has packed it.")
+            % {"orders": ", ".join(packing)}
         )
     now = timezone.now()
     task.picked_up_at = now

@@ -1,10 +1,19 @@
-"""Dispatch: who carries a packed order.
+"""Dispatch: who carries an order, and when he is asked.
 
-A packed order joins a delivery task: a new one, or an open task of the same warehouse going
-the same way when the batch stays within a courier's capacity and every order still arrives
-before its promise. The task is then offered to couriers one at a time (`services.offers`).
-The sweep catches what a lost Celery message left behind (an offer past its time, a packed
-order without a task), so every packed order ends with a courier or visibly without one.
+When he is asked: with DELIVERY_DISPATCH_AHEAD (the default) placing an order schedules its
+dispatch for the moment a courier, riding the usual time to the warehouse, would arrive as
+its packing is expected to end (`selectors.packing`): the ride overlaps the packing instead of
+following it. Packing still asks for dispatch (an order packed sooner than predicted, or whose
+message was lost, goes then; a second ask changes nothing). Without the setting, an order
+looks for a courier only once packed. The courier cannot pick a task up before every order of
+it is packed (`services.couriers.pick_up`).
+
+An order waiting at the warehouse (packed, or placed and being packed) joins a delivery task:
+a new one, or an open task of the same warehouse going the same way when the batch stays
+within a courier's capacity and every order still arrives before its promise. The task is then
+offered to couriers one at a time (`services.offers`). The sweep catches what a lost Celery
+message left behind (an offer past its time, a packed order without a task), so every packed
+order ends with a courier or visibly without one.
 
 The scoring is a strategy: pass `scorer=` (or name a class in settings.DELIVERY_SCORER) to
 replace `ranking.BalancedScorer`; the candidate search (`ranking.NearestCouriers`) can be
@@ -19,6 +28,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import Point
 from django.db import transaction
@@ -44,10 +54,12 @@ from ..routing import Stop, route_slack_minutes, widest_angle
 from ..rules import DispatchRules, current_rules
 from ..selectors.dispatch import (
     OPEN_TASK_STATUSES,
+    WAITING_ORDER_STATUSES,
     courier_load,
-    packed_orders_of,
     tasks_visible_to,
+    waiting_orders_of,
 )
+from ..selectors.packing import dispatch_delay_seconds
 from . import offers
 from .transitions import Why, task_made
 
@@ -72,6 +84,22 @@ def request_dispatch(order: DeliveryOrder) -> None:
     courier (a lost message is caught by the sweep)."""
     # robust: a broker that is down must not turn the committed packing into an error.
     transaction.on_commit(partial(tasks.dispatch_order.delay, order.pk), robust=True)
+
+
+def schedule_dispatch(order: DeliveryOrder, *, now: datetime) -> float | None:
+    """Called inside the transaction that places `order`: with DELIVERY_DISPATCH_AHEAD, once
+    it commits a worker looks for a courier after `dispatch_delay_seconds` (when one would
+    reach the warehouse as packing is expected to end). Returns that delay, None when the
+    setting is off (the order waits for its packing). A lost message costs only the head
+    start: packing asks again."""
+    if not settings.DELIVERY_DISPATCH_AHEAD:
+        return None
+    delay = dispatch_delay_seconds(order.warehouse_id, rules=current_rules(), now=now)
+    # robust: a broker that is down must not turn the committed order into an error.
+    transaction.on_commit(
+        partial(tasks.dispatch_order.apply_async, (order.pk,), countdown=delay), robust=True
+    )
+    return delay
 
 
 def _point(location: Point) -> LonLat:
@@ -102,7 +130,7 @@ def _batch_task_for(
         DeliveryOrder.objects.filter(
             task__warehouse_id=order.warehouse_id,
             task__status__in=OPEN_TASK_STATUSES,
-            status=DeliveryOrderStatus.PACKED,
+            status__in=WAITING_ORDER_STATUSES,
         )
         .only("pk", "task_id", "location", "promised_by")
         .order_by()[:200]
@@ -134,7 +162,7 @@ def _can_join(
     rules: DispatchRules,
 ) -> bool:
     """Checked again under the task's lock: the batch as it is now."""
-    orders = packed_orders_of(task)
+    orders = waiting_orders_of(task)
     if not orders or len(orders) >= rules.batch_max_orders:
         return False
     origin = _point(task.warehouse.site.location)
@@ -161,11 +189,13 @@ def dispatch_order(
     scorer: Scorer | None = None,
     search: CandidateSearch | None = None,
 ) -> DeliveryTask | None:
-    """A packed order gets its delivery task, and the task a courier's offer.
+    """An order waiting at the warehouse gets its delivery task, and the task a courier's
+    offer: a packed order, or (DELIVERY_DISPATCH_AHEAD) a placed one still being packed.
 
     The order joins an open task going its way when that keeps every promise (see
     `_batch_task_for`), else a new task is offered to the best candidate. Idempotent: an order
-    already on a task returns that task; an order not packed (cancelled, unknown) gets None.
+    already on a task returns that task; any other order (cancelled, unknown, placed while
+    the setting is off) gets None.
     """
     now = now or timezone.now()
     rules = current_rules()
@@ -181,7 +211,7 @@ def dispatch_order(
             return None
         if order.task_id is not None:
             return order.task
-        if order.status != DeliveryOrderStatus.PACKED:
+        if not _may_dispatch(order):
             return None
         joined = _batch_task_for(order, now=now, rules=rules)
         if joined is not None:
@@ -203,6 +233,12 @@ def dispatch_order(
             task, now=now, rules=rules, scorer=scorer, search=search, new_orders=[order]
         )
     return task
+
+
+def _may_dispatch(order: DeliveryOrder) -> bool:
+    if order.status == DeliveryOrderStatus.PACKED:
+        return True
+    return order.status == DeliveryOrderStatus.PLACED and settings.DELIVERY_DISPATCH_AHEAD
 
 
 def redispatch(*, by: User | AnonymousUser, task_id: int) -> DeliveryTask:
@@ -255,6 +291,29 @@ def order_cancelled(order: DeliveryOrder) -> None:
     offers.set_task_status(task, DeliveryTaskStatus.CANCELLED, why=Why.ORDERS_CANCELLED)
 
 
+def _overdue_placed(now: datetime) -> list[int]:
+    """Placed orders without a task whose scheduled dispatch is past (its message was lost),
+    oldest first."""
+    rules = current_rules()
+    delays: dict[int, timedelta] = {}
+    overdue = []
+    for pk, warehouse_id, placed_at in (
+        DeliveryOrder.objects.filter(
+            status=DeliveryOrderStatus.PLACED,
+            task__isnull=True,
+            placed_at__lte=now - SWEEP_GRACE,
+        )
+        .order_by("placed_at", "pk")
+        .values_list("pk", "warehouse_id", "placed_at")[:SWEEP_BATCH]
+    ):
+        if warehouse_id not in delays:
+            seconds = dispatch_delay_seconds(warehouse_id, rules=rules, now=now)
+            delays[warehouse_id] = timedelta(seconds=seconds) + SWEEP_GRACE
+        if placed_at + delays[warehouse_id] <= now:
+            overdue.append(pk)
+    return overdue
+
+
 @dataclass(frozen=True)
 class SweepResult:
     expired_offers: int
@@ -272,7 +331,9 @@ def sweep(now: datetime | None = None) -> SweepResult:
     1. open tasks without a pending offer (UNASSIGNED ones, or one a crash left) are offered
        again, to couriers whose last offer of them ended DELIVERY_REOFFER_AFTER_MINUTES ago;
     2. pending offers past their time expire (their countdown message was lost) and move on;
-    3. packed orders without a task (their dispatch message was lost) are dispatched.
+    3. packed orders without a task (their dispatch message was lost) are dispatched;
+    4. with DELIVERY_DISPATCH_AHEAD, placed orders without a task whose dispatch was due
+       (`schedule_dispatch`'s delay ago, and the grace) are dispatched.
 
     Bounded batches; what is left waits for the next run."""
     now = now or timezone.now()
@@ -304,6 +365,10 @@ def sweep(now: datetime | None = None) -> SweepResult:
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     dispatched = sum(dispatch_order(order_id=pk, now=now) is not None for pk in orphans)
+    if settings.DELIVERY_DISPATCH_AHEAD:
+        dispatched += sum(
+            dispatch_order(order_id=pk, now=now) is not None for pk in _overdue_placed(now)
+        )
     return SweepResult(
         expired_offers=expired,
         dispatched_orders=dispatched,

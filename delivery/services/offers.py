@@ -57,8 +57,9 @@ from ..rules import DispatchRules, current_rules
 from ..selectors.dispatch import (
     CARRIED_ORDER_STATUSES,
     OPEN_TASK_STATUSES,
+    WAITING_ORDER_STATUSES,
     courier_load,
-    packed_orders_of,
+    waiting_orders_of,
 )
 from .transitions import Why, move_offer, move_orders, move_task, offer_made
 
@@ -155,7 +156,7 @@ def offer_task(
         pending = lock_pending_offer(task)
         if pending is not None:
             return pending
-        orders = packed_orders_of(task)
+        orders = waiting_orders_of(task)
     if not orders:  # its orders were cancelled meanwhile
         set_task_status(task, DeliveryTaskStatus.CANCELLED, why=Why.ORDERS_CANCELLED)
         return None
@@ -310,8 +311,9 @@ def close_offer(
 
 def accept_offer(*, courier: Courier, offer_id: int) -> DeliveryTask:
     """The courier takes the task offered to him: the task is ASSIGNED to him and its orders
-    too (they tell their consumers). Only his own pending offer: another's is not found
-    (OfferNotFound). An offer past its time is refused (OfferExpired) even when its countdown
+    too, packed ones and placed ones still being packed alike (they tell their consumers;
+    he picks the task up once all are packed). Only his own pending offer: another's is not
+    found (OfferNotFound). An offer past its time is refused (OfferExpired) even when its countdown
     has not run yet: it expires now and moves on, nothing is assigned to him. His capacity is
     checked again under his row's lock. Accepting an offer he already accepted returns its
     task (a retried tap)."""
@@ -364,7 +366,7 @@ def _assign(
     me = Courier.objects.select_for_update(no_key=True).get(pk=courier.pk)
     orders = list(
         DeliveryOrder.objects.select_for_update(no_key=True, of=("self",))
-        .filter(task=task, status=DeliveryOrderStatus.PACKED)
+        .filter(task=task, status__in=WAITING_ORDER_STATUSES)
         .select_related("warehouse")
         .order_by("pk")
     )

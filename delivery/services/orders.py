@@ -53,7 +53,7 @@ from ..models import (
 from ..selectors.shop import is_open_now, product_name, serving_warehouse, staff_warehouse_id
 from . import dispatch
 from .stock import lock_sellable_lots, take_stock_fefo
-from .transitions import move_order, order_placed
+from .transitions import Why, move_order, note_order, order_placed
 
 MAX_LINES = 50
 MAX_ADDRESS = 200
@@ -144,6 +144,7 @@ def place_order(
         order.total = Money(total, "CNY")
         order.payment_entry = _pay(order=order)
         order.save(update_fields=["total", "payment_entry", "updated_at"])
+        dispatch.schedule_dispatch(order, now=now)
         realtime.push_order(order)
     return order
 
@@ -313,8 +314,11 @@ def _is_staff_of(user: User, order: DeliveryOrder) -> bool:
 
 def pack_order(*, by: User, order_id: int) -> DeliveryOrder:
     """The warehouse's staff (or an admin) has packed a placed order: it is ready to go and
-    dispatch looks for a courier once this commits. Packing a packed order again changes
-    nothing; a later state is refused (a conflict)."""
+    dispatch looks for a courier once this commits (one already asked ahead, see
+    `dispatch.schedule_dispatch`, keeps its task and offer). An order whose courier accepted
+    it while it was being packed stays ASSIGNED (he is on his way) with its packing recorded,
+    and his page now lets him pick it up. Packing a packed order again changes nothing; a
+    later state is refused (a conflict)."""
     with transaction.atomic():
         order = (
             DeliveryOrder.objects.select_for_update(of=("self",))
@@ -328,6 +332,11 @@ def pack_order(*, by: User, order_id: int) -> DeliveryOrder:
             )
         if order.status == DeliveryOrderStatus.PACKED:
             return order
+        if order.status == DeliveryOrderStatus.ASSIGNED and order.packed_at is None:
+            _packed_for_courier(order, by=by)
+            return order
+        if order.status == DeliveryOrderStatus.ASSIGNED:
+            return order  # packed already, courier on the way: a retried tap
         if order.status != DeliveryOrderStatus.PLACED:
             raise OrderStepRefused(
                 _("This order is %(status)s; only a placed order can be packed.")
@@ -340,17 +349,32 @@ def pack_order(*, by: User, order_id: int) -> DeliveryOrder:
     return order
 
 
+def _packed_for_courier(order: DeliveryOrder, *, by: User) -> None:
+    """The order's courier accepted it while it was being packed: it stays ASSIGNED, its
+    packing is recorded and his page shows the task ready to pick up once all are packed."""
+    order.packed_at = timezone.now()
+    note_order(order, by=by, why=Why.PACKED_COURIER_COMING, fields=["packed_at"])
+    realtime.push_order(order)
+    if order.task_id is None:  # an assigned order is on its task
+        return
+    task = DeliveryTask.objects.select_related("courier").filter(pk=order.task_id).first()
+    if task is not None:
+        realtime.push_task(task)
+
+
 # --- Cancelling ---------------------------------------------------------------------------
 
 
 def cancel_order(*, by: User, order_id: int, reason: str = "") -> DeliveryOrder:
-    """The consumer (her own order) or the warehouse's staff cancels an order that is placed,
-    or packed while no courier has accepted its task. The picked kilograms go back into the
+    """The consumer (her own order) or the warehouse's staff cancels an order that is placed
+    or packed while no courier has accepted its task (one who accepted it while it was being
+    packed makes it ASSIGNED: no longer cancellable). The picked kilograms go back into the
     same stock lots and the wallet is refunded in full (one refund per order). Cancelling a
     cancelled order changes nothing; a later state is refused (a conflict).
 
-    A packed order's task is dispatch's: `dispatch.order_cancelled(order)` detaches the order
-    and withdraws a task left without orders.
+    An order's task (packed, or placed and dispatched ahead) is dispatch's:
+    `dispatch.order_cancelled(order)` detaches the order and withdraws a task left without
+    orders.
     """
     reason = (reason or "").strip()[:200]
     with transaction.atomic():

@@ -50,6 +50,7 @@ class Why:
     BY_CODE = gettext_noop("The consumer's code was given.")
     BY_PHOTO = gettext_noop("A photo was left of the delivery at the door.")
     COURIER_DEACTIVATED = gettext_noop("The courier was deactivated.")
+    PACKED_COURIER_COMING = gettext_noop("Packed; its courier is on the way.")
 
 
 Row = TypeVar("Row", DeliveryOrder, DeliveryTask, TaskOffer)
@@ -158,6 +159,27 @@ def move_order(
         why=why,
         fields=fields,
     )
+
+
+def note_order(
+    order: DeliveryOrder, *, by: User | None, why: str, fields: Sequence[str] = ()
+) -> DeliveryOrderEvent:
+    """A step of the order's life that leaves its status where it is (packing an order whose
+    courier is already on the way): `fields` saved, and an event from and to its status, so
+    the history still tells who did it and when."""
+    _require_transaction()
+    order.save(update_fields=[*fields, *_stamp_fields(order)])
+    step = _event(
+        DeliveryOrderEvent,
+        link="order",
+        row=order,
+        before=order.status,
+        to=order.status,
+        by=by,
+        why=why,
+    )
+    step.save(force_insert=True)
+    return step
 
 
 def move_orders(

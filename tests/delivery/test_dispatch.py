@@ -108,11 +108,15 @@ def test_dispatching_an_order_twice_keeps_one_task_and_one_offer(warehouse, cons
 
 
 @pytest.mark.django_db
-def test_orders_not_packed_or_unknown_are_not_dispatched(warehouse, consumer):
+def test_orders_not_packed_or_unknown_are_not_dispatched(warehouse, consumer, settings):
+    settings.DELIVERY_DISPATCH_AHEAD = False  # a placed order waits for its packing
     courier_near(north_km=0.5)
     placed = packed_order(warehouse, consumer, status=DeliveryOrderStatus.PLACED)
+    cancelled = packed_order(warehouse, consumer, status=DeliveryOrderStatus.CANCELLED)
 
     assert dispatch.dispatch_order(order_id=placed.pk) is None
+    settings.DELIVERY_DISPATCH_AHEAD = True
+    assert dispatch.dispatch_order(order_id=cancelled.pk) is None
     assert dispatch.dispatch_order(order_id=999_999) is None
     assert not DeliveryTask.objects.exists()
 
