@@ -173,6 +173,10 @@ class DeliveryOrderOutputSerializer(serializers.Serializer):
     currency = serializers.SerializerMethodField()
     placed_at = serializers.DateTimeField()
     promised_by = serializers.DateTimeField()
+    expected_at = serializers.SerializerMethodField(
+        help_text="When the order should reach the door, by the warehouse's couriers' learned "
+        "speed (null once delivered or cancelled); the promise is promised_by."
+    )
     is_late = serializers.SerializerMethodField()
     delivery_code = serializers.SerializerMethodField()
     warehouse = serializers.SerializerMethodField()
@@ -192,6 +196,11 @@ class DeliveryOrderOutputSerializer(serializers.Serializer):
 
     def get_currency(self, order) -> str:
         return order.total.currency.code
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_expected_at(self, order) -> str | None:
+        expected = self._status(order)["expected_at"]
+        return serializers.DateTimeField().to_representation(expected) if expected else None
 
     def get_is_late(self, order) -> bool:
         return self._status(order)["is_late"]
