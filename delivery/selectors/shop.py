@@ -33,7 +33,7 @@ from ..models import (
     StockLot,
     WarehouseStaff,
 )
-from ..rules import current_rules
+from ..rules import DispatchRules, current_rules
 from . import couriers as courier_selectors
 from .zones import warehouse_serving
 
@@ -266,20 +266,23 @@ def courier_of(order: DeliveryOrder) -> dict | None:
     }
 
 
-def expected_at(order: DeliveryOrder, *, now: datetime | None = None) -> datetime | None:
+def expected_at(
+    order: DeliveryOrder, *, now: datetime | None = None, rules: DispatchRules | None = None
+) -> datetime | None:
     """When the order should reach its door, for the consumer; None once delivered or
     cancelled. The promise (`promised_by`: placed_at + the warehouse's promised minutes) is
     commercial and stays as sold; this is the honest estimate beside it, by the same travel
     model as dispatch and the warehouse page for this warehouse at this hour (its couriers'
-    learned speed, `rules.current_rules`): packing until DELIVERY_PACKING_MINUTES after
-    placing (or now, once that has passed), a courier not yet chosen DELIVERY_PICKUP_MINUTES away and a
-    chosen one's ride from where he is, loading, then the ride to the door (from the courier
-    once picked up). Straight to this door: a batch's earlier doors are not counted, as the
-    warehouse page does not count them either."""
+    learned speed, `rules.current_rules`; pass `rules` when the caller has them already):
+    packing until DELIVERY_PACKING_MINUTES after placing (or now, once that has passed), a
+    courier not yet chosen DELIVERY_PICKUP_MINUTES away and a chosen one's ride from where he
+    is, loading, then the ride to the door (from the courier once picked up). Straight to
+    this door: a batch's earlier doors are not counted, as the warehouse page does not count
+    them either."""
     if order.status in (DeliveryOrderStatus.DELIVERED, DeliveryOrderStatus.CANCELLED):
         return None
     now = now or timezone.now()
-    rules = current_rules(warehouse=order.warehouse, at=now)
+    rules = rules or current_rules(warehouse=order.warehouse, at=now)
     warehouse = order.warehouse.site.location
     courier = order.task.courier if order.task_id and order.task else None
     position = courier.position if courier is not None else None
@@ -302,7 +305,9 @@ def expected_at(order: DeliveryOrder, *, now: datetime | None = None) -> datetim
     return leaves + timedelta(minutes=ride)
 
 
-def order_status(order: DeliveryOrder, *, now: datetime | None = None) -> dict:
+def order_status(
+    order: DeliveryOrder, *, now: datetime | None = None, rules: DispatchRules | None = None
+) -> dict:
     """What the status page and the API show of an order the caller may see (fetch it with
     `orders_visible_to`): its status, the steps with their times, the promise and the
     expected arrival (`expected_at`), whether it is late, and the courier's name and position while he has it. The delivery code is not
@@ -313,7 +318,7 @@ def order_status(order: DeliveryOrder, *, now: datetime | None = None) -> dict:
         "steps": _steps(order),
         "placed_at": order.placed_at,
         "promised_by": order.promised_by,
-        "expected_at": expected_at(order, now=now),
+        "expected_at": expected_at(order, now=now, rules=rules),
         "is_late": is_late(order, now),
         "courier": courier_of(order),
         "warehouse": {
