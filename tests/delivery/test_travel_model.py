@@ -16,6 +16,7 @@ from common.dates import BUSINESS_TIME_ZONE
 from common.geo import metres_between, point_at
 from delivery.models import DeliveryOrder, DeliveryOrderStatus, DeliveryTask, DeliveryTaskStatus
 from delivery.rules import current_rules
+from delivery.selectors import shop as shop_selectors
 from delivery.selectors import travel
 from delivery.selectors import warehouse as warehouse_selectors
 from delivery.selectors.warehouse import LateRisk
@@ -248,3 +249,72 @@ def test_a_delivered_order_has_no_expected_arrival(api_as, chaoyang, spinach, fu
     shown = api_as(funded_consumer).get(f"/api/delivery/orders/{order.pk}/").json()
 
     assert shown["expected_at"] is None
+
+
+def test_a_batch_is_one_sample_along_the_route_it_was_delivered_in(warehouse):
+    """Two doors north, 1 and 3 km out, delivered nearest first: 3 km of route in 8 minutes'
+    riding (12 from pickup to the last door, 2 handing over at each)."""
+    at = datetime(2026, 3, 10, 12, 30, tzinfo=BUSINESS_TIME_ZONE)
+    consumer, courier = UserFactory(), courier_near(north_km=-1, on_shift=False)
+    site = warehouse.site.location
+    for day in range(20):
+        picked_up_at = at.replace(minute=1) - timedelta(days=1 + day % 10)
+        task = DeliveryTask.objects.create(
+            warehouse=warehouse,
+            courier=courier,
+            status=DeliveryTaskStatus.DONE,
+            accepted_at=picked_up_at,
+            picked_up_at=picked_up_at,
+        )
+        for km, minutes in ((1, 8 / 3 + 2), (3, 12)):
+            DeliveryOrder.objects.create(
+                number=f"T-TRAVEL-{next(_numbers)}",
+                consumer=consumer,
+                warehouse=warehouse,
+                address="朝阳区测试路 3 号",
+                location=Point(*point_at((site.x, site.y), metres=km * 1000, bearing=0)),
+                status=DeliveryOrderStatus.DELIVERED,
+                total=Money("25.00", "CNY"),
+                placed_at=picked_up_at - timedelta(minutes=15),
+                promised_by=picked_up_at + timedelta(minutes=30),
+                picked_up_at=picked_up_at,
+                delivered_at=picked_up_at + timedelta(minutes=minutes),
+                delivery_code="4321",
+                task=task,
+            )
+
+    learned = travel.learn_speeds(warehouse, at)
+
+    assert learned.samples == 20
+    assert learned.by_hour[12] == pytest.approx(FAST_M_PER_MIN)
+
+
+def test_a_cache_that_is_down_only_means_learning_again(warehouse, settings, monkeypatch):
+    settings.DELIVERY_TRAVEL_CACHE_SECONDS = 60
+    at = datetime(2000, 1, 2, 12, 30, tzinfo=BUSINESS_TIME_ZONE)
+    finished_tasks(warehouse, count=20, at=at, m_per_min=FAST_M_PER_MIN)
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(travel.cache, "get", down)
+    monkeypatch.setattr(travel.cache, "set", down)
+
+    assert ride_minutes(current_rules(warehouse=warehouse, at=at)) == pytest.approx(8)
+
+
+def test_once_picked_up_the_expected_arrival_is_the_ride_from_the_courier(warehouse, consumer):
+    now = timezone.now()
+    finished_tasks(warehouse, count=20, at=now, m_per_min=FAST_M_PER_MIN)
+    courier = courier_near(north_km=1.5)
+    task = DeliveryTask.objects.create(
+        warehouse=warehouse, courier=courier, status=DeliveryTaskStatus.PICKED_UP
+    )
+    order = packed_order(warehouse, consumer, north_km=3, status=DeliveryOrderStatus.PICKED_UP)
+    DeliveryOrder.objects.filter(pk=order.pk).update(task=task)
+    order.refresh_from_db()
+
+    expected = shop_selectors.expected_at(order, now=now)
+
+    # 1.5 km left at 375 m a minute: 4 minutes.
+    assert (expected - now).total_seconds() / 60 == pytest.approx(4, abs=0.01)
