@@ -31,12 +31,13 @@ what a promise needs. The pickup and delivery taps measure exactly that.
 
 Cost at dispatch time: the whole day's table of a warehouse (24 hours and the all-day median)
 is computed by one indexed query (delivery_order_delivered) over its recent deliveries (about
-0.13 s for two weeks of a busy warehouse, 5,600 tasks) and kept in the Django cache for DELIVERY_TRAVEL_CACHE_SECONDS (10 minutes: speeds drift over
-weeks, not minutes), keyed by the warehouse and the business day of the moment asked about
-(so a simulated clock that moves to another day reads that day's history). A read costs one
-cache get; a missing or broken cache (Redis down) only means computing it again, never a
-refused dispatch. Chosen over a beat task filling a table: no schedule to keep alive, no
-table to migrate, and a new warehouse learns as soon as it has history.
+0.13 s for two weeks of a busy warehouse, 5,600 tasks) and kept in the Django cache for
+DELIVERY_TRAVEL_CACHE_SECONDS (10 minutes: speeds drift over weeks, not minutes), keyed by
+the warehouse and the business day of the moment asked about (so a simulated clock that moves
+to another day reads that day's history). A read costs one cache get; a missing or broken
+cache (Redis down) only means computing it again, never a refused dispatch. Chosen over a
+beat task filling a table: no schedule to keep alive, no second copy of the history to keep
+in step, and a new warehouse learns as soon as it has history.
 """
 
 import logging
