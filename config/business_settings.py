@@ -45,6 +45,14 @@ DELIVERY_COURIER_SPEED_KMH = env_float("DELIVERY_COURIER_SPEED_KMH", 15.0)
 DELIVERY_DETOUR_FACTOR = env_float("DELIVERY_DETOUR_FACTOR", 1.3)
 DELIVERY_HANDLING_MINUTES = env_float("DELIVERY_HANDLING_MINUTES", 2.0)
 DELIVERY_PICKUP_MINUTES = env_float("DELIVERY_PICKUP_MINUTES", 5.0)
+# The couriers' speed is learned per warehouse and hour of the day from its finished tasks of
+# the last DELIVERY_TRAVEL_HISTORY_DAYS (delivery.selectors.travel): the median once an hour
+# (else the whole day) has DELIVERY_TRAVEL_MIN_SAMPLES, else the model above. Kept in the cache
+# for DELIVERY_TRAVEL_CACHE_SECONDS. DELIVERY_LEARN_TRAVEL off: always the model above.
+DELIVERY_LEARN_TRAVEL = env_bool("DELIVERY_LEARN_TRAVEL", True)
+DELIVERY_TRAVEL_HISTORY_DAYS = env_int("DELIVERY_TRAVEL_HISTORY_DAYS", 14)
+DELIVERY_TRAVEL_MIN_SAMPLES = env_int("DELIVERY_TRAVEL_MIN_SAMPLES", 20)
+DELIVERY_TRAVEL_CACHE_SECONDS = env_int("DELIVERY_TRAVEL_CACHE_SECONDS", 600)
 # Batching: at most DELIVERY_BATCH_MAX_ORDERS orders on one task, every door within
 # DELIVERY_BATCH_MAX_ANGLE_DEGREES of the others seen from the warehouse (1: no batching).
 DELIVERY_BATCH_MAX_ORDERS = env_int("DELIVERY_BATCH_MAX_ORDERS", 3)

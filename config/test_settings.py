@@ -64,6 +64,9 @@ HEALTH_CELERY_TIMEOUT = 10
 # Each /healthz call checks afresh, whatever an earlier test left; the cache's own tests
 # turn it on (tests/common/test_health.py).
 HEALTH_CACHE_SECONDS = 0
+# The couriers' learned speeds are computed afresh at each read: a test's history counts at
+# once, and no run reads speeds an earlier run left in Redis.
+DELIVERY_TRAVEL_CACHE_SECONDS = 0
 # Uploads (listing photos, handover records written by seed_demo) go to a scratch folder,
 # never into the repository's var/media; a server a test starts is given its own.
 if "DJANGO_MEDIA_ROOT" not in os.environ:

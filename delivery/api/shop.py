@@ -9,6 +9,7 @@ step is the service's (403), and a step the state does not allow is a 409.
 from decimal import Decimal
 
 from django.urls import path, reverse
+from django.utils.timezone import now
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -26,6 +27,7 @@ from settlement.selectors import wallet_balance
 
 from ..downloads import proof_photo_response
 from ..exceptions import DeliveryError
+from ..rules import current_rules
 from ..selectors import shop as shop_selectors
 from ..selectors.history import order_history, order_reader
 from ..services import orders as order_services
@@ -173,6 +175,10 @@ class DeliveryOrderOutputSerializer(serializers.Serializer):
     currency = serializers.SerializerMethodField()
     placed_at = serializers.DateTimeField()
     promised_by = serializers.DateTimeField()
+    expected_at = serializers.SerializerMethodField(
+        help_text="When the order should reach the door, by the warehouse's couriers' learned "
+        "speed (null once delivered or cancelled); the promise is promised_by."
+    )
     is_late = serializers.SerializerMethodField()
     delivery_code = serializers.SerializerMethodField()
     warehouse = serializers.SerializerMethodField()
@@ -187,11 +193,20 @@ class DeliveryOrderOutputSerializer(serializers.Serializer):
     def _status(self, order) -> dict:
         cache = self.context.setdefault("status_cache", {})
         if order.pk not in cache:
-            cache[order.pk] = shop_selectors.order_status(order)
+            # One travel model per warehouse for the whole list (its learned speed).
+            rules = self.context.setdefault("rules_cache", {})
+            if order.warehouse_id not in rules:
+                rules[order.warehouse_id] = current_rules(warehouse=order.warehouse, at=now())
+            cache[order.pk] = shop_selectors.order_status(order, rules=rules[order.warehouse_id])
         return cache[order.pk]
 
     def get_currency(self, order) -> str:
         return order.total.currency.code
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_expected_at(self, order) -> str | None:
+        expected = self._status(order)["expected_at"]
+        return serializers.DateTimeField().to_representation(expected) if expected else None
 
     def get_is_late(self, order) -> bool:
         return self._status(order)["is_late"]

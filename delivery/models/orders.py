@@ -119,6 +119,12 @@ class DeliveryOrder(TimeStampedModel):
                 condition=Q(packed_at__isnull=False),
                 name="delivery_order_packed",
             ),
+            # A warehouse's deliveries of a period: the on-time rate, the learned travel speed.
+            models.Index(
+                fields=["warehouse", "delivered_at"],
+                condition=Q(status="delivered"),
+                name="delivery_order_delivered",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -8,9 +8,10 @@ admin all; anyone else none (an order out of sight is not found at every door).
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Max, Min, Q, QuerySet, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,8 +20,10 @@ from djmoney.money import Money
 from accounts.models import User
 from accounts.permissions import is_admin
 from common.dates import BUSINESS_TIME_ZONE
+from common.geo import metres_between
 from farms.selectors import held_everywhere
 
+from .. import routing
 from ..exceptions import DeliveryError
 from ..models import (
     DeliveryOrder,
@@ -30,6 +33,7 @@ from ..models import (
     StockLot,
     WarehouseStaff,
 )
+from ..rules import DispatchRules, current_rules
 from . import couriers as courier_selectors
 from .zones import warehouse_serving
 
@@ -266,10 +270,51 @@ def courier_of(order: DeliveryOrder) -> dict | None:
     }
 
 
-def order_status(order: DeliveryOrder, *, now: datetime | None = None) -> dict:
+def expected_at(
+    order: DeliveryOrder, *, now: datetime | None = None, rules: DispatchRules | None = None
+) -> datetime | None:
+    """When the order should reach its door, for the consumer; None once delivered or
+    cancelled. The promise (`promised_by`: placed_at + the warehouse's promised minutes) is
+    commercial and stays as sold; this is the honest estimate beside it, by the same travel
+    model as dispatch and the warehouse page for this warehouse at this hour (its couriers'
+    learned speed, `rules.current_rules`; pass `rules` when the caller has them already):
+    packing until DELIVERY_PACKING_MINUTES after placing (or now, once that has passed), a
+    courier not yet chosen DELIVERY_PICKUP_MINUTES away and a chosen one's ride from where he
+    is, loading, then the ride to the door (from the courier once picked up). Straight to
+    this door: a batch's earlier doors are not counted, as the warehouse page does not count
+    them either."""
+    if order.status in (DeliveryOrderStatus.DELIVERED, DeliveryOrderStatus.CANCELLED):
+        return None
+    now = now or timezone.now()
+    rules = rules or current_rules(warehouse=order.warehouse, at=now)
+    warehouse = order.warehouse.site.location
+    courier = order.task.courier if order.task_id and order.task else None
+    position = courier.position if courier is not None else None
+    start, leaves = (warehouse.x, warehouse.y), now
+    if order.status == DeliveryOrderStatus.PLACED:
+        packing = getattr(settings, "DELIVERY_PACKING_MINUTES", 6)
+        leaves = max(now, order.placed_at + timedelta(minutes=packing))
+    if order.status in (DeliveryOrderStatus.PLACED, DeliveryOrderStatus.PACKED):
+        leaves += timedelta(minutes=rules.pickup_minutes)
+    elif order.status == DeliveryOrderStatus.ASSIGNED:
+        reach = rules.pickup_minutes
+        if position is not None:
+            reach = rules.travel_minutes(metres_between((position.x, position.y), start))
+        leaves += timedelta(minutes=reach)
+    elif position is not None:  # picked up: he rides from where he is
+        start = (position.x, position.y)
+    door = (order.location.x, order.location.y)
+    at_warehouse = order.status != DeliveryOrderStatus.PICKED_UP
+    ride = routing.minutes_to_door(start, door, rules=rules, at_warehouse=at_warehouse)
+    return leaves + timedelta(minutes=ride)
+
+
+def order_status(
+    order: DeliveryOrder, *, now: datetime | None = None, rules: DispatchRules | None = None
+) -> dict:
     """What the status page and the API show of an order the caller may see (fetch it with
-    `orders_visible_to`): its status, the steps with their times, the promise, whether it
-    is late, and the courier's name and position while he has it. The delivery code is not
+    `orders_visible_to`): its status, the steps with their times, the promise and the
+    expected arrival (`expected_at`), whether it is late, and the courier's name and position while he has it. The delivery code is not
     in it: the doors show it to the order's consumer only."""
     return {
         "status": order.status,
@@ -277,6 +322,7 @@ def order_status(order: DeliveryOrder, *, now: datetime | None = None) -> dict:
         "steps": _steps(order),
         "placed_at": order.placed_at,
         "promised_by": order.promised_by,
+        "expected_at": expected_at(order, now=now, rules=rules),
         "is_late": is_late(order, now),
         "courier": courier_of(order),
         "warehouse": {

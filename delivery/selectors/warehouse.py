@@ -401,7 +401,7 @@ def order_promise(
 ) -> OpenOrder:
     """One order's minutes left, time to its door and late risk at `now`. The risk compares
     the exact figures (as dispatch does), the page shows them in whole minutes."""
-    needed = minutes_to_door(order, warehouse, rules=current_rules())
+    needed = minutes_to_door(order, warehouse, rules=current_rules(warehouse=warehouse, at=now))
     left = (order.promised_by - now).total_seconds() / 60
     return OpenOrder(
         order=order,

@@ -198,7 +198,6 @@ def dispatch_order(
     the setting is off) gets None.
     """
     now = now or timezone.now()
-    rules = current_rules()
     with transaction.atomic():
         order = (
             DeliveryOrder.objects.select_for_update(no_key=True, of=("self",))
@@ -213,6 +212,7 @@ def dispatch_order(
             return order.task
         if not _may_dispatch(order):
             return None
+        rules = current_rules(warehouse=order.warehouse, at=now)
         joined = _batch_task_for(order, now=now, rules=rules)
         if joined is not None:
             task, pending = joined
@@ -247,7 +247,6 @@ def redispatch(*, by: User | AnonymousUser, task_id: int) -> DeliveryTask:
     an admin (another's task: DispatchTaskNotFound). A task being offered is left as it is;
     one a courier has taken, or cancelled, is refused (TaskAlreadyTaken)."""
     now = timezone.now()
-    rules = current_rules()
     with transaction.atomic():
         if not tasks_visible_to(by).filter(pk=task_id).exists():
             raise DispatchTaskNotFound()
@@ -259,6 +258,7 @@ def redispatch(*, by: User | AnonymousUser, task_id: int) -> DeliveryTask:
         if task.status not in OPEN_TASK_STATUSES:
             raise TaskAlreadyTaken()
         manager = by if isinstance(by, User) else None  # tasks_visible_to let only users by
+        rules = current_rules(warehouse=task.warehouse, at=now)
         offers.offer_task(task, now=now, rules=rules, cool_down=False, by=manager)
     return task
 

@@ -128,11 +128,11 @@ def offer_next(
     OFFERING), the one already pending, or None: nobody can take it (the task is UNASSIGNED)
     or it is no longer open."""
     now = now or timezone.now()
-    rules = current_rules()
     with transaction.atomic():
         task = lock_task(task_id)
         if task is None or task.status not in OPEN_TASK_STATUSES:
             return None
+        rules = current_rules(warehouse=task.warehouse, at=now)
         return offer_task(task, now=now, rules=rules, scorer=scorer, search=search)
 
 
@@ -318,7 +318,6 @@ def accept_offer(*, courier: Courier, offer_id: int) -> DeliveryTask:
     checked again under his row's lock. Accepting an offer he already accepted returns its
     task (a retried tap)."""
     now = timezone.now()
-    rules = current_rules()
     seen = _own_offer(courier, offer_id)
     if seen.status != OfferStatus.PENDING:  # answered already: nothing to lock
         return _answered(seen)
@@ -334,6 +333,7 @@ def accept_offer(*, courier: Courier, offer_id: int) -> DeliveryTask:
         task = lock_task(seen.task_id)
         if task is None:  # deleted meanwhile, and its offers with it
             raise OfferNotFound()
+        rules = current_rules(warehouse=task.warehouse, at=now)
         offer = TaskOffer.objects.select_for_update(no_key=True).get(pk=seen.pk)
         offer.courier = courier
         if offer.status != OfferStatus.PENDING:  # answered meanwhile (a double tap)
@@ -404,12 +404,12 @@ def decline_offer(*, courier: Courier, offer_id: int) -> TaskOffer:
     declined, expired or withdrawn changes nothing; one he accepted is refused
     (OfferNoLongerOpen)."""
     now = timezone.now()
-    rules = current_rules()
     with transaction.atomic():
         seen = _own_offer(courier, offer_id)
         task = lock_task(seen.task_id)
         if task is None:  # deleted meanwhile, and its offers with it
             raise OfferNotFound()
+        rules = current_rules(warehouse=task.warehouse, at=now)
         offer = TaskOffer.objects.select_for_update(no_key=True).get(pk=seen.pk)
         offer.courier = courier
         if offer.status == OfferStatus.ACCEPTED:
@@ -427,7 +427,6 @@ def expire_offer(*, offer_id: int, now: datetime | None = None) -> TaskOffer | N
     next candidate. Harmless when run twice, after an answer, or for an unknown offer; a run
     before the offer is due schedules itself again for the remaining time."""
     now = now or timezone.now()
-    rules = current_rules()
     task_id = TaskOffer.objects.filter(pk=offer_id).values_list("task_id", flat=True).first()
     if task_id is None:
         return None
@@ -435,6 +434,7 @@ def expire_offer(*, offer_id: int, now: datetime | None = None) -> TaskOffer | N
         task = lock_task(task_id)
         if task is None:  # deleted meanwhile, and its offers with it
             return None
+        rules = current_rules(warehouse=task.warehouse, at=now)
         offer = (
             TaskOffer.objects.select_for_update(no_key=True, of=("self",))
             .select_related("courier")
@@ -458,7 +458,6 @@ def withdraw_offers_to(*, courier_id: int, why: str) -> int:
     Called once the courier can no longer be offered anything (deactivated), so no new offer
     can appear behind it."""
     now = timezone.now()
-    rules = current_rules()
     withdrawn = 0
     waiting = TaskOffer.objects.filter(courier_id=courier_id, status=OfferStatus.PENDING)
     for offer_id, task_id in waiting.values_list("pk", "task_id"):
@@ -466,6 +465,7 @@ def withdraw_offers_to(*, courier_id: int, why: str) -> int:
             task = lock_task(task_id)
             if task is None:  # deleted meanwhile, and its offers with it
                 continue
+            rules = current_rules(warehouse=task.warehouse, at=now)
             offer = (
                 TaskOffer.objects.select_for_update(no_key=True, of=("self",))
                 .select_related("courier")
