@@ -17,11 +17,11 @@ trace read the index alone).
 
 Timed, interleaved, after a warm-up:
 - trace (BENCH_TRACE_RUNS, 30): the forward trace as the journey page and the journey API
-  read it: `downstream_of(lot)` (one aggregate, index-only read of the lot's trail: each
-  kind's count, kilograms and ids, the consumers' picks) and
-  `traceability.selectors.journey.scope_from_downstream` (the ids as the sets the step
-  builders take): exactly `journey.forward_scope(lot)`. No record is built: the journey reads
-  none (it reads each app's rows by these ids, which is not timed here).
+  read it, exactly `traceability.selectors.journey.forward_scope(lot)`: `downstream_of(lot)`
+  and `scope_from_downstream`, which asks it for each kind's ids and the consumers' picks
+  (one aggregate, index-only read of the lot's trail: count, kilograms and ids of each kind
+  as a few packed arrays) and makes them the sets the step builders take. No record is
+  built: the journey uses none (it reads each app's rows by these ids, not timed here).
 - records (30): `downstream_of(lot).records`, every DownstreamRecord built (holders, parents,
   whom to tell): what a recall reads, in its scope below too. Two index-only range scans of
   the trail, a few small look-ups of names and staff by id, and the rows turned into records.
@@ -118,8 +118,9 @@ def check_same_records(lot, scale: Scale, raw_connection) -> int:
             f"{scale.expected()}"
         )
     records = Downstream(downstream.lot_id, downstream.records)  # totals counted from records
+    totals = downstream_of(lot)  # totals read by the aggregate
     for kind in DownstreamKind:
-        read, counted = downstream.total(kind), records.total(kind)
+        read, counted = totals.total(kind), records.total(kind)
         if (read.count, read.quantity_kg, sorted(read.ids)) != (
             counted.count,
             counted.quantity_kg,

@@ -54,32 +54,35 @@ NO_TOTAL = KindTotal(0, Decimal("0"), ())
 
 
 class Downstream:
-    """What is downstream of a lot: its records, or (as `downstream_of` answers) first only
-    each kind's count, kilograms and ids, from one aggregate read of the lot's trail.
+    """What is downstream of a lot, read as it is asked for, like a queryset.
 
-    The records themselves (a hundred thousand of them for a big lot, most of a trace's time)
-    are read and built the first time `records`, `of_kind` or `user_ids` asks for them, in one
-    more read: what a recall needs (its frozen scope, whom to tell). The journey needs only
-    ids, so it never pays for them. Both reads see the same rows inside one transaction (the
-    recall reads under the lot's lock); outside one, a record written in between may show in
-    the records and not in the totals. Ask for the records before opening a COPY on the
-    connection (freeze_scope does): their read cannot run while it is open.
+    `downstream_of` reads nothing at once. Asked for a kind's count, kilograms or ids
+    (`total`), it reads them all in one aggregate read of the lot's trail: what the journey
+    needs, in tens of ms. Asked for `records` (or `of_kind`, `user_ids`), it reads and builds
+    every record, a hundred thousand of them for a big lot, in one more read: what a recall
+    needs. Once the records are read, totals are counted from them. Each read is made once.
+
+    Both reads see the same rows inside one transaction (the recall reads under the lot's
+    lock); outside one, a record written in between may show in the records and not in the
+    totals. Ask for the records before opening a COPY on the connection (freeze_scope does):
+    their read cannot run while it is open.
     """
 
-    __slots__ = ("_load", "_records", "_totals", "lot_id")
+    __slots__ = ("_load", "_load_totals", "_records", "_totals", "lot_id")
 
     def __init__(
         self,
         lot_id: int,
         records: list[DownstreamRecord] | None = None,
         *,
-        totals: dict[DownstreamKind, KindTotal] | None = None,
         load: Callable[[], list[DownstreamRecord]] | None = None,
+        load_totals: Callable[[], dict[DownstreamKind, KindTotal]] | None = None,
     ) -> None:
         self.lot_id = lot_id
         self._records = records if records is not None or load is not None else []
-        self._totals = totals
         self._load = load
+        self._totals: dict[DownstreamKind, KindTotal] | None = None
+        self._load_totals = load_totals
 
     @property
     def records(self) -> list[DownstreamRecord]:
@@ -90,7 +93,9 @@ class Downstream:
         return self._records
 
     def total(self, kind: DownstreamKind) -> KindTotal:
-        """A kind's count, kilograms and ids, without building its records."""
+        """A kind's count, kilograms and ids, without building a record if none was built."""
+        if self._totals is None and self._records is None and self._load_totals is not None:
+            self._totals, self._load_totals = self._load_totals(), None
         if self._totals is not None:
             return self._totals.get(kind, NO_TOTAL)
         of_kind = self.of_kind(kind)

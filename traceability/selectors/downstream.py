@@ -6,10 +6,10 @@ warehouse stock (received from an order line or a trade) → consumer order line
 the stock). Every such record has a row in the lot's trail (traceability.models.LotTrailEntry,
 kept by triggers on the owning apps' tables), read from one index of the trail, index-only.
 
-`downstream_of` answers in two parts. At once: one aggregate read gives each kind's count,
-kilograms and ids (and a consumer line's picks), a few arrays where a big lot has a hundred
-thousand rows: what the journey needs, in tens of ms. On first use of the records: two range
-scans (every kind, then the consumers' lines with only their columns) as plain tuples, plus
+`downstream_of` answers in two parts, each read when first asked for. The totals: one
+aggregate read gives each kind's count, kilograms and ids (and a consumer line's picks), a
+few arrays where a big lot has a hundred thousand rows: what the journey needs, in tens of
+ms. The records: two range scans (every kind, then the consumers' lines with only their columns) as plain tuples, plus
 one small query per kind of name or staff looked up by id (through the owning apps'
 selectors), and the records built (with the cycle collector paused, common.bulk): what a
 recall needs. Loading a hundred thousand rows into Python, not the SQL, is most of that.
@@ -156,9 +156,9 @@ def downstream_of(lot: HarvestLot | int) -> Downstream:
     (listings, marketplace order lines, trades, shipments, stock, consumer order lines), each
     kind oldest first (a shipment by its departure, else its planned departure).
 
-    Read at once: each kind's count, kilograms and ids (`Downstream.total`), and a consumer
-    line's picks. Read the first time they are asked for (`Downstream.records`): the records,
-    with who holds them and whom to tell.
+    Read when first asked for (see Downstream): each kind's count, kilograms and ids, and a
+    consumer line's picks (`Downstream.total`), in one aggregate read; the records, with who
+    holds them and whom to tell (`Downstream.records`), in one more.
 
     Who is told: a listing's seller; an order line's buyer; a trade's buyer (if the trader has
     an account) and the market's staff; a shipment's planner and the cold-chain controllers; a
@@ -166,7 +166,9 @@ def downstream_of(lot: HarvestLot | int) -> Downstream:
     name is never a holder). A parent links a record to the one it came from.
     """
     lot_id = lot if isinstance(lot, int) else lot.pk
-    return Downstream(lot_id=lot_id, totals=kind_totals(lot_id), load=lambda: records_of(lot_id))
+    return Downstream(
+        lot_id, load=lambda: records_of(lot_id), load_totals=lambda: kind_totals(lot_id)
+    )
 
 
 def records_of(lot_id: int) -> list[DownstreamRecord]:
