@@ -9,10 +9,11 @@ kept by triggers on the owning apps' tables), read from one index of the trail, 
 `downstream_of` answers in two parts, each read when first asked for. The totals: one
 aggregate read gives each kind's count, kilograms and ids (and a consumer line's picks), a
 few arrays where a big lot has a hundred thousand rows: what the journey needs, in tens of
-ms. The records: two range scans (every kind, then the consumers' lines with only their columns) as plain tuples, plus
-one small query per kind of name or staff looked up by id (through the owning apps'
-selectors), and the records built (with the cycle collector paused, common.bulk): what a
-recall needs. Loading a hundred thousand rows into Python, not the SQL, is most of that.
+ms. The records: two range scans (every kind, then the consumers' lines with only their
+columns) as plain tuples, plus one small query per kind of name or staff looked up by id
+(through the owning apps' selectors), and the records built (with the cycle collector
+paused, common.bulk): what a recall needs. Loading a hundred thousand rows into Python, not
+the SQL, is most of that.
 """
 
 import sys
