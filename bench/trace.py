@@ -16,23 +16,31 @@ VACUUM ANALYZEd (what autovacuum does after a burst of writes: the visibility ma
 trace read the index alone).
 
 Timed, interleaved, after a warm-up:
-- trace (BENCH_TRACE_RUNS, 30): `traceability.selectors.downstream.downstream_of(lot)`:
-  two index-only range scans of the lot's trail, a few small look-ups of names and staff by
-  id, and the rows turned into DownstreamRecords with holders, parents and whom to tell.
+- trace (BENCH_TRACE_RUNS, 30): the forward trace as the journey page and the journey API
+  read it, exactly `traceability.selectors.journey.forward_scope(lot)`: `downstream_of(lot)`
+  and `scope_from_downstream`, which asks it for each kind's ids and the consumers' picks
+  (one aggregate, index-only read of the lot's trail: count, kilograms and ids of each kind
+  as a few packed arrays) and makes them the sets the step builders take. No record is
+  built: the journey uses none (it reads each app's rows by these ids, not timed here).
+- records (30): `downstream_of(lot).records`, every DownstreamRecord built (holders, parents,
+  whom to tell): what a recall reads, in its scope below too. Two index-only range scans of
+  the trail, a few small look-ups of names and staff by id, and the rows turned into records.
 - raw (30): bench/tracing/raw.py's WITH RECURSIVE statement over the SOURCE tables on a plain
   psycopg connection, fetching every record's kind, id, time, quantity, holder and the user to
   tell: the limit of the work without the trail (~300,000 index probes across tables).
 - raw_trail (30): bench/tracing/raw.py's RAW_TRAIL_SQL on the same connection: the trail's
-  index scan alone, every row fetched as tuples, nothing built: the limit with our shape.
+  index scan alone, every row fetched as tuples, nothing built: the limit of `records`.
 - scope (BENCH_TRACE_SCOPE_RUNS, 10: each takes seconds): what opening a recall does to its
   scope, in a transaction rolled back: the lot locked FOR UPDATE, the recall row,
   downstream_of and the scope rows frozen by traceability.services.recalls.freeze_scope (the
   recall service's own step, one COPY).
 The selector, the raw SQL and the raw trail scan must find the same records (checked, by kind
-and id; a trail that disagrees with the source tables stops the bench: a stale database).
+and id; a trail that disagrees with the source tables stops the bench: a stale database), and
+the selector's totals must match its records (count, kilograms and ids of each kind).
 Targets: trace p95 under 200 ms, p95 / raw p95 at most 3. The last line also gives
-raw_trail_p95_ms and trail_ratio (trace p95 / raw trail scan p95), and the Python CPU time of
-this process (cpu_p50_ms): on a shared machine the wall-clock figures carry everyone's load.
+records_p95_ms, raw_trail_p95_ms and trail_ratio (records p95 / raw trail scan p95), and the
+Python CPU time of this process (cpu_p50_ms): on a shared machine the wall-clock figures carry
+everyone's load.
 """
 
 import os
@@ -62,7 +70,10 @@ from bench.tracing.raw import (  # noqa: E402
     trail_records,
 )
 from bench.tracing.scope import freeze_scope_rolled_back, recall_service_present  # noqa: E402
+from traceability.choices import DownstreamKind  # noqa: E402
 from traceability.selectors.downstream import downstream_of  # noqa: E402
+from traceability.selectors.journey import scope_from_downstream  # noqa: E402
+from traceability.trail import Downstream  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_TRACE_RUNS", "30"))
 SCOPE_RUNS = int(os.environ.get("BENCH_TRACE_SCOPE_RUNS", "10"))  # each takes seconds
@@ -106,6 +117,16 @@ def check_same_records(lot, scale: Scale, raw_connection) -> int:
             f"selector, {len(by_raw - by_selector)} only in the raw SQL; planned "
             f"{scale.expected()}"
         )
+    records = Downstream(downstream.lot_id, downstream.records)  # totals counted from records
+    totals = downstream_of(lot)  # totals read by the aggregate
+    for kind in DownstreamKind:
+        read, counted = totals.total(kind), records.total(kind)
+        if (read.count, read.quantity_kg, sorted(read.ids)) != (
+            counted.count,
+            counted.quantity_kg,
+            sorted(counted.ids),
+        ):
+            raise SystemExit(f"the selector's totals of {kind} disagree with its records")
     if set(trail) != by_raw:
         raise SystemExit(
             f"the lot's trail disagrees with its source tables: a stale bench database? "
@@ -121,15 +142,15 @@ def vacuum_trail(raw_connection) -> None:
     raw_connection.execute("VACUUM ANALYZE traceability_lottrail")
 
 
-def profile_trace(lot) -> None:
-    """Where the selector's time goes: each statement's time, and the rest (Python)."""
+def profile(name: str, run) -> None:
+    """Where a run's time goes: each statement's time, and the rest (Python)."""
     with CaptureQueriesContext(connection) as captured:
         started = time.perf_counter()
-        downstream_of(lot)
+        run()
         total = _ms(started)
     in_sql = sum(float(q["time"]) for q in captured.captured_queries) * 1000
     print(
-        f"one trace: {total:.0f} ms, {len(captured.captured_queries)} statements taking "
+        f"one {name}: {total:.0f} ms, {len(captured.captured_queries)} statements taking "
         f"{in_sql:.0f} ms (with fetching their rows), {total - in_sql:.0f} ms in Python"
     )
     for query in captured.captured_queries:
@@ -154,7 +175,10 @@ def main() -> None:
     print(f"lot {lot.lot_code}: {records} records downstream; runs after {WARMUP} warm-up runs")
 
     def trace() -> None:
-        downstream_of(lot)
+        scope_from_downstream(downstream_of(lot))  # journey.forward_scope(lot)
+
+    def all_records() -> None:
+        len(downstream_of(lot).records)  # every record built
 
     def raw() -> None:
         with raw_connection.cursor() as cursor:
@@ -164,7 +188,12 @@ def main() -> None:
         with raw_connection.cursor() as cursor:
             raw_trail(cursor, lot.pk)
 
-    runs = [("trace", trace, RUNS), ("raw", raw, RUNS), ("raw_trail", raw_trail_scan, RUNS)]
+    runs = [
+        ("trace", trace, RUNS),
+        ("records", all_records, RUNS),
+        ("raw", raw, RUNS),
+        ("raw_trail", raw_trail_scan, RUNS),
+    ]
     if recall_service_present():
         runs += [
             ("scope", lambda: freeze_scope_rolled_back(lot), SCOPE_RUNS),
@@ -195,9 +224,10 @@ def main() -> None:
     print(
         f"trace p95 / raw p95 = {ratio:.2f}, scope p95 / raw p95 = {scope_ratio or 0:.2f} "
         f"(targets: trace p95 < {TARGET_MS} ms, ratio <= {TARGET_RATIO}); "
-        f"trace p95 / raw trail scan p95 = {figures['trace'][1] / trail_p95:.2f}"
+        f"records p95 / raw trail scan p95 = {figures['records'][1] / trail_p95:.2f}"
     )
-    profile_trace(lot)
+    profile("trace", trace)
+    profile("records", all_records)
     explain_raw(raw_connection, lot.pk, RAW_DOWNSTREAM_SQL, "the raw SQL")
     explain_raw(raw_connection, lot.pk, RAW_TRAIL_SQL, "the raw trail scan")
     raw_connection.close()
@@ -211,11 +241,14 @@ def main() -> None:
         scope_p50_ms=scope_p50 and round(scope_p50, 1),
         scope_p95_ms=scope_p95 and round(scope_p95, 1),
         scope_ratio=scope_ratio and round(scope_ratio, 2),
+        records_p50_ms=round(figures["records"][0], 1),
+        records_p95_ms=round(figures["records"][1], 1),
         raw_p50_ms=round(figures["raw"][0], 1),
         raw_trail_p95_ms=round(trail_p95, 1),
         raw_trail_p50_ms=round(figures["raw_trail"][0], 1),
-        trail_ratio=round(figures["trace"][1] / trail_p95, 2),
+        trail_ratio=round(figures["records"][1] / trail_p95, 2),
         cpu_p50_ms=round(percentile(cpu["trace"], 50), 1),
+        records_cpu_p50_ms=round(percentile(cpu["records"], 50), 1),
         raw_cpu_p50_ms=round(percentile(cpu["raw"], 50), 1),
         raw_trail_cpu_p50_ms=round(percentile(cpu["raw_trail"], 50), 1),
         scope_cpu_p50_ms=cpu.get("scope") and round(percentile(cpu["scope"], 50), 1),

@@ -4,7 +4,8 @@ trace bench); `selectors.upstream.upstream_of_order(order)` answers "where did t
 order come from". Pages draw `JourneyStep`s; every source of steps returns them.
 """
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -37,16 +38,84 @@ class DownstreamRecord:
     party_id: int | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class KindTotal:
+    """One kind of record downstream of a lot, as the trail's aggregate read counts it."""
+
+    count: int
+    quantity_kg: Decimal  # what the kind's records hold, together (a stock lot: what it received)
+    ids: Sequence[int]  # the records' ids, in no particular order (a record picked twice: twice)
+    # The rows behind the records, where a trace needs them: a consumer order line's picks
+    # (None: not read, e.g. a total counted from records).
+    source_ids: Sequence[int] | None = None
+
+
+NO_TOTAL = KindTotal(0, Decimal("0"), ())
+
+
 class Downstream:
-    lot_id: int
-    records: list[DownstreamRecord] = field(default_factory=list)
+    """What is downstream of a lot, read as it is asked for, like a queryset.
+
+    `downstream_of` reads nothing at once. Asked for a kind's count, kilograms or ids
+    (`total`), it reads them all in one aggregate read of the lot's trail: what the journey
+    needs, in tens of ms. Asked for `records` (or `of_kind`, `user_ids`), it reads and builds
+    every record, a hundred thousand of them for a big lot, in one more read: what a recall
+    needs. Once the records are read, totals are counted from them. Each read is made once.
+
+    Both reads see the same rows inside one transaction (the recall reads under the lot's
+    lock); outside one, a record written in between may show in the records and not in the
+    totals. Ask for the records before opening a COPY on the connection (freeze_scope does):
+    their read cannot run while it is open.
+    """
+
+    __slots__ = ("_load", "_load_totals", "_records", "_totals", "lot_id")
+
+    def __init__(
+        self,
+        lot_id: int,
+        records: list[DownstreamRecord] | None = None,
+        *,
+        load: Callable[[], list[DownstreamRecord]] | None = None,
+        load_totals: Callable[[], dict[DownstreamKind, KindTotal]] | None = None,
+    ) -> None:
+        self.lot_id = lot_id
+        self._records = records if records is not None or load is not None else []
+        self._load = load
+        self._totals: dict[DownstreamKind, KindTotal] | None = None
+        self._load_totals = load_totals
+
+    @property
+    def records(self) -> list[DownstreamRecord]:
+        """Every record, kind by kind in the order the lot reached them (read on first use)."""
+        if self._records is None:
+            assert self._load is not None
+            self._records, self._load = self._load(), None
+        return self._records
+
+    def total(self, kind: DownstreamKind) -> KindTotal:
+        """A kind's count, kilograms and ids, without building a record if none was built."""
+        if self._totals is None and self._records is None and self._load_totals is not None:
+            self._totals, self._load_totals = self._load_totals(), None
+        if self._totals is not None:
+            return self._totals.get(kind, NO_TOTAL)
+        of_kind = self.of_kind(kind)
+        return KindTotal(
+            len(of_kind),
+            sum((record.quantity_kg for record in of_kind), Decimal("0")),
+            [record.id for record in of_kind],
+        )
+
+    def ids(self, kind: DownstreamKind) -> Sequence[int]:
+        return self.total(kind).ids
+
+    def count(self, kind: DownstreamKind) -> int:
+        return self.total(kind).count
+
+    def quantity_kg(self, kind: DownstreamKind) -> Decimal:
+        return self.total(kind).quantity_kg
 
     def of_kind(self, kind: DownstreamKind) -> list[DownstreamRecord]:
         return [record for record in self.records if record.kind == kind]
-
-    def quantity_kg(self, kind: DownstreamKind) -> Decimal:
-        return sum((record.quantity_kg for record in self.of_kind(kind)), Decimal("0"))
 
     def user_ids(self) -> set[int]:
         return {user_id for record in self.records for user_id in record.user_ids}

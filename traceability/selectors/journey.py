@@ -89,13 +89,18 @@ def gate_steps_of(lot: HarvestLot) -> list[JourneyStep]:
 
 
 def scope_from_downstream(downstream: Downstream) -> Scope:
-    """The records `downstream_of(lot)` found, as the step builders take them."""
+    """The records `downstream_of(lot)` found, as the step builders take them: ids only (no
+    record is built), the consumers' picks as the trail found them (else read by lot)."""
 
     def ids(kind: DownstreamKind) -> set[int]:
-        return {record.id for record in downstream.of_kind(kind)}
+        return set(downstream.ids(kind))
 
-    consumer_lines = ids(DownstreamKind.CONSUMER_ORDER_LINE)
-    picks = {pick.pk for pick in picks_of_lot(downstream.lot_id) if pick.line_id in consumer_lines}
+    consumer_lines = downstream.total(DownstreamKind.CONSUMER_ORDER_LINE)
+    if consumer_lines.source_ids is not None:
+        picks = set(consumer_lines.source_ids)
+    else:
+        line_ids = set(consumer_lines.ids)
+        picks = {pick.pk for pick in picks_of_lot(downstream.lot_id) if pick.line_id in line_ids}
     return Scope(
         order_line_ids=ids(DownstreamKind.MARKETPLACE_ORDER_LINE),
         trade_ids=ids(DownstreamKind.MARKET_TRADE),

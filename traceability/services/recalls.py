@@ -197,10 +197,13 @@ def freeze_scope(*, recall: Recall, downstream: Downstream) -> int:
     statement = f"COPY {RecallScopeRow._meta.db_table} ({', '.join(SCOPE_COLUMNS)}) FROM STDIN"
     recall_id = recall.pk
     arrays: dict[tuple[int, ...], str] = {}
+    # Read before the COPY opens: a Downstream reads its records on first use, and the
+    # connection runs nothing else while a COPY is open (it would wait on itself for ever).
+    records = downstream.records
     with cyclic_gc_paused(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         copy.set_types(SCOPE_TYPES)
         write_row = copy.write_row
-        for position, record in enumerate(downstream.records):
+        for position, record in enumerate(records):
             parent = record.parent
             party = record.party_id
             user_ids = record.user_ids
@@ -214,7 +217,7 @@ def freeze_scope(*, recall: Recall, downstream: Downstream) -> int:
                 str(record.holder)[:200], str(record.reference)[:120], str(record.status)[:24],
                 KIND_TEXT[parent[0]] if parent else "", parent[1] if parent else None, party, told,
             ))  # fmt: skip
-    return len(downstream.records)
+    return len(records)
 
 
 def _reach_of(recall: Recall, downstream: Downstream) -> dict[int, set[str]]:

@@ -5,12 +5,15 @@ from decimal import Decimal
 
 from accounts.choices import Role
 from delivery.models import DeliveryOrderStatus
+from delivery.selectors.lots import picks_of_lot
 from marketplace.choices import OrderStatus
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import HarvestLotFactory
 from tests.traceability.trail_factories import bought_on_marketplace, consumer_line
 from traceability.choices import DownstreamKind as Kind
 from traceability.selectors.downstream import downstream_of
+from traceability.selectors.journey import scope_from_downstream
+from traceability.trail import Downstream
 
 
 def _one(downstream, kind):
@@ -92,3 +95,30 @@ def test_the_trail_takes_a_fixed_number_of_queries(journey, django_assert_max_nu
         downstream = downstream_of(journey.lot.pk)
 
     assert len(downstream.of_kind(Kind.CONSUMER_ORDER_LINE)) == 7
+
+
+def test_counts_kilograms_and_ids_are_read_at_once_and_the_records_only_when_asked(
+    journey, django_assert_num_queries
+):
+    cancelled = consumer_line(
+        journey.warehouse, journey.stock, "1", status=DeliveryOrderStatus.CANCELLED
+    )
+    picks = {p.pk for p in picks_of_lot(journey.lot.pk) if p.line_id != cancelled.pk}
+
+    with django_assert_num_queries(1):  # one aggregate read; no record built
+        downstream = downstream_of(journey.lot)
+        scope = scope_from_downstream(downstream)
+
+    assert downstream.count(Kind.CONSUMER_ORDER_LINE) == 2
+    assert downstream.quantity_kg(Kind.CONSUMER_ORDER_LINE) == Decimal("3.500")
+    assert downstream.quantity_kg(Kind.STOCK_LOT) == Decimal("59.800")  # what it received
+    assert scope.pick_ids == picks
+    assert scope.stock_lot_ids == {journey.stock.pk}
+    counted = Downstream(journey.lot.pk, downstream.records)  # the same, from the records
+    for kind in Kind:
+        read, from_records = downstream.total(kind), counted.total(kind)
+        assert (read.count, read.quantity_kg, sorted(read.ids)) == (
+            from_records.count,
+            from_records.quantity_kg,
+            sorted(from_records.ids),
+        )
