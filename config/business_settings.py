@@ -52,7 +52,7 @@ DELIVERY_BATCH_MAX_ANGLE_DEGREES = env_float("DELIVERY_BATCH_MAX_ANGLE_DEGREES",
 # A courier is not offered a task again for this long after his last offer of it ended.
 DELIVERY_REOFFER_AFTER_MINUTES = env_float("DELIVERY_REOFFER_AFTER_MINUTES", 5.0)
 # Dotted path of the class that ranks couriers for a task (delivery.ranking.Scorer; built with
-# the DispatchRules); empty: delivery.ranking.BalancedScorer.
+# the DispatchRules); empty: delivery.route_scorer.RouteAwareScorer.
 DELIVERY_SCORER = env_str("DELIVERY_SCORER", "")
 # A courier sees a consumer's address and door for this long after her order is delivered (or
 # cancelled), then no more: his task history keeps no customer's home.
