@@ -106,13 +106,15 @@ class BalancedScorer:
 class NearestIdleScorer:
     """The simplest sensible dispatch, kept as the yardstick of the others (bench/
     dispatch_quality reports every policy as a ratio to it): the nearest courier carrying
-    nothing; a busy courier is never offered the task, however near."""
+    nothing; a busy courier (orders carried, or a task accepted whose orders are still being
+    packed) is never offered the task, however near."""
 
     def __init__(self, rules: DispatchRules) -> None:
         self.rules = rules
 
     def score(self, candidate: Candidate, task: TaskAtHand) -> float:
-        return -candidate.distance_m if candidate.load == 0 else NEVER
+        idle = candidate.load == 0 and candidate.route is None
+        return -candidate.distance_m if idle else NEVER
 
 
 DEFAULT_SCORER = "delivery.route_scorer.RouteAwareScorer"

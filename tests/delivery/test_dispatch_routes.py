@@ -219,6 +219,23 @@ def test_the_scorer_keeps_a_joining_courier_within_his_capacity():
     assert scorer.score(full, task) == ranking.NEVER
 
 
+def test_the_nearest_idle_yardstick_counts_a_task_still_being_packed_as_work():
+    rules = current_rules()
+    later = timezone.now() + timedelta(minutes=60)
+    heading = CourierRoute(
+        position=near(north_km=0.2),
+        pickups=(Pickup(7, WAREHOUSE_AT, (routing.Stop(1, near(north_km=1), later),)),),
+    )
+    task = ranking.TaskAtHand(task_id=2, orders=1, minutes_left=60, slack_minutes=50)
+    scorer = ranking.NearestIdleScorer(rules)
+
+    idle = ranking.Candidate(courier_id=1, distance_m=900, load=0, capacity=3)
+    on_his_way = ranking.Candidate(courier_id=2, distance_m=200, load=0, capacity=3, route=heading)
+
+    assert scorer.score(idle, task) == -900
+    assert scorer.score(on_his_way, task) == ranking.NEVER
+
+
 # --- Queueing behind his route (a scorer of its own) ----------------------------------------
 
 
