@@ -5,6 +5,8 @@ and his capacity still holds; queueing a task behind his route is a scorer of it
 Distances are kilometres from the warehouse; 1 km is 5.2 minutes of riding (15 km/h, 1.3 of
 detour), and every stop takes 2 minutes."""
 
+import itertools
+import random
 import threading
 from datetime import timedelta
 from functools import partial
@@ -15,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.choices import Role
+from common.geo import metres_between
 from delivery import ranking, route_scorer, routing
 from delivery.courier_routes import CourierRoute, Pickup
 from delivery.models import (
@@ -274,6 +277,38 @@ def test_queueing_never_offers_a_task_whose_promise_he_would_break(settings, war
 
     assert DeliveryTask.objects.get(pk=task.pk).status == DeliveryTaskStatus.UNASSIGNED
     assert not TaskOffer.objects.exists()
+
+
+def test_route_slack_is_the_best_over_every_visiting_order():
+    rules = current_rules()
+    now = timezone.now()
+    draw = random.Random(16)
+
+    def ridden(sequence) -> float:
+        at, here, tightest = 0.0, WAREHOUSE_AT, float("inf")
+        for stop in sequence:
+            at += rules.travel_minutes(metres_between(here, stop.point))
+            tightest = min(tightest, (stop.promised_by - now).total_seconds() / 60 - at)
+            at += rules.handling_minutes
+            here = stop.point
+        return tightest
+
+    for _case in range(60):
+        stops = [
+            routing.Stop(
+                n,
+                near(north_km=draw.uniform(-3, 3), east_km=draw.uniform(-3, 3)),
+                now + timedelta(minutes=draw.uniform(0, 60)),
+            )
+            for n in range(draw.randint(1, routing.MAX_PERMUTED_STOPS))
+        ]
+        best = max(ridden(sequence) for sequence in itertools.permutations(stops))
+
+        slack = routing.route_slack_minutes(
+            origin=WAREHOUSE_AT, stops=stops, leave_at=now, rules=rules
+        )
+
+        assert slack == pytest.approx(best, abs=1e-6)
 
 
 # --- Cost and races ------------------------------------------------------------------------
