@@ -64,6 +64,7 @@ from delivery import ranking  # noqa: E402
 from delivery.exceptions import DispatchError  # noqa: E402
 from delivery.models import (  # noqa: E402
     Courier,
+    CourierStatus,
     DeliveryOrder,
     DeliveryOrderStatus,
     DeliveryTask,
@@ -189,7 +190,7 @@ def build_couriers(rng: random.Random) -> None:
         now = timezone.now()
         with cursor.cursor.copy(
             "COPY delivery_courier (created_at, updated_at, user_id, is_on_shift, capacity,"
-            " position, position_at, shift_started_at) FROM STDIN"
+            " position, position_at, shift_started_at, status, vehicle_type) FROM STDIN"
         ) as copy:
             for user_id in user_ids:
                 lon, lat = _courier_point(rng)
@@ -204,6 +205,8 @@ def build_couriers(rng: random.Random) -> None:
                         f"SRID=4326;POINT({lon:.6f} {lat:.6f})",
                         now,
                         now if on_shift else None,
+                        CourierStatus.ACTIVE,
+                        "",
                     )
                 )
     print(f"built {len(user_ids)} couriers in {time.perf_counter() - started:.1f} s", flush=True)

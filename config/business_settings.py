@@ -66,7 +66,7 @@ DELIVERY_REOFFER_AFTER_MINUTES = env_float("DELIVERY_REOFFER_AFTER_MINUTES", 5.0
 DELIVERY_DISPATCH_AHEAD = env_bool("DELIVERY_DISPATCH_AHEAD", True)
 DELIVERY_PACKING_MINUTES = env_float("DELIVERY_PACKING_MINUTES", 6.0)
 # Dotted path of the class that ranks couriers for a task (delivery.ranking.Scorer; built with
-# the DispatchRules); empty: delivery.ranking.BalancedScorer.
+# the DispatchRules); empty: delivery.route_scorer.RouteAwareScorer.
 DELIVERY_SCORER = env_str("DELIVERY_SCORER", "")
 # A courier sees a consumer's address and door for this long after her order is delivered (or
 # cancelled), then no more: his task history keeps no customer's home.

@@ -1,10 +1,11 @@
 """Who is offered a task first: the candidate search and the scoring, each a replaceable
 strategy. `NearestCouriers` finds the couriers who could take the task with a PostGIS
-nearest-neighbour query; a `Scorer` (by default `BalancedScorer`, or the class named in
-settings.DELIVERY_SCORER) ranks them."""
+nearest-neighbour query, `with_routes` adds what the busy ones among them still have to do
+(one more query), and a `Scorer` (by default `route_scorer.RouteAwareScorer`, or the class
+named in settings.DELIVERY_SCORER) ranks them."""
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -12,6 +13,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils.module_loading import import_string
 
+from common.geo import LonLat
+
+from .courier_routes import CourierRoute, routes_of
 from .models import (
     ACTIVE_TASK_STATUSES,
     Courier,
@@ -21,6 +25,7 @@ from .models import (
     OfferStatus,
     TaskOffer,
 )
+from .routing import Stop
 from .rules import DispatchRules
 from .selectors.dispatch import CARRIED_ORDER_STATUSES
 
@@ -37,6 +42,8 @@ class Candidate:
     distance_m: float  # from his last position to the warehouse
     load: int  # orders he carries or is going to fetch now
     capacity: int
+    # What he has accepted and not yet delivered (`with_routes`); None: nothing.
+    route: CourierRoute | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,11 @@ class TaskAtHand:
     # Minutes to spare at the tightest door if a courier were at the warehouse now: a
     # courier further than this (in minutes) breaks a promise.
     slack_minutes: float
+    # Where and when, for scorers that route it: its warehouse, its doors, the time now.
+    warehouse_id: int | None = None
+    warehouse: LonLat | None = None
+    stops: tuple[Stop, ...] = ()
+    now: datetime | None = None
 
 
 class Scorer(Protocol):
@@ -94,18 +106,36 @@ class BalancedScorer:
 class NearestIdleScorer:
     """The simplest sensible dispatch, kept as the yardstick of the others (bench/
     dispatch_quality reports every policy as a ratio to it): the nearest courier carrying
-    nothing; a busy courier is never offered the task, however near."""
+    nothing; a busy courier (orders carried, or a task accepted whose orders are still being
+    packed) is never offered the task, however near."""
 
     def __init__(self, rules: DispatchRules) -> None:
         self.rules = rules
 
     def score(self, candidate: Candidate, task: TaskAtHand) -> float:
-        return -candidate.distance_m if candidate.load == 0 else NEVER
+        idle = candidate.load == 0 and candidate.route is None
+        return -candidate.distance_m if idle else NEVER
+
+
+DEFAULT_SCORER = "delivery.route_scorer.RouteAwareScorer"
 
 
 def default_scorer(rules: DispatchRules) -> Scorer:
-    path = settings.DELIVERY_SCORER
-    return import_string(path)(rules) if path else BalancedScorer(rules)
+    scorer: Scorer = import_string(settings.DELIVERY_SCORER or DEFAULT_SCORER)(rules)
+    return scorer
+
+
+def with_routes(candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates, each with the route of the work he has accepted and not yet delivered
+    (one query for them all). Every candidate is asked, not only those whose `load` counts
+    orders: a task accepted while its orders are still being packed is work too."""
+    routes = routes_of([candidate.courier_id for candidate in candidates])
+    return [
+        replace(candidate, route=routes[candidate.courier_id])
+        if candidate.courier_id in routes
+        else candidate
+        for candidate in candidates
+    ]
 
 
 _COURIER = Courier._meta.db_table

@@ -16,8 +16,8 @@ message left behind (an offer past its time, a packed order without a task), so 
 order ends with a courier or visibly without one.
 
 The scoring is a strategy: pass `scorer=` (or name a class in settings.DELIVERY_SCORER) to
-replace `ranking.BalancedScorer`; the candidate search (`ranking.NearestCouriers`) can be
-replaced the same way.
+replace `route_scorer.RouteAwareScorer`; the candidate search (`ranking.NearestCouriers`) can
+be replaced the same way.
 
 Rows are locked in one order everywhere in dispatch: a task's orders, the task, its offer,
 then a courier (see `services.offers`).

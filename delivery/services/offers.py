@@ -51,6 +51,7 @@ from ..ranking import (
     Scorer,
     TaskAtHand,
     default_scorer,
+    with_routes,
 )
 from ..routing import Stop, route_slack_minutes
 from ..rules import DispatchRules, current_rules
@@ -99,12 +100,12 @@ def _task_at_hand(
 ) -> TaskAtHand:
     earliest = min(order.promised_by for order in orders)
     location = task.warehouse.site.location
+    stops = tuple(
+        Stop(order.pk, (order.location.x, order.location.y), order.promised_by) for order in orders
+    )
     slack = route_slack_minutes(
         origin=(location.x, location.y),
-        stops=[
-            Stop(order.pk, (order.location.x, order.location.y), order.promised_by)
-            for order in orders
-        ],
+        stops=list(stops),
         leave_at=now + timedelta(minutes=rules.handling_minutes),
         rules=rules,
     )
@@ -113,6 +114,10 @@ def _task_at_hand(
         orders=len(orders),
         minutes_left=(earliest - now).total_seconds() / 60,
         slack_minutes=slack,
+        warehouse_id=task.warehouse_id,
+        warehouse=(location.x, location.y),
+        stops=stops,
+        now=now,
     )
 
 
@@ -164,7 +169,7 @@ def offer_task(
     scorer = scorer or default_scorer(rules)
     search = search or NearestCouriers()
     warehouse = task.warehouse.site.location
-    candidates = search.candidates(
+    found = search.candidates(
         longitude=warehouse.x,
         latitude=warehouse.y,
         orders=len(orders),
@@ -172,6 +177,7 @@ def offer_task(
         cool_down_since=now - timedelta(minutes=rules.reoffer_after_minutes) if cool_down else None,
         rules=rules,
     )
+    candidates = with_routes(found)
     scored = ((scorer.score(candidate, at_hand), candidate) for candidate in candidates)
     ranked = sorted(
         ((score, candidate) for score, candidate in scored if score != NEVER),

@@ -8,7 +8,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 from djmoney.money import Money
 
-from delivery.models import DeliveryOrder, DeliveryOrderStatus
+from delivery.models import DeliveryOrder, DeliveryOrderStatus, DeliveryTask, DeliveryTaskStatus
 from tests.delivery.factories import courier_at
 
 WAREHOUSE_AT = (116.40, 39.90)
@@ -61,3 +61,25 @@ def packed_order(
         packed_at=now - timedelta(minutes=packed_minutes_ago),
         delivery_code="4321",
     )
+
+
+def accepted_task(
+    courier, warehouse, consumer, *doors: dict, picked_up: bool = False, order_status=None
+) -> DeliveryTask:
+    """A task the courier has accepted, one order per door (`packed_order`'s keywords: where
+    and when promised); he is on his way to the warehouse, or (`picked_up`) to the doors.
+    `order_status`: the orders' own status, when not the one the task implies."""
+    task = DeliveryTask.objects.create(
+        warehouse=warehouse,
+        courier=courier,
+        status=DeliveryTaskStatus.PICKED_UP if picked_up else DeliveryTaskStatus.ASSIGNED,
+        accepted_at=timezone.now(),
+    )
+    status = order_status or (
+        DeliveryOrderStatus.PICKED_UP if picked_up else DeliveryOrderStatus.ASSIGNED
+    )
+    for door in doors:
+        order = packed_order(warehouse, consumer, status=status, **door)
+        order.task = task
+        order.save()
+    return task

@@ -40,16 +40,18 @@ from tests.delivery.dispatch_factories import WAREHOUSE_AT, courier_near, near, 
 from tests.delivery.factories import front_warehouse
 
 
-def carrying(courier, warehouse, consumer, orders: int) -> DeliveryTask:
-    """The courier has accepted a task of `orders` orders and is on his way."""
+def carrying(courier, warehouse, consumer, orders: int, *, picked_up=False) -> DeliveryTask:
+    """The courier has accepted a task of `orders` orders and is on his way to the warehouse
+    (or, `picked_up`, to the doors)."""
     task = DeliveryTask.objects.create(
         warehouse=warehouse,
         courier=courier,
-        status=DeliveryTaskStatus.ASSIGNED,
+        status=DeliveryTaskStatus.PICKED_UP if picked_up else DeliveryTaskStatus.ASSIGNED,
         accepted_at=timezone.now(),
     )
+    status = DeliveryOrderStatus.PICKED_UP if picked_up else DeliveryOrderStatus.ASSIGNED
     for _ in range(orders):
-        order = packed_order(warehouse, consumer, status=DeliveryOrderStatus.ASSIGNED)
+        order = packed_order(warehouse, consumer, status=status)
         order.task = task
         order.save()
     return task
@@ -198,7 +200,7 @@ def test_scoring_prefers_the_one_who_keeps_the_promise_when_time_is_short():
 @pytest.mark.django_db
 def test_dispatch_offers_the_idle_courier_before_a_busy_one_a_little_nearer(warehouse, consumer):
     busy = courier_near(north_km=0.3)
-    carrying(busy, warehouse, consumer, orders=1)
+    carrying(busy, warehouse, consumer, orders=1, picked_up=True)  # the task cannot join his trip
     idle = courier_near(east_km=1.2)
 
     task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
@@ -217,7 +219,7 @@ class NearestOnlyScorer:
 
 
 @pytest.mark.django_db
-def test_a_scorer_named_in_settings_replaces_the_balanced_one(warehouse, consumer, settings):
+def test_a_scorer_named_in_settings_replaces_the_default_one(warehouse, consumer, settings):
     settings.DELIVERY_SCORER = f"{__name__}.NearestOnlyScorer"
     busy = courier_near(north_km=0.3)
     carrying(busy, warehouse, consumer, orders=1)
