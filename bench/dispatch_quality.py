@@ -149,7 +149,7 @@ def main(argv: list[str]) -> None:
                 f"{len(day.couriers):>2} couriers: ctd {summary['ctd_mean_min']:5.1f} min, "
                 f"late {summary['late_pct']:5.1f} %, undelivered {summary['undelivered_pct']:4.1f} %"
                 f"  [{counts.events} events, {counts.offers} offers, {counts.fixes} fixes, "
-                f"{counts.sweeps} sweeps; {outcome.seconds:.1f} s]",
+                f"{counts.sweeps} sweeps, {counts.cancelled_at_end} left; {outcome.seconds:.1f} s]",
                 flush=True,
             )
             for problem in counts.problems[:5]:

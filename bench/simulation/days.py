@@ -98,6 +98,16 @@ class DayParams:
     position_fix_seconds: float = 60.0  # the phone's fixes while riding
     drain_minutes: float = 120.0  # the replay goes on this long after the last order at most
 
+    def __post_init__(self) -> None:
+        if self.idle not in ("stay", "return"):
+            raise ValueError('idle is "stay" or "return"')
+        if self.warehouses < 1 or self.couriers_per_warehouse < 1 or not self.packing:
+            raise ValueError("a day needs a warehouse, a courier and its packing")
+        if not 0 <= self.decline_share + self.timeout_share <= 1:
+            raise ValueError("decline_share + timeout_share is a share of the offers (0 to 1)")
+        if self.local(self.closes) <= self.local(self.opens):
+            raise ValueError("the shop closes after it opens (the same day)")
+
     @classmethod
     def from_dict(cls, values: dict) -> "DayParams":
         """From JSON: nested peaks, shifts and packing as objects (lists for tuples); a date as

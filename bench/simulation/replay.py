@@ -123,6 +123,7 @@ class Counts:
     sweeps: int = 0
     tasks_run: int = 0
     events: int = 0
+    cancelled_at_end: int = 0  # not carried when the replay ended (see world.retire)
     problems: list[str] = field(default_factory=list)
 
 
@@ -465,13 +466,16 @@ def replay_day(day: Day, *, policy: dict, tag: str, slot: int) -> Outcome:
         else:
             held.append(message)  # sent while the city was built
 
-    with override_settings(**policy), SimClock(day.starts - SETUP_AHEAD) as clock:
-        with held_messages(deliver):
-            world = build(day, tag=tag, slot=slot, now=clock.now)
-            replay.append(Replay(day, world, clock))
-            for message in held:
-                replay[0].deliver_message(message)
-            counts = replay[0].run()
+    with (
+        override_settings(**policy),
+        SimClock(day.starts - SETUP_AHEAD) as clock,
+        held_messages(deliver),
+    ):
+        world = build(day, tag=tag, slot=slot, now=clock.now)
+        replay.append(Replay(day, world, clock))
+        for message in held:
+            replay[0].deliver_message(message)
+        counts = replay[0].run()
         figures = measure(day, world)
-        retire(world)
+        counts.cancelled_at_end = retire(world)
     return Outcome(figures, counts, world, time.perf_counter() - started)

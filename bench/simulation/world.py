@@ -3,8 +3,10 @@
 Every replay gets new rows (warehouses, their cold-chain sites, staff, couriers, consumers),
 tagged with the replay's name, at a place of its own on the map (`slot`: half a degree of
 longitude apart, round Hangzhou, far from bench/dispatch's Beijing): two replays never share
-a courier, a zone or a candidate search. Once a replay is over, `retire` takes its city off
-the map (warehouses inactive, couriers off shift) so the next one runs alone.
+a courier, a zone or a candidate search. Once a replay is over, `retire` cancels the orders
+nobody carries yet and takes its city off the map (warehouses inactive, couriers off shift):
+the dispatch sweep is global (it offers every open task in the database again), and would
+otherwise keep offering a finished replay's tasks in every later one.
 
 Stock, prices and wallets are generous: the simulator measures dispatch, so an order is never
 refused for want of kilograms or money. The wallets are funded through the ledger's own
@@ -18,6 +20,7 @@ from decimal import Decimal
 
 from django.contrib.gis.geos import Point
 from django.db import transaction
+from django.db.models import Q
 from djmoney.money import Money
 
 from accounts.choices import Role
@@ -30,11 +33,14 @@ from delivery.demo import zone_around
 from delivery.models import (
     Courier,
     CourierStatus,
+    DeliveryOrder,
+    DeliveryOrderStatus,
     FrontWarehouse,
     ShopPrice,
     VehicleType,
     WarehouseStaff,
 )
+from delivery.services.orders import cancel_order
 from delivery.services.stock import receive_stock
 from farms.choices import Grade, ProductCategory
 from farms.models import Cooperative, Farm, HarvestLot, Product
@@ -52,6 +58,7 @@ PRICE = Decimal("30.00")  # CNY per kg
 CONSUMERS = 6
 ZONE_CORNERS = 24
 PREFIX = "sim."  # every username and code the simulator writes starts with it
+WAREHOUSE_NAME = "模拟前置仓 "
 
 
 @dataclass
@@ -126,7 +133,7 @@ def build(day: Day, *, tag: str, slot: int, now: datetime) -> World:
     per_warehouse_kg = Decimal(len(day.orders) + 10) * ORDER_KG * 2
     for index, (east, north) in enumerate(day.warehouses):
         longitude, latitude = world.place(east, north)
-        name = f"模拟前置仓 {tag} #{index}"
+        name = f"{WAREHOUSE_NAME}{tag} #{index}"
         site = Site.objects.create(
             name=name, kind=SiteKind.FRONT_WAREHOUSE, location=Point(longitude, latitude, srid=4326)
         )
@@ -180,20 +187,48 @@ def build(day: Day, *, tag: str, slot: int, now: datetime) -> World:
     return world
 
 
-def retire(world: World) -> None:
-    """The replay is over: its warehouses take no more orders and its couriers are off
-    shift, so the next replay's dispatch and sweep never meet them. (Rows are kept: the
-    ledger's entries point at the orders.)"""
+# Orders nobody carries yet: their tasks (open ones) are what the dispatch sweep offers again.
+_NOT_CARRIED = Q(status=DeliveryOrderStatus.PLACED) | Q(
+    status=DeliveryOrderStatus.PACKED, task__courier__isnull=True
+)
+
+
+def _cancel_left_over(warehouses) -> int:
+    """Orders of these warehouses nobody carries yet are cancelled by their staff (the real
+    `cancel_order`: stock and money go back, an open task is cancelled and its offer
+    withdrawn), so no later sweep keeps offering them. Orders a courier has accepted stay as
+    they are: the sweep does not look at them."""
+    cancelled = 0
+    for order_id, warehouse_id in (
+        DeliveryOrder.objects.filter(_NOT_CARRIED, warehouse__in=warehouses)
+        .order_by("pk")
+        .values_list("pk", "warehouse_id")
+    ):
+        staff = WarehouseStaff.objects.select_related("user").get(warehouse_id=warehouse_id).user
+        cancel_order(by=staff, order_id=order_id, reason="The simulated day is over.")
+        cancelled += 1
+    return cancelled
+
+
+def retire(world: World) -> int:
+    """The replay is over: the orders nobody carries are cancelled, its warehouses take no
+    more orders and its couriers are off shift, so the next replay's dispatch and sweep never
+    meet them. (Rows are kept: the ledger's entries point at the orders.) Returns how many
+    orders were cancelled."""
+    cancelled = _cancel_left_over(world.warehouses)
     FrontWarehouse.objects.filter(pk__in=[w.pk for w in world.warehouses]).update(is_active=False)
     Courier.objects.filter(pk__in=[c.pk for c in world.couriers]).update(
         is_on_shift=False, shift_started_at=None
     )
+    return cancelled
 
 
 def retire_all() -> int:
-    """Earlier runs' cities, left behind by an interrupted run: taken off the map."""
-    warehouses = FrontWarehouse.objects.filter(name__startswith="模拟前置仓 ", is_active=True)
-    count = warehouses.update(is_active=False)
+    """Earlier runs' cities, left behind by an interrupted run: their open orders cancelled,
+    taken off the map. Returns how many warehouses were still on it."""
+    ours = FrontWarehouse.objects.filter(name__startswith=WAREHOUSE_NAME)
+    _cancel_left_over(ours)
+    count = ours.filter(is_active=True).update(is_active=False)
     Courier.objects.filter(user__username__startswith=PREFIX, is_on_shift=True).update(
         is_on_shift=False, shift_started_at=None
     )
