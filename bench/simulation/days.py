@@ -71,8 +71,8 @@ class DayParams:
     warehouse_spacing_m: float = 6500.0
     promised_minutes: int = 30  # the warehouses' promise, click to door
     # --- Orders (local time, Asia/Shanghai)
-    opens: str = "10:30"  # the first order comes after this
-    closes: str = "20:30"  # and the last before this
+    opens: str = "11:00"  # the first order comes after this
+    closes: str = "20:00"  # and the last before this
     lunch: Peak = Peak("12:00", 0.75, 2.0)
     dinner: Peak = Peak("18:00", 0.75, 2.5)
     # The load: the day's orders per courier-hour on shift while the shop takes orders.
@@ -82,9 +82,9 @@ class DayParams:
     # --- Couriers
     couriers_per_warehouse: int = 4
     shifts: tuple[Shift, ...] = (
-        Shift("10:15", "20:45", 0.5),  # all day
-        Shift("10:45", "14:00", 0.25),  # lunch
-        Shift("16:30", "20:45", 0.25),  # dinner
+        Shift("10:45", "20:15", 0.5),  # all day
+        Shift("11:00", "14:00", 0.25),  # lunch
+        Shift("17:00", "20:15", 0.25),  # dinner
     )
     capacity: int = 3  # orders a courier carries at most
     # True speed in straight-line metres a minute (public meal-delivery instances: 320-430).
@@ -277,11 +277,13 @@ def generate_day(params: DayParams) -> Day:
     )
 
 
-# Small enough that the 12 days, replayed twice, take about ten minutes on an idle 2-core
-# machine (a replay runs some 4,000 service calls and sweeps: see bench/dispatch_quality.py).
+# Small, so that the 12 days replayed twice stay near ten minutes on a 2-core machine: a
+# replay costs about 0.4 s of wall-clock time per order and 5 ms per sweep (bench/
+# dispatch_quality.py says what was measured). Per warehouse and shift pattern: the small
+# city's 4 couriers work 2 all day, 1 lunch, 1 dinner; the large city's 3 one of each.
 CITIES = {
     "small": {"warehouses": 1, "couriers_per_warehouse": 4},
-    "large": {"warehouses": 3, "couriers_per_warehouse": 4},
+    "large": {"warehouses": 3, "couriers_per_warehouse": 3},
 }
 
 
