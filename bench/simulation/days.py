@@ -82,9 +82,10 @@ class DayParams:
     # --- Couriers
     couriers_per_warehouse: int = 4
     shifts: tuple[Shift, ...] = (
-        Shift("10:45", "20:15", 0.5),  # all day
+        # The evening shifts end an hour after the last order: what is left then is carried.
+        Shift("10:45", "21:00", 0.5),  # all day
         Shift("11:00", "14:00", 0.25),  # lunch
-        Shift("17:00", "20:15", 0.25),  # dinner
+        Shift("17:00", "21:00", 0.25),  # dinner
     )
     capacity: int = 3  # orders a courier carries at most
     # True speed in straight-line metres a minute (public meal-delivery instances: 320-430).
