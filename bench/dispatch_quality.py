@@ -65,6 +65,10 @@ django.setup()
 from django.conf import settings  # noqa: E402
 
 settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The cache in the process: its expiry reads time.time(), which the simulated clock drives, so
+# what the services cache for ten minutes (the learned travel speeds) lasts ten simulated
+# minutes, not the whole replay as it would in Redis.
+settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # A replay commits tens of thousands of small transactions; waiting for each one's WAL flush
 # would measure the disk, not dispatch (nothing here needs to survive a crash).
 settings.DATABASES["default"]["OPTIONS"]["options"] = "-c synchronous_commit=off"

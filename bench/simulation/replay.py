@@ -351,8 +351,7 @@ class Replay:
     def pick_up(self, agent: Agent, warehouse_id: int) -> None:
         """Every task of his waiting at this warehouse; he stays while one is refused because
         some of its orders are still being packed."""
-        waiting = False
-        picked = False
+        waiting = picked = refused = False
         for task_id in (
             DeliveryTask.objects.filter(
                 courier=agent.courier, warehouse_id=warehouse_id, status=DeliveryTaskStatus.ASSIGNED
@@ -365,17 +364,23 @@ class Replay:
                 picked = True
             except StepNotAllowed as refusal:
                 self.counts.pickups_refused += 1
+                # Still being packed: placed, or assigned to him before its packing ended.
                 if DeliveryOrder.objects.filter(
-                    task_id=task_id, status=DeliveryOrderStatus.PLACED
+                    task_id=task_id,
+                    packed_at__isnull=True,
+                    status__in=(DeliveryOrderStatus.PLACED, DeliveryOrderStatus.ASSIGNED),
                 ).exists():
                     waiting = True
                 else:
+                    refused = True
                     self.counts.problems.append(f"pick-up of task {task_id} refused: {refusal}")
         agent.waiting_at = warehouse_id if waiting else None
         if waiting:
             return
         if picked:
             self.stay(agent, self.params.warehouse_service_minutes)
+        elif refused:
+            self.stay(agent, 1.0)  # not at the same instant again: the replay would never end
         else:
             self.plan(agent)
 
