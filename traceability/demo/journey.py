@@ -100,8 +100,10 @@ class Timeline:
 
 def timeline(now: datetime) -> Timeline:
     local = timezone.localtime(now, BUSINESS_TIME_ZONE)
-    day_start = datetime.combine(local.date(), time(0, 5), BUSINESS_TIME_ZONE)
-    traded = max(now - timedelta(hours=6), min(day_start, now - timedelta(minutes=20)))
+    midnight = datetime.combine(local.date(), time(0), BUSINESS_TIME_ZONE)
+    day_start = midnight + timedelta(minutes=5)
+    # Never before midnight: yesterday's market day is closed, and a trade there is refused.
+    traded = max(now - timedelta(hours=6), min(day_start, now - timedelta(minutes=20)), midnight)
     after = now - traded  # the city part shares what is left of the day
 
     def later(share: float) -> datetime:
@@ -292,18 +294,20 @@ def _middle(shipment) -> Decimal:
 
 
 def _readings(shipment, logger, *, leaves, arrives, seed: int) -> None:
-    """A reading every five minutes around the middle of the range; now and then a door
-    opens for a minute or two (a short rise, never an excursion)."""
+    """A reading every five minutes (more often on a leg shorter than two hours: just after
+    midnight the city part of the day is short) around the middle of the range; now and then
+    a door opens for a minute or two (a short rise, never an excursion)."""
     rng = random.Random(seed)
     middle = float(_middle(shipment))
     readings = []
+    step = min(timedelta(minutes=5), (arrives - leaves) / 24)
     at = leaves
     while at < arrives:
         value = middle + rng.uniform(-0.35, 0.35)
         if rng.random() < 0.04:
             value += 1.2  # a door opened
         readings.append(Reading(logger=logger, recorded_at=at, temperature_c=round(value, 1)))
-        at += timedelta(minutes=5)
+        at += step
     Reading.objects.bulk_create(readings, ignore_conflicts=True)
 
 
