@@ -56,6 +56,9 @@ class TaskAtHand:
     # Minutes to spare at the tightest door if a courier were at the warehouse now: a
     # courier further than this (in minutes) breaks a promise.
     slack_minutes: float
+    # Minutes until its orders are expected to be packed (0: all are): a courier who gets
+    # there sooner waits, so he is no later than one who arrives just then.
+    ready_in_minutes: float = 0.0
     # Where and when, for scorers that route it: its warehouse, its doors, the time now.
     warehouse_id: int | None = None
     warehouse: LonLat | None = None

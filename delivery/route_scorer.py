@@ -76,10 +76,12 @@ class RouteAwareScorer:
         reach = plan.free_in_minutes + self.rules.travel_minutes(
             metres_between(plan.last_door, task.warehouse)
         )
-        return NEVER if reach > task.slack_minutes else -reach
+        return NEVER if max(reach, task.ready_in_minutes) > task.slack_minutes else -reach
 
     def _with_lateness(self, reach: float, task: TaskAtHand) -> float:
-        return reach + self.late_weight * max(0.0, reach - task.slack_minutes)
+        # He leaves when he is there and the bag is packed, whichever comes last.
+        leaves_in = max(reach, task.ready_in_minutes)
+        return reach + self.late_weight * max(0.0, leaves_in - task.slack_minutes)
 
     def minutes_to_join(
         self, candidate: Candidate, route: CourierRoute, plan: RoutePlan, task: TaskAtHand
@@ -97,7 +99,8 @@ class RouteAwareScorer:
         slack = route_slack_minutes(
             origin=pickup.point,
             stops=[*pickup.stops, *task.stops],
-            leave_at=task.now + timedelta(minutes=arrival + self.rules.handling_minutes),
+            leave_at=task.now
+            + timedelta(minutes=max(arrival, task.ready_in_minutes) + self.rules.handling_minutes),
             rules=self.rules,
         )
         return arrival if slack >= 0 else None

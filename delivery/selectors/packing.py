@@ -11,6 +11,7 @@ PACKING_MIN_SAMPLE orders to learn from, DELIVERY_PACKING_MINUTES stands in.
 """
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -69,3 +70,16 @@ def dispatch_delay_seconds(
     to end; zero when packing is expected to be quicker than the ride."""
     minutes = packing_minutes(warehouse_id, now=now) - rules.pickup_minutes
     return max(0.0, minutes * 60)
+
+
+def ready_in_minutes(orders: Sequence[DeliveryOrder], *, warehouse_id: int, now: datetime) -> float:
+    """Minutes until every order of a batch is expected to be packed: 0 when all are; else
+    the latest placed_at + `packing_minutes` among those still being packed (dispatched
+    ahead). A courier cannot leave the warehouse before this, whenever he gets there, so the
+    promise checks count from it (one query, only when an order is still being packed)."""
+    waiting = [order for order in orders if order.packed_at is None]
+    if not waiting:
+        return 0.0
+    estimate = packing_minutes(warehouse_id, now=now)
+    latest = max((order.placed_at - now).total_seconds() / 60 + estimate for order in waiting)
+    return max(0.0, latest)

@@ -59,7 +59,7 @@ from ..selectors.dispatch import (
     tasks_visible_to,
     waiting_orders_of,
 )
-from ..selectors.packing import dispatch_delay_seconds
+from ..selectors.packing import dispatch_delay_seconds, ready_in_minutes
 from . import offers
 from .transitions import Why, task_made
 
@@ -73,6 +73,8 @@ DISPATCH_FIELDS = (
     "task",
     "location",
     "promised_by",
+    "placed_at",
+    "packed_at",
     "warehouse",
     "warehouse__site",
     "warehouse__site__location",
@@ -173,10 +175,12 @@ def _can_join(
         if courier_load(pending.courier_id) + len(orders) + 1 > pending.courier.capacity:
             return False
         reach_minutes = rules.travel_minutes(pending.distance_m)
+    # The courier leaves once he is there and the whole batch is packed.
+    ready_in = ready_in_minutes([*orders, order], warehouse_id=task.warehouse_id, now=now)
     slack = route_slack_minutes(
         origin=origin,
         stops=[_stop(o) for o in [*orders, order]],
-        leave_at=now + timedelta(minutes=reach_minutes + rules.handling_minutes),
+        leave_at=now + timedelta(minutes=max(reach_minutes, ready_in) + rules.handling_minutes),
         rules=rules,
     )
     return slack >= 0

@@ -62,6 +62,7 @@ from ..selectors.dispatch import (
     courier_load,
     waiting_orders_of,
 )
+from ..selectors.packing import ready_in_minutes
 from .transitions import Why, move_offer, move_orders, move_task, offer_made
 
 _COURIER = Courier._meta.db_table
@@ -114,6 +115,7 @@ def _task_at_hand(
         orders=len(orders),
         minutes_left=(earliest - now).total_seconds() / 60,
         slack_minutes=slack,
+        ready_in_minutes=ready_in_minutes(orders, warehouse_id=task.warehouse_id, now=now),
         warehouse_id=task.warehouse_id,
         warehouse=(location.x, location.y),
         stops=stops,
