@@ -21,6 +21,7 @@ from common.geo import metres_between
 from delivery import ranking, route_scorer, routing
 from delivery.courier_routes import CourierRoute, Pickup
 from delivery.models import (
+    DeliveryOrder,
     DeliveryOrderStatus,
     DeliveryTask,
     DeliveryTaskStatus,
@@ -149,6 +150,26 @@ def test_a_courier_heading_here_gets_the_task_when_the_shared_trip_keeps_every_p
         DeliveryTask.objects.filter(courier=busy, status=DeliveryTaskStatus.ASSIGNED).count() == 2
     )
     assert courier_load(busy.pk) == 2
+
+
+@pytest.mark.django_db
+def test_a_shared_trip_counts_from_the_end_of_packing_not_from_his_arrival(
+    settings, warehouse, consumer
+):
+    """The same trip as above, but the new order was placed just now and is still being packed
+    (dispatched ahead): he cannot leave before it is packed, 10 minutes from now rather than
+    his 5.2, and then the order arrives at 46 minutes, past its promise of 45."""
+    settings.DELIVERY_PACKING_MINUTES = 10  # the warehouse has no history of its own
+    busy, idle = _heading_here(warehouse, consumer)
+    order = packed_order(
+        warehouse, consumer, east_km=1, promised_in_minutes=45, status=DeliveryOrderStatus.PLACED
+    )
+    DeliveryOrder.objects.filter(pk=order.pk).update(packed_at=None, placed_at=timezone.now())
+
+    task = dispatch.dispatch_order(order_id=order.pk)
+
+    assert pending_offer_of(task).courier == idle
+    assert not TaskOffer.objects.filter(courier=busy).exists()
 
 
 @pytest.mark.django_db
