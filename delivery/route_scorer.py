@@ -36,6 +36,13 @@ an idle courier; and an accepted task is not offered again when someone frees up
 wrong estimate cannot be undone. A task nobody idle can take waits UNASSIGNED and the sweep
 offers it again every 20 seconds to whoever is actually free. bench/dispatch_quality measures
 both on the same days.
+
+Measured (bench/dispatch_quality, 12 generated days, 744 orders, through the real services, with
+dispatch timed ahead of packing and the learned travel model): mean click-to-door 20.7 minutes
+against 28.1 for the nearest idle courier (0.74; light load 0.85, medium 0.71, heavy 0.72), late
+10.9 % against 25.7 %, the bag waiting 6.0 minutes for its courier against 15.0. On two days with
+8 couriers at one warehouse (where the nearest idle courier is hard to beat) 18.0 against 19.6
+minutes at medium load, 1 order in 86 late against none.
 """
 
 from datetime import timedelta
