@@ -2,9 +2,11 @@
 
 import itertools
 import math
+import threading
 from datetime import timedelta
 
 from django.contrib.gis.geos import Point
+from django.db import close_old_connections
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -83,3 +85,26 @@ def accepted_task(
         order.task = task
         order.save()
     return task
+
+
+def run_together(*calls):
+    """Run the calls at once, each in its own thread (its own connection); their outcomes (a
+    raised error is an outcome: the race tests check it)."""
+    start = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            start.wait()
+            outcomes[index] = call()
+        except Exception as error:  # the outcome is what the test checks
+            outcomes[index] = error
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

@@ -3,12 +3,11 @@ on, batches go one way and keep their promises, the sweep recovers what a lost m
 behind, and racing dispatchers never give one courier two offers."""
 
 import re
-import threading
 from datetime import timedelta
 from functools import partial
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -36,7 +35,13 @@ from delivery.rules import current_rules
 from delivery.selectors.dispatch import OPEN_TASK_STATUSES, courier_load
 from delivery.services import dispatch, offers
 from tests.accounts.factories import UserFactory
-from tests.delivery.dispatch_factories import WAREHOUSE_AT, courier_near, near, packed_order
+from tests.delivery.dispatch_factories import (
+    WAREHOUSE_AT,
+    courier_near,
+    near,
+    packed_order,
+    run_together,
+)
 from tests.delivery.factories import front_warehouse
 
 
@@ -726,28 +731,6 @@ def test_accept_locks_the_task_then_the_courier_before_writing(offered):
 # --- Races (real threads, each its own database connection) ---------------------------------
 
 
-def _run_together(*calls):
-    """Run the calls at once, each in its own thread (its own connection); their outcomes."""
-    start = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            start.wait()
-            outcomes[index] = call()
-        except Exception as error:  # the outcome is what the test checks
-            outcomes[index] = error
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
 def _open_task(warehouse, consumer, **where) -> DeliveryTask:
     task = DeliveryTask.objects.create(warehouse=warehouse, status=DeliveryTaskStatus.OFFERING)
     order = packed_order(warehouse, consumer, **where)
@@ -766,7 +749,7 @@ def test_two_dispatchers_racing_for_the_one_free_courier_give_him_one_offer(sett
         north = _open_task(warehouse, consumer, north_km=1)
         south = _open_task(warehouse, consumer, north_km=-1)
 
-        outcomes = _run_together(
+        outcomes = run_together(
             partial(offers.offer_next, task_id=north.pk),
             partial(offers.offer_next, task_id=south.pk),
         )
@@ -797,7 +780,7 @@ def test_a_double_tapped_accept_assigns_the_task_once(settings):
     task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
     offer = pending_offer_of(task)
 
-    outcomes = _run_together(
+    outcomes = run_together(
         partial(offers.accept_offer, courier=courier, offer_id=offer.pk),
         partial(offers.accept_offer, courier=courier, offer_id=offer.pk),
     )
@@ -820,7 +803,7 @@ def test_an_accept_racing_the_countdown_either_assigns_or_refuses_never_both(set
         task = dispatch.dispatch_order(order_id=packed_order(warehouse, consumer, north_km=1).pk)
         offer = pending_offer_of(task)
 
-        accepted, _expired = _run_together(
+        accepted, _expired = run_together(
             partial(offers.accept_offer, courier=courier, offer_id=offer.pk),
             partial(
                 offers.expire_offer,

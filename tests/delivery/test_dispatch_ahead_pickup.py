@@ -4,11 +4,9 @@ its status, his page and API say the bag is still being packed and are pushed wh
 warehouse and the consumer see the courier coming; packing, accepting and cancelling racing
 on real threads leave one coherent state."""
 
-import threading
 from functools import partial
 
 import pytest
-from django.db import close_old_connections
 from django.test import Client
 from django.utils import translation
 
@@ -26,7 +24,7 @@ from delivery.services import couriers, dispatch, offers
 from delivery.services.orders import cancel_order, pack_order
 from tests.accounts.factories import UserFactory
 from tests.delivery.courier_factories import events_for
-from tests.delivery.dispatch_factories import WAREHOUSE_AT, courier_near, packed_order
+from tests.delivery.dispatch_factories import WAREHOUSE_AT, courier_near, packed_order, run_together
 from tests.delivery.factories import front_warehouse
 from tests.delivery.warehouse_factories import manager_of
 
@@ -211,27 +209,6 @@ def test_an_order_whose_courier_accepted_can_no_longer_be_cancelled(accepted):
 # --- Races (real threads, each its own database connection) ---------------------------------
 
 
-def _run_together(*calls):
-    start = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            start.wait()
-            outcomes[index] = call()
-        except Exception as error:  # the outcome is what the test checks
-            outcomes[index] = error
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
 def _steps(order) -> list[tuple[str, str]]:
     return list(order.events.order_by("at", "id").values_list("from_status", "to_status"))
 
@@ -245,7 +222,7 @@ def test_packing_and_accepting_at_once_lose_neither(settings):
     for _round in range(4):
         courier, order, task, offer = offered_ahead(warehouse, consumer)
 
-        outcomes = _run_together(
+        outcomes = run_together(
             partial(pack_order, by=manager, order_id=order.pk),
             partial(offers.accept_offer, courier=courier, offer_id=offer.pk),
         )
@@ -273,7 +250,7 @@ def test_cancelling_and_accepting_at_once_leave_one_of_them(settings):
     for _round in range(4):
         courier, order, task, offer = offered_ahead(warehouse, consumer)
 
-        cancelled, accepted = _run_together(
+        cancelled, accepted = run_together(
             partial(cancel_order, by=consumer, order_id=order.pk),
             partial(offers.accept_offer, courier=courier, offer_id=offer.pk),
         )

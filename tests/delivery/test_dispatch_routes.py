@@ -7,12 +7,11 @@ detour), and every stop takes 2 minutes."""
 
 import itertools
 import random
-import threading
 from datetime import timedelta
 from functools import partial
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -38,6 +37,7 @@ from tests.delivery.dispatch_factories import (
     courier_near,
     near,
     packed_order,
+    run_together,
 )
 from tests.delivery.factories import front_warehouse
 
@@ -350,28 +350,6 @@ def test_the_busy_candidates_routes_are_read_in_one_query(warehouse, consumer):
     assert TaskOffer.objects.filter(status=OfferStatus.PENDING).count() == 1
 
 
-def _run_together(*calls):
-    """Run the calls at once, each in its own thread (its own connection); their outcomes."""
-    start = threading.Barrier(len(calls))
-    outcomes: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            start.wait()
-            outcomes[index] = call()
-        except Exception as error:  # the outcome is what the test checks
-            outcomes[index] = error
-        finally:
-            close_old_connections()
-
-    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_dispatchers_racing_for_a_courier_heading_here_give_him_one_offer(settings):
     settings.DELIVERY_OFFER_SECONDS = 600  # no countdown comes due during the test
@@ -390,7 +368,7 @@ def test_two_dispatchers_racing_for_a_courier_heading_here_give_him_one_offer(se
         order.save()
         opened.append(task)
 
-    outcomes = _run_together(*(partial(offers.offer_next, task_id=task.pk) for task in opened))
+    outcomes = run_together(*(partial(offers.offer_next, task_id=task.pk) for task in opened))
 
     assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
     assert TaskOffer.objects.filter(courier=busy, status=OfferStatus.PENDING).count() == 1
