@@ -11,6 +11,9 @@ class Role(models.TextChoices):
     COURIER = "courier", _("Courier")
     COLDCHAIN_CONTROLLER = "coldchain_controller", _("Cold-chain controller")
     CONSUMER = "consumer", _("Consumer")
+    # Read-only: a market-supervision bureau or the platform's operations staff watching the
+    # whole chain (the control tower); not a market's own supervisor (a MarketStaff flag).
+    REGULATOR = "regulator", _("Regulator")
     ADMIN = "admin", _("Platform admin")
 
 

@@ -54,6 +54,9 @@ DEMO_PEOPLE = (
     DemoPerson(
         "controller", "黄娟", "13200000001", Role.COLDCHAIN_CONTROLLER, "cold-chain control tower"
     ),
+    DemoPerson(
+        "regulator", "市场监管局", "13000000001", Role.REGULATOR, "market supervision, Beijing"
+    ),
     DemoPerson("consumer", "林小姐", "13100000001", Role.CONSUMER, "consumer, Chaoyang"),
     DemoPerson("new.coop", "何丽华", "13800000020", Role.CONSUMER, "applied to register a co-op"),
 )

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "coldchain",
     "delivery",
     "traceability",
+    "controltower",
 ]
 
 MIDDLEWARE = [

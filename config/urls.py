@@ -31,6 +31,7 @@ urlpatterns = [
     path("coldchain/", include("coldchain.urls")),
     path("", include("delivery.urls")),
     path("", include("traceability.urls")),
+    path("tower/", include("controltower.urls")),
 ]
 
 if settings.DEBUG:

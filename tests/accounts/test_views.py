@@ -17,6 +17,7 @@ WORKSPACE_HEADINGS = {
     Role.COURIER: "Courier workspace",
     Role.COLDCHAIN_CONTROLLER: "Cold-chain control",
     Role.CONSUMER: "Welcome",
+    Role.REGULATOR: "Supervision",
     Role.ADMIN: "Platform administration",
 }
 WRONG_PASSWORD_MESSAGE = "The mobile number or username and password do not match."

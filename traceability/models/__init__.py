@@ -2,6 +2,7 @@
 
 from .certificates import Certificate
 from .codes import TraceCode
+from .epcis import CapturedEvent, CaptureJob, PartnerSystem
 from .gate import LaboratoryResult, MarketEntry, RapidTest
 from .recalls import (
     Recall,
@@ -15,10 +16,13 @@ from .scans import ScanAgent, TraceScan
 from .trail import LotTrailEntry
 
 __all__ = [
+    "CaptureJob",
+    "CapturedEvent",
     "Certificate",
     "LaboratoryResult",
     "LotTrailEntry",
     "MarketEntry",
+    "PartnerSystem",
     "RapidTest",
     "Recall",
     "RecallDisposition",
