@@ -30,10 +30,14 @@ Timed, interleaved, after a warm-up:
   tell: the limit of the work without the trail (~300,000 index probes across tables).
 - raw_trail (30): bench/tracing/raw.py's RAW_TRAIL_SQL on the same connection: the trail's
   index scan alone, every row fetched as tuples, nothing built: the limit of `records`.
-- scope (BENCH_TRACE_SCOPE_RUNS, 10: each takes seconds): what opening a recall does to its
-  scope, in a transaction rolled back: the lot locked FOR UPDATE, the recall row,
-  downstream_of and the scope rows frozen by traceability.services.recalls.freeze_scope (the
-  recall service's own step, one COPY).
+- scope (30): what opening a recall does to its scope, in a transaction rolled back: the lot
+  locked FOR UPDATE, the recall row and the scope frozen by
+  traceability.services.recalls.freeze_scope (the service's own step: one INSERT … SELECT of
+  the trail's aggregate, each kind's count, kilograms and packed ids, kept as they are read).
+- listing (BENCH_TRACE_LISTING_RUNS, 10: each takes seconds): what the worker does after the
+  opening commits, but telling the parties: the scope frozen as above, then listed record by
+  record (frozen_downstream's records, write_scope_rows' COPY), rolled back. Not the opening's
+  time: nobody waits for it under the lot's lock.
 The selector, the raw SQL and the raw trail scan must find the same records (checked, by kind
 and id; a trail that disagrees with the source tables stops the bench: a stale database), and
 the selector's totals must match its records (count, kilograms and ids of each kind).
@@ -69,14 +73,18 @@ from bench.tracing.raw import (  # noqa: E402
     raw_trail,
     trail_records,
 )
-from bench.tracing.scope import freeze_scope_rolled_back, recall_service_present  # noqa: E402
+from bench.tracing.scope import (  # noqa: E402
+    freeze_scope_rolled_back,
+    list_scope_rolled_back,
+    recall_service_present,
+)
 from traceability.choices import DownstreamKind  # noqa: E402
 from traceability.selectors.downstream import downstream_of  # noqa: E402
 from traceability.selectors.journey import scope_from_downstream  # noqa: E402
 from traceability.trail import Downstream  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_TRACE_RUNS", "30"))
-SCOPE_RUNS = int(os.environ.get("BENCH_TRACE_SCOPE_RUNS", "10"))  # each takes seconds
+LISTING_RUNS = int(os.environ.get("BENCH_TRACE_LISTING_RUNS", "10"))  # each takes seconds
 WARMUP = 2
 TARGET_MS = 200
 TARGET_RATIO = 3
@@ -196,7 +204,8 @@ def main() -> None:
     ]
     if recall_service_present():
         runs += [
-            ("scope", lambda: freeze_scope_rolled_back(lot), SCOPE_RUNS),
+            ("scope", lambda: freeze_scope_rolled_back(lot), RUNS),
+            ("listing", lambda: list_scope_rolled_back(lot), LISTING_RUNS),
         ]
     else:
         print("scope: not measured, the recall service (traceability.services.recalls) is missing")
@@ -252,6 +261,8 @@ def main() -> None:
         raw_cpu_p50_ms=round(percentile(cpu["raw"], 50), 1),
         raw_trail_cpu_p50_ms=round(percentile(cpu["raw_trail"], 50), 1),
         scope_cpu_p50_ms=cpu.get("scope") and round(percentile(cpu["scope"], 50), 1),
+        listing_p50_ms=figures.get("listing") and round(figures["listing"][0], 1),
+        listing_p95_ms=figures.get("listing") and round(figures["listing"][1], 1),
     )
 
 

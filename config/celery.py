@@ -53,6 +53,13 @@ app.conf.beat_schedule = {
         "schedule": 20.0,
         "options": {"expires": 18},
     },
+    # Every minute: a recall whose scope listing task was lost (a worker restarted) is listed
+    # and its parties told (traceability.services.recalls.list_waiting_recalls).
+    "traceability-list-waiting-recalls": {
+        "task": "traceability.list_waiting_recalls",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
     # Every day at 05:00, before the morning buying: each warehouse's suggested purchases.
     "delivery-replenishment-plans": {
         "task": "delivery.suggest_replenishment",

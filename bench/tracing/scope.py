@@ -1,10 +1,13 @@
-"""A recall's scope computed and frozen as opening a recall does it, then rolled back.
+"""A recall's scope frozen as opening a recall does it, and listed as its task does it, each
+in a transaction rolled back.
 
-Opening a recall (traceability.services.recalls.open_recall) also holds the lot, pauses its
-listings and notifies every party; the bench times only the scope: the lot locked FOR UPDATE
-(the lock order rule), the recall row, downstream_of and the frozen scope rows written by the
-service's own step (`freeze_scope`, one COPY), in one transaction that is rolled back so the
-next run finds the lot as before.
+Opening a recall (traceability.services.recalls.open_recall) also holds the lot and pauses its
+listings; the bench times its scope: the lot locked FOR UPDATE (the lock order rule), the
+recall row and the scope frozen by the service's own step (`freeze_scope`: one INSERT … SELECT
+of the trail's aggregate). After the opening commits, the worker lists the frozen scope record
+by record (`list_recall_scope`); the bench times its listing part: the frozen scope read, the
+records built and kept where frozen, and the rows written (`write_scope_rows`, one COPY);
+telling the parties is left out. Rolled back, so the next run finds the lot as before.
 """
 
 from django.db import transaction
@@ -20,24 +23,36 @@ class _RolledBack(Exception):
 
 def recall_service_present() -> bool:
     try:
-        from traceability.models import RecallScopeRow  # noqa: F401
+        from traceability.models import RecallScopeKind  # noqa: F401
     except ImportError:
         return False
     return True
 
 
 def freeze_scope_rolled_back(lot: HarvestLot) -> int:
-    """The number of scope rows frozen, in a transaction rolled back."""
+    """The number of records frozen, in a transaction rolled back."""
     try:
         with transaction.atomic():
-            raise _RolledBack(_freeze(lot))
+            raise _RolledBack(_freeze(lot)[1])
     except _RolledBack as done:
         return done.count
 
 
-def _freeze(lot: HarvestLot) -> int:
+def list_scope_rolled_back(lot: HarvestLot) -> int:
+    """The number of scope rows listed from a frozen scope, in a transaction rolled back."""
+    from traceability.selectors.recalls import frozen_downstream
+    from traceability.services.recalls import write_scope_rows
+
+    try:
+        with transaction.atomic():
+            recall, _count = _freeze(lot)
+            raise _RolledBack(write_scope_rows(recall=recall, downstream=frozen_downstream(recall)))
+    except _RolledBack as done:
+        return done.count
+
+
+def _freeze(lot: HarvestLot):
     from traceability.models import Recall
-    from traceability.selectors.downstream import downstream_of
     from traceability.services.recalls import freeze_scope
 
     locked = (
@@ -51,4 +66,4 @@ def _freeze(lot: HarvestLot) -> int:
         opened_by_id=locked.recorded_by_id,
         opened_at=timezone.now(),
     )
-    return freeze_scope(recall=recall, downstream=downstream_of(locked))
+    return recall, freeze_scope(recall=recall)

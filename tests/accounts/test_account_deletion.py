@@ -41,8 +41,8 @@ from settlement.selectors import wallet_balance
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.delivery.factories import courier_at, front_warehouse, fund_wallet, stocked
 from tests.farms.factories import CooperativeFactory, ProductFactory
+from tests.traceability.recall_factories import open_and_list
 from traceability.models import RecallNotice, RecallScopeRow
-from traceability.services.recalls import open_recall
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,7 @@ def _her_history(her, shop) -> DeliveryOrder:
     fund_wallet(her, "100.00")
     order = _delivered_order(her, shop)
     _warehouse, _spinach, stock, manager, rider = shop
-    open_recall(
+    open_and_list(
         lot_id=stock.lot_id,
         reason="Pesticide residue found in a retained sample",
         severity="class_ii",

@@ -86,6 +86,7 @@ class RecallSerializer(serializers.ModelSerializer):
             "close_note",
             "false_alarm",
             "lot_held",
+            "listed_at",
         ]
 
     def get_lot(self, recall) -> dict:
@@ -219,8 +220,9 @@ class RecallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=OpenRecallInput, responses={201: RecallDetailSerializer})
     def create(self, request):
-        """Open a recall: the lot is held, its scope frozen, its listings paused, every party
-        told. A lot you may not recall is a field error on `lot`; a second open recall of the
+        """Open a recall: the lot is held, its scope frozen (`summary` counts it), its listings
+        paused. Right after, the worker lists the scope record by record and tells every party
+        (`listed_at` is set; `scope` and `notices` fill in). A lot you may not recall is a field error on `lot`; a second open recall of the
         same lot a conflict (409)."""
         if not may_open_recalls(request.user):
             raise PermissionDenied(str(RecallForbidden.default_message))

@@ -23,6 +23,7 @@ from ..models import Recall, RecallSeverity
 from ..services.recalls import (
     acknowledge_recall,
     close_recall,
+    list_recall_scope,
     open_recall,
     record_disposition,
 )
@@ -75,6 +76,7 @@ def seed(context: dict) -> None:
     recall = open_recall(
         lot_id=lot.pk, reason=REASON, severity=RecallSeverity.CLASS_II, opened_by=manager
     )
+    list_recall_scope(recall_id=recall.pk)  # the worker's part, done here at once
     for notice in recall.notices.select_related("user"):
         acknowledge_recall(recall_id=recall.pk, by=notice.user, note="已收到，已停售")
     for row in recall.scope.exclude(kind=DownstreamKind.LISTING).exclude(

@@ -9,6 +9,7 @@ from .recalls import (
     RecallDisposition,
     RecallNotice,
     RecallReach,
+    RecallScopeKind,
     RecallScopeRow,
     RecallSeverity,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "RecallDisposition",
     "RecallNotice",
     "RecallReach",
+    "RecallScopeKind",
     "RecallScopeRow",
     "RecallSeverity",
     "ScanAgent",

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.models import TimeStampedModel
 
-from ..choices import DownstreamKind
+from ..choices import DownstreamKind, TrailStep
 
 
 class RecallSeverity(models.TextChoices):
@@ -80,6 +80,9 @@ class Recall(TimeStampedModel):
         verbose_name=_("closed by"),
     )
     close_note = models.CharField(_("closing note"), max_length=500, blank=True)
+    # When the frozen scope was listed record by record (RecallScopeRow) and its parties told:
+    # after the opening commits (traceability.tasks.list_recall_scope).
+    listed_at = models.DateTimeField(_("parties told at"), null=True, blank=True)
     false_alarm = models.BooleanField(_("false alarm"), default=False)
 
     class Meta:
@@ -112,9 +115,38 @@ class Recall(TimeStampedModel):
         return f"recall:{self.pk}"
 
 
+class RecallScopeKind(models.Model):
+    """The recall's scope as frozen in its opening transaction: one row per step of the lot's
+    trail, with the step's count, kilograms and record ids (PostgreSQL int8send values end to
+    end, as the trace's aggregate reads them), written by one INSERT … SELECT from the trail.
+
+    It decides which records the recall covers: later sales cannot join it, and it does not
+    change. A stock receipt's row carries only the kilograms the stock lots received."""
+
+    recall = models.ForeignKey(
+        Recall, on_delete=models.CASCADE, related_name="frozen_scope", verbose_name=_("recall")
+    )
+    step = models.PositiveSmallIntegerField(_("step"), choices=TrailStep)
+    records = models.PositiveIntegerField(_("records"))
+    quantity_kg = models.DecimalField(_("quantity (kg)"), max_digits=14, decimal_places=3)
+    record_ids = models.BinaryField(null=True)
+    source_ids = models.BinaryField(null=True)  # a consumer line's picks
+
+    class Meta:
+        verbose_name = _("frozen recall scope")
+        verbose_name_plural = _("frozen recall scopes")
+        constraints = [
+            models.UniqueConstraint(fields=["recall", "step"], name="recall_frozen_step_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recall} {self.get_step_display()}: {self.records}"
+
+
 class RecallScopeRow(models.Model):
-    """One record downstream of the lot when the recall was opened (traceability.trail's
-    DownstreamRecord, frozen): later sales cannot join it, and it does not change."""
+    """One record of the recall's frozen scope (RecallScopeKind), listed after the opening
+    commits as traceability.trail's DownstreamRecord: whom it is with and whom to tell. The
+    parties answer for these rows (acknowledgements, dispositions)."""
 
     recall = models.ForeignKey(
         Recall, on_delete=models.CASCADE, related_name="scope", verbose_name=_("recall")

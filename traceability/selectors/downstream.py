@@ -102,7 +102,7 @@ SELECT {TrailStep.STOCK_RECEIPT:d}, 0, sum(coalesce(received.kg, stock.quantity_
 """
 
 
-def _params(lot_id: int) -> dict[str, int | list[str]]:
+def downstream_params(lot_id: int) -> dict[str, int | list[str]]:
     return {
         "lot": lot_id,
         "lines_without_goods": [str(s) for s in ORDER_STATUSES_WITHOUT_GOODS],
@@ -115,7 +115,7 @@ def trail_rows(lot_id: int) -> tuple[list[tuple], list[tuple]]:
     kilograms left, status, reference, user id, holder id, market id, order id, parent step,
     parent id) of every row but the consumers' lines; (line id, at, kilograms, order status,
     order number, consumer id, stock lot id) of the consumers' lines."""
-    params = _params(lot_id)
+    params = downstream_params(lot_id)
     with connection.cursor() as cursor:
         load_moments_in_c(cursor.cursor)  # on psycopg's own cursor: see common.moments
         cursor.execute(TRAIL_SQL, params)
@@ -127,8 +127,13 @@ def trail_rows(lot_id: int) -> tuple[list[tuple], list[tuple]]:
 def kind_totals(lot_id: int) -> dict[DownstreamKind, KindTotal]:
     """Each kind's count, kilograms and ids (TOTALS_SQL), kinds with no record left out."""
     with connection.cursor() as cursor:
-        cursor.execute(TOTALS_SQL, _params(lot_id))
-        rows = cursor.fetchall()
+        cursor.execute(TOTALS_SQL, downstream_params(lot_id))
+        return totals_from_rows(cursor.fetchall())
+
+
+def totals_from_rows(rows) -> dict[DownstreamKind, KindTotal]:
+    """TOTALS_SQL's rows (step, count, kilograms, packed ids, packed picks) as each kind's
+    total, from the trail or as a recall froze them."""
     stock_kg = next(
         (kg for step, _n, kg, _ids, _s in rows if step == TrailStep.STOCK_RECEIPT), None
     )
@@ -170,6 +175,18 @@ def downstream_of(lot: HarvestLot | int) -> Downstream:
     return Downstream(
         lot_id, load=lambda: records_of(lot_id), load_totals=lambda: kind_totals(lot_id)
     )
+
+
+def downstream_within(lot_id: int, totals: dict[DownstreamKind, KindTotal]) -> Downstream:
+    """What is downstream of the lot, limited to the records counted in `totals` (a recall's
+    frozen scope): its totals as given; its records read now, and kept where their ids are
+    in the totals (a record written since, or since left out, is not)."""
+
+    def load() -> list[DownstreamRecord]:
+        kept = {kind: set(total.ids) for kind, total in totals.items()}
+        return [record for record in records_of(lot_id) if record.id in kept.get(record.kind, ())]
+
+    return Downstream(lot_id, load=load, load_totals=lambda: totals)
 
 
 def records_of(lot_id: int) -> list[DownstreamRecord]:

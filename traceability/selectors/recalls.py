@@ -27,7 +27,9 @@ from marketplace.markets.selectors.lot_trail import (
 
 from ..choices import DownstreamKind
 from ..exceptions import RecallNotFound
-from ..models import Recall, RecallNotice, RecallScopeRow
+from ..models import Recall, RecallNotice, RecallScopeKind, RecallScopeRow
+from ..trail import Downstream, KindTotal
+from .downstream import downstream_within, totals_from_rows
 
 ZERO = Decimal("0.000")
 
@@ -121,6 +123,25 @@ def recall_visible_to(user: User, recall_id) -> Recall:
     return recall
 
 
+def frozen_totals(recall: Recall) -> dict[DownstreamKind, KindTotal]:
+    """The recall's frozen scope (RecallScopeKind): each kind's count, kilograms and ids."""
+    rows = RecallScopeKind.objects.filter(recall=recall).values_list(
+        "step", "records", "quantity_kg", "record_ids", "source_ids"
+    )
+    return totals_from_rows(
+        [
+            (step, records, kg, bytes(ids or b""), None if sources is None else bytes(sources))
+            for step, records, kg, ids, sources in rows
+        ]
+    )
+
+
+def frozen_downstream(recall: Recall) -> Downstream:
+    """The records of the recall's frozen scope, as they are now (who holds them, whom to
+    tell), and its totals as frozen."""
+    return downstream_within(recall.lot_id, frozen_totals(recall))
+
+
 def with_dispositions(rows: QuerySet[RecallScopeRow]) -> QuerySet[RecallScopeRow]:
     """Each row with the kilograms returned and destroyed so far."""
     return rows.annotate(
@@ -178,6 +199,10 @@ def recall_summary(recall: Recall) -> RecallSummary:
     """Records and kilograms by kind, returned and destroyed, parties reached and
     acknowledged: in three queries."""
     totals = {kind: KindTotals(kind=DownstreamKind(kind)) for kind in DownstreamKind.values}
+    if recall.listed_at is None:  # not listed yet: the scope as frozen
+        for frozen_kind, frozen in frozen_totals(recall).items():
+            totals[frozen_kind].records = len(set(frozen.ids))
+            totals[frozen_kind].quantity_kg = frozen.quantity_kg
     rows = (
         RecallScopeRow.objects.filter(recall=recall)
         .values("kind")
@@ -194,8 +219,8 @@ def recall_summary(recall: Recall) -> RecallSummary:
     )
     summary = RecallSummary()
     for row in done:
-        kind = totals[row["scope_row__kind"]]
-        kind.returned_kg, kind.destroyed_kg = row["returned"], row["destroyed"]
+        of_kind = totals[row["scope_row__kind"]]
+        of_kind.returned_kg, of_kind.destroyed_kg = row["returned"], row["destroyed"]
         summary.returned_kg += row["returned"]
         summary.destroyed_kg += row["destroyed"]
     notices = recall.notices.aggregate(

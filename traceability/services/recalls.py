@@ -1,15 +1,19 @@
-"""Every write a recall allows: open it, acknowledge it, record what was returned or
-destroyed, close it.
+"""Every write a recall allows: open it, list its scope and tell its parties, acknowledge
+it, record what was returned or destroyed, close it.
 
 Opening is one transaction that starts by locking the lot's row FOR UPDATE (through the lot's
 hold), so it waits for sales of the lot in flight (they lock it FOR SHARE) and blocks new ones
 until it commits: a sale that committed first is in the frozen scope, a sale that starts later
-sees the hold and is refused. Notifications are saved in that transaction and pushed after it
-commits.
+sees the hold and is refused. The scope is frozen in that transaction as each kind's count,
+kilograms and record ids (one INSERT … SELECT over the lot's trail, tens of ms for a hundred
+thousand records). Listing it record by record, with whom each is with, and telling every
+party (a notice each, saved, then pushed) takes seconds for such a lot: it runs right after
+the opening commits (traceability.tasks.list_recall_scope), not under the lot's lock.
 """
 
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.db import connection, transaction
 from django.urls import reverse
@@ -26,7 +30,8 @@ from farms.services.holds import place_hold, release_hold
 from marketplace.markets.selectors.lot_trail import markets_of_lot
 from marketplace.services.listings import pause_listings_of_lot
 
-from ..choices import DownstreamKind
+from .. import tasks
+from ..choices import DownstreamKind, TrailStep
 from ..exceptions import (
     DispositionTooLarge,
     InvalidRecall,
@@ -42,11 +47,17 @@ from ..models import (
     RecallDisposition,
     RecallNotice,
     RecallReach,
+    RecallScopeKind,
     RecallScopeRow,
     RecallSeverity,
 )
-from ..selectors.downstream import downstream_of
-from ..selectors.recalls import may_recall_lot, recall_visible_to, runs_recall
+from ..selectors.downstream import TOTALS_SQL, downstream_params
+from ..selectors.recalls import (
+    frozen_downstream,
+    may_recall_lot,
+    recall_visible_to,
+    runs_recall,
+)
 from ..trail import Downstream
 
 RECALL_OPENED = "recall.opened"
@@ -120,8 +131,9 @@ def recall_url(recall: Recall) -> str:
 
 def open_recall(*, lot_id, reason: str, severity: str, opened_by: User) -> Recall:
     """Open a recall of the lot and, in the same transaction: hold the lot everywhere (source
-    recall, reference "recall:<id>"), freeze its downstream scope, pause its listings on sale
-    and tell every party (saved now, pushed after commit).
+    recall, reference "recall:<id>"), freeze its downstream scope and pause its listings on
+    sale. Once it commits, its scope is listed and every party told (list_recall_scope, queued
+    for the worker).
 
     Rules: the opener may recall the lot (a manager of its co-operative, a supervisor of a
     market where it was checked in or traded, the platform admin; anyone else: not found);
@@ -163,11 +175,57 @@ def open_recall(*, lot_id, reason: str, severity: str, opened_by: User) -> Recal
             placed_by=opened_by,
         )
         recall.save(update_fields=["hold", "updated_at"])
-        downstream = downstream_of(lot)
-        freeze_scope(recall=recall, downstream=downstream)
+        freeze_scope(recall=recall)
         pause_listings_of_lot(lot=lot, reason=recall.hold.reason, by=opened_by)
-        _tell_parties(recall, downstream, now=now)
+        transaction.on_commit(partial(tasks.list_recall_scope.delay, recall.pk), robust=True)
     return recall
+
+
+# The trace's aggregate of the lot's trail (each step's count, kilograms and packed ids), kept.
+FREEZE_SQL = f"""
+INSERT INTO {RecallScopeKind._meta.db_table}
+       (recall_id, step, records, quantity_kg, record_ids, source_ids)
+SELECT %(recall)s, step, records, coalesce(kg, 0), ids, sources
+  FROM ({TOTALS_SQL}) AS totals (step, records, kg, ids, sources)
+"""
+
+
+def freeze_scope(*, recall: Recall) -> int:
+    """The recall's scope frozen, in its opening transaction (under the lot's lock): what is
+    downstream of the lot now, as each kind's count, kilograms and record ids, in one
+    statement that never brings the records to Python. Returns the number of records."""
+    with connection.cursor() as cursor:
+        cursor.execute(FREEZE_SQL, {**downstream_params(recall.lot_id), "recall": recall.pk})
+    frozen = RecallScopeKind.objects.filter(recall=recall).exclude(step=TrailStep.STOCK_RECEIPT)
+    return sum(frozen.values_list("records", flat=True))
+
+
+def list_recall_scope(*, recall_id: int) -> int:
+    """After the opening commits: the frozen scope listed record by record (RecallScopeRow,
+    with whom each record is with and whom to tell) and every party told (a notice and a
+    notification each, pushed after commit). Returns the number of rows; a recall already
+    listed is left alone (0), so a second run (a retried task, the sweep) does nothing."""
+    with transaction.atomic():
+        recall = (
+            Recall.objects.select_for_update(of=("self",))
+            .select_related("lot__product", "opened_by")
+            .filter(pk=recall_id, listed_at__isnull=True)
+            .first()
+        )
+        if recall is None:
+            return 0
+        downstream = frozen_downstream(recall)
+        rows = write_scope_rows(recall=recall, downstream=downstream)
+        _tell_parties(recall, downstream, now=recall.opened_at)
+        recall.listed_at = timezone.now()
+        recall.save(update_fields=["listed_at", "updated_at"])
+    return rows
+
+
+def list_waiting_recalls() -> list[int]:
+    """The safety net: recalls whose listing task was lost (a worker restarted) are listed."""
+    waiting = Recall.objects.filter(listed_at__isnull=True).order_by("pk")
+    return [pk for pk in waiting.values_list("pk", flat=True) if list_recall_scope(recall_id=pk)]
 
 
 SCOPE_COLUMNS = (
@@ -182,13 +240,11 @@ SCOPE_TYPES = (
 )  # fmt: skip
 
 
-def freeze_scope(*, recall: Recall, downstream: Downstream) -> int:
-    """Write the recall's frozen scope, one row per downstream record in its order, with one
-    COPY (a hundred thousand rows in under a second, where row inserts took tens of seconds
-    holding the lot's lock); returns the number of rows.
-
-    A step of open_recall, inside its transaction: the rows are the recall's for good. Who
-    answers for a record (party_user) is its party, else the first of those told.
+def write_scope_rows(*, recall: Recall, downstream: Downstream) -> int:
+    """Write the recall's scope, one row per record of its frozen scope in its order, with one
+    COPY (a hundred thousand rows in about a second, where row inserts took tens of seconds);
+    returns the number of rows. A step of list_recall_scope: the rows are the recall's for
+    good. Who answers for a record (party_user) is its party, else the first of those told.
 
     Each column's type is given once (no dumper looked up per value) and the list of those
     told goes as PostgreSQL's array text, made once per distinct list: psycopg's list dumper

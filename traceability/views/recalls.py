@@ -117,8 +117,11 @@ def recall_list(request):
         else:
             messages.success(
                 request,
-                _("Recall %(recall)s is open: the lot is held and %(count)s parties were told.")
-                % {"recall": recall, "count": recall.notices.count()},
+                _(
+                    "Recall %(recall)s is open: the lot is held and its scope frozen. Every "
+                    "party is being told."
+                )
+                % {"recall": recall},
             )
             return redirect("traceability:recall_detail", pk=recall.pk)
     recalls = recalls_visible_to(request.user).order_by("-opened_at", "-id")

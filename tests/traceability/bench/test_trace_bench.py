@@ -1,15 +1,19 @@
 """bench/trace at a tiny scale: its data satisfies the ledger, and its hand-written recursive
-SQL finds exactly the records the real selector finds; the recall service's scope step (one
-COPY) writes one row per record, field for field."""
+SQL finds exactly the records the real selector finds; the recall service freezes the scope
+as the trace counts it (one INSERT … SELECT), then lists one row per record, field for
+field."""
 
 from django.db import connection
 from django.utils import timezone
 
 from bench.tracing.raw import count_by_kind, raw_downstream
 from settlement.verification import verify_ledger
+from traceability.choices import DownstreamKind
 from traceability.models import Recall, RecallScopeRow
 from traceability.selectors.downstream import downstream_of
-from traceability.services.recalls import freeze_scope
+from traceability.selectors.recalls import frozen_totals
+from traceability.services.recalls import freeze_scope, list_recall_scope
+from traceability.trail import NO_TOTAL
 
 FIELDS = (
     "position", "kind", "record_id", "at", "quantity_kg", "holder", "reference", "status",
@@ -37,14 +41,26 @@ def test_bench_ledger_rows_verify_like_real_settlements(bench_lot):
     assert result.unsealed == 0
 
 
-def test_recall_scope_is_frozen_one_row_per_downstream_record_field_for_field(bench_lot):
+def test_recall_scope_is_frozen_as_the_trace_counts_it_then_listed_field_for_field(bench_lot):
     recall = Recall.objects.create(
         lot=bench_lot, cooperative_id=bench_lot.farm.cooperative_id, reason="bench",
         severity="class_ii", opened_by_id=bench_lot.recorded_by_id, opened_at=timezone.now(),
     )  # fmt: skip
     downstream = downstream_of(bench_lot)
 
-    frozen = freeze_scope(recall=recall, downstream=downstream)
+    frozen = freeze_scope(recall=recall)
+
+    kept = frozen_totals(recall)
+    for kind in DownstreamKind:
+        read, held = downstream.total(kind), kept.get(kind, NO_TOTAL)
+        assert (held.count, held.quantity_kg, sorted(held.ids)) == (
+            read.count,
+            read.quantity_kg,
+            sorted(read.ids),
+        )
+    assert frozen == sum(downstream.count(kind) for kind in DownstreamKind)
+
+    listed = list_recall_scope(recall_id=recall.pk)
 
     rows = list(
         RecallScopeRow.objects.filter(recall=recall).order_by("position").values_list(*FIELDS)
@@ -66,5 +82,5 @@ def test_recall_scope_is_frozen_one_row_per_downstream_record_field_for_field(be
         )
         for position, r in enumerate(downstream.records)
     ]
-    assert frozen == len(rows) == 50
+    assert listed == len(rows) == 50
     assert rows == expected

@@ -8,9 +8,9 @@ import pytest
 from accounts.choices import Role
 from tests.accounts.factories import UserFactory
 from tests.farms.factories import HarvestLotFactory, MembershipFactory
+from tests.traceability.recall_factories import open_and_list
 from tests.traceability.trail_factories import follow_lot_downstream
 from traceability.models import RecallSeverity
-from traceability.services.recalls import open_recall
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def other_coop_manager(db):
 
 @pytest.fixture
 def recall(journey, coop_manager):
-    return open_recall(
+    return open_and_list(
         lot_id=journey.lot.pk,
         reason="农残快检阳性，实验室确认毒死蜱超标",
         severity=RecallSeverity.CLASS_I,

@@ -11,11 +11,12 @@ from farms.models import LotHold
 from marketplace.choices import ListingStatus
 from marketplace.services.listings import LISTING_PAUSED
 from tests.marketplace.factories import ListingFactory
+from tests.traceability.recall_factories import open_and_list
 from tests.traceability.trail_factories import consumer_line
 from traceability.choices import DownstreamKind as Kind
 from traceability.exceptions import InvalidRecall, RecallAlreadyOpen, RecallLotNotFound
 from traceability.models import Recall, RecallReach, RecallSeverity
-from traceability.services.recalls import RECALL_OPENED, open_recall
+from traceability.services.recalls import RECALL_OPENED, list_recall_scope, open_recall
 
 
 def test_opening_a_recall_holds_the_lot_freezes_the_scope_and_tells_everyone(
@@ -61,9 +62,20 @@ def test_opening_a_recall_holds_the_lot_freezes_the_scope_and_tells_everyone(
     assert all("大白菜" in n.title for n in told)
 
 
-def test_the_scope_is_frozen_later_records_do_not_join_it(recall, journey):
+def test_the_scope_is_frozen_later_records_do_not_join_it(journey, coop_manager):
+    recall = open_recall(
+        lot_id=journey.lot.pk, reason="抽检不合格", severity="class_ii", opened_by=coop_manager
+    )
+    # A sale written after the opening committed, before the worker lists the scope (in life
+    # the hold refuses it; here it is written behind the hold's back).
+    consumer_line(journey.warehouse, journey.stock, "1")
+    assert not recall.scope.exists()  # listed by the worker, after the commit
+
+    list_recall_scope(recall_id=recall.pk)
     consumer_line(journey.warehouse, journey.stock, "1")
 
+    assert recall.scope.filter(kind=Kind.CONSUMER_ORDER_LINE).count() == 2
+    assert list_recall_scope(recall_id=recall.pk) == 0  # a second run changes nothing
     assert recall.scope.filter(kind=Kind.CONSUMER_ORDER_LINE).count() == 2
 
 
@@ -78,7 +90,7 @@ def test_a_market_supervisor_where_the_lot_traded_may_recall_it(journey, supervi
 def test_the_co_operative_managers_are_told_when_someone_else_opens_it(
     journey, supervisor, coop_manager
 ):
-    recall = open_recall(
+    recall = open_and_list(
         lot_id=journey.lot.pk, reason="抽检不合格", severity="class_ii", opened_by=supervisor
     )
 

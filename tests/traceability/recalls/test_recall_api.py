@@ -4,6 +4,7 @@ import pytest
 
 from traceability.choices import DownstreamKind as Kind
 from traceability.models import Recall
+from traceability.services.recalls import list_recall_scope
 
 URL = "/api/trace/recalls/"
 
@@ -20,8 +21,17 @@ def test_a_co_operative_manager_opens_a_recall_through_the_api(api_as, journey, 
     assert body["lot"]["lot_code"] == journey.lot.lot_code
     assert body["lot_held"] is True
     assert body["runs"] is True
+    # Frozen at once; listed record by record and told by the worker after the commit.
+    assert body["listed_at"] is None
+    assert sum(kind["records"] for kind in body["summary"]["by_kind"]) == 7
+    assert body["scope"] == []
+
+    list_recall_scope(recall_id=body["id"])
+    body = api_as(coop_manager).get(f"{URL}{body['id']}/").json()
+    assert body["listed_at"] is not None
     assert len(body["scope"]) == 7
-    assert body["summary"]["reached"] == len(body["notices"])
+    assert sum(kind["records"] for kind in body["summary"]["by_kind"]) == 7
+    assert body["summary"]["reached"] == len(body["notices"]) > 0
 
 
 @pytest.mark.parametrize(

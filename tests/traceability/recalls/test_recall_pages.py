@@ -6,6 +6,7 @@ from django.urls import reverse
 from accounts.models import Notification
 from traceability.choices import DownstreamKind as Kind
 from traceability.models import Recall
+from traceability.services.recalls import list_recall_scope
 
 
 def test_a_co_operative_manager_opens_a_recall_from_the_page(client, journey, coop_manager):
@@ -24,7 +25,13 @@ def test_a_co_operative_manager_opens_a_recall_from_the_page(client, journey, co
     assert response.redirect_chain[-1][0] == reverse("traceability:recall_detail", args=[recall.pk])
     html = response.content.decode()
     assert "农残超标" in html
+    assert 'data-testid="recall-listing"' in html  # the worker lists it after the commit
+
+    list_recall_scope(recall_id=recall.pk)
+    html = client.get(reverse("traceability:recall_detail", args=[recall.pk])).content.decode()
+    assert 'data-testid="recall-listing"' not in html
     assert 'data-testid="recall-notices"' in html
+    assert journey.consumer_lines[0].order.number in html
 
 
 def test_an_empty_reason_is_shown_on_its_field_and_nothing_is_saved(client, journey, coop_manager):

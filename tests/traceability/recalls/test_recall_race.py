@@ -4,6 +4,7 @@ is in its frozen scope), every affected consumer and buyer has a saved notificat
 real WebSocket client receives the push."""
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -54,7 +55,7 @@ def shop(lot, settle):
 @pytest.mark.parametrize("sales_first", [False, True], ids=["all-at-once", "after-first-sales"])
 @pytest.mark.django_db(transaction=True)
 async def test_a_recall_racing_orders_and_trades_leaves_no_sale_after_it(
-    shop, lot, coop_manager, settle, sales_first
+    shop, lot, coop_manager, settle, sales_first, celery_worker_live
 ):
     watcher = shop["earlier"]
     cookie = await sync_to_async(session_cookie_for)(watcher)
@@ -67,7 +68,8 @@ async def test_a_recall_racing_orders_and_trades_leaves_no_sale_after_it(
     )
 
     assert results["failed"] == []
-    recall = await sync_to_async(Recall.objects.get)()
+    # The real worker lists the frozen scope and tells the parties once the opening commits.
+    recall = await sync_to_async(_listed_recall, thread_sensitive=False)()
     facts = await sync_to_async(_facts_after, thread_sensitive=False)(recall, lot)
     # No sale committed after the recall: every sale of the lot is in the frozen scope.
     assert facts["trades"] <= facts["scope"][Kind.MARKET_TRADE]
@@ -151,6 +153,14 @@ def _race(*, shop, lot, manager, settle, sales_first: bool):
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads)
     return results
+
+
+def _listed_recall(seconds: float = 30) -> Recall:
+    deadline = time.monotonic() + seconds
+    while (recall := Recall.objects.get()).listed_at is None:
+        assert time.monotonic() < deadline, "the worker never listed the recall's scope"
+        time.sleep(0.1)
+    return recall
 
 
 def _facts_after(recall, lot):
