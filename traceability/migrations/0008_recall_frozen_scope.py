@@ -4,6 +4,12 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+# The packed ids are int8s, which do not compress: stored out of line without trying to.
+UNCOMPRESSED = """
+ALTER TABLE traceability_recallscopekind
+  ALTER COLUMN record_ids SET STORAGE EXTERNAL,
+  ALTER COLUMN source_ids SET STORAGE EXTERNAL;
+"""
 # Recalls opened before this migration were listed at once: their rows are their frozen scope.
 BACKFILL = """
 UPDATE traceability_recall SET listed_at = opened_at WHERE listed_at IS NULL;
@@ -47,5 +53,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('recall', 'step'), name='recall_frozen_step_once')],
             },
         ),
+        migrations.RunSQL(UNCOMPRESSED, migrations.RunSQL.noop),
         migrations.RunSQL(BACKFILL, migrations.RunSQL.noop),
     ]
