@@ -1,0 +1,141 @@
+"""Partner systems as people and partners see them: which lots a partner may report on, whose
+keys a person may manage, a partner's capture jobs, and its events as steps of a lot's journey.
+
+A partner limited to a co-operative reports on that co-operative's lots; one limited to a
+market on the lots that market traded or checked in at its gate; one limited to neither (only
+the platform admin issues those) on any lot. A person sending a document while signed in sends
+it as their own "signed-in" partner system (services.epcis_partners.signed_in_partner).
+"""
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.permissions import is_admin
+from farms.models import HarvestLot
+from farms.selectors import cooperative_managed_by, lots_admitted_at
+from marketplace.markets.selectors.lots import lots_traded_at
+
+from ..models import CapturedEvent, CaptureJob, PartnerSystem
+from ..trail import JourneyStep
+
+SIGNED_IN_PREFIX = "signed-in"  # key_prefix of a person's own partner system (it has no key)
+
+# CBV 2.0 business steps as people read them; any other is shown as sent.
+BIZ_STEPS = {
+    "commissioning": gettext_lazy("Commissioned"),
+    "receiving": gettext_lazy("Received"),
+    "inspecting": gettext_lazy("Inspected"),
+    "shipping": gettext_lazy("Shipped"),
+    "departing": gettext_lazy("Departed"),
+    "arriving": gettext_lazy("Arrived"),
+    "accepting": gettext_lazy("Accepted"),
+    "packing": gettext_lazy("Packed"),
+    "unpacking": gettext_lazy("Unpacked"),
+    "storing": gettext_lazy("Stored"),
+    "loading": gettext_lazy("Loaded"),
+    "unloading": gettext_lazy("Unloaded"),
+    "retail_selling": gettext_lazy("Sold at retail"),
+    "selling": gettext_lazy("Sold"),
+    "transforming": gettext_lazy("Transformed"),
+    "repackaging": gettext_lazy("Repacked"),
+    "sensor_reporting": gettext_lazy("Temperature reported"),
+    "holding": gettext_lazy("Held"),
+    "destroying": gettext_lazy("Destroyed"),
+}
+
+
+def lots_partner_may_report_on(partner: PartnerSystem) -> QuerySet[HarvestLot]:
+    lots = HarvestLot.objects.all()
+    if partner.cooperative_id is not None:
+        lots = lots.filter(farm__cooperative_id=partner.cooperative_id)
+    if partner.market_id is not None:
+        markets = [partner.market_id]
+        lots = lots.filter(Q(pk__in=lots_traded_at(markets)) | Q(pk__in=lots_admitted_at(markets)))
+    return lots
+
+
+def partners_visible_to(user) -> QuerySet[PartnerSystem]:
+    """The keys a person manages: all for the platform admin, his co-operative's for a
+    co-operative manager, none for anyone else. Signed-in senders' own systems are left out
+    (they have no key)."""
+    partners = PartnerSystem.objects.exclude(key_prefix=SIGNED_IN_PREFIX).select_related(
+        "cooperative", "market", "created_by"
+    )
+    if is_admin(user):
+        return partners
+    cooperative = cooperative_managed_by(user)
+    if cooperative is None:
+        return partners.none()
+    return partners.filter(cooperative=cooperative)
+
+
+def capture_job_of(*, partner: PartnerSystem, capture_id: str) -> CaptureJob | None:
+    """The partner's own job, or None (another partner's job is simply not found)."""
+    if not capture_id.isdigit():
+        return None
+    return CaptureJob.objects.filter(partner=partner, pk=int(capture_id)).first()
+
+
+# --- Reported events as journey steps ---------------------------------------------------------
+
+
+def cbv_word(value: str) -> str:
+    """`shipping` of "shipping", "urn:epcglobal:cbv:bizstep:shipping" or
+    "https://ref.gs1.org/cbv/BizStep-shipping" (the same for a disposition's "Disp-")."""
+    word = value.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    for prefix in ("BizStep-", "Disp-"):
+        word = word.removeprefix(prefix)
+    return word
+
+
+def biz_step_label(biz_step: str) -> str:
+    word = cbv_word(biz_step)
+    if word in BIZ_STEPS:
+        return str(BIZ_STEPS[word])
+    return word.replace("_", " ") if word else _("Event")
+
+
+def _temperature_line(event: dict) -> str:
+    """The lowest and highest temperature the event's sensor reports give, if any."""
+    values = []
+    for element in event.get("sensorElementList") or []:
+        for report in element.get("sensorReport") or []:
+            if not str(report.get("type", "")).endswith("Temperature"):
+                continue
+            values.extend(
+                float(report[name])
+                for name in ("value", "minValue", "maxValue", "meanValue")
+                if isinstance(report.get(name), int | float)
+            )
+    if not values:
+        return ""
+    return _("%(min)s–%(max)s °C reported") % {"min": min(values), "max": max(values)}
+
+
+def place_of(event: CapturedEvent) -> str:
+    """Where it happened: the business location's identifier as sent (a site, never a
+    person: the read point and any party or address fields are not shown)."""
+    return event.biz_location
+
+
+def captured_steps_of(lot: HarvestLot) -> list[JourneyStep]:
+    """Each event partners reported about the lot, "reported by <partner>", public."""
+    steps = []
+    for event in CapturedEvent.objects.filter(lot=lot).select_related("partner"):
+        label = biz_step_label(event.biz_step) if event.biz_step else event.event_type
+        disposition = cbv_word(str(event.event.get("disposition", ""))).replace("_", " ")
+        parts = (event.event_type, disposition, _temperature_line(event.event))
+        detail = " · ".join(part for part in parts if part)
+        steps.append(
+            JourneyStep(
+                at=event.event_time,
+                kind="partner_event",
+                title=_("%(step)s · reported by %(partner)s")
+                % {"step": label, "partner": event.partner.name},
+                detail=detail,
+                place=place_of(event),
+                public=True,
+            )
+        )
+    return steps
