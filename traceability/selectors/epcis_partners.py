@@ -7,6 +7,9 @@ the platform admin issues those) on any lot. A person sending a document while s
 it as their own "signed-in" partner system (services.epcis_partners.signed_in_partner).
 """
 
+import re
+
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,6 +22,7 @@ from marketplace.markets.selectors.lots import lots_traded_at
 from ..models import CapturedEvent, CaptureJob, PartnerSystem
 from ..trail import JourneyStep
 
+PUBLIC_PLACE = re.compile(r"^(urn:epc:id:sgln:[0-9.]+|https://[^/]+/414/[0-9]{13}(/254/[^/]+)?)$")
 SIGNED_IN_PREFIX = "signed-in"  # key_prefix of a person's own partner system (it has no key)
 
 # CBV 2.0 business steps as people read them; any other is shown as sent.
@@ -36,7 +40,9 @@ BIZ_STEPS = {
     "loading": gettext_lazy("Loaded"),
     "unloading": gettext_lazy("Unloaded"),
     "retail_selling": gettext_lazy("Sold at retail"),
-    "selling": gettext_lazy("Sold"),
+    "stocking": gettext_lazy("Put in stock"),
+    "picking": gettext_lazy("Picked"),
+    "transporting": gettext_lazy("In transport"),
     "transforming": gettext_lazy("Transformed"),
     "repackaging": gettext_lazy("Repacked"),
     "sensor_reporting": gettext_lazy("Temperature reported"),
@@ -113,17 +119,29 @@ def _temperature_line(event: dict) -> str:
     return _("%(min)s–%(max)s °C reported") % {"min": min(values), "max": max(values)}
 
 
-def place_of(event: CapturedEvent) -> str:
-    """Where it happened: the business location's identifier as sent (a site, never a
-    person: the read point and any party or address fields are not shown)."""
-    return event.biz_location
+def place_of(event: CapturedEvent, *, public: bool) -> str:
+    """Where it happened: the business location's identifier as sent. The public page shows
+    it only when it names a business location in a GS1 form (an SGLN, a Digital Link of a GLN)
+    or a place on the platform's own host; anything else a partner typed could name a person.
+    The read point, parties, addresses and extensions are never shown."""
+    location = event.biz_location
+    if not public or PUBLIC_PLACE.match(location) or location.startswith(settings.SITE_URL + "/"):
+        return location
+    return ""
 
 
-def captured_steps_of(lot: HarvestLot) -> list[JourneyStep]:
-    """Each event partners reported about the lot, "reported by <partner>", public."""
+def _type_label(event: CapturedEvent) -> str:
+    if event.event_type == "TransactionEvent":
+        return _("Trade recorded")
+    return event.event_type
+
+
+def captured_steps_of(lot: HarvestLot, *, public: bool = False) -> list[JourneyStep]:
+    """Each event partners reported about the lot, "reported by <partner>", public; the
+    public page's places are only business locations (`place_of`)."""
     steps = []
     for event in CapturedEvent.objects.filter(lot=lot).select_related("partner"):
-        label = biz_step_label(event.biz_step) if event.biz_step else event.event_type
+        label = biz_step_label(event.biz_step) if event.biz_step else _type_label(event)
         disposition = cbv_word(str(event.event.get("disposition", ""))).replace("_", " ")
         parts = (event.event_type, disposition, _temperature_line(event.event))
         detail = " · ".join(part for part in parts if part)
@@ -134,7 +152,7 @@ def captured_steps_of(lot: HarvestLot) -> list[JourneyStep]:
                 title=_("%(step)s · reported by %(partner)s")
                 % {"step": label, "partner": event.partner.name},
                 detail=detail,
-                place=place_of(event),
+                place=place_of(event, public=public),
                 public=True,
             )
         )

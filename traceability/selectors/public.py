@@ -280,7 +280,9 @@ def public_trace(*, lot: HarvestLot, code: TraceCode | None, now: datetime | Non
     records: dict = {}
     shipments: list = []
     timeline = [steps.harvest_step(lot), *steps.certificate_steps(lot), *gate_steps_of(lot)]
-    timeline += captured_steps_of(lot)  # what partners reported, "reported by <partner>"
+    timeline += captured_steps_of(
+        lot, public=True
+    )  # what partners reported, "reported by <partner>"
     scope = Scope()
     timeline += steps.trade_steps(lot, scope)
     timeline += steps.shipment_steps(lot, scope, records=records)

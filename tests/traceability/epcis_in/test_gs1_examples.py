@@ -72,7 +72,11 @@ def _registered(document: dict, farm) -> dict:
             item = SGTIN.match(uri)
             if item:
                 body = item["item"][0] + item["prefix"] + item["item"][1:]
-                gtin, serial, host = body + gtin_check_digit(body), item["serial"], "https://id.gs1.org"
+                gtin, serial, host = (
+                    body + gtin_check_digit(body),
+                    item["serial"],
+                    "https://id.gs1.org",
+                )
             elif found := ITEM_LINK.match(uri):
                 gtin, serial, host = found["gtin"], found["serial"], found["host"]
             else:
