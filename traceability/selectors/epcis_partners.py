@@ -12,7 +12,7 @@ import re
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from accounts.permissions import is_admin
 from farms.models import HarvestLot
@@ -26,28 +26,29 @@ PUBLIC_PLACE = re.compile(r"^(urn:epc:id:sgln:[0-9.]+|https://[^/]+/414/[0-9]{13
 SIGNED_IN_PREFIX = "signed-in"  # key_prefix of a person's own partner system (it has no key)
 
 # CBV 2.0 business steps as people read them; any other is shown as sent.
+STEP = "EPCIS business step"  # translation context: "Received" as a step, not a date
 BIZ_STEPS = {
-    "commissioning": gettext_lazy("Commissioned"),
-    "receiving": gettext_lazy("Received"),
-    "inspecting": gettext_lazy("Inspected"),
-    "shipping": gettext_lazy("Shipped"),
-    "departing": gettext_lazy("Departed"),
-    "arriving": gettext_lazy("Arrived"),
-    "accepting": gettext_lazy("Accepted"),
-    "packing": gettext_lazy("Packed"),
-    "unpacking": gettext_lazy("Unpacked"),
-    "storing": gettext_lazy("Stored"),
-    "loading": gettext_lazy("Loaded"),
-    "unloading": gettext_lazy("Unloaded"),
-    "retail_selling": gettext_lazy("Sold at retail"),
-    "stocking": gettext_lazy("Put in stock"),
-    "picking": gettext_lazy("Picked"),
-    "transporting": gettext_lazy("In transport"),
-    "transforming": gettext_lazy("Transformed"),
-    "repackaging": gettext_lazy("Repacked"),
-    "sensor_reporting": gettext_lazy("Temperature reported"),
-    "holding": gettext_lazy("Held"),
-    "destroying": gettext_lazy("Destroyed"),
+    "commissioning": pgettext_lazy(STEP, "Commissioned"),
+    "receiving": pgettext_lazy(STEP, "Received"),
+    "inspecting": pgettext_lazy(STEP, "Inspected"),
+    "shipping": pgettext_lazy(STEP, "Shipped"),
+    "departing": pgettext_lazy(STEP, "Departed"),
+    "arriving": pgettext_lazy(STEP, "Arrived"),
+    "accepting": pgettext_lazy(STEP, "Accepted"),
+    "packing": pgettext_lazy(STEP, "Packed"),
+    "unpacking": pgettext_lazy(STEP, "Unpacked"),
+    "storing": pgettext_lazy(STEP, "Stored"),
+    "loading": pgettext_lazy(STEP, "Loaded"),
+    "unloading": pgettext_lazy(STEP, "Unloaded"),
+    "retail_selling": pgettext_lazy(STEP, "Sold at retail"),
+    "stocking": pgettext_lazy(STEP, "Put in stock"),
+    "picking": pgettext_lazy(STEP, "Picked"),
+    "transporting": pgettext_lazy(STEP, "In transport"),
+    "transforming": pgettext_lazy(STEP, "Transformed"),
+    "repackaging": pgettext_lazy(STEP, "Repacked"),
+    "sensor_reporting": pgettext_lazy(STEP, "Temperature reported"),
+    "holding": pgettext_lazy(STEP, "Held"),
+    "destroying": pgettext_lazy(STEP, "Destroyed"),
 }
 
 
@@ -104,7 +105,7 @@ def biz_step_label(biz_step: str) -> str:
 
 def _temperature_line(event: dict) -> str:
     """The lowest and highest temperature the event's sensor reports give, if any."""
-    values = []
+    values: list[float] = []
     for element in event.get("sensorElementList") or []:
         for report in element.get("sensorReport") or []:
             if not str(report.get("type", "")).endswith("Temperature"):

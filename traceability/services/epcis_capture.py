@@ -304,6 +304,7 @@ def forget_public_traces(lot_ids: set[int]) -> None:
 
 
 def _captured(c: _Checked, *, partner, job, now) -> CapturedEvent:
+    assert c.lot_id is not None  # an accepted event names a lot the partner may report on
     location = c.event.get("bizLocation")
     return CapturedEvent(
         event_id=c.event_id,
