@@ -92,3 +92,20 @@ def quantity_elements(event: dict):
         for index, element in enumerate(event.get(name) or []):
             if isinstance(element, dict):
                 yield name, index, element
+
+
+def where_named(event: dict, uri: str | None = None) -> str:
+    """The field (a JSON pointer in the event) naming `uri`, or, without one, the first list
+    of what the event is about ("epcList" when it has none)."""
+    if uri is not None and event.get("parentID") == uri:
+        return "parentID"
+    for name in EPC_LISTS:
+        items = event.get(name) or []
+        if uri is None and items:
+            return name
+        if uri is not None and uri in items:
+            return f"{name}/{items.index(uri)}"
+    for name, index, element in quantity_elements(event):
+        if uri is None or element.get("epcClass") == uri:
+            return f"{name}/{index}/epcClass" if uri is not None else name
+    return "parentID" if uri is None and event.get("parentID") else "epcList"

@@ -35,7 +35,13 @@ from django.utils.translation import gettext_lazy
 
 from farms.models import HarvestLot
 
-from ..epcis.identifiers import LotRef, identifiers_of, lot_ref_of, quantity_elements
+from ..epcis.identifiers import (
+    LotRef,
+    identifiers_of,
+    lot_ref_of,
+    quantity_elements,
+    where_named,
+)
 from ..epcis.schema import validator
 from ..exceptions import TraceabilityError
 from ..models import CapturedEvent, CaptureJob, PartnerSystem, TraceCode
@@ -218,7 +224,9 @@ def _check(partner: PartnerSystem, events: list, now: datetime):
         ours = [(uri, lots[ref]) for uri in c.identifiers if (ref := lot_ref_of(uri)) in lots]
         if not ours:
             problems.append(
-                CaptureProblem(_("The event names none of our lots."), c.index, "epcList")
+                CaptureProblem(
+                    _("The event names none of our lots."), c.index, where_named(c.event)
+                )
             )
             continue
         for uri, lot in ours:
@@ -228,7 +236,7 @@ def _check(partner: PartnerSystem, events: list, now: datetime):
                         _("You may not report on lot %(lot)s (%(uri)s).")
                         % {"lot": lot.lot_code, "uri": uri},
                         c.index,
-                        "epcList",
+                        where_named(c.event, uri),
                     )
                 )
         permitted = [lot for _uri, lot in ours if lot.pk in allowed]

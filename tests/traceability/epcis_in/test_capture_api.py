@@ -122,8 +122,8 @@ def test_a_lot_of_another_cooperative_is_refused_with_nothing_stored(
     body = response.json()
     assert body["success"] is False
     assert [(e["eventIndex"], e["field"]) for e in body["errors"]] == [
-        (1, "epcList"),
-        (2, "epcList"),
+        (1, "quantityList/0/epcClass"),
+        (2, "quantityList"),
     ]
     assert "XY-TOM-0002" in body["errors"][0]["title"]
     assert body["errors"][1]["title"] == "The event names none of our lots."
@@ -250,3 +250,14 @@ def test_nobody_signed_in_gets_401(our_lot, api_client):
     )
 
     assert response.status_code == 401
+
+
+def test_the_error_points_at_the_identifier(packing_line, our_lot, other_lot, send):
+    _partner, key = packing_line
+    at = _now() - timedelta(hours=1)
+    event = object_event(digital_link(our_lot), at)
+    event["epcList"] = ["urn:epc:id:sscc:6901234.0000000001", f"{digital_link(other_lot)}/21/7"]
+
+    response = send(key, document(event, at=at))
+
+    assert [(e["eventIndex"], e["field"]) for e in response.json()["errors"]] == [(0, "epcList/1")]

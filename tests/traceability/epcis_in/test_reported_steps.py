@@ -230,3 +230,15 @@ def test_the_trace_page_shows_new_events_at_once(
 
     page = client.get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"Shipped · reported by {partner.name}" in page
+
+
+def test_the_trace_page_says_it_in_chinese_too(packing_line, our_lot, send, client):
+    partner, key = packing_line
+    at = timezone.now().replace(microsecond=0) - timedelta(hours=3)
+    send(key, document(object_event(digital_link(our_lot), at, biz_step="shipping"), at=at))
+
+    page = client.get(
+        f"/01/{our_lot.product.gtin}/10/{our_lot.lot_code}", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+
+    assert f"发运 · 由 {partner.name} 上报" in page.content.decode()
