@@ -13,7 +13,7 @@
    no event is stored.
 
 An accepted document's events are stored as sent (`CapturedEvent`), each about the first lot
-of ours it names. Sending a document again adds nothing: an event is known by its eventID, or,
+of ours it names (an event without its own @context gets the document's extension contexts). Sending a document again adds nothing: an event is known by its eventID, or,
 when it has none, by an ID derived from a SHA-256 of its canonical content (the idea of CBV
 2.0's event hash: the same event always gets the same ID). Processing is synchronous: the job
 is finished when the request returns.
@@ -282,8 +282,12 @@ def capture_document(
             # The same event twice in one document counts once; an event already captured
             # (the same eventID) is skipped by the unique constraint.
             unique = {c.event_id: c for c in checked}
+            context = extra_context(document)
             CapturedEvent.objects.bulk_create(
-                [_captured(c, partner=partner, job=job, now=now) for c in unique.values()],
+                [
+                    _captured(c, partner=partner, job=job, now=now, context=context)
+                    for c in unique.values()
+                ],
                 ignore_conflicts=True,
             )
             job.success = True
@@ -311,9 +315,21 @@ def forget_public_traces(lot_ids: set[int]) -> None:
     )
 
 
-def _captured(c: _Checked, *, partner, job, now) -> CapturedEvent:
+def extra_context(document: dict) -> list:
+    """The document's JSON-LD contexts besides GS1's own (a partner's extension namespaces)."""
+    found = document.get("@context") or []
+    contexts = found if isinstance(found, list) else [found]
+    return [c for c in contexts if not (isinstance(c, str) and c.endswith("epcis-context.jsonld"))]
+
+
+def _captured(c: _Checked, *, partner, job, now, context: list) -> CapturedEvent:
+    """The event as sent; an event without its own @context gets the document's extension
+    contexts, so its extension fields keep their meaning outside the document."""
     assert c.lot_id is not None  # an accepted event names a lot the partner may report on
-    location = c.event.get("bizLocation")
+    event = c.event
+    if context and "@context" not in event:
+        event = {"@context": context, **event}
+    location = event.get("bizLocation")
     return CapturedEvent(
         event_id=c.event_id,
         partner=partner,
@@ -325,5 +341,5 @@ def _captured(c: _Checked, *, partner, job, now) -> CapturedEvent:
         biz_step=str(c.event.get("bizStep", "")),
         biz_location=str(location.get("id", "")) if isinstance(location, dict) else "",
         epcs=c.identifiers,
-        event=c.event,
+        event=event,
     )

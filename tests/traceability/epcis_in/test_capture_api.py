@@ -261,3 +261,18 @@ def test_the_error_points_at_the_identifier(packing_line, our_lot, other_lot, se
     response = send(key, document(event, at=at))
 
     assert [(e["eventIndex"], e["field"]) for e in response.json()["errors"]] == [(0, "epcList/1")]
+
+
+def test_an_extension_keeps_its_namespace(packing_line, our_lot, send):
+    _partner, key = packing_line
+    at = _now() - timedelta(hours=1)
+    event = object_event(digital_link(our_lot), at, event_id="urn:uuid:ext")
+    event["example:crate"] = "C-17"
+    sent = document(event, at=at)
+    sent["@context"].append({"example": "https://example.com/epcis/"})
+
+    assert send(key, sent).json()["success"] is True
+
+    stored = CapturedEvent.objects.get().event
+    assert stored["@context"] == [{"example": "https://example.com/epcis/"}]
+    assert stored["example:crate"] == "C-17"
