@@ -10,6 +10,7 @@
   synchronous), `success` true with every event stored, or false with every error and none
   stored. Malformed JSON: 400; another content type: 415; `GS1-Capture-Error-Behaviour` other
   than `rollback`: 400 (a document is accepted whole or not at all).
+- `GET /epcis/capture?perPage=&nextPageToken=`: the caller's jobs, newest first.
 - `GET /epcis/capture/<captureID>`: the job (captureID, createdAt, finishedAt, running,
   success, captureErrorBehaviour, errors; eventCount and newEventCount besides). Another
   partner's job is not found.
@@ -30,7 +31,7 @@ from rest_framework.views import APIView
 
 from accounts.api.authentication import SessionAuthentication, TokenAuthentication
 
-from ..selectors.epcis_partners import capture_job_of
+from ..selectors.epcis_partners import capture_job_of, capture_jobs_of
 from ..services.epcis_capture import PROBLEM_TYPE, DocumentRefused, capture_document
 from ..services.epcis_partners import signed_in_partner
 from .epcis_auth import PartnerKeyAuthentication, partner_of
@@ -38,6 +39,7 @@ from .epcis_auth import PartnerKeyAuthentication, partner_of
 CONTENT_TYPES = ("application/json", "application/ld+json")
 GS1_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
 PROBLEM_JSON = "application/problem+json"
+MAX_PER_PAGE = 100
 
 
 def _problem(status: int, kind: str, title: str, errors: list | None = None) -> Response:
@@ -125,6 +127,38 @@ def _error(title: str) -> dict:
     return {"type": PROBLEM_TYPE, "title": title, "status": 400, "eventIndex": None, "field": ""}
 
 
+class CaptureJobListView(CaptureView):
+    """GET /epcis/capture: the caller's jobs, newest first, `perPage` at a time (at most
+    MAX_PER_PAGE); `nextPageToken` from the `Link: <…>; rel="next"` header gives the next."""
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        partner = _sender(request)
+        if partner is None:
+            return _forbidden()
+        per_page, token = (
+            request.query_params.get("perPage", "30"),
+            request.query_params.get("nextPageToken", ""),
+        )
+        if (
+            not per_page.isdigit()
+            or not 1 <= int(per_page) <= MAX_PER_PAGE
+            or not (token == "" or token.isdigit())
+        ):
+            title = _("perPage is 1 to %(max)s; nextPageToken comes from the Link header.") % {
+                "max": MAX_PER_PAGE
+            }
+            return _problem(400, "epcisException:QueryParameterException", title)
+        jobs = capture_jobs_of(partner=partner, before_id=int(token) if token else None)
+        page = list(jobs[: int(per_page) + 1])
+        headers = dict(GS1_HEADERS)
+        if len(page) > int(per_page):
+            page = page[: int(per_page)]
+            query = f"perPage={per_page}&nextPageToken={page[-1].pk}"
+            headers["Link"] = f'<{reverse("traceability:epcis_capture")}?{query}>; rel="next"'
+        return Response([job_document(job) for job in page], headers=headers)
+
+
 class CaptureJobView(APIView):
     authentication_classes = [PartnerKeyAuthentication, TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
@@ -141,6 +175,6 @@ class CaptureJobView(APIView):
 
 
 urlpatterns = [
-    path("epcis/capture", CaptureView.as_view(), name="epcis_capture"),
+    path("epcis/capture", CaptureJobListView.as_view(), name="epcis_capture"),
     path("epcis/capture/<str:capture_id>", CaptureJobView.as_view(), name="epcis_capture_job"),
 ]

@@ -84,6 +84,24 @@ def capture_job_of(*, partner: PartnerSystem, capture_id: str) -> CaptureJob | N
     return CaptureJob.objects.filter(partner=partner, pk=int(capture_id)).first()
 
 
+def capture_jobs_of(*, partner: PartnerSystem, before_id: int | None = None):
+    """The partner's jobs, newest first (by id: a job's id grows with its arrival)."""
+    jobs = CaptureJob.objects.filter(partner=partner).order_by("-id")
+    return jobs if before_id is None else jobs.filter(pk__lt=before_id)
+
+
+def last_jobs_of(partner_ids: list[int]) -> dict[int, CaptureJob]:
+    """Each partner's newest job (for the key list)."""
+    found: dict[int, CaptureJob] = {}
+    for job in (
+        CaptureJob.objects.filter(partner_id__in=partner_ids)
+        .order_by("partner_id", "-id")
+        .distinct("partner_id")
+    ):
+        found[job.partner_id] = job
+    return found
+
+
 # --- Reported events as journey steps ---------------------------------------------------------
 
 

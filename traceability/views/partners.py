@@ -26,7 +26,7 @@ from farms.selectors import cooperative_managed_by
 from marketplace.markets.models import Market
 
 from ..models import PartnerSystem
-from ..selectors.epcis_partners import partners_visible_to
+from ..selectors.epcis_partners import last_jobs_of, partners_visible_to
 from ..services.epcis_partners import issue_key_as, revoke_key_as
 
 
@@ -82,10 +82,12 @@ def partner_list(request):
         else:
             issued = {"partner": partner, "key": raw_key}
             form = IssueKeyForm(user=request.user)
+    partners = list(partners_visible_to(request.user).order_by("revoked_at", "name", "id"))
+    last_jobs = last_jobs_of([partner.pk for partner in partners])
     context = {
         "form": form,
         "issued": issued,
-        "partners": partners_visible_to(request.user).order_by("revoked_at", "name", "id"),
+        "rows": [{"partner": p, "last_job": last_jobs.get(p.pk)} for p in partners],
     }
     response = render(request, "traceability/partners/list.html", context)
     if issued:

@@ -276,3 +276,40 @@ def test_an_extension_keeps_its_namespace(packing_line, our_lot, send):
     stored = CapturedEvent.objects.get().event
     assert stored["@context"] == [{"example": "https://example.com/epcis/"}]
     assert stored["example:crate"] == "C-17"
+
+
+def test_a_partner_lists_its_own_jobs_page_by_page(
+    packing_line, our_lot, send, api_client, cooperative, admin_user
+):
+    _partner, key = packing_line
+    _other, other_key = issue_partner_key(
+        name="Other", cooperative=cooperative, created_by=admin_user
+    )
+    at = _now() - timedelta(hours=1)
+    for n in range(3):
+        send(
+            key, document(object_event(digital_link(our_lot), at, event_id=f"urn:uuid:{n}"), at=at)
+        )
+    send(other_key, document(object_event(lgtin(our_lot), at, event_id="urn:uuid:o"), at=at))
+    mine = list(
+        CaptureJob.objects.filter(partner=_partner).order_by("-id").values_list("pk", flat=True)
+    )
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+    first = api_client.get("/epcis/capture?perPage=2", **auth)
+    second = api_client.get(first["Link"].split(">")[0].lstrip("<"), **auth)
+
+    assert [job["captureID"] for job in first.json()] == [str(pk) for pk in mine[:2]]
+    assert first["Link"].endswith('rel="next"')
+    assert [job["captureID"] for job in second.json()] == [str(mine[2])]
+    assert "Link" not in second
+
+
+@pytest.mark.parametrize("query", ["perPage=0", "perPage=101", "perPage=x", "nextPageToken=abc"])
+def test_bad_paging_is_refused(query, packing_line, api_client):
+    _partner, key = packing_line
+
+    response = api_client.get(f"/epcis/capture?{query}", HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    assert response.status_code == 400
+    assert response.json()["type"] == "epcisException:QueryParameterException"

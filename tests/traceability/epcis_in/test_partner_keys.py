@@ -2,12 +2,17 @@
 admin issues a key limited to a co-operative, a market or neither, shown once; a co-operative
 manager issues keys limited to his own co-operative and sees only those; revoking."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.choices import Role
 from tests.accounts.factories import UserFactory
 from traceability.epcis.partners import hash_key, issue_partner_key, partner_for_key
 from traceability.models import PartnerSystem
+
+from .documents import digital_link, document, object_event
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +161,14 @@ def test_the_django_admin_issues_a_key_once_and_revokes(cooperative, english):
         {"action": "revoke", "_selected_action": [partner.pk]},
     )
     assert partner_for_key(raw) is None
+
+
+def test_the_list_shows_each_keys_last_document(packing_line, our_lot, send, admin_user, english):
+    _partner, key = packing_line
+    at = timezone.now() - timedelta(hours=1)
+    send(key, document(object_event(digital_link(our_lot), at, quantity=-1), at=at))
+    english.force_login(admin_user)
+
+    page = english.get(PAGE).content.decode()
+
+    assert ": refused, 1 errors" in page
