@@ -8,7 +8,8 @@
   (`epcisException:ValidationException`) listing every error, nothing stored. Otherwise 202
   with `Location: /epcis/capture/<captureID>` and the job: finished at once (processing is
   synchronous), `success` true with every event stored, or false with every error and none
-  stored. Malformed JSON: 400; another content type: 415; `GS1-Capture-Error-Behaviour` other
+  stored. More than MAX_EVENTS events: 413 (OPTIONS /epcis/capture says the limit in
+  `GS1-EPCIS-Capture-Limit`). Malformed JSON: 400; another content type: 415; `GS1-Capture-Error-Behaviour` other
   than `rollback`: 400 (a document is accepted whole or not at all).
 - `GET /epcis/capture?perPage=&nextPageToken=`: the caller's jobs, newest first.
 - `GET /epcis/capture/<captureID>`: the job (captureID, createdAt, finishedAt, running,
@@ -32,7 +33,13 @@ from rest_framework.views import APIView
 from accounts.api.authentication import SessionAuthentication, TokenAuthentication
 
 from ..selectors.epcis_partners import capture_job_of, capture_jobs_of
-from ..services.epcis_capture import PROBLEM_TYPE, DocumentRefused, capture_document
+from ..services.epcis_capture import (
+    MAX_EVENTS,
+    PROBLEM_TYPE,
+    DocumentRefused,
+    DocumentTooLarge,
+    capture_document,
+)
 from ..services.epcis_partners import signed_in_partner
 from .epcis_auth import PartnerKeyAuthentication, partner_of
 
@@ -85,6 +92,17 @@ class CaptureView(APIView):
     parser_classes: list = []  # the body is read here, so a malformed one gets its own answer
 
     @extend_schema(exclude=True)
+    def options(self, request, *args, **kwargs):
+        """Discovery: what the capture interface accepts (GS1's 204CaptureEndpointDiscovery)."""
+        headers = {
+            **GS1_HEADERS,
+            "Allow": "OPTIONS, GET, POST",
+            "GS1-EPCIS-Capture-Limit": str(MAX_EVENTS),
+            "GS1-Capture-Error-Behaviour": "rollback",
+        }
+        return Response(status=204, headers=headers)
+
+    @extend_schema(exclude=True)
     def post(self, request):
         partner = _sender(request)
         if partner is None:
@@ -110,6 +128,10 @@ class CaptureView(APIView):
             return _problem(400, PROBLEM_TYPE, title, [_error(title)])
         try:
             job = capture_document(partner=partner, document=document)
+        except DocumentTooLarge as too_large:
+            return _problem(
+                413, "epcisException:CaptureLimitExceededException", str(too_large.message)
+            )
         except DocumentRefused as refused:
             return _problem(
                 400,

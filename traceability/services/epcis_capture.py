@@ -51,7 +51,9 @@ from ..selectors.public import cache_key
 # UN/CEFACT Rec. 20 codes of a mass, the only quantities a lot is counted in.
 CAPTURE_UNITS = ("KGM", "GRM", "TNE", "LBR")
 FUTURE_SKEW = timedelta(minutes=5)  # clocks differ; an event later than this is refused
-MAX_EVENTS = 10_000  # per document (GS1-EPCIS-Capture-Limit)
+# Per document (GS1-EPCIS-Capture-Limit), checked before anything else. GS1's schema takes
+# about 5 ms an event here (jsonschema, formats checked): 1,000 events is a ~6 s request.
+MAX_EVENTS = 1_000
 MAX_EVENT_ID = 300
 REQUIRED = re.compile(r"^'(.+)' is a required property$")
 PROBLEM_TYPE = "epcisException:ValidationException"
@@ -76,6 +78,12 @@ class CaptureProblem:
             "eventIndex": found["event_index"],
             "field": found["field"],
         }
+
+
+class DocumentTooLarge(TraceabilityError):
+    """More events than MAX_EVENTS: split the document (nothing stored)."""
+
+    default_message = gettext_lazy("Send at most %(count)s events in one document.")
 
 
 class DocumentRefused(TraceabilityError):
@@ -193,9 +201,6 @@ def _check(partner: PartnerSystem, events: list, now: datetime):
     """(problems, checked events) of the document's events under our rules."""
     problems: list[CaptureProblem] = []
     checked: list[_Checked] = []
-    if len(events) > MAX_EVENTS:
-        title = _("Send at most %(count)s events in one document.") % {"count": MAX_EVENTS}
-        return [CaptureProblem(title, None, _pointer(event_list_path({})))], []
     for index, event in enumerate(events):
         event_time = _parse_time(event.get("eventTime"))
         if event_time is None:  # the schema has checked it; a last guard
@@ -264,8 +269,11 @@ def capture_document(
     *, partner: PartnerSystem, document, now: datetime | None = None
 ) -> CaptureJob:
     """Check the document and store its events, or none of them (see the module docstring).
-    Raises DocumentRefused for a document the schema refuses; otherwise returns the finished
+    Raises DocumentTooLarge for more than MAX_EVENTS events and DocumentRefused for a
+    document the schema refuses (nothing stored); otherwise returns the finished
     job (success true or false, with its errors)."""
+    if isinstance(document, dict) and len(events_of(document)) > MAX_EVENTS:
+        raise DocumentTooLarge(DocumentTooLarge.default_message % {"count": MAX_EVENTS})
     problems = schema_problems(document)
     if problems:
         raise DocumentRefused(problems)

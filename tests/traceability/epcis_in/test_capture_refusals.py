@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from traceability.models import CapturedEvent, CaptureJob
-from traceability.services.epcis_capture import CAPTURE_UNITS
+from traceability.services.epcis_capture import CAPTURE_UNITS, MAX_EVENTS
 
 from .documents import digital_link, document, lgtin, object_event
 
@@ -136,3 +136,25 @@ def test_errors_are_translated(packing_line, our_lot, send):
     response = send(key, sent, HTTP_ACCEPT_LANGUAGE="zh-hans")
 
     assert response.json()["errors"][0]["title"] == "请输入大于 0 的数量。"
+
+
+def test_more_events_than_the_limit_are_refused_before_anything(packing_line, our_lot, send):
+    _partner, key = packing_line
+    event = object_event(digital_link(our_lot), _at())
+
+    response = send(key, document(*[event] * (MAX_EVENTS + 1), at=_at()))
+
+    assert response.status_code == 413
+    assert response.json()["type"] == "epcisException:CaptureLimitExceededException"
+    assert response.json()["title"] == f"Send at most {MAX_EVENTS} events in one document."
+    assert CaptureJob.objects.count() == 0
+
+
+def test_discovery_says_the_limit(packing_line, api_client):
+    _partner, key = packing_line
+
+    response = api_client.options("/epcis/capture", HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    assert response.status_code == 204
+    assert response["GS1-EPCIS-Capture-Limit"] == str(MAX_EVENTS)
+    assert response["GS1-Capture-Error-Behaviour"] == "rollback"
