@@ -31,6 +31,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.authentication import SessionAuthentication, TokenAuthentication
+from common.api.throttles import AnonymousRateThrottle, UserRateThrottle
 
 from ..selectors.epcis_partners import capture_job_of, capture_jobs_of
 from ..services.epcis_capture import (
@@ -47,6 +48,20 @@ CONTENT_TYPES = ("application/json", "application/ld+json")
 GS1_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
 PROBLEM_JSON = "application/problem+json"
 MAX_PER_PAGE = 100
+
+
+class PartnerRateThrottle(UserRateThrottle):
+    """Per partner system for a partner's call: its `request.user` has no pk, so the user
+    throttle alone would count every partner in one bucket."""
+
+    def get_cache_key(self, request, view):
+        partner = partner_of(request)
+        if partner is None:
+            return super().get_cache_key(request, view)
+        return self.cache_format % {"scope": self.scope, "ident": f"partner-{partner.pk}"}
+
+
+THROTTLES = [AnonymousRateThrottle, PartnerRateThrottle]
 
 
 def _problem(status: int, kind: str, title: str, errors: list | None = None) -> Response:
@@ -89,6 +104,7 @@ def _sender(request):
 class CaptureView(APIView):
     authentication_classes = [PartnerKeyAuthentication, TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
+    throttle_classes = THROTTLES
     parser_classes: list = []  # the body is read here, so a malformed one gets its own answer
 
     @extend_schema(exclude=True)
@@ -184,6 +200,7 @@ class CaptureJobListView(CaptureView):
 class CaptureJobView(APIView):
     authentication_classes = [PartnerKeyAuthentication, TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
+    throttle_classes = THROTTLES
 
     @extend_schema(exclude=True)
     def get(self, request, capture_id: str):

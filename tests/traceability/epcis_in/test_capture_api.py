@@ -313,3 +313,28 @@ def test_bad_paging_is_refused(query, packing_line, api_client):
 
     assert response.status_code == 400
     assert response.json()["type"] == "epcisException:QueryParameterException"
+
+
+def test_each_partner_has_its_own_rate_limit(
+    packing_line, cooperative, admin_user, api_client, settings
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "user": "2/minute",
+        },
+    }
+    _partner, key = packing_line
+    _other, other_key = issue_partner_key(
+        name="Other", cooperative=cooperative, created_by=admin_user
+    )
+
+    mine = [
+        api_client.get("/epcis/capture", HTTP_AUTHORIZATION=f"Bearer {key}").status_code
+        for _ in range(3)
+    ]
+    theirs = api_client.get("/epcis/capture", HTTP_AUTHORIZATION=f"Bearer {other_key}").status_code
+
+    assert mine == [200, 200, 429]
+    assert theirs == 200
