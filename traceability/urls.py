@@ -2,7 +2,8 @@
 and the GS1 Digital Link paths /01/<GTIN>/10/<lot>) with no sign-in. Each views module lists
 its own routes."""
 
-from .views import certificates, gate, journey, public, recalls
+from .api import epcis_capture
+from .views import certificates, gate, journey, partners, public, recalls
 
 app_name = "traceability"
 
@@ -12,4 +13,6 @@ urlpatterns = [
     *journey.urlpatterns,  # one lot's journey, backward and forward
     *public.urlpatterns,  # /t/<code>, the Digital Link paths and their JSON twin
     *recalls.urlpatterns,  # recalls: scope, notices, acknowledgements, report
+    *epcis_capture.urlpatterns,  # EPCIS 2.0 capture: /epcis/capture and its jobs
+    *partners.urlpatterns,  # partner systems' keys for the EPCIS interfaces
 ]

@@ -25,6 +25,7 @@ from ..choices import DownstreamKind
 from ..trail import Downstream, JourneyStep
 from . import journey_steps as steps
 from .downstream import downstream_of
+from .epcis_partners import captured_steps_of
 from .gate import gate_steps
 from .journey_steps import Scope
 
@@ -145,6 +146,7 @@ JOURNEY_ORDER = (
     "stock_receipt",
     "consumer_order",
     "recall",
+    "partner_event",
 )
 
 
@@ -152,4 +154,5 @@ def journey_of(lot: HarvestLot, *, viewer: User) -> list[JourneyStep]:
     """The lot's whole journey in time order, for someone `may_open_journey` lets in (the
     caller checks; every such viewer sees every step)."""
     backward = [steps.harvest_step(lot), *steps.certificate_steps(lot), *gate_steps_of(lot)]
-    return in_order(backward + forward_steps(lot, forward_scope(lot)))
+    reported = captured_steps_of(lot)  # what partners' systems reported about the lot
+    return in_order(backward + forward_steps(lot, forward_scope(lot)) + reported)

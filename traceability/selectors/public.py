@@ -31,6 +31,7 @@ from ..exceptions import UnknownTraceCode
 from ..models import Certificate, TraceCode, TraceScan
 from . import journey_steps as steps
 from .codes import trace_code_named
+from .epcis_partners import captured_steps_of
 from .journey import gate_steps_of, in_order
 from .journey_steps import Scope
 
@@ -279,6 +280,9 @@ def public_trace(*, lot: HarvestLot, code: TraceCode | None, now: datetime | Non
     records: dict = {}
     shipments: list = []
     timeline = [steps.harvest_step(lot), *steps.certificate_steps(lot), *gate_steps_of(lot)]
+    timeline += captured_steps_of(
+        lot, public=True
+    )  # what partners reported, "reported by <partner>"
     scope = Scope()
     timeline += steps.trade_steps(lot, scope)
     timeline += steps.shipment_steps(lot, scope, records=records)
@@ -318,8 +322,12 @@ def public_trace(*, lot: HarvestLot, code: TraceCode | None, now: datetime | Non
     )
 
 
+def cache_key(lot_id: int, code_id: int | None, language: str) -> str:
+    return f"trace:public:{lot_id}:{code_id or 0}:{language}"
+
+
 def public_trace_cached(*, lot: HarvestLot, code: TraceCode | None) -> PublicTrace:
-    key = f"trace:public:{lot.pk}:{code.pk if code else 0}:{translation.get_language()}"
+    key = cache_key(lot.pk, code.pk if code else None, translation.get_language())
     found = cache.get(key)
     if found is None:
         found = public_trace(lot=lot, code=code)
