@@ -1,0 +1,95 @@
+"""The tower's counters and map, for the whole country and within a regulator's area."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from controltower.selectors.scope import scope_of
+from controltower.selectors.screen import tower_screen
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_whole_country_sees_every_market_warehouse_and_shipment_with_todays_figures(
+    world, regulator
+):
+    screen = tower_screen(scope_of(regulator), now=timezone.now())
+
+    counters = screen.counters
+    assert (counters.trades, counters.volume_kg, counters.tonnes) == (
+        2,
+        Decimal("148.000"),
+        Decimal("0.148"),
+    )
+    assert (counters.orders, counters.delivered, counters.on_time) == (3, 3, 2)
+    assert counters.on_time_percent == Decimal("66.7")
+    assert (counters.open_excursions, counters.open_recalls, counters.lots_held_at_gates) == (
+        1,
+        1,
+        1,
+    )
+    by_market = {m.name: (m.trades, m.volume_kg, m.location) for m in screen.markets}
+    assert by_market == {
+        "北京新发地": (2, Decimal("148.000"), (116.4, 39.9)),
+        "广州江南": (0, Decimal("0.000"), (113.26, 23.13)),
+    }
+    by_warehouse = {w.name: (w.orders, w.delivered, w.on_time_percent) for w in screen.warehouses}
+    assert by_warehouse == {
+        "bj-chaoyang 前置仓": (2, 2, Decimal("50.0")),
+        "gz-tianhe 前置仓": (1, 1, Decimal("100.0")),
+    }
+    states = {s.code: s.state for s in screen.shipments}
+    assert states == {
+        world["beijing_shipment"].code: "ok",
+        world["guangzhou_shipment"].code: "ok",
+    }
+
+
+def test_a_regional_regulator_sees_only_what_lies_in_her_area(
+    world, beijing_regulator, guangzhou_regulator
+):
+    beijing = tower_screen(scope_of(beijing_regulator), now=timezone.now())
+    guangzhou = tower_screen(scope_of(guangzhou_regulator), now=timezone.now())
+
+    assert [m.name for m in beijing.markets] == ["北京新发地"]
+    assert [w.name for w in beijing.warehouses] == ["bj-chaoyang 前置仓"]
+    assert [s.code for s in beijing.shipments] == [world["beijing_shipment"].code]
+    assert (beijing.counters.trades, beijing.counters.orders) == (2, 2)
+    assert (
+        beijing.counters.open_excursions,
+        beijing.counters.open_recalls,
+        beijing.counters.lots_held_at_gates,
+    ) == (1, 1, 1)
+
+    assert [m.name for m in guangzhou.markets] == ["广州江南"]
+    assert [w.name for w in guangzhou.warehouses] == ["gz-tianhe 前置仓"]
+    assert [s.code for s in guangzhou.shipments] == [world["guangzhou_shipment"].code]
+    assert (guangzhou.counters.trades, guangzhou.counters.orders) == (0, 1)
+    assert (
+        guangzhou.counters.open_excursions,
+        guangzhou.counters.open_recalls,
+        guangzhou.counters.lots_held_at_gates,
+    ) == (0, 0, 0)
+
+
+def test_reversed_trades_released_holds_and_closed_recalls_are_not_counted(world, regulator):
+    from farms.models import LotHold
+    from marketplace.markets.models import Trade
+
+    trade = Trade.objects.order_by("id").first()
+    Trade.objects.filter(pk=trade.pk).update(reversal_id=trade.entry_id)
+    LotHold.objects.update(released_at=timezone.now())
+    world["recall"].closed_at = timezone.now()
+    world["recall"].save(update_fields=["closed_at"])
+    world["excursion"].ended_at = timezone.now()
+    world["excursion"].save(update_fields=["ended_at"])
+
+    counters = tower_screen(scope_of(regulator), now=timezone.now()).counters
+
+    assert (counters.trades, counters.volume_kg) == (1, Decimal("50.000"))
+    assert (counters.open_excursions, counters.open_recalls, counters.lots_held_at_gates) == (
+        0,
+        0,
+        0,
+    )
