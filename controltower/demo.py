@@ -24,9 +24,7 @@ def beijing() -> MultiPolygon:
 
 @transaction.atomic
 def seed(context: dict) -> None:
-    regulator = context.get("people", {}).get("regulator") or User.objects.get(
-        username="regulator"
-    )
+    regulator = context.get("people", {}).get("regulator") or User.objects.get(username="regulator")
     RegulatorArea.objects.update_or_create(
         user=regulator, defaults={"name": BEIJING, "area": beijing()}
     )

@@ -72,8 +72,12 @@ def digest_pdf(figures: dict) -> bytes:
     )
     story: list = [
         Paragraph(_escape(title), TITLE),
-        Paragraph(_escape(_("Area: %(area)s") % {"area": figures["area"] or _("whole country")}), TEXT),
-        Paragraph(_escape(_("Compiled %(at)s (Asia/Shanghai)") % {"at": figures["compiled_at"]}), TEXT),
+        Paragraph(
+            _escape(_("Area: %(area)s") % {"area": figures["area"] or _("whole country")}), TEXT
+        ),
+        Paragraph(
+            _escape(_("Compiled %(at)s (Asia/Shanghai)") % {"at": figures["compiled_at"]}), TEXT
+        ),
         Spacer(1, 3 * mm),
     ]
     _section(

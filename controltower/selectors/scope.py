@@ -68,9 +68,7 @@ def regulators_of(area: RegulatorArea | None) -> QuerySet[User]:
     regulators = User.objects.filter(role=Role.REGULATOR, is_active=True)
     if area is not None:
         return regulators.filter(regulator_area=area)
-    return regulators.filter(
-        Q(regulator_area__isnull=True) | Q(regulator_area__area__isnull=True)
-    )
+    return regulators.filter(Q(regulator_area__isnull=True) | Q(regulator_area__area__isnull=True))
 
 
 # --- The chain inside a scope ---------------------------------------------------------------

@@ -135,11 +135,12 @@ def markets_on(scope: TowerScope, day: date) -> list[MarketToday]:
         .values("market")
         .annotate(trades=Count("id"), kg=Sum("net_kg"))
     }
-    locations: dict[int, tuple[float, float] | None] = {}
-    for site in sites_in(scope).filter(market__isnull=False).order_by("kind", "id"):
-        # A market's own site first (kind "market"), else any other it names.
-        if site.market_id not in locations or site.kind == SiteKind.MARKET:
-            locations.setdefault(site.market_id, _lon_lat(site.location))
+    # A market's own site (kind "market", the first one) wins over any other naming it.
+    sites = sorted(
+        sites_in(scope).filter(market__isnull=False),
+        key=lambda site: (site.kind == SiteKind.MARKET, -site.pk),
+    )
+    locations = {site.market_id: _lon_lat(site.location) for site in sites}
     return [
         MarketToday(
             id=market.pk,

@@ -90,9 +90,7 @@ def delivered_order(warehouse, *, number: str, minutes_late: int):
 
 
 @pytest.fixture
-def world(
-    market, other_market, market_site, settle, commission, cooperative, coldchain_controller
-):
+def world(market, other_market, market_site, settle, commission, cooperative, coldchain_controller):
     """Both regions, as the module docstring says. Returns the rows by name."""
     guangzhou_site = SiteFactory(
         name="江南市场", kind=SiteKind.MARKET, market=other_market, location=Point(113.26, 23.13)

@@ -75,7 +75,8 @@ def test_the_pdf_says_yesterdays_counters_trends_and_open_recalls_and_excursions
     text = pdf_text(response.content)
     assert f"Control tower daily digest {next_morning.isoformat()}" in text
     assert "Area: 北京市" in text
-    assert "Tonnage (t)" in text and "0.148" in text
+    assert "Tonnage (t)" in text
+    assert "0.148" in text
     assert "北京新发地" in text
     assert "广州江南" not in text  # another region's market
     assert "50.0 %" in text  # the Beijing warehouse's on-time rate
@@ -98,9 +99,7 @@ def test_the_pdf_is_in_chinese_for_a_chinese_reader_and_the_same_bytes_each_time
     assert "控制塔日报" in pdf_text(first.content)
 
 
-def test_a_day_without_a_kept_digest_is_compiled_on_request_and_not_kept(
-    next_morning, regulator
-):
+def test_a_day_without_a_kept_digest_is_compiled_on_request_and_not_kept(next_morning, regulator):
     response = download(regulator, next_morning, language="en")
 
     assert response.status_code == 200
