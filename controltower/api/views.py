@@ -21,12 +21,12 @@ from ..selectors.trends import trends_of
 DECIMAL = {"max_digits": 14, "decimal_places": 3, "coerce_to_string": True}
 
 
-class ScopeOutputSerializer(serializers.Serializer):
+class TowerScopeOutputSerializer(serializers.Serializer):
     is_whole_country = serializers.BooleanField()
     area_name = serializers.CharField()
 
 
-class CountersOutputSerializer(serializers.Serializer):
+class TowerCountersOutputSerializer(serializers.Serializer):
     day = serializers.DateField()
     trades = serializers.IntegerField()
     tonnes = serializers.DecimalField(**DECIMAL)
@@ -42,7 +42,7 @@ class LonLatField(serializers.ListField):
     child = serializers.FloatField()
 
 
-class MarketOutputSerializer(serializers.Serializer):
+class TowerMarketOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     city = serializers.CharField()
@@ -51,7 +51,7 @@ class MarketOutputSerializer(serializers.Serializer):
     tonnes = serializers.DecimalField(**DECIMAL)
 
 
-class WarehouseOutputSerializer(serializers.Serializer):
+class TowerWarehouseOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     location = LonLatField()
@@ -61,7 +61,7 @@ class WarehouseOutputSerializer(serializers.Serializer):
     on_time_percent = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
 
 
-class ShipmentOutputSerializer(serializers.Serializer):
+class TowerShipmentOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     status = serializers.CharField()
@@ -76,16 +76,16 @@ class ShipmentOutputSerializer(serializers.Serializer):
 
 
 class TowerScreenOutputSerializer(serializers.Serializer):
-    scope = ScopeOutputSerializer()
+    scope = TowerScopeOutputSerializer()
     at = serializers.DateTimeField()
-    counters = CountersOutputSerializer()
-    markets = MarketOutputSerializer(many=True)
-    warehouses = WarehouseOutputSerializer(many=True)
-    shipments = ShipmentOutputSerializer(many=True)
+    counters = TowerCountersOutputSerializer()
+    markets = TowerMarketOutputSerializer(many=True)
+    warehouses = TowerWarehouseOutputSerializer(many=True)
+    shipments = TowerShipmentOutputSerializer(many=True)
 
 
 class TrendsOutputSerializer(serializers.Serializer):
-    scope = ScopeOutputSerializer()
+    scope = TowerScopeOutputSerializer()
     days = serializers.ListField(child=serializers.DateField())
     volume_kg = serializers.ListField(child=serializers.DecimalField(**DECIMAL))
     price_index = serializers.ListField(

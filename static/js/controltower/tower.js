@@ -18,7 +18,7 @@
   var strings = config.strings || {};
 
   var COLOURS = { ok: "#1f7a3d", excursion: "#b3261e", signal_lost: "#8a5a00" };
-  var CHART_HEIGHT = 150;
+  var CHART_HEIGHT = 120;
   var HALF_DAY = 12 * 3600;
 
   function setLive(state, text) {
