@@ -2,7 +2,7 @@
 
 Today is the Asia/Shanghai business day. Each figure is read from the app that owns it:
 trades from the markets (not reversed, by business date), consumer orders and the on-time
-rule from delivery (`on_time_rate`: delivered by the promise, among those delivered today),
+rule from delivery (delivered by the promise, among those delivered today; .deliveries),
 excursions from the cold chain (confirmed and not over, not disputed), recalls from
 traceability (not closed), and the holds a market's gate placed (farms' LotHold with a
 market, not released), counted as lots.
@@ -18,9 +18,10 @@ from coldchain.choices import ShipmentStatus, SiteKind
 from coldchain.selectors.screen import shipments_with_state, state_of
 from common.dates import business_date_of
 from delivery.models import DeliveryOrder, DeliveryOrderStatus
-from delivery.selectors.warehouse import business_day_bounds, on_time_rate
+from delivery.selectors.warehouse import business_day_bounds
 from marketplace.models import Trade
 
+from .deliveries import delivered_between, with_on_time_counts
 from .scope import (
     TowerScope,
     excursions_in,
@@ -156,7 +157,7 @@ def markets_on(scope: TowerScope, day: date) -> list[MarketToday]:
 
 def warehouses_on(scope: TowerScope, day: date) -> list[WarehouseToday]:
     """Each front warehouse in the scope with its consumer orders placed on `day` and its
-    on-time rate (delivery's rule)."""
+    on-time rate (delivery's rule, see .deliveries), in three queries whatever their number."""
     start, end = business_day_bounds(day)
     warehouses = list(warehouses_in(scope).order_by("name", "id"))
     placed = dict(
@@ -168,20 +169,24 @@ def warehouses_on(scope: TowerScope, day: date) -> list[WarehouseToday]:
         .annotate(n=Count("id"))
         .values_list("warehouse", "n")
     )
-    rows = []
-    for warehouse in warehouses:
-        rate = on_time_rate(warehouse, day)
-        rows.append(
-            WarehouseToday(
-                id=warehouse.pk,
-                name=warehouse.name,
-                location=_lon_lat(warehouse.site.location) or (0.0, 0.0),
-                orders=placed.get(warehouse.pk, 0),
-                delivered=rate.delivered,
-                on_time=rate.on_time,
-            )
+    counts = {
+        row["warehouse"]: row
+        for row in with_on_time_counts(
+            delivered_between(warehouses, start, end).values("warehouse")
         )
-    return rows
+    }
+    none = {"delivered": 0, "on_time": 0}
+    return [
+        WarehouseToday(
+            id=warehouse.pk,
+            name=warehouse.name,
+            location=_lon_lat(warehouse.site.location) or (0.0, 0.0),
+            orders=placed.get(warehouse.pk, 0),
+            delivered=counts.get(warehouse.pk, none)["delivered"],
+            on_time=counts.get(warehouse.pk, none)["on_time"],
+        )
+        for warehouse in warehouses
+    ]
 
 
 def shipments_on_map(scope: TowerScope) -> list[ShipmentOnMap]:

@@ -10,7 +10,7 @@
   (stock receipts), over the seven days ending that day (delivery's LOSS_RATE_DAYS, the
   warehouse page's period), in percent; None when nothing was received;
 - on-time rate: of the consumer orders delivered that day, those delivered by their promise
-  (delivery's rule, `delivered_at <= promised_by`), in percent; None when none was delivered;
+  (delivery's rule, see .deliveries), in percent; None when none was delivered;
 - excursion minutes: minutes of cold-chain excursions (not disputed) within that day, the
   open ones counted up to now.
 """
@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import TruncDate
 
 from common.dates import BUSINESS_TIME_ZONE, business_date_of
-from delivery.models import DeliveryOrder, DeliveryOrderStatus, StockReceipt, StockWriteOff
+from delivery.models import StockReceipt, StockWriteOff
 from delivery.selectors.warehouse import LOSS_RATE_DAYS, business_day_bounds
 from marketplace.models import Trade
 
+from .deliveries import delivered_between, with_on_time_counts
 from .scope import TowerScope, excursions_in, markets_in, warehouses_in
 
 TREND_DAYS = 30
@@ -153,21 +154,10 @@ def loss_rate_series(scope: TowerScope, days: list[date]) -> list[Decimal | None
 def on_time_series(scope: TowerScope, days: list[date]) -> list[Decimal | None]:
     start, _ = business_day_bounds(days[0])
     _, end = business_day_bounds(days[-1])
-    per_day = {
-        row["day"]: row
-        for row in DeliveryOrder.objects.filter(
-            warehouse__in=warehouses_in(scope),
-            status=DeliveryOrderStatus.DELIVERED,
-            delivered_at__gte=start,
-            delivered_at__lt=end,
-        )
-        .annotate(day=TruncDate("delivered_at", tzinfo=BUSINESS_TIME_ZONE))
-        .values("day")
-        .annotate(
-            delivered=Count("id"),
-            on_time=Count("id", filter=Q(delivered_at__lte=F("promised_by"))),
-        )
-    }
+    delivered = delivered_between(warehouses_in(scope), start, end).annotate(
+        day=TruncDate("delivered_at", tzinfo=BUSINESS_TIME_ZONE)
+    )
+    per_day = {row["day"]: row for row in with_on_time_counts(delivered.values("day"))}
     return [
         _percent(Decimal(per_day[day]["on_time"]), Decimal(per_day[day]["delivered"]))
         if day in per_day

@@ -5,8 +5,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from controltower.selectors.scope import scope_of
+from accounts.choices import Role
+from common.dates import business_today
+from controltower.models import RegulatorArea
+from controltower.selectors.scope import regulators_of, scope_of
 from controltower.selectors.screen import tower_screen
+from delivery.selectors.warehouse import on_time_rate
+from farms.models import LotHold
+from marketplace.markets.models import Trade
+from tests.accounts.factories import UserFactory
+from tests.coldchain.factories import ShipmentFactory
+from tests.delivery.factories import front_warehouse
 
 pytestmark = pytest.mark.django_db
 
@@ -74,9 +83,6 @@ def test_a_regional_regulator_sees_only_what_lies_in_her_area(
 
 
 def test_reversed_trades_released_holds_and_closed_recalls_are_not_counted(world, regulator):
-    from farms.models import LotHold
-    from marketplace.markets.models import Trade
-
     trade = Trade.objects.order_by("id").first()
     Trade.objects.filter(pk=trade.pk).update(reversal_id=trade.entry_id)
     LotHold.objects.update(released_at=timezone.now())
@@ -93,3 +99,47 @@ def test_reversed_trades_released_holds_and_closed_recalls_are_not_counted(world
         0,
         0,
     )
+
+
+def test_the_warehouses_on_time_rates_are_deliverys_own(world, regulator):
+    screen = tower_screen(scope_of(regulator), now=timezone.now())
+
+    for row in screen.warehouses:
+        rate = on_time_rate(next(w for w in (world["beijing_warehouse"], world["guangzhou_warehouse"]) if w.pk == row.id), business_today())  # fmt: skip
+        assert (row.delivered, row.on_time) == (rate.delivered, rate.on_time)
+
+
+def test_the_screen_reads_in_the_same_queries_however_much_it_shows(
+    world, regulator, django_assert_num_queries
+):
+    tower_screen(scope_of(regulator), now=timezone.now())  # warm caches (content types, …)
+    with django_assert_num_queries(11) as first:
+        tower_screen(scope_of(regulator), now=timezone.now())
+    for n in range(3):
+        front_warehouse(f"more-{n}", 116.3 + n / 100, 39.95, half_side=0.01)
+        ShipmentFactory()
+
+    with django_assert_num_queries(len(first.captured_queries)):
+        screen = tower_screen(scope_of(regulator), now=timezone.now())
+
+    assert len(screen.warehouses) == 5
+    assert len(screen.shipments) == 5
+
+
+def test_a_regulator_whose_area_is_empty_watches_the_whole_country(world):
+    user = UserFactory(role=Role.REGULATOR)
+    RegulatorArea.objects.create(user=user, name="运营部", area=None)
+
+    scope = scope_of(user)
+
+    assert scope.is_whole_country
+    assert len(tower_screen(scope, now=timezone.now()).markets) == 2
+    assert list(regulators_of(None)) == [user]
+
+
+def test_regulators_of_an_area_are_those_who_watch_it(beijing_regulator, guangzhou_regulator):
+    area = RegulatorArea.objects.get(user=beijing_regulator)
+    UserFactory(role=Role.REGULATOR, is_active=False)
+
+    assert list(regulators_of(area)) == [beijing_regulator]
+    assert list(regulators_of(None)) == []

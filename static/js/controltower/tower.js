@@ -351,6 +351,11 @@
     tick();
   }
 
+  // Another script on the page (the risk warnings' socket) may ask for a fresh snapshot now.
+  document.addEventListener("tower:refresh", function () {
+    loadScreen();
+  });
+
   every(config.refresh_seconds || 10, loadScreen);
   every(config.trends_refresh_seconds || 60, loadTrends);
 })();
