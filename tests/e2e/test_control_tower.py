@@ -72,7 +72,9 @@ def test_the_demo_regulator_sees_her_regions_markets_warehouses_and_shipments(
     assert answer.value.headers["content-type"] == "application/pdf"
 
 
-def test_the_platform_admin_sees_the_whole_country(asgi_server, asgi_phone_as, output_dir):
+def test_the_platform_admin_sees_the_whole_country_also_on_a_tablet(
+    asgi_server, asgi_phone_as, output_dir
+):
     call_command("seed_demo", "--force", stdout=io.StringIO())
     admin = User.objects.get(username="admin")
     expected = tower_screen(scope_of(admin), now=timezone.now())
@@ -87,3 +89,10 @@ def test_the_platform_admin_sees_the_whole_country(asgi_server, asgi_phone_as, o
     )
     assert page.locator("#warehouse-rows tr").count() == len(expected.warehouses)
     page.screenshot(path=output_dir / "2-tower-admin.png", full_page=True)
+
+    # On a tablet held upright the panels stack in one column, nothing sticking out sideways.
+    tablet = asgi_phone_as(admin, viewport={"width": 820, "height": 1180})
+    tablet.goto(f"{asgi_server}/tower/")
+    tablet.wait_for_selector("#tower[data-live=open]")
+    assert tablet.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    tablet.screenshot(path=output_dir / "3-tower-tablet.png", full_page=True)
