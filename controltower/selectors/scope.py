@@ -4,7 +4,8 @@ The platform admin and the regulator open it, read-only; nobody else. A regulato
 RegulatorArea sees only what lies inside it: the sites (coldchain.Site) whose location is in
 the area, the markets and front warehouses on those sites, the shipments that start or end
 at one, the excursions of those shipments and of the cold stores there, the recalls of lots
-traded or checked in at those markets, and the holds at their gates. The admin, and a
+grown on a farm in the area or traded or checked in at those markets, and the holds at their
+gates. The admin, and a
 regulator without an area, see the whole country.
 
 Every other tower read takes a `TowerScope` from `scope_of(user)`, so the rule is written once.
@@ -116,7 +117,9 @@ def recalls_in(scope: TowerScope) -> QuerySet[Recall]:
     if scope.area is None:
         return recalls
     market_ids = list(markets_in(scope).values_list("pk", flat=True))
-    return recalls.filter(market_ids__overlap=market_ids)
+    return recalls.filter(
+        Q(market_ids__overlap=market_ids) | Q(lot__farm__location__intersects=scope.area)
+    )
 
 
 def gate_holds_in(scope: TowerScope) -> QuerySet[LotHold]:

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from accounts.choices import Role
@@ -16,6 +17,8 @@ from marketplace.markets.models import Trade
 from tests.accounts.factories import UserFactory
 from tests.coldchain.factories import ShipmentFactory
 from tests.delivery.factories import front_warehouse
+from tests.farms.factories import FarmFactory, HarvestLotFactory
+from traceability.models import Recall
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +146,23 @@ def test_regulators_of_an_area_are_those_who_watch_it(beijing_regulator, guangzh
 
     assert list(regulators_of(area)) == [beijing_regulator]
     assert list(regulators_of(None)) == []
+
+
+def test_a_recall_of_a_lot_grown_in_her_area_reaches_the_regional_regulator(
+    world, guangzhou_regulator, beijing_regulator
+):
+    lot = HarvestLotFactory(farm=FarmFactory(location=Point(113.4, 23.2, srid=4326)))
+    Recall.objects.create(
+        lot=lot,
+        cooperative=lot.farm.cooperative,
+        market_ids=[],
+        reason="疑似污染",
+        severity="class_iii",
+        opened_by=UserFactory(role=Role.ADMIN),
+        opened_at=timezone.now(),
+    )
+
+    guangzhou = tower_screen(scope_of(guangzhou_regulator), now=timezone.now()).counters
+    beijing = tower_screen(scope_of(beijing_regulator), now=timezone.now()).counters
+
+    assert (guangzhou.open_recalls, beijing.open_recalls) == (1, 1)
