@@ -54,6 +54,7 @@ COURIER_PAGE = NavEntry(pgettext_lazy("courier's own page", "Deliveries"), "deli
 SHOP = NavEntry(_("Shop"), "delivery:shop")
 SHOP_ORDERS = NavEntry(_("My orders"), "delivery:shop_orders")
 AUDIT_LOG = NavEntry(_("Audit log"), "accounts:audit_log")
+CONTROL_TOWER = NavEntry(_("Control tower"), "controltower:screen")
 # Every signed-in person's own data (PIPL): last in every role's menu.
 MY_DATA = NavEntry(_("My data"), "accounts:my_data")
 
@@ -123,9 +124,10 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
     Role.COURIER: (WORKSPACE, COURIER_PAGE),
     Role.COLDCHAIN_CONTROLLER: (WORKSPACE, CONTROL_SCREEN, SHIPMENTS, CATALOGUE),
     Role.CONSUMER: (WORKSPACE, SHOP, SHOP_ORDERS, MARKET_CARDS),
-    Role.REGULATOR: (WORKSPACE, CATALOGUE),
+    Role.REGULATOR: (WORKSPACE, CONTROL_TOWER, CATALOGUE),
     Role.ADMIN: (
         WORKSPACE,
+        CONTROL_TOWER,
         COOPERATIVE_APPLICATIONS,
         MEMBERS,
         FARMS,

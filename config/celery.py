@@ -65,6 +65,12 @@ app.conf.beat_schedule = {
         "task": "delivery.suggest_replenishment",
         "schedule": crontab(hour=5, minute=0),
     },
+    # Every day at 06:30, after the night's end of day: yesterday's control-tower digest for
+    # the whole country and each regulator's area, kept and sent to the regulators.
+    "controltower-daily-digests": {
+        "task": "controltower.send_daily_digests",
+        "schedule": crontab(hour=6, minute=30),
+    },
     # "close-business-days" is added below, once Django's settings are loaded: every day at
     # MARKET_END_OF_DAY (23:30 unless set), every market's business day closes: trades stop,
     # sellers are paid out, statements and the daily report are written. Earlier days left

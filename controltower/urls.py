@@ -1,3 +1,7 @@
+"""The tower's pages, under /tower/."""
+
+from .views import urlpatterns
+
 app_name = "controltower"
 
-urlpatterns: list = []
+__all__ = ["app_name", "urlpatterns"]

@@ -68,6 +68,17 @@ def _with_state(queryset: QuerySet, subject_field: str) -> QuerySet:
     )
 
 
+def shipments_with_state(shipments: QuerySet[Shipment]) -> QuerySet[Shipment]:
+    """`shipments` annotated with the screen's `state_rank` (read it with `state_of`): the
+    control tower colours its shipments by the same rule as this screen."""
+    return _with_state(shipments, "shipment")
+
+
+def state_of(rank: int) -> dict:
+    """{"state": "ok" | "excursion" | "signal_lost", "state_label": …} of a `state_rank`."""
+    return _state(rank)
+
+
 def screen_shipments(user, *, now: datetime) -> list[Shipment]:
     """The legs a screen shows: under way, and finished in the last 24 hours."""
     since = now - RECENTLY_FINISHED
