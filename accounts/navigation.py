@@ -55,6 +55,7 @@ SHOP = NavEntry(_("Shop"), "delivery:shop")
 SHOP_ORDERS = NavEntry(_("My orders"), "delivery:shop_orders")
 AUDIT_LOG = NavEntry(_("Audit log"), "accounts:audit_log")
 CONTROL_TOWER = NavEntry(_("Control tower"), "controltower:screen")
+PARTNERS = NavEntry(_("Partner systems"), "traceability:partner_list")
 # Every signed-in person's own data (PIPL): last in every role's menu.
 MY_DATA = NavEntry(_("My data"), "accounts:my_data")
 
@@ -78,6 +79,7 @@ NAVIGATION: dict[str, tuple[NavEntry, ...]] = {
         MY_LOTS,
         CERTIFICATES,
         RECALLS,
+        PARTNERS,
         MY_LISTINGS,
         ORDERS,
         COLD_CHAIN_SCREEN,
