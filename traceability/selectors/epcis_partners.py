@@ -26,29 +26,30 @@ PUBLIC_PLACE = re.compile(r"^(urn:epc:id:sgln:[0-9.]+|https://[^/]+/414/[0-9]{13
 SIGNED_IN_PREFIX = "signed-in"  # key_prefix of a person's own partner system (it has no key)
 
 # CBV 2.0 business steps as people read them; any other is shown as sent.
-STEP = "EPCIS business step"  # translation context: "Received" as a step, not a date
+# Translation context "EPCIS business step" ("Received" as a step, not a date), written out in
+# each call: makemessages reads only literal contexts.
 BIZ_STEPS = {
-    "commissioning": pgettext_lazy(STEP, "Commissioned"),
-    "receiving": pgettext_lazy(STEP, "Received"),
-    "inspecting": pgettext_lazy(STEP, "Inspected"),
-    "shipping": pgettext_lazy(STEP, "Shipped"),
-    "departing": pgettext_lazy(STEP, "Departed"),
-    "arriving": pgettext_lazy(STEP, "Arrived"),
-    "accepting": pgettext_lazy(STEP, "Accepted"),
-    "packing": pgettext_lazy(STEP, "Packed"),
-    "unpacking": pgettext_lazy(STEP, "Unpacked"),
-    "storing": pgettext_lazy(STEP, "Stored"),
-    "loading": pgettext_lazy(STEP, "Loaded"),
-    "unloading": pgettext_lazy(STEP, "Unloaded"),
-    "retail_selling": pgettext_lazy(STEP, "Sold at retail"),
-    "stocking": pgettext_lazy(STEP, "Put in stock"),
-    "picking": pgettext_lazy(STEP, "Picked"),
-    "transporting": pgettext_lazy(STEP, "In transport"),
-    "transforming": pgettext_lazy(STEP, "Transformed"),
-    "repackaging": pgettext_lazy(STEP, "Repacked"),
-    "sensor_reporting": pgettext_lazy(STEP, "Temperature reported"),
-    "holding": pgettext_lazy(STEP, "Held"),
-    "destroying": pgettext_lazy(STEP, "Destroyed"),
+    "commissioning": pgettext_lazy("EPCIS business step", "Commissioned"),
+    "receiving": pgettext_lazy("EPCIS business step", "Received"),
+    "inspecting": pgettext_lazy("EPCIS business step", "Inspected"),
+    "shipping": pgettext_lazy("EPCIS business step", "Shipped"),
+    "departing": pgettext_lazy("EPCIS business step", "Departed"),
+    "arriving": pgettext_lazy("EPCIS business step", "Arrived"),
+    "accepting": pgettext_lazy("EPCIS business step", "Accepted"),
+    "packing": pgettext_lazy("EPCIS business step", "Packed"),
+    "unpacking": pgettext_lazy("EPCIS business step", "Unpacked"),
+    "storing": pgettext_lazy("EPCIS business step", "Stored"),
+    "loading": pgettext_lazy("EPCIS business step", "Loaded"),
+    "unloading": pgettext_lazy("EPCIS business step", "Unloaded"),
+    "retail_selling": pgettext_lazy("EPCIS business step", "Sold at retail"),
+    "stocking": pgettext_lazy("EPCIS business step", "Put in stock"),
+    "picking": pgettext_lazy("EPCIS business step", "Picked"),
+    "transporting": pgettext_lazy("EPCIS business step", "In transport"),
+    "transforming": pgettext_lazy("EPCIS business step", "Transformed"),
+    "repackaging": pgettext_lazy("EPCIS business step", "Repacked"),
+    "sensor_reporting": pgettext_lazy("EPCIS business step", "Temperature reported"),
+    "holding": pgettext_lazy("EPCIS business step", "Held"),
+    "destroying": pgettext_lazy("EPCIS business step", "Destroyed"),
 }
 
 
