@@ -7,7 +7,15 @@ class CommonConfig(AppConfig):
     verbose_name = "Common"
 
     def ready(self) -> None:
+        from celery.signals import before_task_publish, task_postrun, task_prerun
+
+        from . import logs
         from .db_roles import grant_after_migrate
 
         # Sent for this app after every app has migrated: all tables exist by then.
         post_migrate.connect(grant_after_migrate, sender=self, dispatch_uid="grant_app_role")
+        # A request's id follows it into its log lines and the tasks it queues (common/logs.py).
+        logs.install_record_factory()
+        before_task_publish.connect(logs.stamp_published_task, dispatch_uid="request_id_publish")
+        task_prerun.connect(logs.enter_task, dispatch_uid="request_id_enter_task")
+        task_postrun.connect(logs.leave_task, dispatch_uid="request_id_leave_task")

@@ -1,0 +1,157 @@
+"""/metrics: only for the scraper holding METRICS_TOKEN; the platform's own gauges (task
+queues, health); counts only of committed work. (Counts made in a Celery worker and served by
+a web process: tests/delivery/test_metrics.py.)"""
+
+import json
+import os
+
+import pytest
+import redis
+from django.conf import settings
+from prometheus_client.parser import text_string_to_metric_families
+
+from common import metrics as common_metrics
+from common import tasks
+from common.task_queues import queue_depths
+from delivery.metrics import OFFERS_CLOSED
+
+TOKEN = "scrape-me-0123456789"
+
+
+@pytest.fixture
+def metrics_token(settings):
+    settings.METRICS_TOKEN = TOKEN
+    return TOKEN
+
+
+@pytest.fixture
+def broker():
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete("celery")
+    yield client
+    client.delete("celery")
+    client.close()
+
+
+# --- Who may read it --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_metrics_do_not_exist_without_a_configured_token(client, settings):
+    settings.METRICS_TOKEN = ""
+
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer anything")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_metrics_ask_for_a_bearer_token(client, metrics_token):
+    response = client.get("/metrics")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="metrics"'
+    assert b"freshchain_" not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "header", ["Bearer wrong-token", f"Token {TOKEN}", f"Bearer {TOKEN}x", f"Basic {TOKEN}"]
+)
+def test_metrics_refuse_a_wrong_token(client, metrics_token, header):
+    response = client.get("/metrics", HTTP_AUTHORIZATION=header)
+
+    assert response.status_code in (401, 403)
+    assert b"freshchain_" not in response.content
+
+
+@pytest.mark.django_db
+def test_metrics_refuse_the_token_in_the_query_string(client, metrics_token):
+    response = client.get(f"/metrics?token={TOKEN}")
+
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_scraper_reads_the_business_metrics_in_prometheus_text(client, metrics_token, metrics):
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=")
+    names = {family.name for family in text_string_to_metric_families(response.content.decode())}
+    assert {
+        "freshchain_readings_stored",
+        "freshchain_trades_settled",
+        "freshchain_orders_placed",
+        "freshchain_delivery_orders_placed",
+        "freshchain_offers_made",
+        "freshchain_offers_closed",
+        "freshchain_dispatch_seconds",
+        "freshchain_excursions_open",
+        "freshchain_market_days_unclosed",
+        "freshchain_market_end_of_day_overdue_seconds",
+        "freshchain_task_queue_length",
+        "freshchain_task_queue_oldest_age_seconds",
+        "freshchain_health_up",
+    } <= names
+    # django-prometheus's own: requests by view, method and status.
+    assert "django_http_requests_total_by_method" in names
+
+
+def test_metrics_are_counted_across_processes():
+    """The test settings (like `make run`) share one folder between processes."""
+    assert common_metrics.is_multiprocess()
+    assert os.path.isdir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+# --- Task queues, read from the broker --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_queue_length_and_oldest_age_come_from_the_broker(broker, metrics):
+    tasks.ping.apply_async()
+    tasks.ping.apply_async()
+    oldest = json.loads(broker.lindex("celery", -1))
+    published_at = oldest["headers"]["published_at"]
+
+    depth = next(each for each in queue_depths(now=published_at + 90) if each.queue == "celery")
+
+    assert depth.length == 2
+    assert depth.oldest_age_seconds == pytest.approx(90)
+    assert metrics.value("freshchain_task_queue_length", queue="celery") == 2
+
+
+@pytest.mark.django_db
+def test_an_empty_queue_has_no_age(broker, metrics):
+    assert metrics.value("freshchain_task_queue_length", queue="celery") == 0
+    assert metrics.value("freshchain_task_queue_oldest_age_seconds", queue="celery") == 0
+
+
+@pytest.mark.django_db
+def test_health_checks_are_gauges(metrics, monkeypatch):
+    from common import health
+
+    monkeypatch.setattr(
+        health,
+        "health_report",
+        lambda: (False, {"status": "down", "database": {"up": True}, "celery": {"up": False}}),
+    )
+
+    assert metrics.value("freshchain_health_up", check="database") == 1
+    assert metrics.value("freshchain_health_up", check="celery") == 0
+
+
+# --- Counting after commit ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_count_inside_a_rolled_back_transaction_is_not_counted(metrics):
+    from django.db import transaction
+
+    before = metrics.value("freshchain_offers_closed_total", status="withdrawn")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        common_metrics.count(OFFERS_CLOSED, status="withdrawn")
+        raise RuntimeError
+
+    assert metrics.value("freshchain_offers_closed_total", status="withdrawn") == before
