@@ -156,7 +156,7 @@ def postgres_tool(name: str, target: Target) -> str:
 
 
 def _run(command: list[str], target: Target) -> None:
-    done = subprocess.run(  # noqa: S603  # our own arguments, no shell
+    done = subprocess.run(
         command, env=target.tool_env(), capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
@@ -308,7 +308,7 @@ def restore_backup(backup: Backup, *, database: str) -> None:
     with target.connect("postgres", autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     pg_restore = postgres_tool("pg_restore", target)
-    listing = subprocess.run(  # noqa: S603
+    listing = subprocess.run(
         [pg_restore, "--list", str(backup.folder / DUMP)],
         env=target.tool_env(), capture_output=True, text=True, check=True,
     )  # fmt: skip

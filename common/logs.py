@@ -44,7 +44,13 @@ def request_id_from(value: str | None) -> str:
 
 
 class RequestIdMiddleware:
-    """Sets the request's id for its log lines and tasks; returns it in X-Request-ID."""
+    """Sets the request's id for its log lines and tasks; returns it in X-Request-ID.
+
+    The id stays set after the response leaves the middleware: Django logs a 4xx or 5xx after
+    the middleware chain returns, and that line must carry it too. It is cleared when the
+    response is finished (`forget_request_id`, on request_finished); under ASGI each request
+    runs in a context of its own anyway.
+    """
 
     sync_capable = True
     async_capable = True
@@ -57,22 +63,21 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if iscoroutinefunction(self):
             return self._acall(request)
-        token = request_id.set(request_id_from(request.headers.get(HEADER)))
-        try:
-            response = self.get_response(request)
-            response[HEADER] = request_id.get()
-            return response
-        finally:
-            request_id.reset(token)
+        request_id.set(request_id_from(request.headers.get(HEADER)))
+        response = self.get_response(request)
+        response[HEADER] = request_id.get()
+        return response
 
     async def _acall(self, request: HttpRequest) -> HttpResponse:
-        token = request_id.set(request_id_from(request.headers.get(HEADER)))
-        try:
-            response = await self.get_response(request)
-            response[HEADER] = request_id.get()
-            return response
-        finally:
-            request_id.reset(token)
+        request_id.set(request_id_from(request.headers.get(HEADER)))
+        response = await self.get_response(request)
+        response[HEADER] = request_id.get()
+        return response
+
+
+def forget_request_id(**kwargs: Any) -> None:
+    """request_finished: log lines between requests (a thread serving the next) carry none."""
+    request_id.set(NO_REQUEST)
 
 
 # --- Log records -------------------------------------------------------------------------
@@ -94,8 +99,15 @@ def install_record_factory() -> None:
 
 
 class TextFormatter(logging.Formatter):
+    """`2026-12-06T18:01:05Z INFO name [request id] message`, the time in UTC."""
+
+    converter = time.gmtime
+
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            datefmt="%Y-%m-%dT%H:%M:%SZ",
+        )
 
     def format(self, record: logging.LogRecord) -> str:
         if not hasattr(record, "request_id"):

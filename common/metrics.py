@@ -181,7 +181,7 @@ def task_queue_gauges() -> Iterable[Metric]:
 def health_gauges() -> Iterable[Metric]:
     from .health import health_report
 
-    is_up, report = health_report()
+    _is_up, report = health_report()
     family = GaugeMetricFamily(
         PREFIX + "health_up",
         "1 when a /healthz check passes (database, redis, celery), else 0",
