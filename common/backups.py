@@ -18,6 +18,7 @@ copy. It returns a one-line verdict, `restore-check: OK …` or `restore-check: 
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -300,19 +301,26 @@ def scratch_database_name(target: Target) -> str:
 
 
 def restore_backup(backup: Backup, *, database: str) -> None:
-    """Restore into a new database of that name (dropped first if it exists), from
-    template1, which holds PostGIS; the dump's own CREATE EXTENSION lines are left out (only
-    a superuser may run them)."""
+    """Restore into a new database of that name (dropped first if it exists), made from
+    template1, which holds PostGIS (only a superuser may create it). Left out of the dump's
+    contents: the extensions the new database already has, and PostGIS's own table of spatial
+    references (spatial_ref_sys), filled in template1 by the extension's owner; the platform
+    adds no references of its own. Other extensions (btree_gist, trusted) are created by the
+    restore, as the owner."""
     target = owner_target()
     drop_database(database)
     with target.connect("postgres", autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    with target.connect(database) as conn:
+        present = {row[0] for row in conn.execute("SELECT extname FROM pg_extension")}
     pg_restore = postgres_tool("pg_restore", target)
     listing = subprocess.run(
         [pg_restore, "--list", str(backup.folder / DUMP)],
         env=target.tool_env(), capture_output=True, text=True, check=True,
     )  # fmt: skip
-    wanted = [line for line in listing.stdout.splitlines() if " EXTENSION " not in line]
+    wanted = [
+        line for line in listing.stdout.splitlines() if not _comes_with_template(line, present)
+    ]
     use_list = backup.folder / "restore.list"
     use_list.write_text("\n".join(wanted) + "\n")
     try:
@@ -323,6 +331,17 @@ def restore_backup(backup: Backup, *, database: str) -> None:
         )  # fmt: skip
     finally:
         use_list.unlink(missing_ok=True)
+
+
+_EXTENSION_ENTRY = re.compile(r" (?:EXTENSION - |COMMENT - EXTENSION )(\S+)")
+
+
+def _comes_with_template(toc_line: str, extensions: set[str]) -> bool:
+    """A line of `pg_restore --list` for what the new database already has."""
+    if " TABLE DATA public spatial_ref_sys " in toc_line:
+        return True
+    found = _EXTENSION_ENTRY.search(toc_line)
+    return found is not None and found.group(1) in extensions
 
 
 def drop_database(database: str) -> None:

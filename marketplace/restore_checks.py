@@ -23,4 +23,4 @@ def markets_reconcile() -> CheckOutcome:
     if problems:
         found = ", ".join(sorted({finding.code for finding in problems}))
         return CheckOutcome(False, f"reconciliation found {len(problems)} problems ({found})")
-    return CheckOutcome(True, f"markets reconcile ({len(days)} trading days)")
+    return CheckOutcome(True, f"markets reconcile (trading days: {len(days)})")
