@@ -101,7 +101,7 @@ def install_record_factory() -> None:
 class TextFormatter(logging.Formatter):
     """`2026-12-06T18:01:05Z INFO name [request id] message`, the time in UTC."""
 
-    converter = time.gmtime
+    converter = time.gmtime  # type: ignore[assignment]  # the stubs want an optional argument; gmtime has one
 
     def __init__(self) -> None:
         super().__init__(

@@ -19,7 +19,7 @@ touches them in one line: `count(READINGS_STORED, len(stored))`.
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial, wraps
 from typing import Any, TypeVar
 
@@ -60,7 +60,7 @@ def counter(name: str, documentation: str, labels: Iterable[str] = ()) -> Counte
 
 
 def histogram(
-    name: str, documentation: str, buckets: Iterable[float], labels: Iterable[str] = ()
+    name: str, documentation: str, buckets: Sequence[float], labels: Iterable[str] = ()
 ) -> Histogram:
     return Histogram(PREFIX + name, documentation, labelnames=tuple(labels), buckets=buckets)
 
@@ -147,11 +147,11 @@ def exposition() -> bytes:
     autodiscover_modules("metrics")
     if is_multiprocess():
         counted = CollectorRegistry()
-        multiprocess.MultiProcessCollector(counted)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(counted)
     else:
         counted = REGISTRY
     computed = CollectorRegistry(auto_describe=False)
-    computed.register(_ScrapeTimeCollector())  # type: ignore[arg-type]
+    computed.register(_ScrapeTimeCollector())
     return generate_latest(counted) + generate_latest(computed)
 
 

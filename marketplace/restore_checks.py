@@ -1,6 +1,7 @@
 """What a restored copy of the database must prove about the markets (common/backups.py)."""
 
 from common.backups import CheckOutcome, restored_copy_check
+from common.dates import business_today
 
 from .markets.models import Trade
 from .markets.reconciliation import reconcile
@@ -18,7 +19,7 @@ def markets_reconcile() -> CheckOutcome:
         .distinct()[:RECENT_DAYS]
     )
     problems = []
-    for day in days or [None]:
+    for day in days or [business_today()]:
         problems += [each for each in reconcile(business_date=day).findings if each.is_error]
     if problems:
         found = ", ".join(sorted({finding.code for finding in problems}))
