@@ -353,6 +353,9 @@ HEALTH_TOKEN = env_str("HEALTH_TOKEN", "")
 # "Authorization: Bearer <token>"; empty: /metrics does not exist (404). Counters from every
 # process add up only with PROMETHEUS_MULTIPROC_DIR set (prometheus_client reads it itself).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if _metrics_dir := env_str("PROMETHEUS_MULTIPROC_DIR", ""):
+    # prometheus_client writes there as soon as a metric is declared, folder or not.
+    Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
 PROMETHEUS_EXPORT_MIGRATIONS = False  # django-prometheus: no query at start-up
 
 # Backups (common/backups.py): `make backup` and the nightly task write a folder per backup

@@ -98,6 +98,32 @@ def test_the_scraper_reads_the_business_metrics_in_prometheus_text(client, metri
     assert "django_http_requests_total_by_method" in names
 
 
+@pytest.mark.django_db
+def test_metrics_answer_plain_http_scrapes_when_https_is_enforced(
+    client, settings, metrics_token, metrics
+):
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
+    assert client.get("/sign-in/").status_code == 301
+
+
+@pytest.mark.django_db
+def test_a_failing_source_hides_only_its_own_gauges(client, metrics_token, metrics, monkeypatch):
+    from common import task_queues
+
+    def broker_down(**kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(task_queues, "queue_depths", broker_down)
+
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+
+    assert response.status_code == 200
+    assert b"freshchain_task_queue_length" not in response.content
+    assert b"freshchain_excursions_open" in response.content
+
+
 def test_metrics_are_counted_across_processes():
     """The test settings (like `make run`) share one folder between processes."""
     assert common_metrics.is_multiprocess()
