@@ -24,12 +24,20 @@ def metrics_token(settings):
     return TOKEN
 
 
+QUEUE = "metrics-test-nobody-consumes"
+
+
 @pytest.fixture
-def broker():
+def broker(monkeypatch):
+    """The broker, with the app's queues seen as one queue no worker consumes (the session's
+    worker may be running and would empty the default queue)."""
+    from common import task_queues
+
+    monkeypatch.setattr(task_queues, "queue_names", lambda: [QUEUE])
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete("celery")
+    client.delete(QUEUE)
     yield client
-    client.delete("celery")
+    client.delete(QUEUE)
     client.close()
 
 
@@ -135,22 +143,23 @@ def test_metrics_are_counted_across_processes():
 
 @pytest.mark.django_db
 def test_queue_length_and_oldest_age_come_from_the_broker(broker, metrics):
-    tasks.ping.apply_async()
-    tasks.ping.apply_async()
-    oldest = json.loads(broker.lindex("celery", -1))
+    tasks.ping.apply_async(queue=QUEUE)
+    tasks.ping.apply_async(queue=QUEUE)
+    oldest = json.loads(broker.lindex(QUEUE, -1))
     published_at = oldest["headers"]["published_at"]
 
-    depth = next(each for each in queue_depths(now=published_at + 90) if each.queue == "celery")
+    [depth] = queue_depths(now=published_at + 90)
 
-    assert depth.length == 2
+    assert (depth.queue, depth.length) == (QUEUE, 2)
     assert depth.oldest_age_seconds == pytest.approx(90)
-    assert metrics.value("freshchain_task_queue_length", queue="celery") == 2
+    assert metrics.value("freshchain_task_queue_length", queue=QUEUE) == 2
 
 
 @pytest.mark.django_db
 def test_an_empty_queue_has_no_age(broker, metrics):
-    assert metrics.value("freshchain_task_queue_length", queue="celery") == 0
-    assert metrics.value("freshchain_task_queue_oldest_age_seconds", queue="celery") == 0
+    assert [each.queue for each in queue_depths()] == [QUEUE]
+    assert metrics.value("freshchain_task_queue_length", queue=QUEUE) == 0
+    assert metrics.value("freshchain_task_queue_oldest_age_seconds", queue=QUEUE) == 0
 
 
 @pytest.mark.django_db
@@ -181,3 +190,17 @@ def test_a_count_inside_a_rolled_back_transaction_is_not_counted(metrics):
         transaction.set_rollback(True)
 
     assert metrics.value("freshchain_offers_closed_total", status="withdrawn") == before
+
+
+def test_the_queues_watched_are_the_apps_own():
+    from kombu import Queue
+
+    from common.task_queues import queue_names
+    from config.celery import app
+
+    assert queue_names() == ["celery"]  # no queues declared: the default one
+    app.conf.task_queues = [Queue("dispatch"), Queue("end_of_day")]
+    try:
+        assert queue_names() == ["celery", "dispatch", "end_of_day"]
+    finally:
+        app.conf.task_queues = None
