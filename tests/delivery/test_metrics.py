@@ -16,6 +16,7 @@ from delivery.models import OfferStatus, TaskOffer
 from delivery.services import dispatch, offers
 from tests.delivery.dispatch_factories import WAREHOUSE_AT, courier_near, packed_order
 from tests.delivery.factories import front_warehouse
+from tests.delivery.shop_factories import order_for, receive
 
 TOKEN = "scrape-me-0123456789"
 
@@ -75,6 +76,26 @@ def test_a_refused_answer_counts_nothing(offered, metrics, django_capture_on_com
         offers.decline_offer(courier=offered["second"], offer_id=offered["offer"].pk)
 
     assert metrics.value("freshchain_offers_closed_total", status="declined") == declined
+
+
+@pytest.fixture
+def shop(chaoyang, spinach, funded_consumer, monkeypatch):
+    """Spinach in stock at Chaoyang; dispatch messages are not sent (dispatch is not tested)."""
+    monkeypatch.setattr(tasks.dispatch_order, "apply_async", lambda *args, **kwargs: None)
+    monkeypatch.setattr(tasks.dispatch_order, "delay", lambda *args: None)
+    receive(chaoyang, spinach, "20", harvested_days_ago=1)
+    return {"spinach": spinach, "consumer": funded_consumer}
+
+
+@pytest.mark.django_db
+def test_a_consumers_order_is_counted_once(shop, metrics, django_capture_on_commit_callbacks):
+    before = metrics.value("freshchain_delivery_orders_placed_total")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_for(shop["consumer"], (shop["spinach"].pk, "1.5"), key="k1")
+        order_for(shop["consumer"], (shop["spinach"].pk, "1.5"), key="k1")  # a retry
+
+    assert metrics.value("freshchain_delivery_orders_placed_total") == before + 1
 
 
 # --- Across processes: counted in a worker, served by the web ------------------------------------
