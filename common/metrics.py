@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import partial, wraps
 from typing import Any, TypeVar
 
+from django.conf import settings
+from django.core.checks import CheckMessage, Warning
 from django.db import transaction
 from django.utils.module_loading import autodiscover_modules
 from prometheus_client import (
@@ -126,6 +128,24 @@ def timed(metric: Histogram) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+# --- Start-up check ----------------------------------------------------------------------
+
+
+def check_multiprocess(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A system check: metrics served without multiprocess mode miss every other process."""
+    if settings.METRICS_TOKEN and not is_multiprocess():
+        return [
+            Warning(
+                "METRICS_TOKEN is set but PROMETHEUS_MULTIPROC_DIR is not: /metrics will show "
+                "only the counts of the web process that answers, none of the workers'.",
+                hint="Set PROMETHEUS_MULTIPROC_DIR to a folder shared by the host's web "
+                "processes and workers, emptied when they start.",
+                id="common.W001",
+            )
+        ]
+    return []
 
 
 # --- Serving ------------------------------------------------------------------------------

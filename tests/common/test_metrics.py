@@ -204,3 +204,14 @@ def test_the_queues_watched_are_the_apps_own():
         assert queue_names() == ["celery", "dispatch", "end_of_day"]
     finally:
         app.conf.task_queues = None
+
+
+def test_start_up_warns_when_metrics_would_miss_the_workers(settings, monkeypatch):
+    settings.METRICS_TOKEN = TOKEN
+    assert common_metrics.check_multiprocess() == []
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+
+    assert [each.id for each in common_metrics.check_multiprocess()] == ["common.W001"]
+    settings.METRICS_TOKEN = ""
+    assert common_metrics.check_multiprocess() == []
