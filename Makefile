@@ -14,10 +14,10 @@ DATABASE_OWNER_URL ?= postgis://freshchain:freshchain@127.0.0.1:5432/freshchain
 
 # The settings fail closed (DEBUG off, no secret key); `make run` and the catalogue commands
 # are development on this machine, so they set both unless the environment already does.
-run translations messages: export DJANGO_DEBUG ?= true
-run translations messages: export DJANGO_SECRET_KEY ?= dev-only-insecure-key-for-make-run-0123456789abcdefghijklmnop
+run translations messages backup restore-check: export DJANGO_DEBUG ?= true
+run translations messages backup restore-check: export DJANGO_SECRET_KEY ?= dev-only-insecure-key-for-make-run-0123456789abcdefghijklmnop
 
-.PHONY: run test lint typecheck format bench services services-browser translations messages clean
+.PHONY: run test lint typecheck format bench services services-browser translations messages clean backup restore-check
 
 run: services $(VENV)/.installed translations
 	DATABASE_URL=$(DATABASE_OWNER_URL) $(MANAGE) migrate --noinput
@@ -28,7 +28,18 @@ run: services $(VENV)/.installed translations
 	@echo "FreshChain is starting at http://$(WEB_HOST):$(WEB_PORT)/  (health: /healthz, API: /api/docs/)"
 	@echo "Ctrl-C stops the web server, the Celery worker and beat."
 	@echo
-	$(BIN)/honcho start
+	rm -rf var/metrics && mkdir -p var/metrics
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics $(BIN)/honcho start
+
+# A backup of the database (pg_dump, custom format, as the tables' owner) and the media into
+# var/backups/<time>/ (BACKUP_DIR), keeping the newest BACKUP_KEEP.
+backup: services $(VENV)/.installed
+	DATABASE_URL=$(DATABASE_OWNER_URL) $(MANAGE) backup
+
+# Restore the newest backup into a scratch database, verify the ledger, reconcile the markets,
+# compare every table's row count; one line of verdict, non-zero exit when it fails.
+restore-check: services $(VENV)/.installed
+	DATABASE_URL=$(DATABASE_OWNER_URL) $(MANAGE) restore_check
 
 # --create-db: a fresh test database every run, so rows left by an interrupted run (tests with
 # real commits, for threads and the Celery worker) can never fail the next one. Two processes

@@ -35,8 +35,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.metrics import count, count_now
+
 from .batch_files import RAGGED
 from .exceptions import BatchTooLarge, ForeignReadings, IngestRejected
+from .metrics import INGEST_REFUSED, READINGS_STORED
 from .models import DataLogger, LoggerAssignment, Reading
 from .monitoring import ReadingIn, judge_readings
 from .selectors.loggers import assignments_covering
@@ -99,14 +102,20 @@ def ingest_readings(
     """
     limit = settings.COLDCHAIN_MAX_BATCH_READINGS
     if len(rows) > limit:
+        count_now(INGEST_REFUSED, reason="too_large")
         raise BatchTooLarge(
             _("A batch holds at most %(limit)d readings; this one has %(count)d. Send it in parts.")
             % {"limit": limit, "count": len(rows)}
         )
     now = now or timezone.now()
-    batch = _checked_batch(rows, device_id=logger.device_id, now=now, is_text=is_text)
+    try:
+        batch = _checked_batch(rows, device_id=logger.device_id, now=now, is_text=is_text)
+    except ForeignReadings:
+        count_now(INGEST_REFUSED, reason="foreign")
+        raise
     _sort_out_late(batch, logger_id=logger.pk, now=now)
     if batch.errors and not accept_partial:
+        count_now(INGEST_REFUSED, reason="invalid")
         raise IngestRejected(
             _("%(count)d of %(total)d readings are not valid; nothing was stored.")
             % {"count": batch.rejected_rows, "total": len(rows)},
@@ -119,6 +128,8 @@ def ingest_readings(
             stored, late = _insert_new(logger_id=logger.pk, batch=batch)
             if stored:
                 judge_readings(logger_id=logger.pk, readings=stored)
+            count(READINGS_STORED, len(stored))
+    count_now(INGEST_REFUSED, batch.rejected_rows, reason="rejected_rows")
     return IngestResult(
         received=len(rows),
         stored=len(stored),

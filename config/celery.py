@@ -71,6 +71,18 @@ app.conf.beat_schedule = {
         "task": "controltower.send_daily_digests",
         "schedule": crontab(hour=6, minute=30),
     },
+    # Every day at 02:30: the whole ledger verified (its hash chain, balances, holds); the
+    # outcome is a metric that an alert watches (deploy/prometheus/alerts.yml).
+    "verify-ledger": {
+        "task": "settlement.verify_ledger",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Every day at 03:00: a backup of the database and the media into BACKUP_DIR, keeping the
+    # newest BACKUP_KEEP (common/backups.py).
+    "nightly-backup": {
+        "task": "common.take_nightly_backup",
+        "schedule": crontab(hour=3, minute=0),
+    },
     # "close-business-days" is added below, once Django's settings are loaded: every day at
     # MARKET_END_OF_DAY (23:30 unless set), every market's business day closes: trades stop,
     # sellers are paid out, statements and the daily report are written. Earlier days left

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "djmoney",
     "channels",
     "csp",
+    "django_prometheus",
     "common",
     "accounts",
     "farms",
@@ -83,6 +84,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later step's log lines carry the request's id (common/logs.py).
+    "common.logs.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,6 +99,7 @@ MIDDLEWARE = [
     "accounts.middleware.FirstPasswordChangeMiddleware",
     "accounts.middleware.ConsentMiddleware",
     "common.csp.ContentSecurityPolicyMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Content-Security-Policy (django-csp): scripts and styles only from this site, no inline
@@ -344,6 +349,22 @@ HEALTH_CELERY_QUEUE = env_str("HEALTH_CELERY_QUEUE", "")
 HEALTH_CACHE_SECONDS = env_int("HEALTH_CACHE_SECONDS", 5)
 HEALTH_TOKEN = env_str("HEALTH_TOKEN", "")
 
+# /metrics (Prometheus, common/metrics.py) answers only a request carrying this token as
+# "Authorization: Bearer <token>"; empty: /metrics does not exist (404). Counters from every
+# process add up only with PROMETHEUS_MULTIPROC_DIR set (prometheus_client reads it itself).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if _metrics_dir := env_str("PROMETHEUS_MULTIPROC_DIR", ""):
+    # prometheus_client writes there as soon as a metric is declared, folder or not.
+    Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
+PROMETHEUS_EXPORT_MIGRATIONS = False  # django-prometheus: no query at start-up
+
+# Backups (common/backups.py): `make backup` and the nightly task write a folder per backup
+# under BACKUP_DIR and keep the newest BACKUP_KEEP. pg_dump and pg_restore connect as the
+# tables' owner (DATABASE_OWNER_URL) when it is set, else as the application.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL", "")
+
 DEFAULT_CURRENCY = "CNY"
 CURRENCIES = ("CNY",)
 
@@ -382,7 +403,7 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 # Load balancers probe over plain HTTP inside the network; a redirect would read as down.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -390,10 +411,19 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Readable text by default; LOG_FORMAT=json gives one JSON object a line for a log collector.
+# Either way each line carries the id of the request (or task) it belongs to (common/logs.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"()": "common.logs.TextFormatter"},
+        "json": {"()": "common.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
 

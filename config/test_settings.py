@@ -11,6 +11,12 @@ os.environ.setdefault(
     "DJANGO_SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 )
 
+# Metrics in prometheus_client's multiprocess mode, as deployed: a server or worker a test
+# starts adds its counts to the same folder (it inherits the variable). Set before anything
+# imports prometheus_client, which reads it once.
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="freshchain-test-metrics-")
+
 from .env import database_from_url, env_str
 from .settings import *  # noqa: F403
 from .settings import CHANNEL_LAYERS, DATABASES, STORAGES, channel_layer_host
@@ -89,3 +95,7 @@ SMS_OUTBOX_PATH = Path(
         os.path.join(tempfile.gettempdir(), f"freshchain-test-sms-{os.getpid()}.log"),
     )
 )
+
+# Backups go to a scratch folder, taken as the test database's own role (its owner).
+BACKUP_DIR = Path(tempfile.mkdtemp(prefix="freshchain-test-backups-"))
+DATABASE_OWNER_URL = ""

@@ -2,7 +2,8 @@
 # Bring up what FreshChain needs on this Debian/Ubuntu machine, idempotently:
 #   - installs what is missing: PostGIS for the installed PostgreSQL major version,
 #     GDAL/GEOS/PROJ (GeoDjango), Redis, gettext (translations), python3-venv;
-#     with --browser also Chromium and CJK fonts for the browser tests, with --bench
+#     with --browser (the tests) also Chromium and CJK fonts for the browser tests and
+#     Prometheus, whose promtool checks deploy/prometheus/alerts.yml, with --bench
 #     wrk, the HTTP load generator of the benchmarks;
 #   - starts PostgreSQL and Redis if they are down;
 #   - creates the database with the PostGIS extension and its two roles: the owner, which
@@ -22,7 +23,7 @@ APP_PASSWORD=${FRESHCHAIN_DB_APP_PASSWORD:-freshchain_app}
 extra_packages=()
 for arg in "$@"; do
   case "$arg" in
-    --browser) extra_packages+=(chromium fonts-noto-cjk) ;;
+    --browser) extra_packages+=(chromium fonts-noto-cjk prometheus) ;;
     --bench) extra_packages+=(wrk) ;;
     *) echo "usage: scripts/services.sh [--browser] [--bench]" >&2; exit 2 ;;
   esac

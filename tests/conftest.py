@@ -230,3 +230,41 @@ class SmsOutbox:
 def sms_outbox() -> SmsOutbox:
     """Reads what was "sent" to a phone (settings.SMS_OUTBOX_PATH, shared with asgi_server)."""
     return SmsOutbox()
+
+
+# --- Metrics: what Prometheus would read at /metrics ---------------------------------------
+
+
+class Metrics:
+    """Values of the exposition text (common.metrics.exposition), parsed as Prometheus does."""
+
+    def __init__(self, text_of):
+        self.text_of = text_of
+
+    def value(self, name: str, **labels: str) -> float:
+        """The sample's value; 0 when it is not there (a counter nothing has counted yet)."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        for family in text_string_to_metric_families(self.text_of()):
+            for sample in family.samples:
+                if sample.name == name and all(
+                    sample.labels.get(k) == v for k, v in labels.items()
+                ):
+                    return sample.value
+        return 0.0
+
+
+@pytest.fixture
+def metrics(monkeypatch) -> Metrics:
+    """Metrics of this process and every process sharing its PROMETHEUS_MULTIPROC_DIR. The
+    health gauges read a fixed report: a real one waits for a Celery worker these tests lack."""
+    from common import health
+    from common.metrics import exposition
+
+    monkeypatch.setattr(
+        health,
+        "health_report",
+        lambda: (True, {"status": "up", "database": {"up": True}, "redis": {"up": True},
+                        "celery": {"up": True}}),
+    )  # fmt: skip
+    return Metrics(lambda: exposition().decode())

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from common.metrics import count, timed
 
 from .. import realtime, tasks
 from ..exceptions import (
@@ -32,6 +33,7 @@ from ..exceptions import (
     OfferNoLongerOpen,
     OfferNotFound,
 )
+from ..metrics import DISPATCH_SECONDS, OFFERS_CLOSED, OFFERS_MADE
 from ..models import (
     ACTIVE_TASK_STATUSES,
     Courier,
@@ -143,6 +145,7 @@ def offer_next(
         return offer_task(task, now=now, rules=rules, scorer=scorer, search=search)
 
 
+@timed(DISPATCH_SECONDS)
 def offer_task(
     task: DeliveryTask,
     *,
@@ -279,6 +282,7 @@ def _offer_to(
     offer.pk, user_id = inserted
     offer.courier = Courier(pk=candidate.courier_id, user_id=user_id)  # as the push needs him
     offer_made(offer)
+    count(OFFERS_MADE)
     _schedule_expiry(offer, seconds=rules.offer_seconds)
     realtime.push_offer(offer)
     return offer
@@ -314,6 +318,7 @@ def close_offer(
     """The pending offer is answered (`by` the courier) or ended by dispatch (`by` None)."""
     offer.answered_at = answered_at
     move_offer(offer, status, by=by, why=why, fields=["answered_at"])
+    count(OFFERS_CLOSED, status=status)
     realtime.push_offer(offer)
 
 

@@ -25,6 +25,7 @@ from djmoney.money import Money
 from accounts.models import User
 from accounts.permissions import is_admin
 from common.dates import business_date_of
+from common.metrics import count
 from common.money import CENT, round_money
 from common.units import positive_kg
 from farms.selectors import held_everywhere
@@ -41,6 +42,7 @@ from ..exceptions import (
     OrderStepRefused,
     WalletShort,
 )
+from ..metrics import ORDERS_PLACED
 from ..models import (
     DeliveryOrder,
     DeliveryOrderLine,
@@ -146,6 +148,7 @@ def place_order(
         order.save(update_fields=["total", "payment_entry", "updated_at"])
         dispatch.schedule_dispatch(order, now=now)
         realtime.push_order(order)
+        count(ORDERS_PLACED)
     return order
 
 

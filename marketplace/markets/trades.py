@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
 from common.dates import business_today
+from common.metrics import count
 from farms.exceptions import LotHeld, LotNotAdmitted
 from farms.models import HarvestLot, Product
 from farms.services.holds import lock_lots_for_sale
@@ -40,6 +41,7 @@ from ..exceptions import (
     ReasonRequired,
     UnknownCard,
 )
+from ..metrics import TRADES_SETTLED
 from .choices import DayStatus, TraderKind
 from .models import Market, Trade
 from .pricing import clean_unit_price, clean_weights, fees_by_rule, trade_amount
@@ -287,6 +289,7 @@ def _settle_trade(
             )
         except IntegrityError as error:
             raise _RefusedEntry(error, request=request, legs=legs) from error
+        count(TRADES_SETTLED)
         return Trade.objects.create(
             market=market,
             business_date=today,

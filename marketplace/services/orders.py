@@ -30,6 +30,7 @@ from djmoney.money import Money
 
 from accounts.models import User
 from common.exceptions import InvalidTransition
+from common.metrics import count
 from common.money import round_money
 from common.units import positive_kg
 from farms.exceptions import LotHeld
@@ -54,6 +55,7 @@ from ..exceptions import (
     OrderNotYours,
     OwnListing,
 )
+from ..metrics import ORDERS_PLACED
 from ..models import Listing, Order, OrderEvent, OrderLine
 from ..selectors.orders import is_buyer_side, is_seller_side, overdue_placed_orders
 
@@ -145,6 +147,7 @@ def place_order(
         hold_order_total(order=order, by=buyer)
         _record_event(order=order, actor=buyer)
         realtime.announce_new_order(order)
+        count(ORDERS_PLACED)
     return order
 
 
