@@ -1,0 +1,204 @@
+"""Which EPCIS events a caller may read, and the reads the query interface and the exports
+make. A person sees the events of the lots whose journey she may open
+(journey.lots_with_journey_visible_to); a partner system's key those of its co-operative's or
+its market's lots (every lot when it is limited to neither), and only if it may query.
+
+Derived events are read lot by lot (traceability.epcis.journey); the partners' own
+(CapturedEvent) straight from their table in the query's order, in batches, so a page of a
+query over ten thousand of them reads about a page of rows.
+"""
+
+import heapq
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Collate
+
+from accounts.models import User
+from farms.models import HarvestLot
+from farms.selectors import lots_admitted_at
+from marketplace.markets.selectors.lots import lots_traded_at
+
+from ..choices import TrailStep
+from ..epcis import identifiers as ids
+from ..epcis.events import KEY_FORMAT, Event, time_key
+from ..epcis.journey import events_of_lot, events_of_shipment
+from ..epcis.query import EventQuery, one_page
+from ..models import (
+    CapturedEvent,
+    Certificate,
+    LaboratoryResult,
+    LotTrailEntry,
+    MarketEntry,
+    PartnerSystem,
+    RapidTest,
+)
+from .journey import lots_with_journey_visible_to
+
+BATCH = 500
+TRAIL_STEP_OF_KIND = {
+    "order_line": TrailStep.MARKETPLACE_ORDER_LINE,
+    "trade": TrailStep.MARKET_TRADE,
+    "shipping": TrailStep.SHIPMENT,
+    "receiving": TrailStep.SHIPMENT,
+    "receipt": TrailStep.STOCK_RECEIPT,
+    "consumer_sale": TrailStep.CONSUMER_ORDER_LINE,
+}
+
+
+def lots_for_partner(partner: PartnerSystem) -> QuerySet[HarvestLot]:
+    lots = HarvestLot.objects.select_related("product", "farm__cooperative")
+    if not partner.may_query or partner.revoked_at is not None:
+        return lots.none()
+    if partner.cooperative_id is not None:
+        lots = lots.filter(farm__cooperative_id=partner.cooperative_id)
+    if partner.market_id is not None:
+        markets = [partner.market_id]
+        lots = lots.filter(Q(pk__in=lots_traded_at(markets)) | Q(pk__in=lots_admitted_at(markets)))
+    return lots
+
+
+def lots_with_events_visible_to(
+    user: User, partner: PartnerSystem | None = None
+) -> QuerySet[HarvestLot]:
+    """The lots whose EPCIS events the caller may read (a partner system's key, else the
+    person)."""
+    if partner is not None:
+        return lots_for_partner(partner)
+    return lots_with_journey_visible_to(user)
+
+
+def _lot_codes_named(identifiers: list[str]) -> set[str] | None:
+    """The lot codes the identifiers name when every one names one of our lots (by LGTIN or
+    our URI), else None (no narrowing)."""
+    codes = set()
+    base = ids.site_url() + "/epcis/lots/"
+    for identifier in identifiers:
+        if identifier.startswith(base):
+            code = identifier[len(base) :]
+        elif identifier.startswith(ids.GS1_RESOLVER + "/01/") and "/10/" in identifier:
+            code = identifier.split("/10/", 1)[1].split("/", 1)[0]
+        else:
+            return None
+        if code.endswith("*"):
+            return None
+        codes.add(unquote(code))
+    return codes or None
+
+
+def _captured(lots: QuerySet[HarvestLot], query: EventQuery) -> Iterator[Event]:
+    """The partners' events about these lots in (time, eventID) order, after the query's
+    keyset, in its time window and of its types, read a batch at a time."""
+    rows = CapturedEvent.objects.filter(lot__in=lots.values("pk")).annotate(
+        ordered_id=Collate("event_id", "C")
+    )
+    if query.event_types:
+        rows = rows.filter(event_type__in=query.event_types)
+    if query.since is not None:
+        rows = rows.filter(event_time__gte=_moment(query.since))
+    if query.before is not None:
+        rows = rows.filter(event_time__lt=_moment(query.before))
+    rows = rows.order_by("event_time", "ordered_id")
+    after = query.after
+    while True:
+        batch = rows
+        if after is not None:
+            moment = _moment(after[0])
+            batch = batch.filter(
+                Q(event_time__gt=moment) | Q(event_time=moment, ordered_id__gt=after[1])
+            )
+        found = list(batch.only("event_id", "event_time", "event")[:BATCH])
+        for row in found:
+            yield time_key(row.event_time), row.event_id, row.event
+        if len(found) < BATCH:
+            return
+        after = time_key(found[-1].event_time), found[-1].event_id
+
+
+def _moment(key: str) -> datetime:
+    return datetime.strptime(key, KEY_FORMAT).replace(tzinfo=UTC)
+
+
+def _order(event: Event) -> tuple[str, str]:
+    return event[0], event[1]
+
+
+def query_events(
+    lots: QuerySet[HarvestLot], query: EventQuery
+) -> tuple[list[Event], str | None]:
+    """One page of the events of these lots the query keeps, and the next page's token."""
+    codes = _lot_codes_named(query.named_identifiers())
+    if codes is not None:
+        lots = lots.filter(lot_code__in=codes)
+    derived: list[Event] = []
+    for lot in lots.order_by("pk"):
+        derived += events_of_lot(lot, with_captured=False)
+    derived.sort(key=_order)
+    merged = heapq.merge(derived, _captured(lots, query), key=_order)
+    return one_page(query, merged)
+
+
+def lot_of_event(event_id: str) -> int | None:
+    """The lot one of our own event IDs is about (None for an ID that is not ours)."""
+    parsed = ids.parse_event_id(event_id)
+    if parsed is None:
+        return None
+    kind, pk = parsed
+    if kind == "harvest":
+        return pk
+    if kind == "certificate":
+        return Certificate.objects.filter(pk=pk).values_list("lot_id", flat=True).first()
+    if kind == "market_entry":
+        return MarketEntry.objects.filter(pk=pk).values_list("lot_id", flat=True).first()
+    if kind == "rapid_test":
+        return RapidTest.objects.filter(pk=pk).values_list("entry__lot_id", flat=True).first()
+    if kind == "laboratory":
+        return (
+            LaboratoryResult.objects.filter(pk=pk).values_list("entry__lot_id", flat=True).first()
+        )
+    step = TRAIL_STEP_OF_KIND.get(kind)
+    if step is None:
+        return None
+    return (
+        LotTrailEntry.objects.filter(step=step, source_id=pk)
+        .values_list("lot_id", flat=True)
+        .first()
+    )
+
+
+def event_named(lots: QuerySet[HarvestLot], event_id: str) -> Event | None:
+    """The event with this ID about one of these lots, or None."""
+    captured = CapturedEvent.objects.filter(event_id=event_id, lot__in=lots.values("pk")).first()
+    if captured is not None:
+        return time_key(captured.event_time), captured.event_id, captured.event
+    lot_id = lot_of_event(event_id)
+    lot = lots.filter(pk=lot_id).first() if lot_id is not None else None
+    if lot is None:
+        return None
+    return next((e for e in events_of_lot(lot, with_captured=False) if e[1] == event_id), None)
+
+
+def shipment_events_visible(lots: QuerySet[HarvestLot], shipment_id: int) -> list[Event] | None:
+    """The shipment's shipping and receiving events for the lots it carried that the caller
+    may see; None when it carried none of them."""
+    carried = lots.filter(
+        pk__in=LotTrailEntry.objects.filter(
+            step=TrailStep.SHIPMENT, record_id=shipment_id
+        ).values("lot_id")
+    ).order_by("pk")
+    carried = list(carried)
+    if not carried:
+        return None
+    return events_of_shipment(shipment_id, carried)
+
+
+def shipment_code(shipment_id: int) -> str:
+    """The shipment's code as its trail rows carry it (its id when it carried nothing)."""
+    code = (
+        LotTrailEntry.objects.filter(step=TrailStep.SHIPMENT, record_id=shipment_id)
+        .values_list("reference", flat=True)
+        .first()
+    )
+    return code or str(shipment_id)
