@@ -52,7 +52,10 @@ def epcis_response(document: dict, *, link: str | None = None) -> HttpResponse:
 @extend_schema(exclude=True)
 class EpcisView(APIView):
     # The partner's key first: a caller without credentials is told to bring a Bearer key.
-    authentication_classes = [PartnerKeyAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+    authentication_classes = [
+        PartnerKeyAuthentication,
+        *api_settings.DEFAULT_AUTHENTICATION_CLASSES,
+    ]
     renderer_classes = [JSONRenderer, JsonLdRenderer]
 
     def visible_lots(self, request):

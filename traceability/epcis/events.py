@@ -27,7 +27,7 @@ Event = tuple[str, str, dict]  # (time key, eventID, the event's JSON)
 OFFSET = "+08:00"  # the business time zone's offset (Asia/Shanghai keeps no summer time)
 KEY_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
-ENTRY_DISPOSITION = {
+ENTRY_DISPOSITION: dict[str, str] = {
     EntryOutcome.ADMITTED: "sellable_accessible",
     EntryOutcome.CLEARED_BY_LABORATORY: "sellable_accessible",
     EntryOutcome.AWAITING_RAPID_TEST: "sellable_not_accessible",
@@ -121,7 +121,7 @@ def gate_events(lot: HarvestLot, epc_class: str) -> list[Event]:
     )
     for entry in entries:
         market = {"id": ids.location_of("market", entry.market)}
-        entry_fields = {
+        entry_fields: dict[str, object] = {
             "action": "OBSERVE",
             "bizStep": "receiving",
             "disposition": ENTRY_DISPOSITION.get(entry.outcome, "in_progress"),
@@ -134,37 +134,33 @@ def gate_events(lot: HarvestLot, epc_class: str) -> list[Event]:
         else:
             entry_fields["quantityList"] = [{"epcClass": epc_class}]
         events.append(_event("market_entry", entry.pk, entry.arrived_at, **entry_fields))
-        for test in entry.rapid_tests.all():
-            events.append(
-                _event(
-                    "rapid_test",
-                    test.pk,
-                    test.tested_at,
-                    action="OBSERVE",
-                    bizStep="inspecting",
-                    disposition="non_conformant" if test.is_positive else "conformant",
-                    epcList=[],
-                    quantityList=[{"epcClass": epc_class}],
-                    readPoint=market,
-                    bizLocation=market,
-                )
+        checks = [
+            ("rapid_test", test.pk, test.tested_at, not test.is_positive)
+            for test in entry.rapid_tests.all()
+        ] + [
+            (
+                "laboratory",
+                result.pk,
+                result.recorded_at,
+                result.outcome == LaboratoryOutcome.CLEARED,
             )
-        for result in entry.laboratory_results.all():
-            cleared = result.outcome == LaboratoryOutcome.CLEARED
-            events.append(
-                _event(
-                    "laboratory",
-                    result.pk,
-                    result.recorded_at,
-                    action="OBSERVE",
-                    bizStep="inspecting",
-                    disposition="conformant" if cleared else "non_conformant",
-                    epcList=[],
-                    quantityList=[{"epcClass": epc_class}],
-                    readPoint=market,
-                    bizLocation=market,
-                )
+            for result in entry.laboratory_results.all()
+        ]
+        events.extend(
+            _event(
+                kind,
+                pk,
+                moment,
+                action="OBSERVE",
+                bizStep="inspecting",
+                disposition="conformant" if passed else "non_conformant",
+                epcList=[],
+                quantityList=[{"epcClass": epc_class}],
+                readPoint=market,
+                bizLocation=market,
             )
+            for kind, pk, moment, passed in checks
+        )
     return events
 
 

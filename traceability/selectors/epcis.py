@@ -24,7 +24,7 @@ from marketplace.markets.selectors.lots import lots_traded_at
 from ..choices import TrailStep
 from ..epcis import identifiers as ids
 from ..epcis.events import KEY_FORMAT, Event, time_key
-from ..epcis.journey import events_of_lot, events_of_shipment
+from ..epcis.journey import events_of_lot, events_of_shipment, in_order
 from ..epcis.query import EventQuery, one_page
 from ..models import (
     CapturedEvent,
@@ -121,13 +121,7 @@ def _moment(key: str) -> datetime:
     return datetime.strptime(key, KEY_FORMAT).replace(tzinfo=UTC)
 
 
-def _order(event: Event) -> tuple[str, str]:
-    return event[0], event[1]
-
-
-def query_events(
-    lots: QuerySet[HarvestLot], query: EventQuery
-) -> tuple[list[Event], str | None]:
+def query_events(lots: QuerySet[HarvestLot], query: EventQuery) -> tuple[list[Event], str | None]:
     """One page of the events of these lots the query keeps, and the next page's token."""
     codes = _lot_codes_named(query.named_identifiers())
     if codes is not None:
@@ -135,8 +129,8 @@ def query_events(
     derived: list[Event] = []
     for lot in lots.order_by("pk"):
         derived += events_of_lot(lot, with_captured=False)
-    derived.sort(key=_order)
-    merged = heapq.merge(derived, _captured(lots, query), key=_order)
+    derived.sort(key=in_order)
+    merged = heapq.merge(derived, _captured(lots, query), key=in_order)
     return one_page(query, merged)
 
 
@@ -183,12 +177,8 @@ def event_named(lots: QuerySet[HarvestLot], event_id: str) -> Event | None:
 def shipment_events_visible(lots: QuerySet[HarvestLot], shipment_id: int) -> list[Event] | None:
     """The shipment's shipping and receiving events for the lots it carried that the caller
     may see; None when it carried none of them."""
-    carried = lots.filter(
-        pk__in=LotTrailEntry.objects.filter(
-            step=TrailStep.SHIPMENT, record_id=shipment_id
-        ).values("lot_id")
-    ).order_by("pk")
-    carried = list(carried)
+    on_board = LotTrailEntry.objects.filter(step=TrailStep.SHIPMENT, record_id=shipment_id)
+    carried = list(lots.filter(pk__in=on_board.values("lot_id")).order_by("pk"))
     if not carried:
         return None
     return events_of_shipment(shipment_id, carried)

@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.urls import path
 
 from accounts.permissions import get_visible_or_404
+from common.bulk import cyclic_gc_paused
 
 from ..epcis.documents import MEDIA_TYPE, epcis_document, rendered
 from ..epcis.journey import events_of_lot
@@ -16,7 +17,8 @@ from ..selectors.journey import lots_with_journey_visible_to
 
 
 def _download(document: dict, filename: str) -> HttpResponse:
-    response = HttpResponse(rendered(document), content_type=MEDIA_TYPE)
+    with cyclic_gc_paused():
+        response = HttpResponse(rendered(document), content_type=MEDIA_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -5,10 +5,10 @@ has a GTIN and ours elsewhere, and the cold legs carry their temperature."""
 from django.test import override_settings
 
 from farms.models import Product
+from marketplace.markets.models import MarketStaff
 from traceability.epcis.documents import epcis_document, query_document
 from traceability.epcis.journey import events_of_lot
 from traceability.epcis.schema import schema_errors
-from marketplace.markets.models import MarketStaff
 from traceability.models.gate import LaboratoryOutcome, RapidTestMethod
 from traceability.services.gate import (
     check_in_with_certificate,
@@ -53,7 +53,9 @@ def _with_gate_checks(world, operator, market):
 def test_every_step_of_the_journey_is_a_valid_epcis_event(journey_world, operator, market):
     entry = _with_gate_checks(journey_world, operator, market)
     events = events_of_lot(journey_world.lot)
-    kinds = [event_id.removeprefix(f"{SITE}/epcis/events/").split("/")[0] for _k, event_id, _e in events]
+    kinds = [
+        event_id.removeprefix(f"{SITE}/epcis/events/").split("/")[0] for _k, event_id, _e in events
+    ]
     assert set(kinds) == {
         "harvest",
         "certificate",
@@ -73,11 +75,16 @@ def test_every_step_of_the_journey_is_a_valid_epcis_event(journey_world, operato
     assert by_kind["harvest"]["bizStep"] == "commissioning"
     assert by_kind["certificate"]["bizStep"] == "commissioning"
     assert by_kind["market_entry"]["bizStep"] == "receiving"
-    assert by_kind["market_entry"]["bizLocation"]["id"] == f"{SITE}/epcis/locations/market/{market.pk}"
+    assert (
+        by_kind["market_entry"]["bizLocation"]["id"] == f"{SITE}/epcis/locations/market/{market.pk}"
+    )
     assert by_kind["rapid_test"]["disposition"] == "non_conformant"  # 62 % inhibition
     assert by_kind["laboratory"]["disposition"] == "conformant"
     assert by_kind["trade"]["bizTransactionList"] == [
-        {"type": "inv", "bizTransaction": f"{SITE}/epcis/transactions/trade/{journey_world.trade.pk}"}
+        {
+            "type": "inv",
+            "bizTransaction": f"{SITE}/epcis/transactions/trade/{journey_world.trade.pk}",
+        }
     ]
     assert by_kind["consumer_sale"]["bizStep"] == "retail_selling"
     assert entry.pk  # the entry's event is the one above
@@ -129,7 +136,12 @@ def test_each_leg_carries_its_temperature_and_excursion_alarm(journey_world):
     assert 10.0 < report["meanValue"] < 11.2
     assert len(first["sensorElementList"]) == 1  # no excursion on the first leg
     alarm = second["sensorElementList"][1]["sensorReport"][0]
-    assert alarm == {"type": "Temperature", "exception": "ALARM_CONDITION", "uom": "CEL", "maxValue": 15.0}
+    assert alarm == {
+        "type": "Temperature",
+        "exception": "ALARM_CONDITION",
+        "uom": "CEL",
+        "maxValue": 15.0,
+    }
     shipped = [e for _k, i, e in events if "/shipping/" in i]
     assert {e["bizStep"] for e in shipped} == {"shipping"}
     assert {e["disposition"] for e in shipped} == {"in_transit"}

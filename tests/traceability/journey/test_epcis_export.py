@@ -67,4 +67,5 @@ def test_nobody_else_downloads_them(journey_world, other_market, client):
     client.logout()
     for url in urls:
         answer = client.get(url)
-        assert answer.status_code == 302 and "sign-in" in answer["Location"]
+        assert answer.status_code == 302
+        assert "sign-in" in answer["Location"]

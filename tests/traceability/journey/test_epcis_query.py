@@ -71,10 +71,13 @@ def test_time_window_and_business_location(journey_world, admin_user, api_as):
     second_leg = journey_world.second_leg
     since = second_leg.departed_at.isoformat()
     later = _events(client.get("/epcis/events", {"GE_eventTime": since}))
-    assert "harvest" not in _kinds(later) and "consumer_sale" in _kinds(later)
+    assert "harvest" not in _kinds(later)
+    assert "consumer_sale" in _kinds(later)
     earlier = _events(client.get("/epcis/events", {"LT_eventTime": since}))
-    assert set(_kinds(earlier)) | set(_kinds(later)) == set(_kinds(_events(client.get("/epcis/events"))))
-    assert not set(e["eventID"] for e in earlier) & set(e["eventID"] for e in later)
+    assert set(_kinds(earlier)) | set(_kinds(later)) == set(
+        _kinds(_events(client.get("/epcis/events")))
+    )
+    assert not {e["eventID"] for e in earlier} & {e["eventID"] for e in later}
     warehouse = f"{SITE}/epcis/locations/warehouse/{journey_world.warehouse.pk}"
     at_warehouse = _events(client.get("/epcis/events", {"EQ_bizLocation": warehouse}))
     assert set(_kinds(at_warehouse)) == {"receipt", "consumer_sale"}
@@ -90,7 +93,9 @@ def test_epc_matching_by_class_and_by_epc(journey_world, admin_user, api_as):
     assert _events(client.get("/epcis/events", {"MATCH_anyEPC": lot_class})) == []
     by_path = _events(client.get(f"/epcis/epcs/{quote(lot_class, safe='')}/events"))
     assert [e["eventID"] for e in by_path] == [e["eventID"] for e in by_class]
-    assert _events(client.get(f"/epcis/epcs/{quote(SITE + '/epcis/lots/NOPE', safe='')}/events")) == []
+    assert (
+        _events(client.get(f"/epcis/epcs/{quote(SITE + '/epcis/lots/NOPE', safe='')}/events")) == []
+    )
 
 
 def test_one_event_by_its_id(journey_world, admin_user, api_as):
@@ -99,7 +104,8 @@ def test_one_event_by_its_id(journey_world, admin_user, api_as):
     answer = client.get(f"/epcis/events/{quote(trade_id, safe='')}")
     assert answer.status_code == 200
     document = answer.json()
-    assert document["type"] == "EPCISDocument" and schema_errors(document) == []
+    assert document["type"] == "EPCISDocument"
+    assert schema_errors(document) == []
     assert [e["eventID"] for e in document["epcisBody"]["eventList"]] == [trade_id]
     for event in _events(client.get("/epcis/events")):  # every event is found by its ID
         found = client.get(f"/epcis/events/{quote(event['eventID'], safe='')}")
@@ -108,7 +114,9 @@ def test_one_event_by_its_id(journey_world, admin_user, api_as):
     assert missing.status_code == 404
 
 
-def test_ten_thousand_events_by_pages_of_500_complete_and_in_order(journey_world, admin_user, api_as):
+def test_ten_thousand_events_by_pages_of_500_complete_and_in_order(
+    journey_world, admin_user, api_as
+):
     ids = captured_events(journey_world.lot, count=10_000, created_by=admin_user)
     client = api_as(admin_user)
     seen: list[dict] = []
@@ -122,7 +130,9 @@ def test_ten_thousand_events_by_pages_of_500_complete_and_in_order(journey_world
         seen += page
         pages += 1
         link = answer.headers.get("Link")
-        url = link.split(">")[0].removeprefix("<").removeprefix("http://testserver") if link else None
+        url = (
+            link.split(">")[0].removeprefix("<").removeprefix("http://testserver") if link else None
+        )
         assert len(page) == 500
     assert pages == 20
     assert sorted(e["eventID"] for e in seen) == sorted(ids)
@@ -130,7 +140,9 @@ def test_ten_thousand_events_by_pages_of_500_complete_and_in_order(journey_world
     assert keys == sorted(keys)
 
 
-def test_a_page_mixes_the_journey_and_partners_events_without_loss(journey_world, admin_user, api_as):
+def test_a_page_mixes_the_journey_and_partners_events_without_loss(
+    journey_world, admin_user, api_as
+):
     captured_events(journey_world.lot, count=40, created_by=admin_user)
     client = api_as(admin_user)
     everything = _events(client.get("/epcis/events", {"perPage": "1000"}))
@@ -139,7 +151,9 @@ def test_a_page_mixes_the_journey_and_partners_events_without_loss(journey_world
         answer = client.get(url)
         seen += _events(answer)
         link = answer.headers.get("Link")
-        url = link.split(">")[0].removeprefix("<").removeprefix("http://testserver") if link else None
+        url = (
+            link.split(">")[0].removeprefix("<").removeprefix("http://testserver") if link else None
+        )
     assert [e["eventID"] for e in seen] == [e["eventID"] for e in everything]
     assert len(everything) > 40
 
