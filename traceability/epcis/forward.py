@@ -1,7 +1,8 @@
 """The forward half of a lot's journey as EPCIS events, from the lot's trail (the one index
 traceability keeps of every record downstream of a lot, traceability.models.LotTrailEntry),
-read as plain tuples, with times already formatted by PostgreSQL: a big lot has a hundred
-thousand records and each becomes one event.
+read as plain tuples, with times and the order already made by PostgreSQL: a big lot has a
+hundred thousand records and each becomes one event. The query reads the same rows a batch at
+a time from its keyset (trail_rows), so a page costs a page, not the lot.
 
 - a marketplace order line and a counter trade: ObjectEvent OBSERVE, `accepting` (the goods
   change hands), with the order (`po`) or the trade (`inv`) as business transaction;
@@ -16,6 +17,10 @@ thousand records and each becomes one event.
 Left out as the trace leaves them out: orders that took no goods, cancelled consumer orders.
 """
 
+from datetime import datetime
+
+from django.db import connection
+
 from coldchain.models import Shipment
 from coldchain.selectors.lots import leg_record
 from common.bulk import cyclic_gc_paused
@@ -28,61 +33,126 @@ from ..models import LotTrailEntry
 from . import identifiers as ids
 from .events import OFFSET, Event, event_time, time_key
 
-KEY = """to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-FORWARD_SQL = f"""
-SELECT step, source_id, record_id, {KEY}, quantity_kg::float8, holder_id, market_id, order_id,
-       parent_step, parent_id
-  FROM {LotTrailEntry._meta.db_table}
- WHERE lot_id = %(lot)s AND step > {TrailStep.LISTING:d}
-   AND NOT (step = {TrailStep.MARKETPLACE_ORDER_LINE:d} AND status = ANY(%(lines_without_goods)s))
-   AND NOT (step = {TrailStep.CONSUMER_ORDER_LINE:d} AND status = ANY(%(consumer_cancelled)s))
- ORDER BY step, at, source_id
+# The trail's rows that are one event each (order lines, trades, receipts, picks) with their
+# event's time key and ID suffix computed here, so the query's keyset (time, eventID), its
+# time window and its business steps are applied by PostgreSQL; each row carries the
+# warehouse of its stock lot (a receipt's, a pick's) and the order of a receipt's order line,
+# read from the same trail by its primary key.
+SUFFIX = f"""(CASE t.step WHEN {TrailStep.MARKETPLACE_ORDER_LINE:d} THEN 'order_line/'
+                          WHEN {TrailStep.MARKET_TRADE:d} THEN 'trade/'
+                          WHEN {TrailStep.STOCK_RECEIPT:d} THEN 'receipt/'
+                          ELSE 'consumer_sale/' END || t.source_id)"""
+ROWS_SQL = f"""
+SELECT t.lot_id, t.step, t.source_id,
+       to_char(t.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+       t.quantity_kg::float8, t.market_id, t.order_id, t.parent_step, t.parent_id,
+       stock.holder_id, line.order_id
+  FROM {LotTrailEntry._meta.db_table} t
+  LEFT JOIN {LotTrailEntry._meta.db_table} stock
+         ON stock.step = {TrailStep.STOCK_LOT:d}
+        AND stock.source_id = CASE t.step WHEN {TrailStep.STOCK_RECEIPT:d} THEN t.record_id
+                                          WHEN {TrailStep.CONSUMER_ORDER_LINE:d} THEN t.parent_id
+                              END
+  LEFT JOIN {LotTrailEntry._meta.db_table} line
+         ON t.step = {TrailStep.STOCK_RECEIPT:d}
+        AND t.parent_step = {TrailStep.MARKETPLACE_ORDER_LINE:d}
+        AND line.step = {TrailStep.MARKETPLACE_ORDER_LINE:d} AND line.source_id = t.parent_id
+ WHERE t.lot_id = ANY(%(lots)s) AND t.step = ANY(%(steps)s)
+   AND NOT (t.step = {TrailStep.MARKETPLACE_ORDER_LINE:d}
+            AND t.status = ANY(%(lines_without_goods)s))
+   AND NOT (t.step = {TrailStep.CONSUMER_ORDER_LINE:d} AND t.status = ANY(%(consumer_cancelled)s))
+   {{where}}
+ ORDER BY t.at, (%(prefix)s || {SUFFIX}) COLLATE "C"
+ {{limit}}
 """
+AFTER = f"""AND (t.at > %(after_at)s
+        OR (t.at = %(after_at)s AND (%(prefix)s || {SUFFIX}) COLLATE "C" > %(after_id)s))"""
+LEGS_SQL = f"""
+SELECT lot_id, source_id, record_id, quantity_kg::float8, parent_step, parent_id
+  FROM {LotTrailEntry._meta.db_table}
+ WHERE lot_id = ANY(%(lots)s) AND step = {TrailStep.SHIPMENT:d}
+ ORDER BY lot_id, source_id
+"""
+# The business step of each kind of row (for EQ_bizStep).
+STEP_OF_ROW = {
+    TrailStep.MARKETPLACE_ORDER_LINE: "accepting",
+    TrailStep.MARKET_TRADE: "accepting",
+    TrailStep.STOCK_RECEIPT: "receiving",
+    TrailStep.CONSUMER_ORDER_LINE: "retail_selling",
+}
 
 
-def trail_of(lot_id: int) -> list[tuple]:
-    from django.db import connection
-
+def _fetch(sql: str, params: dict) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            FORWARD_SQL,
-            {
-                "lot": lot_id,
-                "lines_without_goods": [str(s) for s in ORDER_STATUSES_WITHOUT_GOODS],
-                "consumer_cancelled": [str(DeliveryOrderStatus.CANCELLED)],
-            },
-        )
+        cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def trail_rows(
+    lot_ids: list[int],
+    *,
+    biz_steps: list[str] | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int | None = None,
+    source: tuple[int, int] | None = None,
+) -> list[tuple]:
+    """The rows of these lots that are one event each, in (time, eventID) order: those of
+    the business steps given (all without), in the time window, after the keyset; only the
+    row (step, source id) when `source` is given."""
+    steps = [int(step) for step, biz in STEP_OF_ROW.items() if not biz_steps or biz in biz_steps]
+    where = []
+    params: dict = {
+        "lots": lot_ids,
+        "steps": steps,
+        "prefix": ids.event_prefix(),
+        "lines_without_goods": [str(s) for s in ORDER_STATUSES_WITHOUT_GOODS],
+        "consumer_cancelled": [str(DeliveryOrderStatus.CANCELLED)],
+    }
+    if since is not None:
+        where.append("AND t.at >= %(since)s")
+        params["since"] = since
+    if before is not None:
+        where.append("AND t.at < %(before)s")
+        params["before"] = before
+    if source is not None:
+        where.append("AND t.step = %(source_step)s AND t.source_id = %(source_id)s")
+        params["source_step"], params["source_id"] = source
+    if after is not None:
+        where.append(AFTER)
+        params["after_at"], params["after_id"] = after
+    sql = ROWS_SQL.format(
+        where="\n   ".join(where), limit=f"LIMIT {int(limit)}" if limit is not None else ""
+    )
+    return _fetch(sql, params)
 
 
 def forward_events(
     lot: HarvestLot, epc_class: str, *, shipment_ids: set[int] | None = None
 ) -> list[Event]:
-    """The lot's forward events (see the module), each kind in time order; only the legs of
-    the given shipments when `shipment_ids` is given (a shipment's export). Built with the
-    cycle collector paused (common.bulk): a hundred thousand events are half a million
-    small dicts and lists, none in a cycle."""
+    """The lot's forward events (see the module); only the legs of the given shipments when
+    `shipment_ids` is given (a shipment's export). Built with the cycle collector paused
+    (common.bulk): a hundred thousand events are half a million small dicts and lists, none
+    in a cycle."""
     with cyclic_gc_paused():
-        return _forward_events(lot, epc_class, shipment_ids)
+        legs = legs_of(lot_ids=[lot.pk], classes={lot.pk: epc_class}, shipment_ids=shipment_ids)
+        if shipment_ids is not None:
+            return legs
+        return events_from_rows(trail_rows([lot.pk]), {lot.pk: epc_class}) + legs
 
 
-def _forward_events(lot: HarvestLot, epc_class: str, shipment_ids: set[int] | None) -> list[Event]:
-    rows = trail_of(lot.pk)
-    if shipment_ids is not None:
-        rows = [row for row in rows if row[0] == TrailStep.SHIPMENT and row[2] in shipment_ids]
+def events_from_rows(rows: list[tuple], classes: dict[int, str]) -> list[Event]:
+    """trail_rows' rows as events, in their order; `classes` gives each lot's EPC class."""
     base = ids.site_url()
     prefix = base + "/epcis/events/"
     market_at = base + "/epcis/locations/market/"
     warehouse_at = base + "/epcis/locations/warehouse/"
     transaction_of = base + "/epcis/transactions/"
-    events: list[Event] = []
-    append = events.append
-
     # The steps as plain ints (an enum member's lookup costs more than the comparison), and
     # one location object per place, shared by its events.
     trade_step, consumer_step = int(TrailStep.MARKET_TRADE), int(TrailStep.CONSUMER_ORDER_LINE)
-    line_step, stock_step = int(TrailStep.MARKETPLACE_ORDER_LINE), int(TrailStep.STOCK_LOT)
-    receipt_step, shipment_step = int(TrailStep.STOCK_RECEIPT), int(TrailStep.SHIPMENT)
+    line_step, receipt_step = int(TrailStep.MARKETPLACE_ORDER_LINE), int(TrailStep.STOCK_RECEIPT)
     places: dict[str, dict] = {}
 
     def place_of(uri: str) -> dict:
@@ -91,84 +161,59 @@ def _forward_events(lot: HarvestLot, epc_class: str, shipment_ids: set[int] | No
             place = places[uri] = {"id": uri}
         return place
 
-    order_of_line: dict[int, int] = {}
-    warehouse_of_stock: dict[int, int] = {}
-    legs: list[tuple] = []
-    for step, source, record, key, kg, holder, market, order, parent_step, parent in rows:
-        if step == trade_step:
+    events: list[Event] = []
+    append = events.append
+    for (
+        lot_id,
+        step,
+        source,
+        key,
+        kg,
+        market,
+        order,
+        parent_step,
+        parent,
+        warehouse,
+        parent_order,
+    ) in rows:
+        quantities = [{"epcClass": classes[lot_id], "quantity": kg, "uom": "KGM"}]
+        if step == consumer_step:
+            place = place_of(warehouse_at + str(warehouse))
+            event_id = prefix + "consumer_sale/" + str(source)
+            event = {
+                "type": "ObjectEvent",
+                "eventTime": key[:23] + "Z",
+                "eventTimeZoneOffset": OFFSET,
+                "eventID": event_id,
+                "action": "OBSERVE",
+                "bizStep": "retail_selling",
+                "disposition": "retail_sold",
+                "epcList": [],
+                "quantityList": quantities,
+                "readPoint": place,
+                "bizLocation": place,
+            }
+        elif step == trade_step:
             place = place_of(market_at + str(market))
             event_id = prefix + "trade/" + str(source)
-            append(
-                (
-                    key,
-                    event_id,
-                    {
-                        "type": "ObjectEvent",
-                        "eventTime": key[:23] + "Z",
-                        "eventTimeZoneOffset": OFFSET,
-                        "eventID": event_id,
-                        "action": "OBSERVE",
-                        "bizStep": "accepting",
-                        "disposition": "sellable_accessible",
-                        "epcList": [],
-                        "quantityList": [{"epcClass": epc_class, "quantity": kg, "uom": "KGM"}],
-                        "readPoint": place,
-                        "bizLocation": place,
-                        "bizTransactionList": [
-                            {"type": "inv", "bizTransaction": f"{transaction_of}trade/{source}"}
-                        ],
-                    },
-                )
-            )
-        elif step == consumer_step:
-            place = place_of(warehouse_at + str(warehouse_of_stock.get(parent, "")))
-            event_id = prefix + "consumer_sale/" + str(source)
-            append(
-                (
-                    key,
-                    event_id,
-                    {
-                        "type": "ObjectEvent",
-                        "eventTime": key[:23] + "Z",
-                        "eventTimeZoneOffset": OFFSET,
-                        "eventID": event_id,
-                        "action": "OBSERVE",
-                        "bizStep": "retail_selling",
-                        "disposition": "retail_sold",
-                        "epcList": [],
-                        "quantityList": [{"epcClass": epc_class, "quantity": kg, "uom": "KGM"}],
-                        "readPoint": place,
-                        "bizLocation": place,
-                    },
-                )
-            )
-        elif step == line_step:
-            order_of_line[source] = order
-            event_id = prefix + "order_line/" + str(source)
-            append(
-                (
-                    key,
-                    event_id,
-                    {
-                        "type": "ObjectEvent",
-                        "eventTime": key[:23] + "Z",
-                        "eventTimeZoneOffset": OFFSET,
-                        "eventID": event_id,
-                        "action": "OBSERVE",
-                        "bizStep": "accepting",
-                        "disposition": "sellable_accessible",
-                        "epcList": [],
-                        "quantityList": [{"epcClass": epc_class, "quantity": kg, "uom": "KGM"}],
-                        "bizTransactionList": [
-                            {"type": "po", "bizTransaction": f"{transaction_of}order/{order}"}
-                        ],
-                    },
-                )
-            )
-        elif step == stock_step:
-            warehouse_of_stock[record] = holder
+            event = {
+                "type": "ObjectEvent",
+                "eventTime": key[:23] + "Z",
+                "eventTimeZoneOffset": OFFSET,
+                "eventID": event_id,
+                "action": "OBSERVE",
+                "bizStep": "accepting",
+                "disposition": "sellable_accessible",
+                "epcList": [],
+                "quantityList": quantities,
+                "readPoint": place,
+                "bizLocation": place,
+                "bizTransactionList": [
+                    {"type": "inv", "bizTransaction": f"{transaction_of}trade/{source}"}
+                ],
+            }
         elif step == receipt_step:
-            place = place_of(warehouse_at + str(warehouse_of_stock.get(record, "")))
+            place = place_of(warehouse_at + str(warehouse))
             event_id = prefix + "receipt/" + str(source)
             event = {
                 "type": "ObjectEvent",
@@ -179,7 +224,7 @@ def _forward_events(lot: HarvestLot, epc_class: str, shipment_ids: set[int] | No
                 "bizStep": "receiving",
                 "disposition": "sellable_accessible",
                 "epcList": [],
-                "quantityList": [{"epcClass": epc_class, "quantity": kg, "uom": "KGM"}],
+                "quantityList": quantities,
                 "readPoint": place,
                 "bizLocation": place,
             }
@@ -187,28 +232,51 @@ def _forward_events(lot: HarvestLot, epc_class: str, shipment_ids: set[int] | No
                 event["bizTransactionList"] = [
                     {"type": "inv", "bizTransaction": f"{transaction_of}trade/{parent}"}
                 ]
-            elif parent_step == line_step and parent in order_of_line:
+            elif parent_step == line_step and parent_order is not None:
                 event["bizTransactionList"] = [
-                    {
-                        "type": "po",
-                        "bizTransaction": f"{transaction_of}order/{order_of_line[parent]}",
-                    }
+                    {"type": "po", "bizTransaction": f"{transaction_of}order/{parent_order}"}
                 ]
-            append((key, event_id, event))
-        elif step == shipment_step:
-            legs.append((source, record, kg, parent_step, parent))
-    if legs:
-        events += leg_events(legs, epc_class)
+        else:  # a marketplace order line
+            event_id = prefix + "order_line/" + str(source)
+            event = {
+                "type": "ObjectEvent",
+                "eventTime": key[:23] + "Z",
+                "eventTimeZoneOffset": OFFSET,
+                "eventID": event_id,
+                "action": "OBSERVE",
+                "bizStep": "accepting",
+                "disposition": "sellable_accessible",
+                "epcList": [],
+                "quantityList": quantities,
+                "bizTransactionList": [
+                    {"type": "po", "bizTransaction": f"{transaction_of}order/{order}"}
+                ],
+            }
+        append((key, event_id, event))
     return events
 
 
-def leg_events(legs: list[tuple], epc_class: str) -> list[Event]:
-    """Shipping and receiving of each leg (shipment lot id, shipment id, kg, parent)."""
+def legs_of(
+    *, lot_ids: list[int], classes: dict[int, str], shipment_ids: set[int] | None = None
+) -> list[Event]:
+    """The shipping and receiving events of these lots' cold-chain legs (of the given
+    shipments only, when given), unordered."""
+    legs = [
+        (source, shipment, kg, parent_step, parent, classes[lot_id])
+        for lot_id, source, shipment, kg, parent_step, parent in _fetch(LEGS_SQL, {"lots": lot_ids})
+        if shipment_ids is None or shipment in shipment_ids
+    ]
+    return leg_events(legs) if legs else []
+
+
+def leg_events(legs: list[tuple]) -> list[Event]:
+    """Shipping and receiving of each leg (shipment lot id, shipment id, kg, parent, the
+    lot's EPC class)."""
     shipments = {s.pk: s for s in Shipment.objects.filter(pk__in={leg[1] for leg in legs})}
     records = {pk: leg_record(shipment) for pk, shipment in shipments.items()}
     transaction_of = ids.site_url() + "/epcis/transactions/"
     events: list[Event] = []
-    for source, shipment_id, kg, parent_step, parent in legs:
+    for source, shipment_id, kg, parent_step, parent, epc_class in legs:
         shipment = shipments[shipment_id]
         origin = {"id": ids.location("site", shipment.origin_id)}
         destination = {"id": ids.location("site", shipment.destination_id)}

@@ -10,7 +10,7 @@ from .events import Event, backward_events, captured_events, lot_epc_class
 from .forward import forward_events
 
 # (time key, eventID): the events' order (C-level, no Python call per event).
-in_order = itemgetter(0, 1)
+event_order = itemgetter(0, 1)
 
 
 def events_of_lot(lot: HarvestLot, *, with_captured: bool = True) -> list[Event]:
@@ -22,7 +22,7 @@ def events_of_lot(lot: HarvestLot, *, with_captured: bool = True) -> list[Event]
         events = backward_events(lot) + forward_events(lot, lot_epc_class(lot))
         if with_captured:
             events += captured_events(CapturedEvent.objects.filter(lot=lot))
-        events.sort(key=in_order)
+        events.sort(key=event_order)
     return events
 
 
@@ -31,5 +31,5 @@ def events_of_shipment(shipment_id: int, lots: list[HarvestLot]) -> list[Event]:
     events: list[Event] = []
     for lot in lots:
         events += forward_events(lot, lot_epc_class(lot), shipment_ids={shipment_id})
-    events.sort(key=in_order)
+    events.sort(key=event_order)
     return events

@@ -23,8 +23,9 @@ from marketplace.markets.selectors.lots import lots_traded_at
 
 from ..choices import TrailStep
 from ..epcis import identifiers as ids
-from ..epcis.events import KEY_FORMAT, Event, time_key
-from ..epcis.journey import events_of_lot, events_of_shipment, in_order
+from ..epcis.events import KEY_FORMAT, Event, backward_events, lot_epc_class, time_key
+from ..epcis.forward import events_from_rows, legs_of, trail_rows
+from ..epcis.journey import event_order, events_of_shipment
 from ..epcis.query import EventQuery, one_page
 from ..models import (
     CapturedEvent,
@@ -121,16 +122,52 @@ def _moment(key: str) -> datetime:
     return datetime.strptime(key, KEY_FORMAT).replace(tzinfo=UTC)
 
 
+def _forward(lot_ids: list[int], classes: dict[int, str], query: EventQuery) -> Iterator[Event]:
+    """The lots' one-row events (orders, trades, receipts, consumer sales) in (time, eventID)
+    order, after the query's keyset, in its window and of its steps, a batch at a time."""
+    if query.event_types and "ObjectEvent" not in query.event_types:
+        return
+    after = None if query.after is None else (_moment(query.after[0]), query.after[1])
+    since = None if query.since is None else _moment(query.since)
+    before = None if query.before is None else _moment(query.before)
+    while True:
+        rows = trail_rows(
+            lot_ids,
+            biz_steps=query.biz_steps,
+            since=since,
+            before=before,
+            after=after,
+            limit=BATCH,
+        )
+        events = events_from_rows(rows, classes)
+        yield from events
+        if len(rows) < BATCH:
+            return
+        after = _moment(events[-1][0]), events[-1][1]
+
+
 def query_events(lots: QuerySet[HarvestLot], query: EventQuery) -> tuple[list[Event], str | None]:
-    """One page of the events of these lots the query keeps, and the next page's token."""
+    """One page of the events of these lots the query keeps, and the next page's token: the
+    few events of each lot read by record (harvest, certificates, gate checks, cold legs),
+    merged in order with the trail's and the partners', which are read from their tables a
+    batch at a time from the query's keyset on."""
     codes = _lot_codes_named(query.named_identifiers())
     if codes is not None:
         lots = lots.filter(lot_code__in=codes)
-    derived: list[Event] = []
-    for lot in lots.order_by("pk"):
-        derived += events_of_lot(lot, with_captured=False)
-    derived.sort(key=in_order)
-    merged = heapq.merge(derived, _captured(lots, query), key=in_order)
+    chosen = list(lots.order_by("pk"))
+    classes = {lot.pk: lot_epc_class(lot) for lot in chosen}
+    lot_ids = list(classes)
+    few: list[Event] = legs_of(lot_ids=lot_ids, classes=classes) if lot_ids else []
+    for lot in chosen:
+        few += backward_events(lot)
+    few = [event for event in few if query.keeps(event)]
+    few.sort(key=event_order)
+    merged = heapq.merge(
+        few,
+        _forward(lot_ids, classes, query) if lot_ids else iter(()),
+        _captured(lots, query),
+        key=event_order,
+    )
     return one_page(query, merged)
 
 
@@ -163,15 +200,26 @@ def lot_of_event(event_id: str) -> int | None:
 
 
 def event_named(lots: QuerySet[HarvestLot], event_id: str) -> Event | None:
-    """The event with this ID about one of these lots, or None."""
+    """The event with this ID about one of these lots, or None. One of ours is derived
+    again from its own record alone."""
     captured = CapturedEvent.objects.filter(event_id=event_id, lot__in=lots.values("pk")).first()
     if captured is not None:
         return time_key(captured.event_time), captured.event_id, captured.event
     lot_id = lot_of_event(event_id)
     lot = lots.filter(pk=lot_id).first() if lot_id is not None else None
-    if lot is None:
+    parsed = ids.parse_event_id(event_id)
+    if lot is None or parsed is None:
         return None
-    return next((e for e in events_of_lot(lot, with_captured=False) if e[1] == event_id), None)
+    kind, pk = parsed
+    classes = {lot.pk: lot_epc_class(lot)}
+    if kind in ("shipping", "receiving"):
+        found = legs_of(lot_ids=[lot.pk], classes=classes)
+    elif kind in TRAIL_STEP_OF_KIND:
+        rows = trail_rows([lot.pk], source=(TRAIL_STEP_OF_KIND[kind], pk))
+        found = events_from_rows(rows, classes)
+    else:
+        found = backward_events(lot)
+    return next((event for event in found if event[1] == event_id), None)
 
 
 def shipment_events_visible(lots: QuerySet[HarvestLot], shipment_id: int) -> list[Event] | None:
