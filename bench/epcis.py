@@ -101,6 +101,16 @@ def _connect() -> psycopg.Connection:
     )
 
 
+def _key_of(event: dict) -> tuple[str, str]:
+    """The (time key, eventID) a page token carries, of an exported event."""
+    from datetime import datetime
+
+    from traceability.epcis.events import time_key
+
+    moment = datetime.fromisoformat(event["eventTime"].replace("Z", "+00:00"))
+    return time_key(moment), event["eventID"]
+
+
 def admin_client() -> Client:
     admin, _created = User.objects.get_or_create(
         username="bench-epcis-admin", defaults={"role": Role.ADMIN}
@@ -155,6 +165,26 @@ def main() -> None:
             f"max {max(samples) * 1000:8.0f} ms   ({len(samples)} runs)"
         )
 
+    # A query's page over the same lot (not a target): the first page, and one deep in.
+    from urllib.parse import urlencode
+
+    from traceability.epcis.query import page_token
+
+    middle = document["epcisBody"]["eventList"][events // 2]
+    page_url = "/epcis/events?" + urlencode({"perPage": 500, "MATCH_epcClass": params["lot_class"]})
+    deep_url = page_url + "&" + urlencode({"nextPageToken": page_token(_key_of(middle))})
+    pages: dict[str, list[float]] = {"first": [], "deep": []}
+    for _n in range(3):
+        for name, page in (("first", page_url), ("deep", deep_url)):
+            started = time.perf_counter()
+            answer = client.get(page)
+            pages[name].append(time.perf_counter() - started)
+            assert answer.status_code == 200, answer.content[:500]
+    print(
+        f"a query's page of 500: first {percentile(pages['first'], 50) * 1000:.0f} ms, "
+        f"from the middle of the lot {percentile(pages['deep'], 50) * 1000:.0f} ms"
+    )
+
     profiler = cProfile.Profile()
     profiler.enable()
     export()
@@ -177,6 +207,8 @@ def main() -> None:
         events=events,
         export_p50_ms=round(percentile(timings["export"], 50) * 1000),
         raw_p50_ms=round(percentile(timings["raw"], 50) * 1000),
+        query_page_p50_ms=round(percentile(pages["first"], 50) * 1000),
+        query_deep_page_p50_ms=round(percentile(pages["deep"], 50) * 1000),
     )
 
 

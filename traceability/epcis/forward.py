@@ -257,23 +257,52 @@ def events_from_rows(rows: list[tuple], classes: dict[int, str]) -> list[Event]:
 
 
 def legs_of(
-    *, lot_ids: list[int], classes: dict[int, str], shipment_ids: set[int] | None = None
+    *,
+    lot_ids: list[int],
+    classes: dict[int, str],
+    shipment_ids: set[int] | None = None,
+    sensors: bool = True,
 ) -> list[Event]:
     """The shipping and receiving events of these lots' cold-chain legs (of the given
-    shipments only, when given), unordered."""
+    shipments only, when given), unordered; without their sensor data when `sensors` is
+    False (the query adds it to the receiving events of its page only: add_sensor_data)."""
     legs = [
         (source, shipment, kg, parent_step, parent, classes[lot_id])
         for lot_id, source, shipment, kg, parent_step, parent in _fetch(LEGS_SQL, {"lots": lot_ids})
         if shipment_ids is None or shipment in shipment_ids
     ]
-    return leg_events(legs) if legs else []
+    return leg_events(legs, sensors=sensors) if legs else []
 
 
-def leg_events(legs: list[tuple]) -> list[Event]:
+def add_sensor_data(events: list[Event]) -> None:
+    """The leg's temperature on each of these receiving events that lacks it (legs_of
+    without sensors), read for their shipments only."""
+    prefix = ids.event_prefix() + "receiving/"
+    waiting = {
+        int(event_id[len(prefix) :]): event
+        for _key, event_id, event in events
+        if event_id.startswith(prefix) and "sensorElementList" not in event
+    }
+    if not waiting:
+        return
+    shipment_of = dict(
+        LotTrailEntry.objects.filter(step=TrailStep.SHIPMENT, source_id__in=waiting).values_list(
+            "source_id", "record_id"
+        )
+    )
+    shipments = Shipment.objects.filter(pk__in=set(shipment_of.values()))
+    found = {shipment.pk: sensor_elements(shipment, leg_record(shipment)) for shipment in shipments}
+    for source, event in waiting.items():
+        elements = found.get(shipment_of.get(source, 0))
+        if elements:
+            event["sensorElementList"] = elements
+
+
+def leg_events(legs: list[tuple], *, sensors: bool = True) -> list[Event]:
     """Shipping and receiving of each leg (shipment lot id, shipment id, kg, parent, the
     lot's EPC class)."""
     shipments = {s.pk: s for s in Shipment.objects.filter(pk__in={leg[1] for leg in legs})}
-    records = {pk: leg_record(shipment) for pk, shipment in shipments.items()}
+    records = {pk: leg_record(shipment) for pk, shipment in shipments.items()} if sensors else {}
     transaction_of = ids.site_url() + "/epcis/transactions/"
     events: list[Event] = []
     for source, shipment_id, kg, parent_step, parent, epc_class in legs:
@@ -329,9 +358,10 @@ def leg_events(legs: list[tuple]) -> list[Event]:
                 **why,
                 "sourceList": [{"type": "location", "source": origin["id"]}],
             }
-            sensors = sensor_elements(shipment, records[shipment_id])
             if sensors:
-                event["sensorElementList"] = sensors
+                elements = sensor_elements(shipment, records[shipment_id])
+                if elements:
+                    event["sensorElementList"] = elements
             events.append((key, event_id, event))
     return events
 

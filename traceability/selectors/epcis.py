@@ -24,7 +24,7 @@ from marketplace.markets.selectors.lots import lots_traded_at
 from ..choices import TrailStep
 from ..epcis import identifiers as ids
 from ..epcis.events import KEY_FORMAT, Event, backward_events, lot_epc_class, time_key
-from ..epcis.forward import events_from_rows, legs_of, trail_rows
+from ..epcis.forward import add_sensor_data, events_from_rows, legs_of, trail_rows
 from ..epcis.journey import event_order, events_of_shipment
 from ..epcis.query import EventQuery, one_page
 from ..models import (
@@ -157,7 +157,7 @@ def query_events(lots: QuerySet[HarvestLot], query: EventQuery) -> tuple[list[Ev
     chosen = list(lots.order_by("pk"))
     classes = {lot.pk: lot_epc_class(lot) for lot in chosen}
     lot_ids = list(classes)
-    few: list[Event] = legs_of(lot_ids=lot_ids, classes=classes) if lot_ids else []
+    few: list[Event] = legs_of(lot_ids=lot_ids, classes=classes, sensors=False) if lot_ids else []
     for lot in chosen:
         few += backward_events(lot)
     few = [event for event in few if query.keeps(event)]
@@ -168,7 +168,9 @@ def query_events(lots: QuerySet[HarvestLot], query: EventQuery) -> tuple[list[Ev
         _captured(lots, query),
         key=event_order,
     )
-    return one_page(query, merged)
+    page, token = one_page(query, merged)
+    add_sensor_data(page)
+    return page, token
 
 
 def lot_of_event(event_id: str) -> int | None:
@@ -213,7 +215,9 @@ def event_named(lots: QuerySet[HarvestLot], event_id: str) -> Event | None:
     kind, pk = parsed
     classes = {lot.pk: lot_epc_class(lot)}
     if kind in ("shipping", "receiving"):
-        found = legs_of(lot_ids=[lot.pk], classes=classes)
+        on_board = LotTrailEntry.objects.filter(step=TrailStep.SHIPMENT, source_id=pk)
+        shipments = set(on_board.values_list("record_id", flat=True))
+        found = legs_of(lot_ids=[lot.pk], classes=classes, shipment_ids=shipments)
     elif kind in TRAIL_STEP_OF_KIND:
         rows = trail_rows([lot.pk], source=(TRAIL_STEP_OF_KIND[kind], pk))
         found = events_from_rows(rows, classes)

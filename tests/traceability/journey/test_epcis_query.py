@@ -50,6 +50,9 @@ def test_the_journey_comes_back_in_time_order(journey_world, admin_user, api_as)
     assert "consumer_sale" in _kinds(events)
     times = [e["eventTime"] for e in events]
     assert times == sorted(times)
+    received = [e for e in events if e["bizStep"] == "receiving" and "/receiving/" in e["eventID"]]
+    assert len(received) == 2
+    assert all(e["sensorElementList"][0]["sensorReport"][0]["uom"] == "CEL" for e in received)
 
 
 @pytest.mark.parametrize(
