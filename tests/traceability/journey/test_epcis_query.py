@@ -8,6 +8,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.choices import Role
+from farms.models import Product
 from marketplace.markets import services as markets
 from tests.accounts.factories import UserFactory
 from traceability.epcis.partners import issue_partner_key
@@ -266,6 +267,21 @@ def test_problems_are_told_in_chinese_too(journey_world, admin_user, api_as):
     )
     assert answer.status_code == 400
     assert answer.json()["colour"] == ["未知的查询参数。"]
+
+
+def test_an_id_that_is_not_an_event_is_not_found(journey_world, admin_user, api_as):
+    client = api_as(admin_user)
+    for event_id in ("garbage", f"{SITE}/epcis/events/trade/x", f"{SITE}/epcis/events/nope/1"):
+        assert client.get(f"/epcis/events/{quote(event_id, safe='')}").status_code == 404
+
+
+def test_a_lot_with_a_gtin_is_found_by_its_lgtin(journey_world, admin_user, api_as):
+    Product.objects.filter(pk=journey_world.lot.product_id).update(gtin="06901234567892")
+    lgtin = "https://id.gs1.org/01/06901234567892/10/SG-TOM-0001"
+    client = api_as(admin_user)
+    by_path = _events(client.get(f"/epcis/epcs/{quote(lgtin, safe='')}/events"))
+    assert len(by_path) == len(_events(client.get("/epcis/events")))
+    assert {q["epcClass"] for e in by_path for q in e["quantityList"]} == {lgtin}
 
 
 def test_a_single_event_takes_no_parameters(journey_world, admin_user, api_as):
