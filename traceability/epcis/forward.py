@@ -24,7 +24,7 @@ from django.db import connection
 from coldchain.models import Shipment
 from coldchain.selectors.lots import leg_record
 from common.bulk import cyclic_gc_paused
-from delivery.models import DeliveryOrderStatus
+from delivery.models import DeliveryOrder, DeliveryOrderLine, DeliveryOrderStatus
 from farms.models import HarvestLot
 from marketplace.selectors.lot_trail import ORDER_STATUSES_WITHOUT_GOODS
 
@@ -33,52 +33,79 @@ from ..models import LotTrailEntry
 from . import identifiers as ids
 from .events import OFFSET, Event, event_time, time_key
 
-# The trail's rows that are one event each (order lines, trades, receipts, picks) with their
-# event's time key and ID suffix computed here, so the query's keyset (time, eventID), its
-# time window and its business steps are applied by PostgreSQL; each row carries the
-# warehouse of its stock lot (a receipt's, a pick's) and the order of a receipt's order line,
-# read from the same trail by its primary key.
-SUFFIX = f"""(CASE t.step WHEN {TrailStep.MARKETPLACE_ORDER_LINE:d} THEN 'order_line/'
-                          WHEN {TrailStep.MARKET_TRADE:d} THEN 'trade/'
-                          WHEN {TrailStep.STOCK_RECEIPT:d} THEN 'receipt/'
-                          ELSE 'consumer_sale/' END || t.source_id)"""
+# A consumer order's packing and delivery, per pick (the order's packed_at and delivered_at):
+# kinds of rows of their own beside the trail's steps.
+PACKING, DELIVERY = 8, 9
+TRAIL = LotTrailEntry._meta.db_table
+# The rows that are one event each: the trail's order lines, trades, receipts and picks, and
+# each pick's packing and delivery, with their event's time and ID computed here, so the
+# query's keyset (time, eventID), its time window and its kinds are applied by PostgreSQL.
+# Each row carries the warehouse of its stock lot (a receipt's, a pick's) and the order of a
+# receipt's order line, read from the same trail by its primary key.
 ROWS_SQL = f"""
-SELECT t.lot_id, t.step, t.source_id,
-       to_char(t.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-       t.quantity_kg::float8, t.market_id, t.order_id, t.parent_step, t.parent_id,
-       stock.holder_id, line.order_id
-  FROM {LotTrailEntry._meta.db_table} t
-  LEFT JOIN {LotTrailEntry._meta.db_table} stock
-         ON stock.step = {TrailStep.STOCK_LOT:d}
-        AND stock.source_id = CASE t.step WHEN {TrailStep.STOCK_RECEIPT:d} THEN t.record_id
-                                          WHEN {TrailStep.CONSUMER_ORDER_LINE:d} THEN t.parent_id
-                              END
-  LEFT JOIN {LotTrailEntry._meta.db_table} line
-         ON t.step = {TrailStep.STOCK_RECEIPT:d}
-        AND t.parent_step = {TrailStep.MARKETPLACE_ORDER_LINE:d}
-        AND line.step = {TrailStep.MARKETPLACE_ORDER_LINE:d} AND line.source_id = t.parent_id
- WHERE t.lot_id = ANY(%(lots)s) AND t.step = ANY(%(steps)s)
-   AND NOT (t.step = {TrailStep.MARKETPLACE_ORDER_LINE:d}
-            AND t.status = ANY(%(lines_without_goods)s))
-   AND NOT (t.step = {TrailStep.CONSUMER_ORDER_LINE:d} AND t.status = ANY(%(consumer_cancelled)s))
-   {{where}}
- ORDER BY t.at, (%(prefix)s || {SUFFIX}) COLLATE "C"
+SELECT e.lot_id, e.kind, e.source_id,
+       to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+       e.kg, e.market_id, e.order_id, e.parent_step, e.parent_id, e.warehouse_id,
+       e.parent_order_id
+  FROM (
+    SELECT t.lot_id, t.step AS kind, t.source_id, t.at, t.quantity_kg::float8 AS kg,
+           t.market_id, t.order_id, t.parent_step, t.parent_id, stock.holder_id AS warehouse_id,
+           line.order_id AS parent_order_id,
+           %(prefix)s || CASE t.step WHEN {TrailStep.MARKETPLACE_ORDER_LINE:d} THEN 'order_line/'
+                                     WHEN {TrailStep.MARKET_TRADE:d} THEN 'trade/'
+                                     WHEN {TrailStep.STOCK_RECEIPT:d} THEN 'receipt/'
+                                     ELSE 'consumer_sale/' END || t.source_id AS event_id
+      FROM {TRAIL} t
+      LEFT JOIN {TRAIL} stock
+             ON stock.step = {TrailStep.STOCK_LOT:d}
+            AND stock.source_id = CASE t.step WHEN {TrailStep.STOCK_RECEIPT:d} THEN t.record_id
+                                              WHEN {TrailStep.CONSUMER_ORDER_LINE:d}
+                                              THEN t.parent_id END
+      LEFT JOIN {TRAIL} line
+             ON t.step = {TrailStep.STOCK_RECEIPT:d}
+            AND t.parent_step = {TrailStep.MARKETPLACE_ORDER_LINE:d}
+            AND line.step = {TrailStep.MARKETPLACE_ORDER_LINE:d} AND line.source_id = t.parent_id
+     WHERE t.lot_id = ANY(%(lots)s) AND t.step = ANY(%(kinds)s)
+       AND NOT (t.step = {TrailStep.MARKETPLACE_ORDER_LINE:d}
+                AND t.status = ANY(%(lines_without_goods)s))
+       AND NOT (t.step = {TrailStep.CONSUMER_ORDER_LINE:d}
+                AND t.status = ANY(%(consumer_cancelled)s))
+    UNION ALL
+    SELECT t.lot_id, k.kind, t.source_id,
+           CASE k.kind WHEN {PACKING:d} THEN o.packed_at ELSE o.delivered_at END,
+           t.quantity_kg::float8, NULL, o.id, NULL, NULL, stock.holder_id, NULL,
+           %(prefix)s || CASE k.kind WHEN {PACKING:d} THEN 'packing/'
+                                     ELSE 'consumer_delivery/' END || t.source_id
+      FROM {TRAIL} t
+      JOIN unnest(%(kinds)s::smallint[]) AS k(kind) ON k.kind IN ({PACKING:d}, {DELIVERY:d})
+      JOIN {DeliveryOrderLine._meta.db_table} l ON l.id = t.record_id
+      JOIN {DeliveryOrder._meta.db_table} o ON o.id = l.order_id
+      LEFT JOIN {TRAIL} stock
+             ON stock.step = {TrailStep.STOCK_LOT:d} AND stock.source_id = t.parent_id
+     WHERE t.lot_id = ANY(%(lots)s) AND t.step = {TrailStep.CONSUMER_ORDER_LINE:d}
+       AND t.status <> ALL(%(consumer_cancelled)s)
+       AND CASE k.kind WHEN {PACKING:d} THEN o.packed_at ELSE o.delivered_at END IS NOT NULL
+  ) e
+ WHERE TRUE {{where}}
+ ORDER BY e.at, e.event_id COLLATE "C"
  {{limit}}
 """
-AFTER = f"""AND (t.at > %(after_at)s
-        OR (t.at = %(after_at)s AND (%(prefix)s || {SUFFIX}) COLLATE "C" > %(after_id)s))"""
+AFTER = """AND (e.at > %(after_at)s
+        OR (e.at = %(after_at)s AND e.event_id COLLATE "C" > %(after_id)s))"""
 LEGS_SQL = f"""
 SELECT lot_id, source_id, record_id, quantity_kg::float8, parent_step, parent_id
   FROM {LotTrailEntry._meta.db_table}
  WHERE lot_id = ANY(%(lots)s) AND step = {TrailStep.SHIPMENT:d}
  ORDER BY lot_id, source_id
 """
-# The business step of each kind of row (for EQ_bizStep).
-STEP_OF_ROW = {
-    TrailStep.MARKETPLACE_ORDER_LINE: "accepting",
-    TrailStep.MARKET_TRADE: "accepting",
-    TrailStep.STOCK_RECEIPT: "receiving",
-    TrailStep.CONSUMER_ORDER_LINE: "retail_selling",
+# The business step and event type of each kind of row (for EQ_bizStep and eventType).
+KINDS = {
+    int(TrailStep.MARKETPLACE_ORDER_LINE): ("accepting", "ObjectEvent"),
+    int(TrailStep.MARKET_TRADE): ("accepting", "ObjectEvent"),
+    int(TrailStep.STOCK_RECEIPT): ("receiving", "ObjectEvent"),
+    int(TrailStep.CONSUMER_ORDER_LINE): ("retail_selling", "ObjectEvent"),
+    PACKING: ("packing", "AggregationEvent"),
+    DELIVERY: ("arriving", "ObjectEvent"),
 }
 
 
@@ -92,6 +119,7 @@ def trail_rows(
     lot_ids: list[int],
     *,
     biz_steps: list[str] | None = None,
+    event_types: list[str] | None = None,
     since: datetime | None = None,
     before: datetime | None = None,
     after: tuple[datetime, str] | None = None,
@@ -99,25 +127,29 @@ def trail_rows(
     source: tuple[int, int] | None = None,
 ) -> list[tuple]:
     """The rows of these lots that are one event each, in (time, eventID) order: those of
-    the business steps given (all without), in the time window, after the keyset; only the
-    row (step, source id) when `source` is given."""
-    steps = [int(step) for step, biz in STEP_OF_ROW.items() if not biz_steps or biz in biz_steps]
+    the business steps and event types given (all without), in the time window, after the
+    keyset; only the row (kind, source id) when `source` is given."""
+    kinds = [
+        kind
+        for kind, (biz, event_type) in KINDS.items()
+        if (not biz_steps or biz in biz_steps) and (not event_types or event_type in event_types)
+    ]
     where = []
     params: dict = {
         "lots": lot_ids,
-        "steps": steps,
+        "kinds": kinds,
         "prefix": ids.event_prefix(),
         "lines_without_goods": [str(s) for s in ORDER_STATUSES_WITHOUT_GOODS],
         "consumer_cancelled": [str(DeliveryOrderStatus.CANCELLED)],
     }
     if since is not None:
-        where.append("AND t.at >= %(since)s")
+        where.append("AND e.at >= %(since)s")
         params["since"] = since
     if before is not None:
-        where.append("AND t.at < %(before)s")
+        where.append("AND e.at < %(before)s")
         params["before"] = before
     if source is not None:
-        where.append("AND t.step = %(source_step)s AND t.source_id = %(source_id)s")
+        where.append("AND e.kind = %(source_step)s AND e.source_id = %(source_id)s")
         params["source_step"], params["source_id"] = source
     if after is not None:
         where.append(AFTER)
@@ -149,6 +181,7 @@ def events_from_rows(rows: list[tuple], classes: dict[int, str]) -> list[Event]:
     market_at = base + "/epcis/locations/market/"
     warehouse_at = base + "/epcis/locations/warehouse/"
     transaction_of = base + "/epcis/transactions/"
+    parcel_of = base + "/epcis/parcels/consumer_order/"
     # The steps as plain ints (an enum member's lookup costs more than the comparison), and
     # one location object per place, shared by its events.
     trade_step, consumer_step = int(TrailStep.MARKET_TRADE), int(TrailStep.CONSUMER_ORDER_LINE)
@@ -236,6 +269,36 @@ def events_from_rows(rows: list[tuple], classes: dict[int, str]) -> list[Event]:
                 event["bizTransactionList"] = [
                     {"type": "po", "bizTransaction": f"{transaction_of}order/{parent_order}"}
                 ]
+        elif step == PACKING:
+            place = place_of(warehouse_at + str(warehouse))
+            event_id = prefix + "packing/" + str(source)
+            event = {
+                "type": "AggregationEvent",
+                "eventTime": key[:23] + "Z",
+                "eventTimeZoneOffset": OFFSET,
+                "eventID": event_id,
+                "parentID": parcel_of + str(order),
+                "childEPCs": [],
+                "childQuantityList": quantities,
+                "action": "ADD",
+                "bizStep": "packing",
+                "disposition": "in_progress",
+                "readPoint": place,
+                "bizLocation": place,
+            }
+        elif step == DELIVERY:
+            event_id = prefix + "consumer_delivery/" + str(source)
+            event = {  # at the consumer's door: no place is named
+                "type": "ObjectEvent",
+                "eventTime": key[:23] + "Z",
+                "eventTimeZoneOffset": OFFSET,
+                "eventID": event_id,
+                "action": "OBSERVE",
+                "bizStep": "arriving",
+                "disposition": "retail_sold",
+                "epcList": [parcel_of + str(order)],
+                "quantityList": quantities,
+            }
         else:  # a marketplace order line
             event_id = prefix + "order_line/" + str(source)
             event = {

@@ -24,7 +24,14 @@ from marketplace.markets.selectors.lots import lots_traded_at
 from ..choices import TrailStep
 from ..epcis import identifiers as ids
 from ..epcis.events import KEY_FORMAT, Event, backward_events, lot_epc_class, time_key
-from ..epcis.forward import add_sensor_data, events_from_rows, legs_of, trail_rows
+from ..epcis.forward import (
+    DELIVERY,
+    PACKING,
+    add_sensor_data,
+    events_from_rows,
+    legs_of,
+    trail_rows,
+)
 from ..epcis.journey import event_order, events_of_shipment
 from ..epcis.query import EventQuery, one_page
 from ..models import (
@@ -46,7 +53,10 @@ TRAIL_STEP_OF_KIND = {
     "receiving": TrailStep.SHIPMENT,
     "receipt": TrailStep.STOCK_RECEIPT,
     "consumer_sale": TrailStep.CONSUMER_ORDER_LINE,
+    "packing": TrailStep.CONSUMER_ORDER_LINE,
+    "consumer_delivery": TrailStep.CONSUMER_ORDER_LINE,
 }
+ROW_KIND = {**TRAIL_STEP_OF_KIND, "packing": PACKING, "consumer_delivery": DELIVERY}
 
 
 def lots_for_partner(partner: PartnerSystem) -> QuerySet[HarvestLot]:
@@ -125,8 +135,6 @@ def _moment(key: str) -> datetime:
 def _forward(lot_ids: list[int], classes: dict[int, str], query: EventQuery) -> Iterator[Event]:
     """The lots' one-row events (orders, trades, receipts, consumer sales) in (time, eventID)
     order, after the query's keyset, in its window and of its steps, a batch at a time."""
-    if query.event_types and "ObjectEvent" not in query.event_types:
-        return
     after = None if query.after is None else (_moment(query.after[0]), query.after[1])
     since = None if query.since is None else _moment(query.since)
     before = None if query.before is None else _moment(query.before)
@@ -134,6 +142,7 @@ def _forward(lot_ids: list[int], classes: dict[int, str], query: EventQuery) -> 
         rows = trail_rows(
             lot_ids,
             biz_steps=query.biz_steps,
+            event_types=query.event_types,
             since=since,
             before=before,
             after=after,
@@ -219,7 +228,7 @@ def event_named(lots: QuerySet[HarvestLot], event_id: str) -> Event | None:
         shipments = set(on_board.values_list("record_id", flat=True))
         found = legs_of(lot_ids=[lot.pk], classes=classes, shipment_ids=shipments)
     elif kind in TRAIL_STEP_OF_KIND:
-        rows = trail_rows([lot.pk], source=(TRAIL_STEP_OF_KIND[kind], pk))
+        rows = trail_rows([lot.pk], source=(ROW_KIND[kind], pk))
         found = events_from_rows(rows, classes)
     else:
         found = backward_events(lot)

@@ -2,6 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
+from django.utils import timezone
+
+from delivery.models import DeliveryOrder, DeliveryOrderStatus
+from delivery.services.orders import pack_order
 from traceability.epcis.partners import issue_partner_key
 from traceability.models import CapturedEvent, CaptureJob
 
@@ -43,3 +47,11 @@ def captured_events(lot, *, count: int, created_by, same_time_every: int = 3) ->
         )
     CapturedEvent.objects.bulk_create(rows, batch_size=2000)
     return [row.event_id for row in rows]
+
+
+def packed_and_delivered(world) -> None:
+    """The warehouse packs the journey's consumer order; the courier's delivery is recorded."""
+    pack_order(by=world.warehouse_manager, order_id=world.order.pk)
+    DeliveryOrder.objects.filter(pk=world.order.pk).update(
+        status=DeliveryOrderStatus.DELIVERED, delivered_at=timezone.now()
+    )

@@ -16,6 +16,8 @@ from traceability.services.gate import (
     record_rapid_test,
 )
 
+from .epcis_factories import packed_and_delivered
+
 SITE = "https://fresh.example.cn"
 
 
@@ -52,6 +54,7 @@ def _with_gate_checks(world, operator, market):
 @override_settings(SITE_URL=SITE)
 def test_every_step_of_the_journey_is_a_valid_epcis_event(journey_world, operator, market):
     entry = _with_gate_checks(journey_world, operator, market)
+    packed_and_delivered(journey_world)
     events = events_of_lot(journey_world.lot)
     kinds = [
         event_id.removeprefix(f"{SITE}/epcis/events/").split("/")[0] for _k, event_id, _e in events
@@ -67,6 +70,8 @@ def test_every_step_of_the_journey_is_a_valid_epcis_event(journey_world, operato
         "trade",
         "receipt",
         "consumer_sale",
+        "packing",
+        "consumer_delivery",
     }
     assert schema_errors(epcis_document(events)) == []
     assert schema_errors(query_document(events)) == []
@@ -87,6 +92,12 @@ def test_every_step_of_the_journey_is_a_valid_epcis_event(journey_world, operato
         }
     ]
     assert by_kind["consumer_sale"]["bizStep"] == "retail_selling"
+    parcel = f"{SITE}/epcis/parcels/consumer_order/{journey_world.order.pk}"
+    assert by_kind["packing"]["type"] == "AggregationEvent"
+    assert by_kind["packing"]["parentID"] == parcel
+    assert by_kind["packing"]["childQuantityList"][0]["quantity"] == 2.5
+    assert by_kind["consumer_delivery"]["epcList"] == [parcel]
+    assert "bizLocation" not in by_kind["consumer_delivery"]  # a home is never named
     assert entry.pk  # the entry's event is the one above
     # In time order, IDs unique.
     assert [e[0] for e in events] == sorted(e[0] for e in events)

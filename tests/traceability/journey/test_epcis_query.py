@@ -14,7 +14,7 @@ from tests.accounts.factories import UserFactory
 from traceability.epcis.partners import issue_partner_key
 from traceability.epcis.schema import schema_errors
 
-from .epcis_factories import captured_events
+from .epcis_factories import captured_events, packed_and_delivered
 
 SITE = "https://fresh.example.cn"
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("site_url")]
@@ -68,6 +68,25 @@ def test_the_journey_comes_back_in_time_order(journey_world, admin_user, api_as)
 )
 def test_each_filter_keeps_only_its_events(journey_world, admin_user, api_as, params, kinds):
     assert set(_kinds(_events(api_as(admin_user).get("/epcis/events", params)))) == kinds
+
+
+def test_packing_and_delivery_are_found_by_type_step_and_parcel(journey_world, admin_user, api_as):
+    packed_and_delivered(journey_world)
+    client = api_as(admin_user)
+    packing = _events(client.get("/epcis/events", {"eventType": "AggregationEvent"}))
+    assert _kinds(packing) == ["packing"]
+    assert _kinds(_events(client.get("/epcis/events", {"EQ_bizStep": "arriving"}))) == [
+        "consumer_delivery"
+    ]
+    parcel = packing[0]["parentID"]
+    by_parcel = _events(client.get("/epcis/events", {"MATCH_anyEPC": parcel}))
+    assert _kinds(by_parcel) == ["packing", "consumer_delivery"]
+    assert _kinds(_events(client.get("/epcis/events", {"MATCH_epc": parcel}))) == [
+        "consumer_delivery"
+    ]
+    for event in by_parcel:
+        found = client.get(f"/epcis/events/{quote(event['eventID'], safe='')}")
+        assert found.json()["epcisBody"]["eventList"] == [event]
 
 
 def test_time_window_and_business_location(journey_world, admin_user, api_as):
