@@ -160,10 +160,11 @@ def query_events(lots: QuerySet[HarvestLot], query: EventQuery) -> tuple[list[Ev
     few events of each lot read by record (harvest, certificates, gate checks, cold legs),
     merged in order with the trail's and the partners', which are read from their tables a
     batch at a time from the query's keyset on."""
+    # Our own events name only their lot, so a query naming lots reads only those; a
+    # partner's event may name other lots than the one it is kept under: all are read.
     codes = _lot_codes_named(query.named_identifiers())
-    if codes is not None:
-        lots = lots.filter(lot_code__in=codes)
-    chosen = list(lots.order_by("pk"))
+    named = lots.filter(lot_code__in=codes) if codes is not None else lots
+    chosen = list(named.order_by("pk"))
     classes = {lot.pk: lot_epc_class(lot) for lot in chosen}
     lot_ids = list(classes)
     few: list[Event] = legs_of(lot_ids=lot_ids, classes=classes, sensors=False) if lot_ids else []
