@@ -1,111 +1,64 @@
-"""Which of our lots an EPC or EPC class URI names, and every identifier an event names.
+"""The identifiers our EPCIS events use: GS1's where the catalogue or the site has one, else
+the platform's own HTTP URIs on SITE_URL.
 
-Three forms name a lot (a GTIN with a batch/lot number, or the platform's own lot URI):
-
-- a GS1 Digital Link on any host, `https://id.gs1.org/01/<gtin>/10/<lot>`, optionally with a
-  consumer product variant (`/22/…`) before the lot and a serial (`/21/…`) after it;
-- an LGTIN URN, `urn:epc:class:lgtin:<company prefix>.<indicator><item reference>.<lot>`
-  (the GTIN-14 is rebuilt from it, check digit included);
-- the platform's own URI, `<SITE_URL>/epcis/lots/<lot code>`, for lots whose product has no
-  GTIN (the form the export uses too).
-
-Anything else (an SSCC, an SGLN, a GIAI, an SGTIN without lot) names no lot: it may sit beside
-one of ours in an event, but an event must name at least one.
+- What: a lot is an EPC class. With a GTIN on its product it is the GS1 Digital Link LGTIN
+  `https://id.gs1.org/01/<GTIN-14>/10/<lot code>`; without, `<SITE_URL>/epcis/lots/<lot code>`.
+- Where: a place with a GLN is `https://id.gs1.org/414/<GLN>` (a Digital Link SGLN); every
+  other one `<SITE_URL>/epcis/locations/<kind>/<id>` (kind: cooperative, market, site,
+  warehouse). A farm is never named: the co-operative stands for it.
+- Which event: `<SITE_URL>/epcis/events/<kind>/<id>`, derived from the record, so the same
+  event always has the same ID and `GET /epcis/events/{eventID}` finds it again.
+- Why: a trade or an order is a business transaction `<SITE_URL>/epcis/transactions/<kind>/<id>`.
 """
 
-import re
-from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote
 
 from django.conf import settings
 
-PLATFORM_LOT_PATH = "/epcis/lots/"
-DIGITAL_LINK_LOT = re.compile(
-    r"/01/(?P<gtin>[0-9]{8,14})(?:/22/[^/]+)?/10/(?P<lot>[^/?#]+)(?:/21/[^/?#]+)?/?$"
-)
-LGTIN = re.compile(r"^urn:epc:class:lgtin:(?P<prefix>[0-9]+)\.(?P<item>[0-9]+)\.(?P<lot>.+)$")
-
-# Where an event names EPCs (a list of URIs) and EPC classes (in quantity elements).
-EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
-QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+GS1_RESOLVER = "https://id.gs1.org"
 
 
-@dataclass(frozen=True)
-class LotRef:
-    """A lot as an identifier names it: by lot code, and the GTIN-14 when the form has one."""
-
-    lot_code: str
-    gtin: str = ""  # 14 digits, "" for the platform's own URI
+def site_url() -> str:
+    return settings.SITE_URL.rstrip("/")
 
 
-def platform_lot_uri(lot_code: str) -> str:
-    return f"{settings.SITE_URL}{PLATFORM_LOT_PATH}{lot_code}"
+def lot_class(*, gtin: str | None, lot_code: str) -> str:
+    """The lot as an EPC class (LGTIN when the product has a GTIN)."""
+    if gtin:
+        return f"{GS1_RESOLVER}/01/{gtin.zfill(14)}/10/{quote(lot_code, safe='')}"
+    return f"{site_url()}/epcis/lots/{quote(lot_code, safe='')}"
 
 
-def gtin_check_digit(body: str) -> str:
-    """GS1's mod-10 check digit of the 13 digits before it (weights 3 and 1 from the right)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
+def location(kind: str, pk: int, *, gln: str | None = None) -> str:
+    if gln:
+        return f"{GS1_RESOLVER}/414/{gln}"
+    return f"{site_url()}/epcis/locations/{kind}/{pk}"
 
 
-def lot_ref_of(uri: str) -> LotRef | None:
-    """The lot a URI names, or None when it names no lot in a form we read."""
-    if not isinstance(uri, str):
+def location_of(kind: str, place) -> str:
+    """A place (a co-operative, a market, a cold-chain site, a warehouse) by its GLN if it
+    carries one, else by our URI."""
+    return location(kind, place.pk, gln=getattr(place, "gln", None))
+
+
+def event_id(kind: str, pk: int) -> str:
+    return f"{site_url()}/epcis/events/{kind}/{pk}"
+
+
+def transaction(kind: str, pk: int) -> str:
+    return f"{site_url()}/epcis/transactions/{kind}/{pk}"
+
+
+def event_prefix() -> str:
+    return f"{site_url()}/epcis/events/"
+
+
+def parse_event_id(value: str) -> tuple[str, int] | None:
+    """(kind, id) of one of our own event IDs; None for anything else (a partner's)."""
+    prefix = event_prefix()
+    if not value.startswith(prefix):
         return None
-    found = LGTIN.match(uri)
-    if found:
-        prefix, item = found["prefix"], found["item"]
-        if len(prefix) + len(item) != 13 or not item:
-            return None
-        body = item[0] + prefix + item[1:]
-        return LotRef(lot_code=unquote(found["lot"]), gtin=body + gtin_check_digit(body))
-    if not uri.startswith(("http://", "https://")):
+    kind, _slash, pk = value[len(prefix) :].partition("/")
+    if not kind or not pk.isdigit() or len(pk) > 18:
         return None
-    if uri.startswith(settings.SITE_URL + PLATFORM_LOT_PATH):
-        code = uri[len(settings.SITE_URL + PLATFORM_LOT_PATH) :].strip("/")
-        return LotRef(lot_code=unquote(code)) if code and "/" not in code else None
-    found = DIGITAL_LINK_LOT.search(urlsplit(uri).path)
-    if found:
-        return LotRef(lot_code=unquote(found["lot"]), gtin=found["gtin"].zfill(14))
-    return None
-
-
-def identifiers_of(event: dict) -> list[str]:
-    """Every EPC and EPC class the event names, in document order, each once."""
-    found: list[str] = []
-    parent = event.get("parentID")
-    if isinstance(parent, str):
-        found.append(parent)
-    for name in EPC_LISTS:
-        found.extend(uri for uri in event.get(name) or [] if isinstance(uri, str))
-    found.extend(
-        element["epcClass"]
-        for _name, _index, element in quantity_elements(event)
-        if isinstance(element.get("epcClass"), str)
-    )
-    return list(dict.fromkeys(found))
-
-
-def quantity_elements(event: dict):
-    """(list name, index, element) of each quantity element the event holds."""
-    for name in QUANTITY_LISTS:
-        for index, element in enumerate(event.get(name) or []):
-            if isinstance(element, dict):
-                yield name, index, element
-
-
-def where_named(event: dict, uri: str | None = None) -> str:
-    """The field (a JSON pointer in the event) naming `uri`, or, without one, the first list
-    of what the event is about ("epcList" when it has none)."""
-    if uri is not None and event.get("parentID") == uri:
-        return "parentID"
-    for name in EPC_LISTS:
-        items = event.get(name) or []
-        if uri is None and items:
-            return name
-        if uri is not None and uri in items:
-            return f"{name}/{items.index(uri)}"
-    for name, index, element in quantity_elements(event):
-        if uri is None or element.get("epcClass") == uri:
-            return f"{name}/{index}/epcClass" if uri is not None else name
-    return "parentID" if uri is None and event.get("parentID") else "epcList"
+    return kind, int(pk)

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from farms.models import HarvestLot
 
-from ..epcis.identifiers import (
+from ..epcis.lot_refs import (
     LotRef,
     identifiers_of,
     lot_ref_of,

@@ -5,7 +5,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from traceability.epcis.identifiers import platform_lot_uri
+from traceability.epcis.lot_refs import platform_lot_uri
 
 STANDARDS = Path("/work/shared/standards/epcis")
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"

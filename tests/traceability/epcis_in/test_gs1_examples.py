@@ -19,7 +19,7 @@ import pytest
 
 from farms.models import HarvestLot, Product
 from tests.farms.factories import HarvestLotFactory, ProductFactory
-from traceability.epcis.identifiers import gtin_check_digit, identifiers_of, lot_ref_of
+from traceability.epcis.lot_refs import gtin_check_digit, identifiers_of, lot_ref_of
 from traceability.models import CapturedEvent, CaptureJob
 from traceability.services.epcis_capture import events_of
 
