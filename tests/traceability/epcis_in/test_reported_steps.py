@@ -114,10 +114,11 @@ def _shanghai(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
-def test_round_trip_exported_document_reproduces_the_journey_on_the_trace_page(
+def test_a_partners_journey_document_shows_on_the_trace_page_step_by_step(
     packing_line, our_lot, send, client
 ):
-    """INTEGRATOR: switch exported_journey_document to the real export (see the module)."""
+    """A document shaped as another system exports a journey (GS1 identifiers, SGLN places);
+    the round trip through our own export is tests/traceability/journey/test_epcis_round_trip."""
     partner, key = packing_line
     start = timezone.now().replace(microsecond=0) - timedelta(days=2)
     sent = exported_journey_document(our_lot, start)
