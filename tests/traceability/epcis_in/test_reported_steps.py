@@ -2,11 +2,9 @@
 signed-in journey page show each as "<step> · reported by <partner>", with its time and place;
 nothing personal a partner sent is shown.
 
-The round trip (issue 17's acceptance): a document exported from one FreshChain database and
-captured into another reproduces the lot's journey on the trace page. The export is written
-in parallel; until it is merged, `exported_journey_document` below builds the first database's
-export by hand in the shape GS1 defines. INTEGRATOR: build it with the real export of the
-lot from a first database (or market) instead, and keep the assertions.
+`exported_journey_document` below is another system's export of a journey, written by hand in
+the shape GS1 defines (GS1 identifiers, SGLN places). The round trip through FreshChain's own
+export is tests/traceability/journey/test_epcis_round_trip.py.
 """
 
 from datetime import timedelta
