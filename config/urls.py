@@ -14,6 +14,7 @@ api_patterns = [
     path("coldchain/", include("coldchain.api.urls")),
     path("delivery/", include("delivery.api.urls")),
     path("trace/", include("traceability.api.urls")),
+    path("tower/", include("controltower.api.risk_urls")),
 ]
 
 urlpatterns = [

@@ -13,6 +13,7 @@ DEMO_MODULES = (
     "coldchain.demo",
     "delivery.demo",
     "traceability.demo",
+    "controltower.risk.demo",
 )
 
 

@@ -1,0 +1,3 @@
+from .risk import RiskRule, RiskWarning
+
+__all__ = ["RiskRule", "RiskWarning"]
