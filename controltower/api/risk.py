@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from accounts.choices import Role
 from accounts.permissions import HasRole
 
+from ..models import RiskRule, RiskWarning
 from ..risk.kinds import RiskKind
 from ..selectors.risk import (
     TOWER_ROLES,
@@ -89,6 +90,7 @@ class WarningListApi(GenericAPIView):
 
     permission_classes = [IsAuthenticated, HasRole.of(*TOWER_ROLES)]
     serializer_class = WarningOutputSerializer
+    queryset = RiskWarning.objects.none()  # for the schema; reads go through the selectors
 
     @extend_schema(
         parameters=[WarningQuerySerializer], responses=WarningOutputSerializer(many=True)
@@ -108,6 +110,7 @@ class WarningListApi(GenericAPIView):
 class WarningDetailApi(GenericAPIView):
     permission_classes = [IsAuthenticated, HasRole.of(*TOWER_ROLES)]
     serializer_class = WarningOutputSerializer
+    queryset = RiskWarning.objects.none()  # for the schema; reads go through the selectors
 
     def get(self, request, pk: int):
         return Response(
@@ -120,6 +123,7 @@ class WarningAcknowledgeApi(GenericAPIView):
 
     permission_classes = [IsAuthenticated, HasRole.of(*TOWER_ROLES)]
     serializer_class = WarningOutputSerializer
+    queryset = RiskWarning.objects.none()  # for the schema; reads go through the selectors
 
     @extend_schema(request=None, responses=WarningOutputSerializer)
     def post(self, request, pk: int):
@@ -133,6 +137,7 @@ class RuleListApi(GenericAPIView):
 
     permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN)]
     serializer_class = RuleOutputSerializer
+    queryset = RiskRule.objects.none()  # for the schema; reads go through the selectors
 
     @extend_schema(responses=RuleOutputSerializer(many=True))
     def get(self, request):
@@ -143,6 +148,7 @@ class RuleListApi(GenericAPIView):
 class RuleDetailApi(GenericAPIView):
     permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN)]
     serializer_class = RuleOutputSerializer
+    queryset = RiskRule.objects.none()  # for the schema; reads go through the selectors
 
     def get(self, request, pk: int):
         return Response(rule_payload(get_object_or_404(rules_visible_to(request.user), pk=pk)))
