@@ -118,3 +118,13 @@ def test_resolved_warnings_leave_the_panel(client, warning, regulator):
 
     assert "No open risk warnings." in html
     assert f'data-warning-id="{warning.pk}"' not in html
+
+
+def test_panel_fetched_by_its_script_sends_acknowledgements_back_to_the_page(
+    client, warning, regulator
+):
+    html = signed_in(client, regulator).get(PANEL, {"back": "/tower/"}).content.decode()
+    elsewhere = client.get(PANEL, {"back": "https://evil.example/"}).content.decode()
+
+    assert '<input type="hidden" name="next" value="/tower/">' in html
+    assert 'value="https://evil.example/"' not in elsewhere

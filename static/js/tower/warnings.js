@@ -19,7 +19,9 @@
   var connectedOnce = false;
 
   function refetch(lastEvent) {
-    return fetch(panel.getAttribute("data-panel-url"), {
+    // ?back=: the panel's acknowledge buttons return to this page, not to the bare panel.
+    var back = encodeURIComponent(location.pathname + location.search);
+    return fetch(panel.getAttribute("data-panel-url") + "?back=" + back, {
       credentials: "same-origin",
       headers: { "X-Requested-With": "warnings.js" },
     })
