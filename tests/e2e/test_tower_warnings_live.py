@@ -15,7 +15,9 @@ from accounts.choices import Role
 from common.dates import BUSINESS_TIME_ZONE, business_today
 from controltower.models import RiskRule, RiskWarning
 from controltower.risk.kinds import RiskKind, default_thresholds
+from controltower.services.risk import evaluate_all_rules
 from tests.accounts.factories import UserFactory
+from tests.e2e.conftest import fits_the_screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,3 +69,20 @@ def test_price_spike_at_the_counter_appears_live_and_is_acknowledged(
     page.get_by_text("Warning acknowledged.").wait_for()
     wait_until(lambda: RiskWarning.objects.filter(acknowledged_by=regulator).exists())
     assert page.locator("[data-warning-kind=price_band]").get_by_role("button").count() == 0
+
+
+def test_warnings_page_reads_on_a_phone(
+    asgi_server, asgi_phone_as, price_history, settle, regulator, output_dir
+):
+    settle("spike", unit_price="2.40")
+    evaluate_all_rules()
+    page = asgi_phone_as(regulator)  # 360 × 640
+
+    page.goto(f"{asgi_server}/tower/warnings/")
+
+    page.locator("[data-warning-kind=price_band]").wait_for()
+    assert fits_the_screen(page)
+    box = page.get_by_role("button", name="Acknowledge").bounding_box()
+    assert box is not None
+    assert box["height"] >= 44
+    page.screenshot(path=output_dir / "warnings-phone.png", full_page=True)
