@@ -56,7 +56,7 @@ class Threshold:
         }
 
 
-def _t(name, label, unit, default, minimum, maximum, *, exclusive=False, whole=False):
+def _threshold(name, label, unit, default, minimum, maximum, *, exclusive=False, whole=False):
     return Threshold(
         name=name,
         label=label,
@@ -75,7 +75,7 @@ PERCENT = "%"
 
 THRESHOLDS: dict[str, tuple[Threshold, ...]] = {
     RiskKind.PRICE_BAND: (
-        _t(
+        _threshold(
             "band_factor",
             _("band width"),
             _("× standard deviation"),
@@ -84,7 +84,7 @@ THRESHOLDS: dict[str, tuple[Threshold, ...]] = {
             "10",
             exclusive=True,
         ),
-        _t(
+        _threshold(
             "min_band_pct",
             _("narrowest band"),
             _("% of the mean"),
@@ -93,10 +93,12 @@ THRESHOLDS: dict[str, tuple[Threshold, ...]] = {
             "100",
             exclusive=True,
         ),
-        _t("min_history_days", _("days of history needed"), DAYS, "5", "2", "30", whole=True),
+        _threshold(
+            "min_history_days", _("days of history needed"), DAYS, "5", "2", "30", whole=True
+        ),
     ),
     RiskKind.SHELF_LIFE_ON_ARRIVAL: (
-        _t(
+        _threshold(
             "min_remaining_pct",
             _("least shelf life left on arrival"),
             _("% of nominal"),
@@ -107,8 +109,8 @@ THRESHOLDS: dict[str, tuple[Threshold, ...]] = {
         ),
     ),
     RiskKind.STOCK_EXPIRING_UNSOLD: (
-        _t("sales_days", _("days of sales for the rate"), DAYS, "7", "1", "30", whole=True),
-        _t(
+        _threshold("sales_days", _("days of sales for the rate"), DAYS, "7", "1", "30", whole=True),
+        _threshold(
             "min_unsold_kg",
             _("least unsold quantity to warn of"),
             "kg",
@@ -119,12 +121,14 @@ THRESHOLDS: dict[str, tuple[Threshold, ...]] = {
         ),
     ),
     RiskKind.ON_TIME_RATE: (
-        _t("target_pct", _("on-time target"), PERCENT, "90", "0", "100", exclusive=True),
-        _t("window_minutes", _("period"), MINUTES, "60", "5", "1440", whole=True),
-        _t("min_orders", _("fewest orders to judge"), _("orders"), "5", "1", "10000", whole=True),
+        _threshold("target_pct", _("on-time target"), PERCENT, "90", "0", "100", exclusive=True),
+        _threshold("window_minutes", _("period"), MINUTES, "60", "5", "1440", whole=True),
+        _threshold(
+            "min_orders", _("fewest orders to judge"), _("orders"), "5", "1", "10000", whole=True
+        ),
     ),
     RiskKind.MARKET_DAY_OVERDUE: (
-        _t(
+        _threshold(
             "grace_minutes",
             _("time allowed after the end of day"),
             MINUTES,
@@ -135,11 +139,11 @@ THRESHOLDS: dict[str, tuple[Threshold, ...]] = {
         ),
     ),
     RiskKind.REPEATED_POSITIVE_TESTS: (
-        _t("positives", _("positive tests"), _("tests"), "2", "2", "1000", whole=True),
-        _t("window_days", _("within"), DAYS, "30", "1", "365", whole=True),
+        _threshold("positives", _("positive tests"), _("tests"), "2", "2", "1000", whole=True),
+        _threshold("window_days", _("within"), DAYS, "30", "1", "365", whole=True),
     ),
     RiskKind.LOGGER_SILENT: (
-        _t(
+        _threshold(
             "max_silence_minutes",
             _("longest silence allowed"),
             MINUTES,
@@ -150,7 +154,7 @@ THRESHOLDS: dict[str, tuple[Threshold, ...]] = {
         ),
     ),
     RiskKind.EXCURSION_OPEN: (
-        _t(
+        _threshold(
             "max_open_minutes",
             _("longest open excursion allowed"),
             MINUTES,
