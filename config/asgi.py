@@ -16,12 +16,13 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from accounts.routing import websocket_urlpatterns as accounts_ws  # noqa: E402
 from coldchain.routing import websocket_urlpatterns as coldchain_ws  # noqa: E402
 from common.request_limits import RequestBodyLimit  # noqa: E402
+from controltower.risk.routing import websocket_urlpatterns as risk_ws  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": RequestBodyLimit(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter([*accounts_ws, *coldchain_ws]))
+            AuthMiddlewareStack(URLRouter([*accounts_ws, *coldchain_ws, *risk_ws]))
         ),
     }
 )

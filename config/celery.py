@@ -83,6 +83,13 @@ app.conf.beat_schedule = {
         "task": "common.take_nightly_backup",
         "schedule": crontab(hour=3, minute=0),
     },
+    # Every minute: the control tower's risk rules (controltower.services.risk); a condition
+    # already warned of raises nothing new, one that is gone closes its warning.
+    "controltower-risk-rules": {
+        "task": "controltower.evaluate_risk_rules",
+        "schedule": crontab(),
+        "options": {"expires": 50},
+    },
     # "close-business-days" is added below, once Django's settings are loaded: every day at
     # MARKET_END_OF_DAY (23:30 unless set), every market's business day closes: trades stop,
     # sellers are paid out, statements and the daily report are written. Earlier days left

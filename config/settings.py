@@ -328,6 +328,7 @@ SPECTACULAR_SETTINGS = {
         "EntryOutcomeEnum": "traceability.models.gate.EntryOutcome",
         "LaboratoryOutcomeEnum": "traceability.models.gate.LaboratoryOutcome",
         "CourierStatusEnum": "delivery.models.couriers.CourierStatus",
+        "RiskKindEnum": "controltower.risk.kinds.RiskKind",
     },
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,

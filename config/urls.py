@@ -15,6 +15,7 @@ api_patterns = [
     path("delivery/", include("delivery.api.urls")),
     path("trace/", include("traceability.api.urls")),
     path("tower/", include("controltower.api.urls")),
+    path("tower/", include("controltower.api.risk_urls")),
 ]
 
 urlpatterns = [

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 
 from .models import DailyDigest, RegulatorArea
+from .risk import admin as risk_admin  # noqa: F401  (registers the risk rules and warnings)
 
 
 @admin.register(RegulatorArea)

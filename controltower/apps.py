@@ -9,3 +9,8 @@ class ControlTowerConfig(AppConfig):
 
     name = "controltower"
     verbose_name = _("Control tower")
+
+    def ready(self) -> None:
+        # The risk warnings' tasks (not in controltower/tasks.py, so Celery's autodiscovery
+        # does not find them by itself) and the trade receiver that feeds the price rules.
+        from .risk import receivers, tasks  # noqa: F401

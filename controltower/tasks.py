@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from common.dates import business_today
 
-from .services import compile_daily_digests
+from .services.digests import compile_daily_digests
 
 
 @shared_task(name="controltower.send_daily_digests")

@@ -14,6 +14,7 @@ DEMO_MODULES = (
     "delivery.demo",
     "traceability.demo",
     "controltower.demo",
+    "controltower.risk.demo",
 )
 
 

@@ -12,7 +12,7 @@ from controltower.selectors.trends import TREND_DAYS, trends_of
 from delivery.models import StockReceipt
 from delivery.selectors.warehouse import on_time_rate
 from delivery.services.stock import write_off_stock
-from tests.controltower.conftest import NOON
+from tests.controltower.screen.conftest import NOON
 from tests.delivery.factories import stocked
 
 pytestmark = pytest.mark.django_db

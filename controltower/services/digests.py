@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from accounts.notifications import notify_many
 
-from .models import DailyDigest, RegulatorArea
-from .selectors.digest import digest_figures
-from .selectors.scope import regulators_of, scope_of_area
+from ..models import DailyDigest, RegulatorArea
+from ..selectors.digest import digest_figures
+from ..selectors.scope import regulators_of, scope_of_area
 
 DIGEST_NOTIFICATION = "tower.digest"
 

@@ -10,9 +10,9 @@ from django.test import Client
 from accounts.models import Notification
 from common.dates import business_today
 from controltower.models import DailyDigest
-from controltower.services import DIGEST_NOTIFICATION
+from controltower.services.digests import DIGEST_NOTIFICATION
 from controltower.tasks import send_daily_digests
-from tests.controltower.conftest import NOON
+from tests.controltower.screen.conftest import NOON
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,44 @@
+"""The risk warnings' live channel, ws/tower/warnings/: admins and regulators only.
+
+The socket signs in with its session (config/asgi.py); the server puts it in the one group
+of warnings (controltower.risk.realtime); the client only listens. Events arrive as group
+messages of type "tower.warning" and go to the browser as {"type": event, "payload": …}.
+A panel reloads GET /api/tower/warnings/ whenever it (re)connects.
+"""
+
+import json
+
+from channels.db import database_sync_to_async
+
+from accounts.consumers import SIGNED_OUT, SignedInSocketConsumer
+
+from ..selectors.risk import watches_tower
+from . import realtime
+
+NOT_ALLOWED = 4403
+
+
+class RiskWarningsConsumer(SignedInSocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=SIGNED_OUT)
+            return
+        if not await database_sync_to_async(watches_tower)(user):
+            await self.close(code=NOT_ALLOWED)
+            return
+        await self.join_and_accept(user, [realtime.WARNINGS_GROUP])
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return {}
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def tower_warning(self, event: dict) -> None:
+        await self.send_json({"type": event["event"], "payload": event["payload"]})
