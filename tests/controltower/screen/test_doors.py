@@ -55,7 +55,7 @@ def test_the_regulator_and_the_admin_open_the_screen_from_their_menu(role):
     html = page.content.decode()
     assert 'id="tower-map"' in html
     assert '<section id="tower-warnings"' in html
-    assert "No open warnings." in html
+    assert "No open risk warnings." in html
     assert "Whole country" in html
     assert reverse("controltower:screen") in [reverse(e.url_name) for e in navigation_for(user)]
     workspace = signed_in(user).get(reverse("accounts:workspace"), follow=True)
