@@ -1,5 +1,5 @@
-"""A price spike posted through the counter raises its warning live on the regulator's
-risk-warnings panel (1600 × 900, a wall screen), and she acknowledges it there.
+"""A price spike posted through the counter raises its warning live on the regulator's control
+tower (1600 × 900, a wall screen), and she acknowledges it there.
 
 Real all the way: uvicorn serving config.asgi, the counter's settle_trade, the trade receiver
 queueing the price rules on a real Celery worker, the Redis channel layer, the panel's socket
@@ -53,8 +53,8 @@ def test_price_spike_at_the_counter_appears_live_and_is_acknowledged(
     output_dir,
 ):
     page = asgi_phone_as(regulator, viewport=WALL)
-    page.goto(f"{asgi_server}/tower/warnings/")
-    panel = page.locator("#risk-warnings")
+    page.goto(f"{asgi_server}/tower/")
+    panel = page.locator("#tower-warnings #risk-warnings")
     panel.get_by_text("No open risk warnings.").wait_for()
     page.wait_for_selector("#risk-warnings[data-live=open]")
 
