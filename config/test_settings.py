@@ -12,10 +12,19 @@ os.environ.setdefault(
 )
 
 # Metrics in prometheus_client's multiprocess mode, as deployed: a server or worker a test
-# starts adds its counts to the same folder (it inherits the variable). Set before anything
-# imports prometheus_client, which reads it once.
-if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="freshchain-test-metrics-")
+# starts adds its counts to the same folder (it inherits the variable). Each pytest-xdist
+# process has a folder of its own: a folder inherited from pytest's controller would add the
+# other process's trades to this one's counts. Set before anything imports prometheus_client,
+# which reads it once.
+_metrics_owner = os.environ.get("PYTEST_XDIST_WORKER", "main")
+if (
+    "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    or os.environ.get("FRESHCHAIN_TEST_METRICS_OWNER") != _metrics_owner
+):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix=f"freshchain-test-metrics-{_metrics_owner}-"
+    )
+    os.environ["FRESHCHAIN_TEST_METRICS_OWNER"] = _metrics_owner
 
 from .env import database_from_url, env_str
 from .settings import *  # noqa: F403
