@@ -68,7 +68,10 @@ class PositionInputSerializer(serializers.Serializer):
 class PositionOutputSerializer(serializers.Serializer):
     recorded = serializers.BooleanField(source="is_recorded")
     reason = serializers.CharField(
-        help_text="Why a fix was dropped: too_soon (throttled) or off_shift; empty if recorded."
+        help_text=(
+            "Why a fix was dropped: too_soon (throttled), older (taken before the last one "
+            "recorded: a late fix never moves the courier back) or off_shift; empty if recorded."
+        )
     )
     longitude = serializers.SerializerMethodField()
     latitude = serializers.SerializerMethodField()
