@@ -1,7 +1,13 @@
+import hashlib
 import hmac
+import json
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.http import JsonResponse
+from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from .health import health_report
@@ -32,3 +38,40 @@ def may_see_health_details(request) -> bool:
     offered = offered or request.GET.get("token", "")
     # Constant time, so the token cannot be guessed a character at a time.
     return bool(offered) and hmac.compare_digest(offered.encode(), expected.encode())
+
+
+# The service worker's app shell: what every page needs, kept at install.
+SERVICE_WORKER_SHELL = (
+    "css/app.css",
+    "css/offline.css",
+    "js/forms.js",
+    "js/live.js",
+    "js/outbox.js",
+    "js/offline.js",
+)
+
+
+def _static_bytes(name: str) -> bytes:
+    path = finders.find(name)
+    return Path(path).read_bytes() if isinstance(path, str) else b""
+
+
+@never_cache
+def service_worker(request):
+    """/sw.js, templates/offline/sw.js: served from the root (static files live under
+    /static/, too deep to be a worker for every page), with the shell's URLs as the static
+    storage names them. Its version is a hash of itself and of the shell's files, so that a
+    change to any of them installs a new worker, which drops the old shell."""
+    shell = [static(name) for name in SERVICE_WORKER_SHELL]
+    digest = hashlib.sha256()
+    for name in SERVICE_WORKER_SHELL:
+        digest.update(_static_bytes(name))
+    digest.update(json.dumps(shell).encode())
+    response = render(
+        request,
+        "offline/sw.js",
+        {"version": digest.hexdigest()[:16], "shell_files": json.dumps(shell)},
+        content_type="application/javascript; charset=utf-8",
+    )
+    response["Service-Worker-Allowed"] = "/"
+    return response
