@@ -60,8 +60,9 @@ def _static_bytes(name: str) -> bytes:
 def service_worker(request):
     """/sw.js, templates/offline/sw.js: served from the root (static files live under
     /static/, too deep to be a worker for every page), with the shell's URLs as the static
-    storage names them. Its version is a hash of itself and of the shell's files, so that a
-    change to any of them installs a new worker, which drops the old shell."""
+    storage names them. Its version is a hash of the shell's files: the browser compares the
+    worker's bytes, so a change to any of them installs a new worker, which drops the old
+    shell."""
     shell = [static(name) for name in SERVICE_WORKER_SHELL]
     digest = hashlib.sha256()
     for name in SERVICE_WORKER_SHELL:

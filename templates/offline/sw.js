@@ -2,8 +2,8 @@
  * whole site, while static files live under /static/. Hand-written and small:
  *
  *  - the app shell (the files below) is cached at install, other static files when first
- *    fetched; static files are answered from the cache first (their names change with their
- *    contents in production; this file's version changes with them, so an update clears them);
+ *    fetched; static files are answered from the cache first (see fromCacheFirst; this
+ *    file's version follows the shell's contents, so an update clears the old shell);
  *  - the farmer's and the courier's pages (PAGES below) are fetched from the network first and
  *    kept; with no connection the kept copy is shown;
  *  - posts are never touched here: the pages keep what they cannot send in the outbox
@@ -51,15 +51,22 @@ self.addEventListener("activate", function (event) {
   );
 });
 
+// A name with its content's hash in it (production's static storage) never changes: the kept
+// copy is the file. Any other (development) is answered from the kept copy and fetched again
+// behind it, so an edited file shows on the next load.
+var HASHED = /\.[0-9a-f]{12}\.[a-z0-9]+$/;
+
 function fromCacheFirst(request) {
-  return caches.match(request).then(function (kept) {
-    if (kept) return kept;
-    return fetch(request).then(function (response) {
-      if (response.ok) {
-        var copy = response.clone();
-        caches.open(SHELL_CACHE).then(function (cache) { cache.put(request, copy); });
-      }
-      return response;
+  return caches.open(SHELL_CACHE).then(function (cache) {
+    return cache.match(request).then(function (kept) {
+      if (kept && HASHED.test(new URL(request.url).pathname)) return kept;
+      var fresh = fetch(request).then(function (response) {
+        if (response.ok) cache.put(request, response.clone());
+        return response;
+      });
+      if (!kept) return fresh;
+      fresh.catch(function () { /* offline: the kept copy serves */ });
+      return kept;
     });
   });
 }

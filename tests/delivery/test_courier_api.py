@@ -181,6 +181,19 @@ def test_positions_kept_offline_arrive_in_order_and_a_late_one_changes_nothing(m
     assert rider.position_at == fixes[2][2]
 
 
+@pytest.mark.parametrize("field", ["longitude", "latitude", "accuracy_m"])
+def test_a_boolean_is_not_a_number_of_a_position(me, rider, field):
+    before = rider.position_at
+    body = {"longitude": WAREHOUSE_AT[0], "latitude": WAREHOUSE_AT[1], field: False}
+
+    response = me.post(BASE + "positions/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert response.json() == {field: ["A valid number is required."]}
+    rider.refresh_from_db()
+    assert rider.position_at == before
+
+
 def test_a_position_at_an_impossible_speed_is_refused_and_nothing_changes(me, rider):
     before = (rider.position.x, rider.position.y, rider.position_at)
     longitude, latitude = offset(WAREHOUSE_AT, east_m=20_000)  # 20 km in 5 minutes
