@@ -17,7 +17,11 @@ from common.dates import business_today
 from farms.models import HarvestLot
 from marketplace.models import Listing, ListingPhoto
 from tests.e2e.conftest import fits_the_screen
+from marketplace.choices import OrderStatus
+from marketplace.models import OrderEvent
 from tests.farms.factories import HarvestLotFactory
+from tests.marketplace.factories import ListingFactory, fund_wallet
+from tests.marketplace.order_factories import order_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -193,3 +197,26 @@ def test_a_refused_draft_comes_back_with_its_error_to_fix(
 
     assert _new_lots().get().harvest_date == business_today()
     assert page.locator("[data-testid=outbox-list] li").count() == 0
+
+
+def test_an_order_accepted_offline_is_accepted_once_when_back(
+    asgi_server, asgi_phone_as, member, her_lot, buyer, wait_until
+):
+    fund_wallet(buyer)
+    listing = ListingFactory(lot=her_lot, available_kg=Decimal("60.000"))
+    order = order_in(OrderStatus.PLACED, buyer=buyer, listing=listing)
+    page = asgi_phone_as(member)
+    page.goto(f"{asgi_server}/orders/{order.pk}/")
+    page.wait_for_selector("[data-outbox][data-worker=ready]", state="attached")
+
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Accept").click()
+    expect(page.get_by_test_id("outbox-count")).to_have_text("1 waiting to send")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PLACED
+
+    page.context.set_offline(False)
+    expect(page.get_by_test_id("outbox-note")).to_have_text(SENT, timeout=15_000)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ACCEPTED
+    assert OrderEvent.objects.filter(order=order, status=OrderStatus.ACCEPTED).count() == 1
