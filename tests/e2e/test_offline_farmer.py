@@ -15,10 +15,9 @@ from playwright.sync_api import expect
 
 from common.dates import business_today
 from farms.models import HarvestLot
-from marketplace.models import Listing, ListingPhoto
-from tests.e2e.conftest import fits_the_screen
 from marketplace.choices import OrderStatus
-from marketplace.models import OrderEvent
+from marketplace.models import Listing, ListingPhoto, OrderEvent
+from tests.e2e.conftest import fits_the_screen
 from tests.farms.factories import HarvestLotFactory
 from tests.marketplace.factories import ListingFactory, fund_wallet
 from tests.marketplace.order_factories import order_in
