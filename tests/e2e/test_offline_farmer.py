@@ -36,7 +36,7 @@ def her_lot(farm, catalogue):
 
 
 def _big_photo(tmp_path):
-    """A camera-sized photo: 4000 x 3000 px of noise-free colour bands (several MB as PNG)."""
+    """A camera-sized photo: 4000 x 3000 px (12 megapixels) of colour bands."""
     image = Image.new("RGB", (4000, 3000), (60, 140, 60))
     for band in range(0, 4000, 200):
         image.paste((band % 255, 200, 90), (band, 0, band + 100, 3000))
