@@ -1,7 +1,13 @@
+import hashlib
 import hmac
+import json
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from . import metrics as metrics_text
@@ -57,3 +63,41 @@ def bearer_token(request) -> str:
 def is_token(offered: str, expected: str) -> bool:
     # Constant time, so the token cannot be guessed a character at a time.
     return bool(offered) and hmac.compare_digest(offered.encode(), expected.encode())
+
+
+# The service worker's app shell: what every page needs, kept at install.
+SERVICE_WORKER_SHELL = (
+    "css/app.css",
+    "css/offline.css",
+    "js/forms.js",
+    "js/live.js",
+    "js/outbox.js",
+    "js/offline.js",
+)
+
+
+def _static_bytes(name: str) -> bytes:
+    path = finders.find(name)
+    return Path(path).read_bytes() if isinstance(path, str) else b""
+
+
+@never_cache
+def service_worker(request):
+    """/sw.js, templates/offline/sw.js: served from the root (static files live under
+    /static/, too deep to be a worker for every page), with the shell's URLs as the static
+    storage names them. Its version is a hash of the shell's files: the browser compares the
+    worker's bytes, so a change to any of them installs a new worker, which drops the old
+    shell."""
+    shell = [static(name) for name in SERVICE_WORKER_SHELL]
+    digest = hashlib.sha256()
+    for name in SERVICE_WORKER_SHELL:
+        digest.update(_static_bytes(name))
+    digest.update(json.dumps(shell).encode())
+    response = render(
+        request,
+        "offline/sw.js",
+        {"version": digest.hexdigest()[:16], "shell_files": json.dumps(shell)},
+        content_type="application/javascript; charset=utf-8",
+    )
+    response["Service-Worker-Allowed"] = "/"
+    return response

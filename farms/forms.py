@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -45,6 +46,9 @@ class HarvestLotForm(forms.Form):
         initial=PesticideTestResult.NOT_TESTED,
     )
     tested_on = forms.DateField(label=_("Tested on"), required=False, widget=DateInput)
+    # Made when the form is shown (or by the phone for a draft kept offline): sent twice, the
+    # lot is recorded once.
+    idempotency_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
     # Service argument → form field, for errors the service reports.
     SERVICE_FIELDS = {"quantity_kg": "quantity"}
@@ -57,6 +61,7 @@ class HarvestLotForm(forms.Form):
         if len(farms) == 1:
             self.fields["farm"].initial = farms[0].pk
         self.fields["harvest_date"].initial = business_today
+        self.fields["idempotency_key"].initial = lambda: uuid.uuid4().hex
         unit = WeightUnit(user.weight_unit)
         self.fields["quantity"].label = _("Quantity (%(unit)s)") % {"unit": unit.label}
         self.fields["quantity"].widget.attrs.update({"inputmode": "decimal", "step": "0.001"})
@@ -72,6 +77,7 @@ class HarvestLotForm(forms.Form):
             "certifications": data["certifications"],
             "pesticide_test_result": data["pesticide_test_result"],
             "tested_on": data["tested_on"],
+            "idempotency_key": data["idempotency_key"],
         }
 
 

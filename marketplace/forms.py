@@ -58,6 +58,9 @@ class ListingForm(forms.Form):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
+    # Made when the form is shown (or by the phone for a draft kept offline): sent twice, the
+    # listing and its photo are saved once.
+    idempotency_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
     # Service argument → form field, for errors the service reports.
     SERVICE_FIELDS = {
@@ -78,6 +81,7 @@ class ListingForm(forms.Form):
         self.fields["available_until"].initial = lambda: (
             business_today() + timedelta(days=LISTING_DAYS)
         )
+        self.fields["idempotency_key"].initial = lambda: uuid.uuid4().hex
 
     @staticmethod
     def initial_for(listing, *, user) -> dict:

@@ -87,6 +87,8 @@ class Listing(TimeStampedModel):
     product_initials = models.CharField(
         _("product name initials"), max_length=60, blank=True, default=""
     )
+    # Made on the phone with the draft: a listing sent twice (offline, a lost answer) is one.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("listing")
@@ -125,6 +127,11 @@ class Listing(TimeStampedModel):
                 condition=Q(available_until__gt=F("available_from")),
                 name="listing_window_valid",
             ),
+            models.UniqueConstraint(
+                fields=["listed_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="listing_idempotency_key_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -151,11 +158,20 @@ class ListingPhoto(models.Model):
     height = models.PositiveIntegerField()
     position = models.PositiveSmallIntegerField(default=0)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # The key of the form that sent it: a photo sent twice is stored once.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("listing photo")
         verbose_name_plural = _("listing photos")
         ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="listing_photo_idempotency_key_unique",
+            ),
+        ]
 
 
 class Order(TimeStampedModel):

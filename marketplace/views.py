@@ -108,7 +108,10 @@ def _save_listing(request, form: ListingForm, save) -> Listing | None:
             listing = save()
             if photo := form.cleaned_data.get("photo"):
                 listing_services.add_listing_photo(
-                    added_by=request.user, listing_id=listing.pk, upload=photo
+                    added_by=request.user,
+                    listing_id=listing.pk,
+                    upload=photo,
+                    idempotency_key=form.cleaned_data["idempotency_key"],
                 )
     except DomainError as error:
         add_service_error(form, error, ListingForm.SERVICE_FIELDS)
@@ -127,7 +130,10 @@ def listing_create(request, lot_pk: int):
             request,
             form,
             lambda: listing_services.create_listing(
-                listed_by=request.user, lot=lot, **form.service_arguments()
+                listed_by=request.user,
+                lot=lot,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                **form.service_arguments(),
             ),
         )
         if saved:

@@ -55,20 +55,33 @@ class ShiftOutputSerializer(serializers.Serializer):
     )
 
 
+class NumberField(serializers.FloatField):
+    """A JSON number: true and false are not (DRF's FloatField reads them as 1 and 0)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class PositionInputSerializer(serializers.Serializer):
     """WGS 84 degrees (convert GCJ-02 from a Chinese map SDK first); `at` defaults to the
-    server's clock; `accuracy_m` is the phone's estimate, in metres."""
+    server's clock (a phone sending fixes it kept offline gives the time each was taken);
+    `accuracy_m` is the phone's estimate, in metres."""
 
-    longitude = serializers.FloatField()
-    latitude = serializers.FloatField()
+    longitude = NumberField()
+    latitude = NumberField()
     at = serializers.DateTimeField(required=False)
-    accuracy_m = serializers.FloatField(required=False, allow_null=True)
+    accuracy_m = NumberField(required=False, allow_null=True)
 
 
 class PositionOutputSerializer(serializers.Serializer):
     recorded = serializers.BooleanField(source="is_recorded")
     reason = serializers.CharField(
-        help_text="Why a fix was dropped: too_soon (throttled) or off_shift; empty if recorded."
+        help_text=(
+            "Why a fix was dropped: too_soon (throttled), older (taken before the last one "
+            "recorded: a late fix never moves the courier back) or off_shift; empty if recorded."
+        )
     )
     longitude = serializers.SerializerMethodField()
     latitude = serializers.SerializerMethodField()

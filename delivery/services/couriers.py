@@ -113,7 +113,8 @@ def end_shift(*, courier: Courier) -> Courier:
 @dataclass(frozen=True)
 class PositionOutcome:
     """What became of a fix: recorded, or dropped (`reason`: "too_soon" after the last one,
-    "off_shift" when the courier is not working; a dropped fix is not an error)."""
+    "off_shift" when the courier is not working, "older" when it was taken before the last one
+    recorded, a fix kept by a phone offline arriving late; a dropped fix is not an error)."""
 
     courier: Courier
     is_recorded: bool
@@ -144,15 +145,13 @@ def _accuracy(value) -> float | None:
     return number
 
 
-def _check_time(at: datetime, *, now: datetime, last_at: datetime | None) -> None:
+def _check_time(at: datetime, *, now: datetime) -> None:
     if timezone.is_naive(at):
         raise CourierError(_("Give the time with its time zone."), field="at")
     if at > now + POSITION_CLOCK_SKEW:
         raise CourierError(
             _("This position is from the future; check the phone's clock."), field="at"
         )
-    if last_at is not None and at < last_at:
-        raise CourierError(_("This position is older than the last one recorded."), field="at")
 
 
 def _check_speed(courier: Courier, point: Point, at: datetime) -> None:
@@ -182,11 +181,13 @@ def record_position(
     """A fix from the courier's phone (WGS 84 degrees; `at` aware, default now).
 
     Refused with a field error, and nothing changes: coordinates out of range, a fix more than
-    a minute in the future or older than the last one recorded, and a fix implying a speed
+    a minute in the future, and a fix implying a speed
     above settings.DELIVERY_MAX_COURIER_SPEED_KMH from the last one of the same shift (field
     "position"). Dropped without an error: a fix less than
-    settings.DELIVERY_POSITION_MIN_SECONDS after the last one, and any fix while the courier is
-    off shift (he is not followed then). A recorded fix moves him on the maps of the consumers
+    settings.DELIVERY_POSITION_MIN_SECONDS after the last one, a fix taken before the last one
+    recorded (the server keeps the latest: a phone sends the fixes it kept offline in order,
+    but a late one must never move the courier back), and any fix while the courier is off
+    shift (he is not followed then). A recorded fix moves him on the maps of the consumers
     whose orders he carries or is coming to fetch.
     """
     longitude = _coordinate(longitude, field="longitude", limit=180)
@@ -195,9 +196,11 @@ def record_position(
     now = timezone.now()
     at = at or now
     courier = Courier.objects.select_for_update(no_key=True).get(pk=courier.pk)
-    _check_time(at, now=now, last_at=courier.position_at)
+    _check_time(at, now=now)
     if not courier.is_on_shift:
         return PositionOutcome(courier=courier, is_recorded=False, reason="off_shift")
+    if courier.position_at is not None and at < courier.position_at:
+        return PositionOutcome(courier=courier, is_recorded=False, reason="older")
     minimum = timedelta(seconds=settings.DELIVERY_POSITION_MIN_SECONDS)
     if courier.position_at is not None and at - courier.position_at < minimum:
         return PositionOutcome(courier=courier, is_recorded=False, reason="too_soon")

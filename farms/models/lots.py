@@ -57,6 +57,8 @@ class HarvestLot(TimeStampedModel):
         related_name="recorded_harvest_lots",
         verbose_name=_("recorded by"),
     )
+    # Made on the phone with the draft: a lot sent twice (offline, a lost answer) is one lot.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("harvest lot")
@@ -65,6 +67,11 @@ class HarvestLot(TimeStampedModel):
         indexes = [models.Index(fields=["farm", "harvest_date"], name="harvest_lot_farm_date")]
         constraints = [
             models.UniqueConstraint(fields=["lot_code"], name="harvest_lot_code_unique"),
+            models.UniqueConstraint(
+                fields=["recorded_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="harvest_lot_idempotency_key_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(quantity_kg__gt=0) & Q(quantity_kg__lte=MAX_LOT_QUANTITY_KG),
                 name="harvest_lot_quantity_kg_range",

@@ -80,6 +80,7 @@ def record_harvest_lot(
     pesticide_test_result: str = PesticideTestResult.NOT_TESTED,
     tested_on: date | None = None,
     lot_code: str | None = None,
+    idempotency_key: str = "",
 ) -> HarvestLot:
     """Record a harvest lot: by the farmer on her own farm, or by her co-op's manager.
 
@@ -87,7 +88,13 @@ def record_harvest_lot(
     quantity is kg (3 places, above 0, at most 500 000); harvest and test dates are not in
     the future (Asia/Shanghai). Without a lot code one is generated; a code already used
     is refused on `lot_code`. The unique constraint decides, so this holds under races.
+
+    `idempotency_key` (made by the phone with the draft): a second call with the same key by
+    the same person returns the lot the first one recorded, and records nothing (a draft sent
+    again after a lost answer). Its own unique constraint decides under races too.
     """
+    if idempotency_key and (replay := _lot_with_key(recorded_by, idempotency_key)):
+        return replay
     quantity_kg = _parse_quantity_kg(quantity_kg)
     certifications = _clean_certifications(certifications)
     lot_code = _clean_lot_code(lot_code)
@@ -105,26 +112,47 @@ def record_harvest_lot(
     if grade not in Grade.values or not product.has_grade(grade):
         raise GradeNotInScale
 
-    with transaction.atomic():
-        if not selectors.farms_visible_to(recorded_by).filter(pk=farm.pk).exists():
-            raise FarmNotAvailable
-        lot = HarvestLot(
-            product=product,
-            farm=farm,
-            harvest_date=harvest_date,
-            quantity_kg=quantity_kg,
-            grade=grade,
-            certifications=certifications,
-            pesticide_test_result=pesticide_test_result,
-            tested_on=tested_on,
-            recorded_by=recorded_by,
-        )
-        if lot_code:
-            lot.lot_code = lot_code
-            if not _insert_lot(lot):
-                raise LotCodeTaken
-        else:
-            _insert_lot_with_generated_code(lot)
+    try:
+        with transaction.atomic():
+            return _record(
+                recorded_by=recorded_by,
+                lot_code=lot_code,
+                lot=HarvestLot(
+                    product=product,
+                    farm=farm,
+                    harvest_date=harvest_date,
+                    quantity_kg=quantity_kg,
+                    grade=grade,
+                    certifications=certifications,
+                    pesticide_test_result=pesticide_test_result,
+                    tested_on=tested_on,
+                    recorded_by=recorded_by,
+                    idempotency_key=idempotency_key,
+                ),
+            )
+    except IntegrityError as exc:
+        # The same draft arrived twice at once: the other request recorded it.
+        if violated_constraint(exc) != "harvest_lot_idempotency_key_unique":
+            raise
+        replay = _lot_with_key(recorded_by, idempotency_key)
+        if replay is None:
+            raise
+        return replay
+
+
+def _lot_with_key(recorded_by: User, key: str) -> HarvestLot | None:
+    return HarvestLot.objects.filter(recorded_by=recorded_by, idempotency_key=key).first()
+
+
+def _record(*, recorded_by: User, lot_code: str, lot: HarvestLot) -> HarvestLot:
+    if not selectors.farms_visible_to(recorded_by).filter(pk=lot.farm_id).exists():
+        raise FarmNotAvailable
+    if lot_code:
+        lot.lot_code = lot_code
+        if not _insert_lot(lot):
+            raise LotCodeTaken
+    else:
+        _insert_lot_with_generated_code(lot)
     return lot
 
 

@@ -227,6 +227,7 @@ def create_listing(
     pickup_point: Point | None = None,
     notes: str = "",
     publish: bool = True,
+    idempotency_key: str = "",
 ) -> Listing:
     """Offer quantity of a harvest lot for sale, on sale at once unless `publish` is False.
 
@@ -234,7 +235,13 @@ def create_listing(
     it for her. The listing copies the lot's product, grade, harvest date and
     certifications; it picks up at the farm unless another point is given. The quantity
     must fit in what the lot has left to list (module docstring).
+
+    `idempotency_key` (made by the phone with the draft): a second call with the same key by
+    the same person returns the listing the first one created, unchanged (a draft sent again
+    after a lost answer); the lot's lock orders two such calls arriving together.
     """
+    if idempotency_key and (replay := _listing_with_key(listed_by, idempotency_key)):
+        return replay
     now = timezone.now()
     price = clean_price_per_kg(price_per_kg)
     available = _clean_kg(available_kg, InvalidQuantity)
@@ -250,6 +257,8 @@ def create_listing(
 
     with transaction.atomic():
         lot = _lock_lot(lot.pk)
+        if idempotency_key and (replay := _listing_with_key(listed_by, idempotency_key)):
+            return replay
         _check_lot_has(
             lot=lot,
             wanted_kg=available,
@@ -272,7 +281,12 @@ def create_listing(
             pickup_point=pickup_point or lot.farm.location,
             notes=notes,
             status=ListingStatus.ACTIVE if publish else ListingStatus.DRAFT,
+            idempotency_key=idempotency_key,
         )
+
+
+def _listing_with_key(listed_by: User, key: str) -> Listing | None:
+    return Listing.objects.filter(listed_by=listed_by, idempotency_key=key).first()
 
 
 def update_listing(
@@ -390,24 +404,37 @@ def _room_for_a_photo(listing: Listing) -> int:
     return count
 
 
-def add_listing_photo(*, added_by: User, listing_id: int, upload) -> ListingPhoto:
+def add_listing_photo(
+    *, added_by: User, listing_id: int, upload, idempotency_key: str = ""
+) -> ListingPhoto:
     """Add a photo to a listing: checked to be an image, resized, stripped of EXIF/GPS.
 
     Only who may change the listing may, up to MAX_PHOTOS_PER_LISTING. A refused upload
     leaves nothing behind, neither a row nor a file. Who may and how many are checked before
     the upload is even read, and its size before it is decoded: decoding is the costly part
     (a phone photo is tens of megabytes of pixels).
+
+    A photo with the `idempotency_key` of one the listing has already is that photo (the
+    same form sent twice), returned without storing it again.
     """
     listing = listings_visible_to(added_by).filter(pk=listing_id).first()
     if listing is None:
         raise ListingNotFound()
+    if idempotency_key and (replay := listing.photos.filter(idempotency_key=idempotency_key)):
+        return replay.get()
     _room_for_a_photo(listing)
     processed = process_photo(upload)  # refuses before anything is stored
     with transaction.atomic():
         listing = _lock_listing(user=added_by, listing_id=listing_id)
+        if idempotency_key and (replay := listing.photos.filter(idempotency_key=idempotency_key)):
+            return replay.get()
         count = _room_for_a_photo(listing)  # again under the lock: another may have landed
         photo = ListingPhoto(
-            listing=listing, width=processed.width, height=processed.height, position=count
+            listing=listing,
+            width=processed.width,
+            height=processed.height,
+            position=count,
+            idempotency_key=idempotency_key,
         )
         photo.image.save(f"{processed.stem}.jpg", ContentFile(processed.image), save=False)
         photo.thumbnail.save(f"{processed.stem}.jpg", ContentFile(processed.thumbnail), save=False)

@@ -294,10 +294,14 @@ def _release(order: Order, *, now: datetime) -> None:
 
 
 def accept_order(*, by: User, order_id: int) -> Order:
-    """The seller (or her co-operative's manager) accepts a placed order before it expires."""
+    """The seller (or her co-operative's manager) accepts a placed order before it expires.
+    An order already accepted is returned unchanged (a tap sent again, e.g. from a phone that
+    kept it while offline)."""
     with transaction.atomic():
         order = _locked_order(order_id)
         _require_seller_side(by, order)
+        if order.status == OrderStatus.ACCEPTED:
+            return order
         if order.status == OrderStatus.PLACED and order.expires_at <= timezone.now():
             raise OrderExpired()
         _move(order, OrderStatus.ACCEPTED, actor=by)
@@ -329,10 +333,13 @@ def cancel_order(*, by: User, order_id: int, reason: str = "") -> Order:
 
 
 def mark_ready(*, by: User, order_id: int) -> Order:
-    """The seller side has the accepted order ready for pickup."""
+    """The seller side has the accepted order ready for pickup. An order already ready is
+    returned unchanged (a tap sent again)."""
     with transaction.atomic():
         order = _locked_order(order_id)
         _require_seller_side(by, order)
+        if order.status == OrderStatus.READY:
+            return order
         _move(order, OrderStatus.READY, actor=by)
     return order
 

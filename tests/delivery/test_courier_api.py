@@ -150,6 +150,50 @@ def test_a_position_too_soon_is_dropped_without_an_error(me, rider):
     assert (response.json()["recorded"], response.json()["reason"]) == (False, "too_soon")
 
 
+def test_positions_kept_offline_arrive_in_order_and_a_late_one_changes_nothing(me, rider):
+    """The tunnel: three fixes kept on the phone are sent in order with their times; the
+    server keeps the newest, and an older one arriving after it is dropped (200)."""
+    start = timezone.now() - timedelta(minutes=2)
+    fixes = [
+        (*offset(WAREHOUSE_AT, east_m=100 * step), start + timedelta(seconds=30 * step))
+        for step in (1, 2, 3)
+    ]
+
+    answers = [
+        me.post(
+            BASE + "positions/",
+            {"longitude": longitude, "latitude": latitude, "at": at.isoformat()},
+            format="json",
+        ).json()
+        for longitude, latitude, at in fixes
+    ]
+    late = me.post(
+        BASE + "positions/",
+        {"longitude": fixes[0][0], "latitude": fixes[0][1], "at": fixes[0][2].isoformat()},
+        format="json",
+    )
+
+    assert [answer["recorded"] for answer in answers] == [True, True, True]
+    assert late.status_code == 200
+    assert (late.json()["recorded"], late.json()["reason"]) == (False, "older")
+    rider.refresh_from_db()
+    assert rider.position.x == pytest.approx(fixes[2][0])
+    assert rider.position_at == fixes[2][2]
+
+
+@pytest.mark.parametrize("field", ["longitude", "latitude", "accuracy_m"])
+def test_a_boolean_is_not_a_number_of_a_position(me, rider, field):
+    before = rider.position_at
+    body = {"longitude": WAREHOUSE_AT[0], "latitude": WAREHOUSE_AT[1], field: False}
+
+    response = me.post(BASE + "positions/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert response.json() == {field: ["A valid number is required."]}
+    rider.refresh_from_db()
+    assert rider.position_at == before
+
+
 def test_a_position_at_an_impossible_speed_is_refused_and_nothing_changes(me, rider):
     before = (rider.position.x, rider.position.y, rider.position_at)
     longitude, latitude = offset(WAREHOUSE_AT, east_m=20_000)  # 20 km in 5 minutes

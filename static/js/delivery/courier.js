@@ -12,9 +12,12 @@
  *    phone whose clock is off still counts right); at zero the buttons are disabled and the
  *    card fetched again.
  *  - input[data-photo-input]: choosing or taking a photo sends its form at once.
- *  - positions: while on shift, navigator.geolocation.watchPosition; a fix is sent to the API
+ *  - positions: while on shift, navigator.geolocation.watchPosition; a fix is kept to send
  *    at most every 10 s, sooner after 30 m moved, never twice within 5 s; a standing courier
- *    is re-sent every 20 s. No geolocation (old phone, blocked, plain http): the page works
+ *    is re-sent every 20 s. Kept fixes (localStorage, with the time each was taken, on the
+ *    server's clock as the last answer told it) are sent one by one in order; with no
+ *    connection they wait and the page says how many, then go when it returns (the online
+ *    event, and retries). No geolocation (old phone, blocked, plain http): the page works
  *    without it and says so.
  */
 (function () {
@@ -223,11 +226,17 @@
   // --- Positions ------------------------------------------------------------------------------
 
   var positionsUrl = page.getAttribute("data-positions-url");
+  var KEPT_KEY = "fc-courier-positions";
+  var MAX_KEPT = 500;  // about 80 minutes of fixes; the oldest go first
+  var RETRY_MS = [2000, 4000, 8000, 16000, 30000];
   var watchId = null;
-  var latest = null;  // the newest fix: {longitude, latitude, accuracy, at}
-  var sent = null;  // the last fix the server took: {longitude, latitude, at}
+  var latest = null;  // the newest fix: {longitude, latitude, accuracy}
+  var recorded = null;  // the last fix kept to send: {longitude, latitude, at}
   var sending = false;
   var heartbeat = null;
+  var retries = 0;
+  var retryTimer = null;
+  var clockOffset = 0;  // the server's clock minus the phone's, from the answers' Date header
 
   var geoMessage = "";  // said again after the shift section is swapped
 
@@ -253,19 +262,71 @@
   }
 
   function isDue(fix, now) {
-    if (!sent) return true;
-    var elapsed = now - sent.at;
+    if (!recorded) return true;
+    var elapsed = now - recorded.at;
     if (elapsed < NEVER_WITHIN_MS) return false;
-    return elapsed >= SEND_EVERY_MS || metresBetween(sent, fix) >= SEND_AFTER_M;
+    return elapsed >= SEND_EVERY_MS || metresBetween(recorded, fix) >= SEND_AFTER_M;
   }
 
-  function send(fix) {
-    if (sending || !positionsUrl) return;
-    sending = true;
+  // Fixes wait here (localStorage) until the server has them: through a tunnel they pile up
+  // and are sent in order when the connection returns; each carries the time it was taken,
+  // and the server keeps the latest (an older one arriving late is dropped there).
+  function kept() {
+    try {
+      return JSON.parse(localStorage.getItem(KEPT_KEY)) || [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function keep(fixes) {
+    try {
+      localStorage.setItem(KEPT_KEY, JSON.stringify(fixes.slice(-MAX_KEPT)));
+    } catch (error) { /* full or blocked: the newest fix is still sent when it can be */ }
+  }
+
+  function showKept() {
+    var count = kept().length;
+    page.setAttribute("data-positions-kept", String(count));
+    if (count > 1 || (count && !navigator.onLine)) {
+      geoStatus(text("geo-kept").replace("{count}", count));
+    }
+  }
+
+  function record(fix) {
     var now = Date.now();
-    var body = { longitude: fix.longitude, latitude: fix.latitude };
+    var fixes = kept();
+    fixes.push({
+      longitude: fix.longitude,
+      latitude: fix.latitude,
+      accuracy: fix.accuracy,
+      at: new Date(now + clockOffset).toISOString(),
+    });
+    keep(fixes);
+    recorded = { longitude: fix.longitude, latitude: fix.latitude, at: now };
+    showKept();
+    sendKept();
+  }
+
+  function retryLater() {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(sendKept, RETRY_MS[Math.min(retries, RETRY_MS.length - 1)]);
+    retries += 1;
+  }
+
+  function learnClock(response) {
+    var date = Date.parse(response.headers.get("Date") || "");
+    if (isFinite(date)) clockOffset = date - Date.now();
+  }
+
+  function sendKept() {
+    var fixes = kept();
+    if (sending || !positionsUrl || !fixes.length) return;
+    sending = true;
+    clearTimeout(retryTimer);
+    var fix = fixes[0];
+    var body = { longitude: fix.longitude, latitude: fix.latitude, at: fix.at };
     if (typeof fix.accuracy === "number" && isFinite(fix.accuracy)) body.accuracy_m = fix.accuracy;
-    // No time is sent: the server's clock is the one that counts (a phone's may be off).
     fetch(positionsUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -273,23 +334,35 @@
       body: JSON.stringify(body),
     })
       .then(function (response) {
-        if (response.ok) {
-          sent = { longitude: fix.longitude, latitude: fix.latitude, at: now };
-          geoStatus(text("geo-sent"));
-        } else if (response.status === 400) {
-          geoStatus(text("geo-refused"));
+        sending = false;
+        learnClock(response);
+        if (response.ok || response.status === 400) {
+          // Taken (or dropped as too soon or older), or refused (a GPS jump): next one.
+          keep(kept().filter(function (other) { return other.at !== fix.at; }));
+          retries = 0;
+          geoStatus(text(response.ok ? "geo-sent" : "geo-refused"));
+          showKept();
+          sendKept();
         } else if (response.status === 401 || response.status === 403) {
           stopWatching();
+        } else {
+          retryLater();  // the server's fault: the fixes wait
         }
       })
-      .catch(function () { /* offline for a moment: the next fix tries again */ })
-      .then(function () { sending = false; });
+      .catch(function () {
+        sending = false;
+        showKept();
+        retryLater();  // offline: the fixes wait, in order
+      });
   }
+
+  window.addEventListener("online", function () { retries = 0; sendKept(); });
+  window.addEventListener("offline", showKept);
 
   function onFix(position) {
     var coords = position.coords;
     latest = { longitude: coords.longitude, latitude: coords.latitude, accuracy: coords.accuracy };
-    if (isDue(latest, Date.now())) send(latest);
+    if (isDue(latest, Date.now())) record(latest);
   }
 
   function onGeoError(error) {
@@ -316,8 +389,9 @@
     }
     geoStatus(text("geo-on"));
     heartbeat = setInterval(function () {
-      if (latest && (!sent || Date.now() - sent.at >= HEARTBEAT_MS)) send(latest);
+      if (latest && (!recorded || Date.now() - recorded.at >= HEARTBEAT_MS)) record(latest);
     }, HEARTBEAT_MS / 2);
+    sendKept();  // what a tunnel kept before the page was opened again
   }
 
   function stopWatching() {
@@ -328,7 +402,7 @@
     clearInterval(heartbeat);
     heartbeat = null;
     latest = null;
-    sent = null;
+    recorded = null;
     geoMessage = "";
   }
 
