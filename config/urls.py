@@ -2,10 +2,10 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from common.views import healthz
+from traceability.views.home import urlpatterns as home_urlpatterns
 
 api_patterns = [
     path("", include("accounts.api.urls")),
@@ -17,7 +17,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="accounts:workspace"), name="home"),
+    # Visitors see what FreshChain is; signed-in people go on to their workspace.
+    *home_urlpatterns,
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
