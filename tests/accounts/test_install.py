@@ -25,7 +25,7 @@ def test_favicon_ico_is_served_not_404(client):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/x-icon"
-    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO header
 
 
 def test_every_page_links_the_icons_and_the_manifest(client):
