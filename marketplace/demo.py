@@ -168,10 +168,7 @@ def _restore_listing(spec: DemoListing, context: dict) -> Listing:
     farmer = context["people"][spec.farmer]
     lot = _lot(spec, context)
     current = (
-        Listing.objects.filter(lot=lot)
-        .exclude(status=ListingStatus.CLOSED)
-        .order_by("-id")
-        .first()
+        Listing.objects.filter(lot=lot).exclude(status=ListingStatus.CLOSED).order_by("-id").first()
     )
     if not _is_usable(current, spec):
         if current is not None:

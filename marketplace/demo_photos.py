@@ -54,7 +54,9 @@ def _leafy(draw, rng, colour) -> None:
         y = rng.randint(240, 420)
         draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=colour)
         for offset in (-40, 0, 40):
-            draw.line((x, y + radius - 10, x + offset, y - radius + 20), fill=(240, 248, 225), width=6)
+            draw.line(
+                (x, y + radius - 10, x + offset, y - radius + 20), fill=(240, 248, 225), width=6
+            )
 
 
 def _peppers(draw, rng, colour) -> None:
@@ -63,7 +65,9 @@ def _peppers(draw, rng, colour) -> None:
         y = rng.randint(220, 440)
         shade = tuple(max(0, c - rng.randint(0, 30)) for c in colour)
         draw.rounded_rectangle((x - 60, y - 55, x + 60, y + 70), radius=40, fill=shade)
-        draw.line((x - 20, y - 40, x - 20, y + 55), fill=tuple(max(0, c - 50) for c in shade), width=5)
+        draw.line(
+            (x - 20, y - 40, x - 20, y + 55), fill=tuple(max(0, c - 50) for c in shade), width=5
+        )
         draw.rectangle((x - 8, y - 80, x + 8, y - 50), fill=(60, 120, 50))
 
 

@@ -5,8 +5,9 @@ not. Only for auditing on this machine."""
 import mimetypes
 from pathlib import Path
 
-from config.asgi import application as freshchain
 from django.conf import settings
+
+from config.asgi import application as freshchain
 
 MEDIA_ROOT = Path(settings.MEDIA_ROOT).resolve()
 

@@ -45,7 +45,8 @@ def test_a_visitors_manifest_starts_at_the_home_page_with_installable_icons(clie
     assert manifest["scope"] == "/"
     assert manifest["display"] == "standalone"
     assert manifest["theme_color"] == "#1f7a3d"
-    assert manifest["name"] and manifest["short_name"]
+    assert manifest["name"]
+    assert manifest["short_name"]
     icons = {(icon["sizes"], icon["purpose"]): icon for icon in manifest["icons"]}
     for size in ("192x192", "512x512"):
         for purpose in ("any", "maskable"):

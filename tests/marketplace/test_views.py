@@ -245,9 +245,7 @@ def test_buyer_finds_produce_near_a_city_with_distance_farm_and_cooperative(
     assert "¥4.80/kg" in html
 
 
-def test_buyer_near_a_city_without_a_distance_finds_everything_nearest_first(
-    page_as, buyer, lot
-):
+def test_buyer_near_a_city_without_a_distance_finds_everything_nearest_first(page_as, buyer, lot):
     beijing = ListingFactory(
         lot=HarvestLotFactory(farm=FarmFactory(longitude=116.40, latitude=39.90))
     )

@@ -34,8 +34,14 @@ def test_visitor_sees_what_it_is_the_trace_box_and_the_ways_in():
     text = page.content.decode()
     assert page.status_code == 200
     assert "Fresh produce, from the farm gate to your door" in text
-    for group in ("Farmers and co-operatives", "Wholesale markets", "Restaurants and shops",
-                  "Households", "Front warehouses and couriers", "Cold chain and regulators"):
+    for group in (
+        "Farmers and co-operatives",
+        "Wholesale markets",
+        "Restaurants and shops",
+        "Households",
+        "Front warehouses and couriers",
+        "Cold chain and regulators",
+    ):
         assert group in text  # fmt: skip
     assert 'action="/trace-code/"' in text
     assert 'href="/sign-in/"' in text
@@ -97,9 +103,7 @@ def test_demo_home_shows_the_price_board_and_traces_a_demo_label():
     assert prices
     assert all(price.low <= price.average <= price.high for price in prices)
     assert f"¥{prices[0].average}" in page.content.decode()
-    code = TraceCode.objects.filter(
-        kind=TraceCodeKind.CERTIFICATE, revoked_at__isnull=True
-    ).first()
+    code = TraceCode.objects.filter(kind=TraceCodeKind.CERTIFICATE, revoked_at__isnull=True).first()
     assert _visitor().get("/trace-code/", {"code": code.code}).status_code == 302
 
 
