@@ -14,10 +14,10 @@ DATABASE_OWNER_URL ?= postgis://freshchain:freshchain@127.0.0.1:5432/freshchain
 
 # The settings fail closed (DEBUG off, no secret key); `make run` and the catalogue commands
 # are development on this machine, so they set both unless the environment already does.
-run translations messages backup restore-check: export DJANGO_DEBUG ?= true
-run translations messages backup restore-check: export DJANGO_SECRET_KEY ?= dev-only-insecure-key-for-make-run-0123456789abcdefghijklmnop
+run translations messages backup restore-check audit: export DJANGO_DEBUG ?= true
+run translations messages backup restore-check audit: export DJANGO_SECRET_KEY ?= dev-only-insecure-key-for-make-run-0123456789abcdefghijklmnop
 
-.PHONY: run test lint typecheck format bench services services-browser translations messages clean backup restore-check
+.PHONY: run test lint typecheck format bench services services-browser translations messages clean backup restore-check audit
 
 run: services $(VENV)/.installed translations
 	DATABASE_URL=$(DATABASE_OWNER_URL) $(MANAGE) migrate --noinput
@@ -92,3 +92,14 @@ messages: $(VENV)/.installed
 
 clean:
 	rm -rf var $(VENV)
+
+# Phone-class audit (Lighthouse 12 from npm on Node 20, Debian's Chromium, mobile preset) of
+# the home page, the demo farmer's sell page and the demo buyer's search, against a server that
+# scripts/audit.py starts with production settings; fails below performance 90, accessibility
+# 95, best practices 95. Needs node/npm (Debian's nodejs and npm). Not part of `make test`.
+audit: services-browser $(VENV)/.installed translations
+	command -v npx >/dev/null || apt-get install -y --no-install-recommends nodejs npm
+	DATABASE_URL=$(DATABASE_OWNER_URL) $(MANAGE) migrate --noinput
+	DJANGO_DEBUG=false $(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) seed_demo
+	$(BIN)/python scripts/audit.py

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from common.units import WeightUnit
+
 from .choices import Role
 from .models import Consent, User
 from .privacy import POLICY_VERSION
@@ -18,6 +20,7 @@ class DemoPerson:
     phone: str
     role: str
     note: str
+    weight_unit: str = WeightUnit.KG
 
 
 DEMO_PEOPLE = (
@@ -38,7 +41,10 @@ DEMO_PEOPLE = (
         "cashier", "刘芳", "13700000002", Role.MARKET_OPERATOR, "Xinfadi counter, no approvals"
     ),
     DemoPerson("buyer", "鲜味餐厅", "13600000001", Role.BUYER, "restaurant, Chaoyang"),
-    DemoPerson("buyer2", "邻里超市", "13600000002", Role.BUYER, "retailer, Haidian"),
+    # The supermarket reads weights and prices in 斤, as its customers do.
+    DemoPerson(
+        "buyer2", "邻里超市", "13600000002", Role.BUYER, "retailer, Haidian", WeightUnit.JIN
+    ),
     DemoPerson(
         "buyer3", "老街坊饺子馆", "13600000003", Role.BUYER, "restaurant, card asked at Xinfadi"
     ),
@@ -78,6 +84,9 @@ def seed(context: dict) -> None:
                 # The README's demo sign-ins work straight away, even after a demo manager
                 # issued one of them a password.
                 "must_change_password": False,
+                # A demo account a visitor deactivated on the admin site signs in again.
+                "is_active": True,
+                "weight_unit": person.weight_unit,
             },
         )
         if not user.check_password(DEMO_PASSWORD):

@@ -6,6 +6,9 @@ from django.utils.http import urlencode
 from .consents import needs_consent
 from .privacy import POLICY_VERSION
 
+# What a browser fetches by itself for the page it shows: never a redirect to a form.
+INSTALL_PATHS = ("/favicon.ico", "/manifest.webmanifest")
+
 
 class FirstPasswordChangeMiddleware:
     """Someone signed in with a password another person set sees only the page that
@@ -25,7 +28,14 @@ class FirstPasswordChangeMiddleware:
     @staticmethod
     def _is_open_path(path: str) -> bool:
         open_paths = (reverse("accounts:password_change"), reverse("accounts:sign_out"))
-        open_prefixes = ("/api/", "/i18n/", "/healthz", settings.STATIC_URL, settings.MEDIA_URL)
+        open_prefixes = (
+            "/api/",
+            "/i18n/",
+            "/healthz",
+            settings.STATIC_URL,
+            settings.MEDIA_URL,
+            *INSTALL_PATHS,
+        )
         return path in open_paths or path.startswith(open_prefixes)
 
 
@@ -70,5 +80,6 @@ class ConsentMiddleware:
             "/admin/",
             settings.STATIC_URL,
             settings.MEDIA_URL,
+            *INSTALL_PATHS,
         )
         return path in open_paths or path.startswith(open_prefixes)

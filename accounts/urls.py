@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import signup_views, views, views_personal_data
+from . import signup_views, views, views_display, views_install, views_personal_data
 
 app_name = "accounts"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("account/data/export.pdf", views_personal_data.export_my_data_pdf, name="my_data_pdf"),
     path("account/data/delete/", views_personal_data.delete_my_account, name="my_data_delete"),
     path("workspace/", views.workspace, name="workspace"),
+    path("large-text/", views_display.large_text, name="large_text"),
+    path("manifest.webmanifest", views_install.manifest, name="manifest"),
+    path("favicon.ico", views_install.favicon, name="favicon"),
     path("audit/", views.audit_log, name="audit_log"),
     path("workspace/<slug:role>/", views.role_workspace, name="role_workspace"),
 ]

@@ -2,10 +2,10 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from common.views import healthz, metrics, service_worker
+from traceability.views.home import urlpatterns as home_urlpatterns
 
 api_patterns = [
     path("", include("accounts.api.urls")),
@@ -19,7 +19,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="accounts:workspace"), name="home"),
+    # Visitors see what FreshChain is; signed-in people go on to their workspace.
+    *home_urlpatterns,
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
     path("sw.js", service_worker, name="service_worker"),

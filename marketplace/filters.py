@@ -21,7 +21,6 @@ from marketplace.selectors.listings import (
     listings_with_certification,
 )
 
-DEFAULT_RADIUS_KM = Decimal("50")
 ORDERINGS = {
     "distance": ("distance", "id"),
     "price": ("price_per_kg", "id"),
@@ -39,7 +38,7 @@ class ListingSearchFilter(django_filters.FilterSet):
         method="read_by_other_filters",
         min_value=Decimal("0.1"),
         max_value=Decimal("500"),
-        label=gettext_lazy("Radius around `near`, in km (default 50)"),
+        label=gettext_lazy("Only within this many km of `near` (default: any distance)"),
     )
     product = django_filters.CharFilter(field_name="product__code", lookup_expr="iexact")
     category = django_filters.ChoiceFilter(
@@ -75,7 +74,7 @@ class ListingSearchFilter(django_filters.FilterSet):
         return queryset
 
     def filter_near(self, queryset, name, point):
-        radius_km = self.form.cleaned_data.get("radius_km") or DEFAULT_RADIUS_KM
+        radius_km = self.form.cleaned_data.get("radius_km")
         return listings_near(queryset, point=point, radius_km=radius_km)
 
     def filter_words(self, queryset, name, value):

@@ -125,7 +125,9 @@ class ListingSearchForm(forms.Form):
     )
     max_price = _decimal_field(_("Max price"), required=False, min_value=Decimal(0))
     radius_km = forms.ChoiceField(
-        label=_("Within"), required=False, choices=RADIUS_CHOICES, initial="50"
+        label=_("Within"),
+        required=False,
+        choices=[("", _("Any distance")), *RADIUS_CHOICES],
     )
     city = forms.ChoiceField(
         label=_("Near"),
@@ -173,7 +175,8 @@ class ListingSearchForm(forms.Form):
             params["min_available_kg"] = to_kg(self.unit, data["min_available"])
         if point is not None:
             params["near"] = f"{point.x},{point.y}"
-            params["radius_km"] = data["radius_km"] or "50"
+            if data["radius_km"]:
+                params["radius_km"] = data["radius_km"]
         return {name: value for name, value in params.items() if value not in (None, "")}
 
     def point(self) -> Point | None:

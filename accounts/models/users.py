@@ -47,6 +47,12 @@ class User(AbstractUser):
         default=WeightUnit.KG,
         help_text=_("How weights and prices per weight are shown to you."),
     )
+    # 适老化: larger text and touch targets on every page (a class on <html>).
+    large_text = models.BooleanField(
+        _("large text"),
+        default=False,
+        help_text=_("Larger text and buttons on every page."),
+    )
     must_change_password = models.BooleanField(
         _("must change password"),
         default=False,

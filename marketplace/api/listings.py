@@ -79,7 +79,7 @@ def _call(service, **kwargs):
 class ListingViewSet(viewsets.GenericViewSet):
     """Search listings on sale (any signed-in user); sellers manage theirs.
 
-    Search: `near=lon,lat` (WGS 84) with `radius_km` (default 50) gives `distance_km`
+    Search: `near=lon,lat` (WGS 84) gives `distance_km` (`radius_km` keeps those within it)
     and sorts nearest first; `ordering` is distance, price, -price or -harvest_date.
     Prices come per kg and per the user's unit (`price`, `price_unit`).
     """

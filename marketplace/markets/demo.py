@@ -36,7 +36,13 @@ from .end_of_day import close_business_day
 from .funding import approve_funding_request, top_up_card, withdraw_from_card
 from .funding_models import FundingRequest
 from .models import CommissionRule, Market, MarketDay, Stall, Trade, Trader
-from .services import add_staff, create_market, register_trader, settlement_account
+from .services import (
+    add_staff,
+    create_market,
+    register_trader,
+    set_trader_active,
+    settlement_account,
+)
 
 MARKET_CODE = "xinfadi"
 MARKET_NAME = "北京新发地农产品批发市场"
@@ -220,7 +226,12 @@ def seed(context: dict) -> None:
     }
     cooperatives = context.get("cooperatives", {})
     for spec in TRADERS:
-        if Trader.objects.filter(card_number=spec.card).exists():
+        trader = Trader.objects.filter(card_number=spec.card).first()
+        if trader is not None:
+            # A card suspended at the counter while playing with the demo is reinstated:
+            # the demo's top-ups and trades need every card usable.
+            if not trader.is_active:
+                set_trader_active(market=market, by=operator, trader_id=trader.pk, is_active=True)
             continue
         register_trader(
             market=market,

@@ -57,11 +57,14 @@ def listings_for_buyers(*, at: datetime | None = None) -> QuerySet[Listing]:
 
 
 def listings_near(
-    listings: QuerySet[Listing], *, point: Point, radius_km: Decimal | float
+    listings: QuerySet[Listing], *, point: Point, radius_km: Decimal | float | None = None
 ) -> QuerySet[Listing]:
-    """Those picked up within radius_km of the point (geodesic), each with its `distance`
-    and the `approximate_distance` shown to those who may not see the exact point."""
-    return listings.filter(pickup_point__dwithin=(point, D(km=radius_km))).annotate(
+    """Each with its geodesic `distance` from the point and the `approximate_distance` shown
+    to those who may not see the exact point; only those within radius_km when one is given
+    (without, every listing, however far: the caller sorts them nearest first)."""
+    if radius_km is not None:
+        listings = listings.filter(pickup_point__dwithin=(point, D(km=radius_km)))
+    return listings.annotate(
         distance=Distance("pickup_point", point),
         approximate_distance=approximate_distance_to(point),
     )

@@ -173,7 +173,7 @@ def test_unknown_workspace_is_not_found(english_client, farmer):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/workspace/", "/workspace/farmer/"])
+@pytest.mark.parametrize("path", ["/workspace/", "/workspace/farmer/"])
 def test_anonymous_visitor_is_sent_to_sign_in(english_client, path):
     response = english_client.get(path, follow=True)
 

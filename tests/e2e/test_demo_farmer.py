@@ -18,6 +18,7 @@ def test_demo_farmer_signs_in_and_records_a_harvest_lot(phone, live_server, outp
     page = phone()  # a Chinese phone, signed out
 
     page.goto(f"{live_server.url}/")
+    page.click("[data-testid=sign-in]")
     page.wait_for_url(f"{live_server.url}/sign-in/**")
     page.fill("#id_username", "138 0000 0001")
     page.fill("#id_password", DEMO_PASSWORD)

@@ -88,11 +88,24 @@ def test_api_search_near_sorts_by_distance_and_shows_it(api_as, buyer):
     assert Decimal("150") < distances[2] < Decimal("200")
 
 
-def test_api_default_radius_is_50_km(api_as, buyer):
+def test_api_near_without_a_radius_finds_every_listing_nearest_first(api_as, buyer):
+    jinan = _listing_at(*JINAN)
+    far = _listing_at(109.43, 35.76)  # Luochuan, about 830 km west
+    shouguang = _listing_at(*SHOUGUANG)
+
+    response = api_as(buyer).get(URL, {"near": "118.79,36.86"})
+
+    assert _ids(response) == [shouguang.pk, jinan.pk, far.pk]
+    assert Decimal(response.json()["results"][2]["distance_km"]) > Decimal("800")
+
+
+def test_api_radius_is_a_filter_the_buyer_chooses(api_as, buyer):
     shouguang = _listing_at(*SHOUGUANG)
     _listing_at(*JINAN)
 
-    assert _ids(api_as(buyer).get(URL, {"near": "118.79,36.86"})) == [shouguang.pk]
+    response = api_as(buyer).get(URL, {"near": "118.79,36.86", "radius_km": "50"})
+
+    assert _ids(response) == [shouguang.pk]
 
 
 def test_sorting_by_distance_without_a_location_is_refused(api_as, buyer):

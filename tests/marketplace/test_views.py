@@ -245,6 +245,18 @@ def test_buyer_finds_produce_near_a_city_with_distance_farm_and_cooperative(
     assert "¥4.80/kg" in html
 
 
+def test_buyer_near_a_city_without_a_distance_finds_everything_nearest_first(page_as, buyer, lot):
+    beijing = ListingFactory(
+        lot=HarvestLotFactory(farm=FarmFactory(longitude=116.40, latitude=39.90))
+    )
+    shouguang = ListingFactory(lot=lot)
+
+    page = page_as(buyer).get("/produce/", {"city": "beijing"})
+
+    assert [listing.pk for listing in page.context["results"]] == [beijing.pk, shouguang.pk]
+    assert "Any distance" in page.content.decode()
+
+
 def test_search_by_phone_position_words_grade_certification_and_price(page_as, buyer, lot):
     cheap = ListingFactory(lot=lot, price_per_kg=Money("3.00", "CNY"), product_initials="hg")
     ListingFactory(lot=HarvestLotFactory(farm=lot.farm), price_per_kg=Money("9.00", "CNY"))

@@ -10,6 +10,7 @@ DEMO_MODULES = (
     "accounts.demo",
     "farms.demo",
     "marketplace.markets.demo",
+    "marketplace.demo",
     "coldchain.demo",
     "delivery.demo",
     "traceability.demo",
