@@ -16,15 +16,11 @@ os.environ.setdefault(
 # process has a folder of its own: a folder inherited from pytest's controller would add the
 # other process's trades to this one's counts. Set before anything imports prometheus_client,
 # which reads it once.
-_metrics_owner = os.environ.get("PYTEST_XDIST_WORKER", "main")
-if (
-    "PROMETHEUS_MULTIPROC_DIR" not in os.environ
-    or os.environ.get("FRESHCHAIN_TEST_METRICS_OWNER") != _metrics_owner
-):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
-        prefix=f"freshchain-test-metrics-{_metrics_owner}-"
-    )
-    os.environ["FRESHCHAIN_TEST_METRICS_OWNER"] = _metrics_owner
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ or os.environ.get(
+    "FRESHCHAIN_TEST_METRICS_OWNER"
+) != os.environ.get("PYTEST_XDIST_WORKER", "main"):
+    os.environ["FRESHCHAIN_TEST_METRICS_OWNER"] = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="freshchain-test-metrics-")
 
 from .env import database_from_url, env_str
 from .settings import *  # noqa: F403
