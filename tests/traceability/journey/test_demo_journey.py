@@ -16,6 +16,7 @@ from farms.models import HarvestLot
 from marketplace.markets.models import Trade
 from traceability.codes import trace_path
 from traceability.demo import journey as demo
+from traceability.epcis.schema import schema_errors
 from traceability.models import Certificate, TraceCode
 from traceability.selectors.journey import journey_of
 from traceability.selectors.public import public_trace
@@ -92,3 +93,35 @@ def test_the_demo_lots_public_page_has_both_legs_without_excursion(seeded_twice)
     assert trace.certificates[0].basis.startswith("Own test")
     assert trace.days_at_market is not None
     assert trace.days_at_warehouse is not None
+
+
+def test_the_demo_lots_whole_journey_is_valid_epcis_of_every_kind(seeded_twice, client):
+    """Issue 17: every event type the platform produces for the demo lot's journey validates
+    against GS1's schema, as the lot page's download serves it."""
+    lot = HarvestLot.objects.get(lot_code=demo.LOT_CODE)
+    client.force_login(User.objects.get(username="admin"))
+
+    answer = client.get(f"/trace/lots/{lot.pk}/epcis.jsonld")
+
+    assert answer.status_code == 200
+    document = answer.json()
+    assert schema_errors(document) == []
+    events = document["epcisBody"]["eventList"]
+    kinds = {(event["type"], event.get("bizStep", "")) for event in events}
+    assert {
+        ("ObjectEvent", "commissioning"),  # harvest, certificate
+        ("ObjectEvent", "receiving"),  # the gate, each leg's arrival, the warehouse's receipt
+        ("ObjectEvent", "accepting"),  # the counter trade
+        ("ObjectEvent", "shipping"),  # each cold leg's departure
+        ("ObjectEvent", "retail_selling"),  # the consumer's order
+        ("AggregationEvent", "packing"),  # packed at the warehouse
+        ("ObjectEvent", "arriving"),  # at her door
+    } <= kinds
+    legs = [e for e in events if e.get("sensorElementList")]
+    assert len(legs) == 2  # both cold legs carry their temperature summary
+    assert all(
+        report["uom"] == "CEL"
+        for leg in legs
+        for element in leg["sensorElementList"]
+        for report in element["sensorReport"]
+    )
