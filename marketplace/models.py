@@ -88,7 +88,8 @@ class Listing(TimeStampedModel):
         _("product name initials"), max_length=60, blank=True, default=""
     )
     # Made on the phone with the draft: a listing sent twice (offline, a lost answer) is one.
-    idempotency_key = models.CharField(max_length=64, blank=True, default="")
+    # db_default: rows written outside Django (bulk SQL, the benches' data) get "" too.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("listing")
@@ -159,7 +160,7 @@ class ListingPhoto(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     uploaded_at = models.DateTimeField(auto_now_add=True)
     # The key of the form that sent it: a photo sent twice is stored once.
-    idempotency_key = models.CharField(max_length=64, blank=True, default="")
+    idempotency_key = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("listing photo")

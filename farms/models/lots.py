@@ -58,7 +58,8 @@ class HarvestLot(TimeStampedModel):
         verbose_name=_("recorded by"),
     )
     # Made on the phone with the draft: a lot sent twice (offline, a lost answer) is one lot.
-    idempotency_key = models.CharField(max_length=64, blank=True, default="")
+    # db_default: rows written outside Django (bulk SQL, the benches' data) get "" too.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("harvest lot")
