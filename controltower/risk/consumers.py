@@ -1,7 +1,7 @@
 """The risk warnings' live channel, ws/tower/warnings/: admins and regulators only.
 
-The socket signs in with its session (config/asgi.py); the server puts it in the one group
-of warnings (controltower.risk.realtime); the client only listens. Events arrive as group
+The socket signs in with its session (config/asgi.py); the server puts it in the group of
+its scope (the whole country's, or its area's: controltower.risk.realtime); the client only listens. Events arrive as group
 messages of type "tower.warning" and go to the browser as {"type": event, "payload": …}.
 A panel reloads GET /api/tower/warnings/ whenever it (re)connects.
 """
@@ -13,7 +13,8 @@ from channels.db import database_sync_to_async
 from accounts.consumers import SIGNED_OUT, SignedInSocketConsumer
 
 from ..selectors.risk import watches_tower
-from . import realtime
+from ..selectors.risk_scope import WARNINGS_GROUP, area_group
+from ..selectors.scope import scope_of
 
 NOT_ALLOWED = 4403
 
@@ -27,7 +28,9 @@ class RiskWarningsConsumer(SignedInSocketConsumer):
         if not await database_sync_to_async(watches_tower)(user):
             await self.close(code=NOT_ALLOWED)
             return
-        await self.join_and_accept(user, [realtime.WARNINGS_GROUP])
+        scope = await database_sync_to_async(scope_of)(user)
+        group = WARNINGS_GROUP if scope.area_id is None else area_group(scope.area_id)
+        await self.join_and_accept(user, [group])
 
     @classmethod
     async def decode_json(cls, text_data):

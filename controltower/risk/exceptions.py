@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from common.exceptions import ConflictError, DomainError, ForbiddenError
+from common.exceptions import ConflictError, DomainError, ForbiddenError, NotFoundError
 
 
 class RiskError(DomainError):
@@ -29,3 +29,7 @@ class WarningAlreadyAcknowledged(ConflictError, RiskError):
 
 class NotTowerWatcher(ForbiddenError, RiskError):
     default_message = _("Only a platform admin or a regulator handles risk warnings.")
+
+
+class WarningNotFound(NotFoundError, RiskError):
+    default_message = _("No such warning, or it lies outside your area.")

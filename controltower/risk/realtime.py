@@ -1,7 +1,8 @@
 """Live pushes of risk warnings to the control tower's panels, after commit.
 
-Every admin's and regulator's panel joins one group, `tower.warnings` (controltower.risk.
-consumers). A message is {"type": "tower.warning", "event": …, "payload": the warning's JSON},
+The admins' and the whole country's regulators' panels join `tower.warnings`, a regulator
+limited to an area joins that area's group (controltower.risk.consumers); a warning goes to
+the first and to the groups of the areas it lies in (selectors.risk_scope). A message is {"type": "tower.warning", "event": …, "payload": the warning's JSON},
 the event being `warning` (raised), `warning.updated` (acknowledged) or `warning.resolved`.
 Best effort like every push (common.realtime): the warning is saved first, and a panel that
 reconnects reloads the list.
@@ -11,8 +12,8 @@ from common.realtime import push_after_commit
 
 from ..models import RiskWarning
 from ..selectors.risk import warning_payload
+from ..selectors.risk_scope import groups_of
 
-WARNINGS_GROUP = "tower.warnings"
 RAISED = "warning"
 UPDATED = "warning.updated"
 RESOLVED = "warning.resolved"
@@ -23,4 +24,4 @@ def tower_event(event: str, payload: dict) -> dict:
 
 
 def push_warning(warning: RiskWarning, *, event: str) -> None:
-    push_after_commit([WARNINGS_GROUP], tower_event(event, warning_payload(warning)))
+    push_after_commit(groups_of(warning), tower_event(event, warning_payload(warning)))

@@ -1,20 +1,21 @@
 """Reads of risk warnings and rules: who may see them, and the shape screens receive.
 
-The control tower is the platform admin's and the regulator's: both see every warning (a
-regulator limited to a region is not modelled yet); anyone else sees none. Rules are the
-admin's alone.
+The control tower is the platform admin's and the regulator's: the admin and a regulator of
+the whole country see every warning, a regulator limited to an area those about what lies in
+it (selectors.risk_scope); anyone else sees none. Rules are the admin's alone.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
-from accounts.models import User
 from accounts.permissions import is_admin, user_has_role
 
 from ..models import RiskRule, RiskWarning
 from ..risk.kinds import RiskKind, RiskSeverity, threshold_rows
 from ..risk.rules import rule_kinds
+from .risk_scope import warnings_in
+from .scope import scope_of as tower_scope_of
 
 TOWER_ROLES = (Role.REGULATOR,)  # and platform admins, who hold every role
 
@@ -23,20 +24,11 @@ def watches_tower(user) -> bool:
     return user_has_role(user, *TOWER_ROLES)
 
 
-def tower_watcher_ids() -> list[int]:
-    """The active admins and regulators: who is told of a new warning."""
-    return list(
-        User.objects.filter(is_active=True)
-        .filter(Q(role__in=[Role.ADMIN, Role.REGULATOR]) | Q(is_superuser=True))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
 def warnings_visible_to(user) -> QuerySet[RiskWarning]:
     if not watches_tower(user):
         return RiskWarning.objects.none()
-    return RiskWarning.objects.select_related("acknowledged_by", "subject_type", "rule")
+    warnings = RiskWarning.objects.select_related("acknowledged_by", "subject_type", "rule")
+    return warnings_in(tower_scope_of(user), warnings)
 
 
 def open_warnings_for(user) -> QuerySet[RiskWarning]:

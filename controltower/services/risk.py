@@ -24,11 +24,17 @@ from accounts.notifications import notify_many
 
 from ..models import RiskRule, RiskWarning
 from ..risk import realtime
-from ..risk.exceptions import NotTowerWatcher, RuleRejected, WarningAlreadyAcknowledged
+from ..risk.exceptions import (
+    NotTowerWatcher,
+    RuleRejected,
+    WarningAlreadyAcknowledged,
+    WarningNotFound,
+)
 from ..risk.kinds import RiskKind, RiskSeverity, default_thresholds, threshold_problems
 from ..risk.rules import Finding, rule_kinds
 from ..risk.rules.prices import price_key
-from ..selectors.risk import tower_watcher_ids, warning_message, watches_tower
+from ..selectors.risk import warning_message, warnings_visible_to, watches_tower
+from ..selectors.risk_scope import watcher_ids_of
 
 NOTIFICATION_KIND = "tower.warning"
 
@@ -126,7 +132,7 @@ def _raise(*, rule: RiskRule, key: str, finding: Finding, now: datetime) -> Risk
     realtime.push_warning(warning, event=realtime.RAISED)
     with translation.override(settings.LANGUAGE_CODE):
         notify_many(
-            user_ids=tower_watcher_ids(),
+            user_ids=watcher_ids_of(warning),
             kind=NOTIFICATION_KIND,
             title=_("Risk warning: %(kind)s") % {"kind": RiskKind(rule.kind).label},
             body=warning_message(warning),
@@ -141,11 +147,9 @@ def acknowledge_warning(*, warning_id: int, by: User) -> RiskWarning:
     """An admin or a regulator has seen the warning; said once (a second time is refused)."""
     if not watches_tower(by):
         raise NotTowerWatcher()
-    warning = (
-        RiskWarning.objects.select_for_update(of=("self",))
-        .select_related("subject_type")
-        .get(pk=warning_id)
-    )
+    warning = warnings_visible_to(by).select_for_update(of=("self",)).filter(pk=warning_id).first()
+    if warning is None:
+        raise WarningNotFound()
     if warning.acknowledged_at is not None:
         raise WarningAlreadyAcknowledged()
     warning.acknowledged_at = timezone.now()
