@@ -5,6 +5,8 @@ server closes it when she signs out or is deactivated; groups are named by the s
 never by the client.
 """
 
+import json
+
 from channels.auth import get_user
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -50,6 +52,23 @@ class SignedInSocketConsumer(AsyncJsonWebsocketConsumer):
         user = await get_user(self.scope)
         if not user.is_authenticated:
             await self.close(code=SIGNED_OUT)
+
+
+class ListeningSocketConsumer(SignedInSocketConsumer):
+    """A socket whose client only listens: a ping (which keeps proxies from closing an idle
+    socket) is answered, a garbled frame ignored rather than allowed to close it, and
+    nothing else is heard."""
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return {}
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
 
 
 class UserEventsConsumer(SignedInSocketConsumer):

@@ -9,12 +9,10 @@ type "coldchain.event" and go to the browser as {"type": event, "payload": paylo
 Pushes are best effort: a screen reloads GET /api/coldchain/screen/ whenever it (re)connects.
 """
 
-import json
-
 from channels.db import database_sync_to_async
 
 from accounts.choices import Role
-from accounts.consumers import SIGNED_OUT, SignedInSocketConsumer
+from accounts.consumers import SIGNED_OUT, ListeningSocketConsumer
 from accounts.permissions import user_has_role
 from farms.selectors import cooperative_managed_by
 from marketplace.markets.selectors.days import staff_post_of
@@ -45,9 +43,9 @@ def screen_groups_for(user) -> list[str] | None:
     return groups
 
 
-class ColdChainScreenConsumer(SignedInSocketConsumer):
+class ColdChainScreenConsumer(ListeningSocketConsumer):
     """Forwards the cold chain's live events to a screen; the client only listens. Closed
-    when its user signs out or is deactivated (SignedInSocketConsumer)."""
+    when its user signs out or is deactivated (accounts.consumers)."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -60,19 +58,6 @@ class ColdChainScreenConsumer(SignedInSocketConsumer):
             return
         # Not `self.groups`: Channels joins those by itself, before this method runs.
         await self.join_and_accept(user, groups)
-
-    @classmethod
-    async def decode_json(cls, text_data):
-        # A garbled frame is ignored rather than allowed to close the socket.
-        try:
-            return json.loads(text_data)
-        except ValueError:
-            return {}
-
-    async def receive_json(self, content, **kwargs) -> None:
-        # A ping keeps proxies from closing an idle socket; nothing else is listened to.
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
 
     async def coldchain_event(self, event: dict) -> None:
         await self.send_json({"type": event["event"], "payload": event["payload"]})

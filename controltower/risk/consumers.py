@@ -6,11 +6,9 @@ messages of type "tower.warning" and go to the browser as {"type": event, "paylo
 A panel reloads GET /api/tower/warnings/ whenever it (re)connects.
 """
 
-import json
-
 from channels.db import database_sync_to_async
 
-from accounts.consumers import SIGNED_OUT, SignedInSocketConsumer
+from accounts.consumers import SIGNED_OUT, ListeningSocketConsumer
 
 from ..selectors.risk import watches_tower
 from ..selectors.risk_scope import WARNINGS_GROUP, area_group
@@ -19,7 +17,7 @@ from ..selectors.scope import scope_of
 NOT_ALLOWED = 4403
 
 
-class RiskWarningsConsumer(SignedInSocketConsumer):
+class RiskWarningsConsumer(ListeningSocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -31,17 +29,6 @@ class RiskWarningsConsumer(SignedInSocketConsumer):
         scope = await database_sync_to_async(scope_of)(user)
         group = WARNINGS_GROUP if scope.area_id is None else area_group(scope.area_id)
         await self.join_and_accept(user, [group])
-
-    @classmethod
-    async def decode_json(cls, text_data):
-        try:
-            return json.loads(text_data)
-        except ValueError:
-            return {}
-
-    async def receive_json(self, content, **kwargs) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
 
     async def tower_warning(self, event: dict) -> None:
         await self.send_json({"type": event["event"], "payload": event["payload"]})

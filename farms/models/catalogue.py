@@ -25,17 +25,20 @@ PRODUCT_CODE_VALIDATOR = RegexValidator(
 )
 
 
+def gtin_check_digit(body: str) -> str:
+    """GS1's mod-10 check digit of a GTIN's other digits (GS1 General Specifications 7.9):
+    weights 3 and 1 alternate from the digit next to the check digit."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return str((10 - total % 10) % 10)
+
+
 def validate_gtin(value: str) -> None:
-    """A GTIN-8, -12, -13 or -14 with its check digit (GS1 General Specifications 7.9)."""
-    digits = [int(c) for c in value] if value.isdigit() else []
-    if len(digits) not in (8, 12, 13, 14):
+    """A GTIN-8, -12, -13 or -14 with its check digit."""
+    if not value.isdigit() or len(value) not in (8, 12, 13, 14):
         raise ValidationError(
             _("Give the 8, 12, 13 or 14 digits of the GTIN."), code="invalid_gtin"
         )
-    body, check = digits[:-1], digits[-1]
-    # Weights 3 and 1 alternate from the digit next to the check digit.
-    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    if (10 - total % 10) % 10 != check:
+    if gtin_check_digit(value[:-1]) != value[-1]:
         raise ValidationError(_("This GTIN's check digit is wrong."), code="invalid_gtin")
 
 

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from farms.models.catalogue import gtin_check_digit
+
 from .identifiers import lot_class, site_url
 
 PLATFORM_LOT_PATH = "/epcis/lots/"
@@ -41,12 +43,6 @@ class LotRef:
 def platform_lot_uri(lot_code: str) -> str:
     """The platform's own URI of a lot, as the export writes it (identifiers.lot_class)."""
     return lot_class(gtin=None, lot_code=lot_code)
-
-
-def gtin_check_digit(body: str) -> str:
-    """GS1's mod-10 check digit of the 13 digits before it (weights 3 and 1 from the right)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
 
 
 def lot_ref_of(uri: str) -> LotRef | None:

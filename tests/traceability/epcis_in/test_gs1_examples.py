@@ -18,8 +18,9 @@ import re
 import pytest
 
 from farms.models import HarvestLot, Product
+from farms.models.catalogue import gtin_check_digit
 from tests.farms.factories import HarvestLotFactory, ProductFactory
-from traceability.epcis.lot_refs import gtin_check_digit, identifiers_of, lot_ref_of
+from traceability.epcis.lot_refs import identifiers_of, lot_ref_of
 from traceability.models import CapturedEvent, CaptureJob
 from traceability.services.epcis_capture import events_of
 
