@@ -66,8 +66,21 @@ def test_every_test_folder_has_its_conftest():
     assert not missing, f"Shared fixtures belong in a conftest.py; add one to: {missing}"
 
 
+def _parse(source: str, filename: str = "<unknown>") -> ast.Module:
+    # Python 3.11 keeps the AST converter's recursion depth in state shared between threads
+    # (CPython gh-106905): when a live Celery worker thread formats a traceback at the same
+    # moment (3.11's traceback parses the failing line for its carets), ast.parse here raises
+    # "AST constructor recursion depth mismatch". The race is momentary; parse again.
+    for _attempt in range(4):
+        try:
+            return ast.parse(source, filename=filename)
+        except SystemError:
+            continue
+    return ast.parse(source, filename=filename)
+
+
 def _imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = _parse(path.read_text(encoding="utf-8"), filename=str(path))
     modules: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -100,7 +113,7 @@ def test_every_setting_read_from_the_environment_is_listed_in_env_example():
     read = {
         call.args[0].value
         for module in ("settings.py", "business_settings.py")
-        for call in ast.walk(ast.parse((ROOT / "config" / module).read_text(encoding="utf-8")))
+        for call in ast.walk(_parse((ROOT / "config" / module).read_text(encoding="utf-8")))
         if isinstance(call, ast.Call)
         and isinstance(call.func, ast.Name)
         and call.func.id.startswith("env_")
