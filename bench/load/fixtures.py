@@ -72,7 +72,6 @@ STORE_CODE = "LOAD-WJ-COLD"
 WALLET_TOP_UP = Decimal("1000000.00")  # a consumer's, topped up below half of it
 CARD_TOP_UP = Decimal("5000000.00")  # a buyer's card at the counter, topped up below half
 STOCK_KG = Decimal("5000")  # of each shop product at 望京, received again below a fifth
-LISTINGS = 60  # extra listings for the buyers to search, beside the demo's nine
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,7 @@ class Pool:
     operators: int = 4
     buyer_cards: int = 8
     buyers: int = 10
+    listings: int = 60  # for the buyers to search, beside the demo's nine
 
 
 def phone(kind: int, number: int) -> str:
@@ -93,7 +93,7 @@ def phone(kind: int, number: int) -> str:
 
 
 def _person(username: str, name: str, mobile: str, role: str) -> User:
-    user, _ = User.objects.update_or_create(
+    user, created = User.objects.update_or_create(
         username=username,
         defaults={
             "display_name": name,
@@ -103,7 +103,9 @@ def _person(username: str, name: str, mobile: str, role: str) -> User:
             "is_active": True,
         },
     )
-    if not user.check_password(DEMO_PASSWORD):
+    # Set once: checking a password costs a key derivation per person and run, and the load
+    # signs in with tokens issued here (the password is for a person looking on).
+    if created or not user.has_usable_password():
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
     Consent.objects.get_or_create(user=user, policy_version=POLICY_VERSION)
@@ -295,7 +297,7 @@ def prepare(pool: Pool = Pool(), output: Path = DEFAULT_OUTPUT) -> dict:
         add_staff(market=market, user=user)
     cards = _cards(market, pool.buyer_cards, admin)
     buyers = _people(Role.BUYER, 4, pool.buyers, "buyer")
-    _listings(people, LISTINGS)
+    _listings(people, pool.listings)
     loggers = _loggers(pool.loggers, warehouse, people["controller"])
 
     home = warehouse.site.location
