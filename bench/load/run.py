@@ -39,6 +39,21 @@ from bench.load.rates import Rates  # noqa: E402
 OUT = ROOT / "var" / "load"
 PIDFILES = ROOT / "var" / "cluster" / "pids"
 MAX_GROWTH_PCT = 10.0
+WATCHED = ("web", "worker", "beat")
+
+
+def stack_environment() -> dict[str, str]:
+    """The environment the served stack reads, for prepare_load: the same database and secret
+    key (a session's hash is keyed by it). `make cluster`'s, when it is the one running here
+    (scripts/cluster.py), else this process's own."""
+    env = {**os.environ}
+    if PIDFILES.is_dir() and (ROOT / "scripts" / "cluster.py").exists():
+        try:
+            from scripts.cluster import app_environment
+        except ImportError:
+            return env
+        env.update(app_environment())
+    return env
 
 
 def processes(url: str, web_pids: str, worker_pids: str, beat_pid: str = "") -> dict[str, int]:
@@ -48,6 +63,8 @@ def processes(url: str, web_pids: str, worker_pids: str, beat_pid: str = "") -> 
     if PIDFILES.is_dir() and any(PIDFILES.glob("*.pid")):
         found = {}
         for pidfile in sorted(PIDFILES.glob("*.pid")):
+            if not pidfile.stem.startswith(WATCHED):
+                continue  # nginx, PgBouncer: not the application's memory
             pid = int(pidfile.read_text().split()[0])
             if psutil.pid_exists(pid):
                 found[pidfile.stem] = pid
@@ -76,24 +93,26 @@ def processes(url: str, web_pids: str, worker_pids: str, beat_pid: str = "") -> 
     return found
 
 
-def rss_mb(pid: int) -> float:
-    """The process's resident memory with its children's, in MB."""
+def rss_mb(pid: int) -> dict[str, float]:
+    """The process's resident memory with its children's ("" key), and each one's, in MB."""
     import psutil
 
     try:
         root = psutil.Process(pid)
         tree = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return float("nan")
-    total = 0
+        return {}
+    each = {}
     for process in tree:
         with contextlib.suppress(psutil.NoSuchProcess):
-            total += process.memory_info().rss
-    return round(total / 1e6, 1)
+            each[f"/{process.pid}"] = round(process.memory_info().rss / 1e6, 1)
+    return {"": round(sum(each.values()), 1), **(each if len(each) > 1 else {})}
 
 
 def sample(watched: dict[str, int]) -> dict[str, float]:
-    return {name: rss_mb(pid) for name, pid in watched.items()}
+    """name -> MB of the process with its children, and name/pid -> MB of each of them (a
+    uvicorn's and a Celery worker's pool)."""
+    return {f"{name}{key}": mb for name, pid in watched.items() for key, mb in rss_mb(pid).items()}
 
 
 def loadavg() -> str:
@@ -245,15 +264,16 @@ def report(args, rates, seconds, rows, samples, load_seen) -> int:
     for name, start in samples.get("start", {}).items():
         end = samples.get("end", {}).get(name, float("nan"))
         growth = round((end - start) / start * 100, 1) if start else float("nan")
-        worst = max(worst, growth)
+        if growth == growth:  # a process replaced meanwhile (a pool's child) has no growth
+            worst = max(worst, growth)
         memory[name] = {
-            "before_mb": samples["before"][name],
+            "before_mb": samples["before"].get(name, float("nan")),
             "start_mb": start,
             "end_mb": end,
             "growth_pct": growth,
         }
         print(
-            f"{name:<18} {samples['before'][name]:>10.1f} {start:>10.1f} {end:>10.1f} "
+            f"{name:<18} {memory[name]['before_mb']:>10.1f} {start:>10.1f} {end:>10.1f} "
             f"{growth:>7.1f}%"
         )
     total = sum(o["count"] for o in operations.values())
@@ -276,7 +296,10 @@ def report(args, rates, seconds, rows, samples, load_seen) -> int:
         "sockets_held": held,
         "sockets_wanted": rates.screens,
         "pushes": pushes,
-        "memory": memory,
+        "memory": {
+            name: {key: (None if value != value else value) for key, value in row.items()}
+            for name, row in memory.items()
+        },
         "max_memory_growth_pct": worst,
         "loadavg": load_seen,
     }
