@@ -14,10 +14,13 @@ DATABASE_OWNER_URL ?= postgis://freshchain:freshchain@127.0.0.1:5432/freshchain
 
 # The settings fail closed (DEBUG off, no secret key); `make run` and the catalogue commands
 # are development on this machine, so they set both unless the environment already does.
-run translations messages backup restore-check audit: export DJANGO_DEBUG ?= true
-run translations messages backup restore-check audit: export DJANGO_SECRET_KEY ?= dev-only-insecure-key-for-make-run-0123456789abcdefghijklmnop
+run translations messages backup restore-check audit load: export DJANGO_DEBUG ?= true
+run translations messages backup restore-check audit load: export DJANGO_SECRET_KEY ?= dev-only-insecure-key-for-make-run-0123456789abcdefghijklmnop
 
-.PHONY: run test lint typecheck format bench services services-browser translations messages clean backup restore-check audit
+LOAD_URL ?= http://127.0.0.1:8080
+LOAD_MINUTES ?= 10
+
+.PHONY: load run test lint typecheck format bench services services-browser translations messages clean backup restore-check audit
 
 run: services $(VENV)/.installed translations
 	DATABASE_URL=$(DATABASE_OWNER_URL) $(MANAGE) migrate --noinput
@@ -70,6 +73,14 @@ format: $(VENV)/.installed
 bench: $(VENV)/.installed translations
 	scripts/services.sh --bench
 	$(BIN)/python bench/run.py $(NAME)
+
+# The whole platform at once under mixed load (bench/load/run.py, locust) against a stack
+# already running at LOAD_URL (make cluster's nginx by default) for LOAD_MINUTES; prepares
+# the load's accounts in the stack's database first (DATABASE_URL, as the stack has it).
+# Prints throughput and p95 per operation, errors, sockets and the processes' memory. Not
+# part of make test. LOAD_ARGS passes more (--web-pids 1,2 --worker-pids 3 --no-prepare).
+load: $(VENV)/.installed
+	$(BIN)/python bench/load/run.py --url $(LOAD_URL) --minutes $(LOAD_MINUTES) $(LOAD_ARGS)
 
 services:
 	scripts/services.sh
