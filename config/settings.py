@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import database_from_url, env_bool, env_int, env_list, env_str
+from .task_queues import TASK_QUEUES, TASK_ROUTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -340,6 +341,13 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Two queues, by who waits (config/task_queues.py): `realtime` and `batch`.
+CELERY_TASK_QUEUES = TASK_QUEUES
+CELERY_TASK_ROUTES = TASK_ROUTES
+# A task a worker took but never finished (the worker was killed: acks_late tasks) goes back
+# to its queue after this many seconds. Longer than any task runs (CELERY_TASK_TIME_LIMIT) and
+# than any countdown (an offer's), else a task still running or waiting is handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 # Seconds /healthz waits for a worker to answer its ping task, and the queue the ping
 # goes to (empty: the default queue, which every worker consumes unless told otherwise).
 HEALTH_CELERY_TIMEOUT = env_int("HEALTH_CELERY_TIMEOUT", 3)
