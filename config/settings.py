@@ -144,15 +144,20 @@ TEMPLATES = [
 # The application connects as a role with only the rights it needs (DATABASE_APP_ROLE):
 # `migrate` runs as the owner of the tables (DATABASE_URL pointed at DATABASE_OWNER_URL) and
 # grants that role its rights afterwards (common/db_roles.py).
+# DATABASE_PGBOUNCER: DATABASE_URL is PgBouncer in transaction mode (deploy/pgbouncer/); the
+# pool is then off whatever DATABASE_POOL_SIZE says, and so are server-side cursors.
+DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
+DATABASE_POOL_SIZE = 0 if DATABASE_PGBOUNCER else env_int("DATABASE_POOL_SIZE", 10)
 DATABASES = {
     "default": database_from_url(
         env_str(
             "DATABASE_URL", "postgis://freshchain_app:freshchain_app@127.0.0.1:5432/freshchain"
         ),
-        # Connections per process; 0 turns the pool off (e.g. behind PgBouncer).
-        pool={"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 10), "timeout": 10}
-        if env_int("DATABASE_POOL_SIZE", 10)
+        # Connections per process; 0 turns the pool off.
+        pool={"min_size": 2, "max_size": DATABASE_POOL_SIZE, "timeout": 10}
+        if DATABASE_POOL_SIZE
         else None,
+        pgbouncer=DATABASE_PGBOUNCER,
     )
 }
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "freshchain_app")
