@@ -13,6 +13,7 @@ Everything runs as the calling user, with its files under var/cluster/ (pids/, l
     python scripts/cluster.py status
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -295,17 +296,13 @@ def stop() -> None:
 
 
 def signal_group(pid: int, number: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, number)
-    except ProcessLookupError:
-        pass
 
 
 def reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 # --- Preparing: database, demo, static files --------------------------------------------------
