@@ -46,7 +46,7 @@ cluster-stop:
 # (tests/cluster/, which `make test` leaves out). Leaves the cluster running.
 cluster-test: services-browser $(VENV)/.installed translations
 	$(BIN)/python scripts/cluster.py start
-	FRESHCHAIN_CLUSTER_TESTS=1 $(BIN)/pytest -p no:randomly tests/cluster -v
+	FRESHCHAIN_CLUSTER_TESTS=1 $(BIN)/pytest -p no:randomly -v -s tests/cluster
 
 # A backup of the database (pg_dump, custom format, as the tables' owner) and the media into
 # var/backups/<time>/ (BACKUP_DIR), keeping the newest BACKUP_KEEP.
