@@ -134,3 +134,55 @@ def ops():
         api=api, token_for=token_for, session_cookie=signed_in_session_cookie,
         manage_shell=manage_shell,
     )  # fmt: skip
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, as tests/e2e/ drives it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """phone(**context options) → a 360x640 English page on the cluster's nginx. A JavaScript
+    error, anything the Content-Security-Policy refuses, or a request that leaves nginx fails
+    the test."""
+    contexts, errors = [], []
+
+    def open_page(**options):
+        options = {"viewport": {"width": 360, "height": 640}, "locale": "en-US", **options}
+        context = browser.new_context(**options)
+        context.route(
+            lambda url: not url.startswith(URL),
+            lambda route: (errors.append(f"outside request {route.request.url}"), route.abort()),
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: errors.extend(
+                [message.text]
+                if message.type == "error" and "Content Security Policy" in message.text
+                else []
+            ),
+        )
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert errors == []
