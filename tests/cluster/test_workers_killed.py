@@ -132,3 +132,67 @@ def test_end_of_day_killed_halfway_is_finished_by_the_rerun_paying_each_seller_o
         "reports": 1,
         "unbalanced_entries": 0,
     }
+
+
+def test_dispatch_killed_halfway_leaves_no_task_and_the_order_gets_one_when_it_comes_back(
+    ops, database
+):
+    tasks_before = one(database, "SELECT count(*) FROM delivery_deliverytask")
+    # The delivery tasks held by another transaction: dispatch locks the order, then waits at
+    # looking for a task to join or to write, in the middle of its transaction. The order is
+    # written first (its insert waits behind that lock too); beat's sweep, every 20 s, may
+    # dispatch it before the lock is taken: then another order.
+    blocker = psycopg.connect(
+        host="127.0.0.1", dbname=ops.cluster.DATABASE, user=ops.cluster.OWNER,
+        password=ops.cluster.OWNER_PASSWORD,
+    )  # fmt: skip
+    for _ in range(3):
+        made = json.loads(ops.manage_shell((HERE / "packed_delivery_order.py").read_text()))
+        order = made["order"]
+        blocker.execute("LOCK TABLE delivery_deliverytask IN ACCESS EXCLUSIVE MODE")
+        if one(database, "SELECT task_id FROM delivery_deliveryorder WHERE id = %s", order) is None:
+            break
+        blocker.rollback()
+        tasks_before = one(database, "SELECT count(*) FROM delivery_deliverytask")
+    ops.manage_shell(
+        f"from delivery.tasks import dispatch_order; print(dispatch_order.delay({order}).id)"
+    )
+
+    def dispatch_stuck_at_the_tasks():
+        """dispatch to wait at the delivery tasks"""
+        return one(
+            database,
+            "SELECT count(*) FROM pg_locks WHERE NOT granted"
+            " AND relation = 'delivery_deliverytask'::regclass",
+        )
+
+    wait_for(dispatch_stuck_at_the_tasks, seconds=60)
+    ops.kill("worker-realtime")
+    blocker.rollback()
+    blocker.close()
+
+    def dispatch_in_flight_gone():
+        """the killed worker's open transaction to end"""
+        return not one(database, "SELECT count(*) FROM pg_locks WHERE NOT granted")
+
+    wait_for(dispatch_in_flight_gone, seconds=60)
+    halfway = {
+        "order_task": one(
+            database, "SELECT task_id FROM delivery_deliveryorder WHERE id = %s", order
+        ),
+        "new_tasks": one(database, "SELECT count(*) FROM delivery_deliverytask") - tasks_before,
+    }
+    ops.log(f"dispatch killed halfway; the database holds {halfway}")
+    assert halfway == {"order_task": None, "new_tasks": 0}
+
+    ops.bring_back("worker-realtime")
+
+    def dispatched():
+        """the order's dispatch, taken again (redelivered, or the beat's sweep), to finish"""
+        return one(database, "SELECT task_id FROM delivery_deliveryorder WHERE id = %s", order)
+
+    task = wait_for(dispatched, every=1)
+    new_tasks = one(database, "SELECT count(*) FROM delivery_deliverytask") - tasks_before
+    ops.log(f"after the worker came back the order is on task {task}; new tasks: {new_tasks}")
+    # On one task: a new one, or an open one going its way that it joined (dispatch batches).
+    assert new_tasks <= 1
