@@ -63,5 +63,19 @@ def test_nginx_serves_the_static_files_for_a_year_and_passes_request_ids(ops):
     assert static.headers["Server"].startswith("nginx")
 
 
-def test_the_private_folder_is_not_reachable_from_outside(ops):
-    assert requests.get(f"{URL}/_private/", timeout=10).status_code == 404
+def test_a_private_file_is_sent_by_nginx_once_the_app_has_checked_who_asks(ops, database):
+    """The app answers with X-Accel-Redirect and no body; nginx sends the file from /_private/."""
+    [application, name] = database.execute(
+        "SELECT id, licence FROM farms_cooperativeapplication WHERE licence <> '' LIMIT 1"
+    ).fetchone()
+    admin = ops.session_cookie("admin", URL)
+    page = f"{URL}/cooperatives/applications/{application}/licence/"
+
+    licence = requests.get(page, headers={"Cookie": f"sessionid={admin}"}, timeout=10)
+    direct = requests.get(f"{URL}/_private/{name}", timeout=10)
+
+    stored = (ops.cluster.VAR / "private" / name).read_bytes()
+    assert licence.status_code == 200
+    assert licence.content == stored
+    assert "X-Accel-Redirect" not in licence.headers
+    assert direct.status_code == 404
