@@ -20,7 +20,7 @@ run translations messages backup restore-check audit load: export DJANGO_SECRET_
 LOAD_URL ?= http://127.0.0.1:8080
 LOAD_MINUTES ?= 10
 
-.PHONY: load run test lint typecheck format bench services services-browser translations messages clean backup restore-check audit
+.PHONY: load cluster cluster-stop cluster-test run test lint typecheck format bench services services-browser translations messages clean backup restore-check audit
 
 run: services $(VENV)/.installed translations
 	DATABASE_URL=$(DATABASE_OWNER_URL) $(MANAGE) migrate --noinput
@@ -33,6 +33,23 @@ run: services $(VENV)/.installed translations
 	@echo
 	rm -rf var/metrics && mkdir -p var/metrics
 	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics $(BIN)/honcho start
+
+# The deployment of deploy/ on this machine, every part its own process talking over the network:
+# nginx :8080 → uvicorn :8081 and :8082, PgBouncer :6432 (transaction mode) → PostgreSQL
+# (database fc_clusterdemo), a realtime and a batch Celery worker, beat (scripts/cluster.py).
+# Ctrl-C, or `make cluster-stop` from another shell, stops it all.
+cluster: $(VENV)/.installed translations
+	$(BIN)/python scripts/cluster.py run
+
+cluster-stop:
+	$(BIN)/python scripts/cluster.py stop
+
+# Starts the cluster (or uses the running one) and drives it through nginx: browser journeys,
+# the API, a push across web processes, a web process and the workers killed mid-work
+# (tests/cluster/, which `make test` leaves out). Leaves the cluster running.
+cluster-test: services-browser $(VENV)/.installed translations
+	$(BIN)/python scripts/cluster.py start
+	FRESHCHAIN_CLUSTER_TESTS=1 $(BIN)/pytest -p no:randomly -v -s tests/cluster
 
 # A backup of the database (pg_dump, custom format, as the tables' owner) and the media into
 # var/backups/<time>/ (BACKUP_DIR), keeping the newest BACKUP_KEEP.

@@ -68,10 +68,14 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-def database_from_url(url: str, *, pool: dict | None = None) -> dict:
+def database_from_url(url: str, *, pool: dict | None = None, pgbouncer: bool = False) -> dict:
     """Django DATABASES entry from postgis://user:password@host:port/name.
 
     `pool` holds psycopg_pool.ConnectionPool options (min_size, max_size, timeout).
+    `pgbouncer`: the URL is PgBouncer in transaction mode, where one connection's consecutive
+    transactions may run on different server connections, so nothing may outlive a transaction:
+    no pool of our own (PgBouncer is the pool), no server-side cursor (`.iterator()` outside a
+    transaction declares one WITH HOLD, which lives in the session), no prepared statement.
     """
     parts = urlparse(url)
     if parts.scheme not in {"postgis", "postgres", "postgresql"}:
@@ -86,5 +90,16 @@ def database_from_url(url: str, *, pool: dict | None = None) -> dict:
         # ASGI runs each request in a thread of its own, so connections come from a
         # psycopg pool per process instead of persistent per-thread connections.
         "CONN_MAX_AGE": 0,
-        "OPTIONS": {"pool": pool} if pool else {},
+        "OPTIONS": {"pool": pool} if pool and not pgbouncer else {},
+        **(_pgbouncer_transaction_mode() if pgbouncer else {}),
+    }
+
+
+def _pgbouncer_transaction_mode() -> dict:
+    """`.iterator()` then fetches its whole result at once. Prepared statements are off anyway
+    (Django binds parameters client-side and passes psycopg prepare_threshold=None); saying so
+    keeps a later OPTIONS change from turning them on unnoticed."""
+    return {
+        "DISABLE_SERVER_SIDE_CURSORS": True,
+        "OPTIONS": {"prepare_threshold": None, "server_side_binding": False},
     }

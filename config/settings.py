@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import database_from_url, env_bool, env_int, env_list, env_str
+from .task_queues import TASK_QUEUES, TASK_ROUTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -143,15 +144,20 @@ TEMPLATES = [
 # The application connects as a role with only the rights it needs (DATABASE_APP_ROLE):
 # `migrate` runs as the owner of the tables (DATABASE_URL pointed at DATABASE_OWNER_URL) and
 # grants that role its rights afterwards (common/db_roles.py).
+# DATABASE_PGBOUNCER: DATABASE_URL is PgBouncer in transaction mode (deploy/pgbouncer/); the
+# pool is then off whatever DATABASE_POOL_SIZE says, and so are server-side cursors.
+DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
+DATABASE_POOL_SIZE = 0 if DATABASE_PGBOUNCER else env_int("DATABASE_POOL_SIZE", 10)
 DATABASES = {
     "default": database_from_url(
         env_str(
             "DATABASE_URL", "postgis://freshchain_app:freshchain_app@127.0.0.1:5432/freshchain"
         ),
-        # Connections per process; 0 turns the pool off (e.g. behind PgBouncer).
-        pool={"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 10), "timeout": 10}
-        if env_int("DATABASE_POOL_SIZE", 10)
+        # Connections per process; 0 turns the pool off.
+        pool={"min_size": 2, "max_size": DATABASE_POOL_SIZE, "timeout": 10}
+        if DATABASE_POOL_SIZE
         else None,
+        pgbouncer=DATABASE_PGBOUNCER,
     )
 }
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "freshchain_app")
@@ -340,6 +346,13 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Two queues, by who waits (config/task_queues.py): `realtime` and `batch`.
+CELERY_TASK_QUEUES = TASK_QUEUES
+CELERY_TASK_ROUTES = TASK_ROUTES
+# A task a worker took but never finished (the worker was killed: acks_late tasks) goes back
+# to its queue after this many seconds. Longer than any task runs (CELERY_TASK_TIME_LIMIT) and
+# than any countdown (an offer's), else a task still running or waiting is handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 # Seconds /healthz waits for a worker to answer its ping task, and the queue the ping
 # goes to (empty: the default queue, which every worker consumes unless told otherwise).
 HEALTH_CELERY_TIMEOUT = env_int("HEALTH_CELERY_TIMEOUT", 3)

@@ -4,7 +4,8 @@
 #     GDAL/GEOS/PROJ (GeoDjango), Redis, gettext (translations), python3-venv;
 #     with --browser (the tests) also Chromium and CJK fonts for the browser tests and
 #     Prometheus, whose promtool checks deploy/prometheus/alerts.yml, with --bench
-#     wrk, the HTTP load generator of the benchmarks;
+#     wrk, the HTTP load generator of the benchmarks, with --cluster nginx and PgBouncer, which
+#     `make cluster` runs as this user (deploy/);
 #   - starts PostgreSQL and Redis if they are down;
 #   - creates the database with the PostGIS extension and its two roles: the owner, which
 #     migrations run as, and the application's role, which the web processes, workers and
@@ -25,7 +26,8 @@ for arg in "$@"; do
   case "$arg" in
     --browser) extra_packages+=(chromium fonts-noto-cjk prometheus) ;;
     --bench) extra_packages+=(wrk) ;;
-    *) echo "usage: scripts/services.sh [--browser] [--bench]" >&2; exit 2 ;;
+    --cluster) extra_packages+=(nginx pgbouncer) ;;
+    *) echo "usage: scripts/services.sh [--browser] [--bench] [--cluster]" >&2; exit 2 ;;
   esac
 done
 

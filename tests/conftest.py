@@ -25,6 +25,10 @@ from tests.farms.factories import CooperativeFactory, FarmFactory, MembershipFac
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 
+# tests/cluster/ drives the running `make cluster` (nginx, PgBouncer, several processes): only
+# `make cluster-test` collects it, never `make test` or a bare pytest.
+collect_ignore = [] if os.environ.get("FRESHCHAIN_CLUSTER_TESTS") == "1" else ["cluster"]
+
 # Fixtures shared by several test folders, without imports between them.
 pytest_plugins = ["tests.marketplace.markets.fixtures", "tests.coldchain.fixtures"]
 

@@ -198,12 +198,13 @@ def test_the_queues_watched_are_the_apps_own():
     from common.task_queues import queue_names
     from config.celery import app
 
-    assert queue_names() == ["celery"]  # no queues declared: the default one
+    assert queue_names() == ["batch", "celery", "realtime"]  # config/task_queues.py
+    declared = app.conf.task_queues
     app.conf.task_queues = [Queue("dispatch"), Queue("end_of_day")]
     try:
         assert queue_names() == ["celery", "dispatch", "end_of_day"]
     finally:
-        app.conf.task_queues = None
+        app.conf.task_queues = declared
 
 
 def test_start_up_warns_when_metrics_would_miss_the_workers(settings, monkeypatch):
