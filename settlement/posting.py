@@ -14,11 +14,13 @@ The rules, each kept here once:
 
 import json
 import random
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -91,7 +93,7 @@ def post_entry(
     _check_legs(legs)
     try:
         with transaction.atomic(savepoint=savepoint):
-            entry = _write_entry(
+            entry, _row = _write_entry(
                 book=book,
                 kind=kind,
                 legs=legs,
@@ -110,6 +112,50 @@ def post_entry(
             error, key=idempotency_key, request=request, legs=legs
         ), False
     return entry, True
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """A row of the caller's that exists because of the entry (a counter trade), written by
+    the entry's own statement: `values` by column, and `from_entry` the columns copied from
+    the entry as written (`id` or `created_at`), e.g. {"entry_id": "id"}."""
+
+    table: str
+    values: dict[str, object]
+    from_entry: dict[str, str]
+
+
+def post_entry_with_row(
+    *,
+    book: Book,
+    kind: str,
+    legs: Sequence[Leg],
+    idempotency_key: str,
+    request: dict,
+    row: EntryRow,
+    by: User | None = None,
+    memo: str = "",
+    business_date: date | None = None,
+) -> tuple[JournalEntry, int]:
+    """post_entry for a caller that owns the transaction (as with savepoint=False: an
+    IntegrityError is the caller's to hand to `answer_for_refused_entry`) and writes a row
+    with the entry: one round trip for both. Returns (entry, the row's id)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("post_entry_with_row runs inside the caller's transaction")
+    _check_legs(legs)
+    return _write_entry(
+        book=book,
+        kind=kind,
+        legs=legs,
+        idempotency_key=idempotency_key,
+        fingerprint=request_hash(request),
+        by=by,
+        memo=memo,
+        reference="",
+        reverses=None,
+        business_date=business_date or business_today(),
+        row=row,
+    )
 
 
 def answer_for_refused_entry(
@@ -192,9 +238,10 @@ def _write_entry(
     reference: str,
     reverses: JournalEntry | None,
     business_date: date,
-) -> JournalEntry:
-    """Apply the legs to their balance slots and write the entry with its postings, in one
-    statement: every settlement's hot path, so one round trip."""
+    row: EntryRow | None = None,
+) -> tuple[JournalEntry, int | None]:
+    """Apply the legs to their balance slots and write the entry with its postings (and the
+    caller's row), in one statement: every settlement's hot path, so one round trip."""
     postings = [(leg.account.pk, _pick_slot(leg.account), leg.amount) for leg in legs]
     deltas: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     for account_id, slot, amount in postings:
@@ -214,8 +261,9 @@ def _write_entry(
     entry.content_hash = content_hash(entry, postings)
     with connection.cursor() as cursor:
         cursor.execute(
-            _POST_ENTRY,
+            _post_entry_sql(row),
             {
+                **({f"row_{column}": value for column, value in row.values.items()} if row else {}),
                 "slot_accounts": [account_id for account_id, _ in deltas],
                 "slot_numbers": [slot for _, slot in deltas],
                 "slot_deltas": list(deltas.values()),
@@ -235,12 +283,12 @@ def _write_entry(
                 "amounts": [amount for _, _, amount in postings],
             },
         )
-        entry.pk, applied = cursor.fetchone()
+        entry.pk, applied, row_id = cursor.fetchone()
     if applied != len(deltas):
         raise ValueError(f"balance slots missing among {sorted(deltas)}")
     entry._state.adding = False
     entry._state.db = connection.alias
-    return entry
+    return entry, row_id
 
 
 # `locked` takes the slots' row locks in (account, slot) order before anything changes (a
@@ -263,15 +311,45 @@ WITH delta AS (
         chain_hash)
     VALUES (%(book)s, %(kind)s, %(memo)s, %(business_date)s, %(created_at)s, %(created_by)s,
         %(reference)s, %(reverses)s, %(key)s, %(request_hash)s, %(content_hash)s, '')
-    RETURNING id
+    RETURNING id, created_at
 ), postings AS (
     INSERT INTO marketplace_posting (entry_id, account_id, slot, amount, amount_currency)
     SELECT entry.id, leg.account_id, leg.slot, leg.amount, 'CNY'
       FROM entry, unnest(%(accounts)s::bigint[], %(slots)s::int[], %(amounts)s::numeric[])
            AS leg(account_id, slot, amount)
-)
-SELECT (SELECT id FROM entry), (SELECT count(*) FROM applied)
+){row}
+SELECT (SELECT id FROM entry), (SELECT count(*) FROM applied), {row_id}
 """
+_ROW = """, attached AS (
+    INSERT INTO {table} ({columns}) SELECT {values} FROM entry RETURNING id
+)"""
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_ENTRY_COLUMNS = {"id", "created_at"}
+
+
+@cache
+def _entry_sql(table: str | None, columns: tuple[str, ...], from_entry: tuple) -> str:
+    if table is None:
+        return _POST_ENTRY.format(row="", row_id="NULL")
+    names = [table, *columns, *(column for column, _ in from_entry)]
+    if not all(_IDENTIFIER.fullmatch(name) for name in names) or not all(
+        source in _ENTRY_COLUMNS for _, source in from_entry
+    ):
+        raise ValueError(f"not a row the entry's statement writes: {names} {from_entry}")
+    row = _ROW.format(
+        table=table,
+        columns=", ".join([*columns, *(column for column, _ in from_entry)]),
+        values=", ".join(
+            [*(f"%(row_{column})s" for column in columns), *(f"entry.{s}" for _, s in from_entry)]
+        ),
+    )
+    return _POST_ENTRY.format(row=row, row_id="(SELECT id FROM attached)")
+
+
+def _post_entry_sql(row: EntryRow | None) -> str:
+    if row is None:
+        return _entry_sql(None, (), ())
+    return _entry_sql(row.table, tuple(row.values), tuple(row.from_entry.items()))
 
 
 def reverse_entry(
