@@ -101,26 +101,11 @@ class _CounterContext:
 
 # Everything a trade reads, in one round trip inside its transaction, the day's row held
 # FOR SHARE (see hold_open_day): settling is the counter's hot path, and each ORM query
-# costs about a millisecond of Python.
+# costs about a millisecond of Python. A PL/pgSQL function (marketplace migration 0013), so
+# its plan is kept for the session instead of made again for every trade.
 _COUNTER_CONTEXT = """
-SELECT EXISTS (SELECT 1 FROM marketplace_marketstaff s
-                WHERE s.user_id = %(by)s AND s.market_id = %(market)s),
-       (SELECT d.status FROM marketplace_marketday d
-         WHERE d.market_id = %(market)s AND d.business_date = %(today)s FOR SHARE),
-       p.id, p.name_zh, p.is_active,
-       (SELECT array[r.buyer_pct, r.seller_pct, r.minimum_fee] FROM marketplace_commissionrule r
-         WHERE r.market_id = %(market)s AND r.category IN (p.category, '')
-         ORDER BY r.category DESC LIMIT 1),
-       a.id, a.slots,
-       (SELECT json_agg(json_build_array(t.card_number, t.id, t.kind, t.is_active, c.id, c.slots))
-          FROM marketplace_trader t
-          JOIN marketplace_account c ON c.trader_id = t.id
-           AND c.kind = CASE t.kind WHEN 'buyer' THEN 'prepaid' ELSE 'payable' END
-         WHERE t.market_id = %(market)s AND t.card_number IN (%(buyer_card)s, %(seller_card)s))
-  FROM marketplace_account a
-  LEFT JOIN farms_product p ON p.id = %(product_id)s OR p.code = %(product_code)s
- WHERE a.book_id = %(book)s AND a.kind = 'commission' AND a.trader_id IS NULL
-   AND a.user_id IS NULL
+SELECT * FROM market_counter_context(%(by)s, %(market)s, %(book)s, %(today)s, %(product_id)s,
+                                     %(product_code)s, %(buyer_card)s, %(seller_card)s)
 """
 
 
