@@ -291,34 +291,19 @@ def _write_entry(
     return entry, row_id
 
 
-# `locked` takes the slots' row locks in (account, slot) order before anything changes (a
-# sorted FOR UPDATE locks as it sorts, and a MATERIALIZED CTE runs whole); `applied` changes
-# them (an overdrawn prepaid slot fails its CHECK here); then the entry and its postings.
+# The entry's statement: the ledger's function (settlement migration 0003: locks the slots in
+# (account, slot) order, changes them, writes the entry and its postings), and the caller's
+# row, if any, naming the entry.
 _POST_ENTRY = """
-WITH delta AS (
-    SELECT * FROM unnest(%(slot_accounts)s::bigint[], %(slot_numbers)s::int[],
-                         %(slot_deltas)s::numeric[]) AS delta(account_id, slot, amount)
-), locked AS MATERIALIZED (
-    SELECT b.id, delta.amount FROM marketplace_balanceslot b JOIN delta USING (account_id, slot)
-     ORDER BY b.account_id, b.slot FOR UPDATE OF b
-), applied AS (
-    UPDATE marketplace_balanceslot AS b SET amount = b.amount + locked.amount
-      FROM locked WHERE b.id = locked.id
-    RETURNING b.id
-), entry AS (
-    INSERT INTO marketplace_journalentry (book_id, kind, memo, business_date, created_at,
-        created_by_id, reference, reverses_id, idempotency_key, request_hash, content_hash,
-        chain_hash)
-    VALUES (%(book)s, %(kind)s, %(memo)s, %(business_date)s, %(created_at)s, %(created_by)s,
-        %(reference)s, %(reverses)s, %(key)s, %(request_hash)s, %(content_hash)s, '')
-    RETURNING id, created_at
-), postings AS (
-    INSERT INTO marketplace_posting (entry_id, account_id, slot, amount, amount_currency)
-    SELECT entry.id, leg.account_id, leg.slot, leg.amount, 'CNY'
-      FROM entry, unnest(%(accounts)s::bigint[], %(slots)s::int[], %(amounts)s::numeric[])
-           AS leg(account_id, slot, amount)
+WITH entry AS MATERIALIZED (
+    SELECT o_entry AS id, o_applied AS applied, %(created_at)s::timestamptz AS created_at
+      FROM ledger_post_entry(
+        %(slot_accounts)s::bigint[], %(slot_numbers)s::int[], %(slot_deltas)s::numeric[],
+        %(book)s, %(kind)s, %(memo)s, %(business_date)s, %(created_at)s, %(created_by)s,
+        %(reference)s, %(reverses)s, %(key)s, %(request_hash)s, %(content_hash)s,
+        %(accounts)s::bigint[], %(slots)s::int[], %(amounts)s::numeric[])
 ){row}
-SELECT (SELECT id FROM entry), (SELECT count(*) FROM applied), {row_id}
+SELECT id, applied, {row_id} FROM entry
 """
 _ROW = """, attached AS (
     INSERT INTO {table} ({columns}) SELECT {values} FROM entry RETURNING id
