@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -121,7 +122,7 @@ class EntryRow:
     the entry as written (`id` or `created_at`), e.g. {"entry_id": "id"}."""
 
     table: str
-    values: dict[str, object]
+    values: dict[str, Any]
     from_entry: dict[str, str]
 
 
@@ -143,7 +144,7 @@ def post_entry_with_row(
     if not connection.in_atomic_block:
         raise RuntimeError("post_entry_with_row runs inside the caller's transaction")
     _check_legs(legs)
-    return _write_entry(
+    entry, row_id = _write_entry(
         book=book,
         kind=kind,
         legs=legs,
@@ -156,6 +157,9 @@ def post_entry_with_row(
         business_date=business_date or business_today(),
         row=row,
     )
+    if row_id is None:  # the statement writes the row or fails
+        raise ValueError(f"no row written in {row.table}")
+    return entry, row_id
 
 
 def answer_for_refused_entry(
@@ -163,12 +167,13 @@ def answer_for_refused_entry(
 ) -> JournalEntry:
     """After the database refused an entry (its transaction rolled back): the first entry of
     a retry, IdempotencyConflict, InsufficientBalance, or the error itself."""
-    if "idempotency_key" in str(error):
+    constraint = violated_constraint(error)
+    if constraint == "marketplace_journalentry_idempotency_key_key":
         # A retry, or the same key sent twice at once: the first entry is the answer.
         existing = find_entry(key, request)
         if existing is not None:
             return existing
-    elif "ledger_prepaid_not_overdrawn" in str(error):
+    elif constraint == "ledger_prepaid_not_overdrawn":
         # A retry that waited behind its first request finds the card already spent by it:
         # the first entry is the answer, not a refusal.
         existing = find_entry(key, request)
@@ -176,6 +181,13 @@ def answer_for_refused_entry(
             return existing
         raise _overdraft(legs) from None
     raise error
+
+
+def violated_constraint(error: IntegrityError) -> str:
+    """The name of the constraint the database refused on: read from the error's fields, not
+    its text, which quotes the ledger function's statement (and so every column name)."""
+    diagnostics = getattr(error.__cause__, "diag", None)
+    return (getattr(diagnostics, "constraint_name", None) or "") if diagnostics else ""
 
 
 def find_entry(key: str, request: dict) -> JournalEntry | None:
@@ -376,7 +388,7 @@ def reverse_entry(
         )
     except IntegrityError as error:
         # Another reversal of the entry, under another key, committed while this one waited.
-        if "reverses_id" not in str(error):
+        if violated_constraint(error) != "marketplace_journalentry_reverses_id_key":
             raise
         raise TradeAlreadyReversed() from None
     if created:
