@@ -14,11 +14,14 @@ The rules, each kept here once:
 
 import json
 import random
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -91,7 +94,7 @@ def post_entry(
     _check_legs(legs)
     try:
         with transaction.atomic(savepoint=savepoint):
-            entry = _write_entry(
+            entry, _row = _write_entry(
                 book=book,
                 kind=kind,
                 legs=legs,
@@ -112,17 +115,65 @@ def post_entry(
     return entry, True
 
 
+@dataclass(frozen=True)
+class EntryRow:
+    """A row of the caller's that exists because of the entry (a counter trade), written by
+    the entry's own statement: `values` by column, and `from_entry` the columns copied from
+    the entry as written (`id` or `created_at`), e.g. {"entry_id": "id"}."""
+
+    table: str
+    values: dict[str, Any]
+    from_entry: dict[str, str]
+
+
+def post_entry_with_row(
+    *,
+    book: Book,
+    kind: str,
+    legs: Sequence[Leg],
+    idempotency_key: str,
+    request: dict,
+    row: EntryRow,
+    by: User | None = None,
+    memo: str = "",
+    business_date: date | None = None,
+) -> tuple[JournalEntry, int]:
+    """post_entry for a caller that owns the transaction (as with savepoint=False: an
+    IntegrityError is the caller's to hand to `answer_for_refused_entry`) and writes a row
+    with the entry: one round trip for both. Returns (entry, the row's id)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("post_entry_with_row runs inside the caller's transaction")
+    _check_legs(legs)
+    entry, row_id = _write_entry(
+        book=book,
+        kind=kind,
+        legs=legs,
+        idempotency_key=idempotency_key,
+        fingerprint=request_hash(request),
+        by=by,
+        memo=memo,
+        reference="",
+        reverses=None,
+        business_date=business_date or business_today(),
+        row=row,
+    )
+    if row_id is None:  # the statement writes the row or fails
+        raise ValueError(f"no row written in {row.table}")
+    return entry, row_id
+
+
 def answer_for_refused_entry(
     error: IntegrityError, *, key: str, request: dict, legs: Sequence[Leg]
 ) -> JournalEntry:
     """After the database refused an entry (its transaction rolled back): the first entry of
     a retry, IdempotencyConflict, InsufficientBalance, or the error itself."""
-    if "idempotency_key" in str(error):
+    constraint = violated_constraint(error)
+    if constraint == "marketplace_journalentry_idempotency_key_key":
         # A retry, or the same key sent twice at once: the first entry is the answer.
         existing = find_entry(key, request)
         if existing is not None:
             return existing
-    elif "ledger_prepaid_not_overdrawn" in str(error):
+    elif constraint == "ledger_prepaid_not_overdrawn":
         # A retry that waited behind its first request finds the card already spent by it:
         # the first entry is the answer, not a refusal.
         existing = find_entry(key, request)
@@ -130,6 +181,13 @@ def answer_for_refused_entry(
             return existing
         raise _overdraft(legs) from None
     raise error
+
+
+def violated_constraint(error: IntegrityError) -> str:
+    """The name of the constraint the database refused on: read from the error's fields, not
+    its text, which quotes the ledger function's statement (and so every column name)."""
+    diagnostics = getattr(error.__cause__, "diag", None)
+    return (getattr(diagnostics, "constraint_name", None) or "") if diagnostics else ""
 
 
 def find_entry(key: str, request: dict) -> JournalEntry | None:
@@ -192,9 +250,10 @@ def _write_entry(
     reference: str,
     reverses: JournalEntry | None,
     business_date: date,
-) -> JournalEntry:
-    """Apply the legs to their balance slots and write the entry with its postings, in one
-    statement: every settlement's hot path, so one round trip."""
+    row: EntryRow | None = None,
+) -> tuple[JournalEntry, int | None]:
+    """Apply the legs to their balance slots and write the entry with its postings (and the
+    caller's row), in one statement: every settlement's hot path, so one round trip."""
     postings = [(leg.account.pk, _pick_slot(leg.account), leg.amount) for leg in legs]
     deltas: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     for account_id, slot, amount in postings:
@@ -214,8 +273,9 @@ def _write_entry(
     entry.content_hash = content_hash(entry, postings)
     with connection.cursor() as cursor:
         cursor.execute(
-            _POST_ENTRY,
+            _post_entry_sql(row),
             {
+                **({f"row_{column}": value for column, value in row.values.items()} if row else {}),
                 "slot_accounts": [account_id for account_id, _ in deltas],
                 "slot_numbers": [slot for _, slot in deltas],
                 "slot_deltas": list(deltas.values()),
@@ -235,43 +295,58 @@ def _write_entry(
                 "amounts": [amount for _, _, amount in postings],
             },
         )
-        entry.pk, applied = cursor.fetchone()
+        entry.pk, applied, row_id = cursor.fetchone()
     if applied != len(deltas):
         raise ValueError(f"balance slots missing among {sorted(deltas)}")
     entry._state.adding = False
     entry._state.db = connection.alias
-    return entry
+    return entry, row_id
 
 
-# `locked` takes the slots' row locks in (account, slot) order before anything changes (a
-# sorted FOR UPDATE locks as it sorts, and a MATERIALIZED CTE runs whole); `applied` changes
-# them (an overdrawn prepaid slot fails its CHECK here); then the entry and its postings.
+# The entry's statement: the ledger's function (settlement migration 0003: locks the slots in
+# (account, slot) order, changes them, writes the entry and its postings), and the caller's
+# row, if any, naming the entry.
 _POST_ENTRY = """
-WITH delta AS (
-    SELECT * FROM unnest(%(slot_accounts)s::bigint[], %(slot_numbers)s::int[],
-                         %(slot_deltas)s::numeric[]) AS delta(account_id, slot, amount)
-), locked AS MATERIALIZED (
-    SELECT b.id, delta.amount FROM marketplace_balanceslot b JOIN delta USING (account_id, slot)
-     ORDER BY b.account_id, b.slot FOR UPDATE OF b
-), applied AS (
-    UPDATE marketplace_balanceslot AS b SET amount = b.amount + locked.amount
-      FROM locked WHERE b.id = locked.id
-    RETURNING b.id
-), entry AS (
-    INSERT INTO marketplace_journalentry (book_id, kind, memo, business_date, created_at,
-        created_by_id, reference, reverses_id, idempotency_key, request_hash, content_hash,
-        chain_hash)
-    VALUES (%(book)s, %(kind)s, %(memo)s, %(business_date)s, %(created_at)s, %(created_by)s,
-        %(reference)s, %(reverses)s, %(key)s, %(request_hash)s, %(content_hash)s, '')
-    RETURNING id
-), postings AS (
-    INSERT INTO marketplace_posting (entry_id, account_id, slot, amount, amount_currency)
-    SELECT entry.id, leg.account_id, leg.slot, leg.amount, 'CNY'
-      FROM entry, unnest(%(accounts)s::bigint[], %(slots)s::int[], %(amounts)s::numeric[])
-           AS leg(account_id, slot, amount)
-)
-SELECT (SELECT id FROM entry), (SELECT count(*) FROM applied)
+WITH entry AS MATERIALIZED (
+    SELECT o_entry AS id, o_applied AS applied, %(created_at)s::timestamptz AS created_at
+      FROM ledger_post_entry(
+        %(slot_accounts)s::bigint[], %(slot_numbers)s::int[], %(slot_deltas)s::numeric[],
+        %(book)s, %(kind)s, %(memo)s, %(business_date)s, %(created_at)s, %(created_by)s,
+        %(reference)s, %(reverses)s, %(key)s, %(request_hash)s, %(content_hash)s,
+        %(accounts)s::bigint[], %(slots)s::int[], %(amounts)s::numeric[])
+){row}
+SELECT id, applied, {row_id} FROM entry
 """
+_ROW = """, attached AS (
+    INSERT INTO {table} ({columns}) SELECT {values} FROM entry RETURNING id
+)"""
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_ENTRY_COLUMNS = {"id", "created_at"}
+
+
+@cache
+def _entry_sql(table: str | None, columns: tuple[str, ...], from_entry: tuple) -> str:
+    if table is None:
+        return _POST_ENTRY.format(row="", row_id="NULL")
+    names = [table, *columns, *(column for column, _ in from_entry)]
+    if not all(_IDENTIFIER.fullmatch(name) for name in names) or not all(
+        source in _ENTRY_COLUMNS for _, source in from_entry
+    ):
+        raise ValueError(f"not a row the entry's statement writes: {names} {from_entry}")
+    row = _ROW.format(
+        table=table,
+        columns=", ".join([*columns, *(column for column, _ in from_entry)]),
+        values=", ".join(
+            [*(f"%(row_{column})s" for column in columns), *(f"entry.{s}" for _, s in from_entry)]
+        ),
+    )
+    return _POST_ENTRY.format(row=row, row_id="(SELECT id FROM attached)")
+
+
+def _post_entry_sql(row: EntryRow | None) -> str:
+    if row is None:
+        return _entry_sql(None, (), ())
+    return _entry_sql(row.table, tuple(row.values), tuple(row.from_entry.items()))
 
 
 def reverse_entry(
@@ -313,7 +388,7 @@ def reverse_entry(
         )
     except IntegrityError as error:
         # Another reversal of the entry, under another key, committed while this one waited.
-        if "reverses_id" not in str(error):
+        if violated_constraint(error) != "marketplace_journalentry_reverses_id_key":
             raise
         raise TradeAlreadyReversed() from None
     if created:

@@ -1,8 +1,10 @@
 """What a counter trade comes to: clean weights and price, the amount, each side's
 commission by the market's rule. Refusals name the field at fault."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.db.models import Q
 from moneyed import Money
@@ -58,8 +60,10 @@ def clean_weights(gross_kg, tare_kg) -> tuple[Decimal, Decimal, Decimal]:
     idempotency check. Tare is compared with gross before it is quantized: a tare too large
     to quantize is simply above the gross.
     """
-    gross = _decimal(gross_kg, InvalidWeight())
-    tare = _decimal(tare_kg if tare_kg not in (None, "") else 0, InvalidWeight(field="tare_kg"))
+    gross = _decimal(gross_kg, InvalidWeight)
+    tare = _decimal(
+        tare_kg if tare_kg not in (None, "") else 0, partial(InvalidWeight, field="tare_kg")
+    )
     if gross <= 0 or gross > MAX_TRADE_KG or gross != gross.quantize(GRAM):
         raise InvalidWeight()
     if tare < 0:
@@ -74,7 +78,7 @@ def clean_weights(gross_kg, tare_kg) -> tuple[Decimal, Decimal, Decimal]:
 
 def clean_unit_price(value) -> Decimal:
     """The price per kg with 2 decimals ("1.2" and "1.20" are the same price), or a field error."""
-    price = _decimal(value.amount if isinstance(value, Money) else value, InvalidUnitPrice())
+    price = _decimal(value.amount if isinstance(value, Money) else value, InvalidUnitPrice)
     if price <= 0 or price > MAX_UNIT_PRICE or price != price.quantize(CENT):
         raise InvalidUnitPrice()
     return price.quantize(CENT)
@@ -88,11 +92,12 @@ def trade_amount(*, net_kg: Decimal, unit_price: Decimal) -> Money:
     return amount
 
 
-def _decimal(value, error: Exception) -> Decimal:
+def _decimal(value, error: Callable[[], Exception]) -> Decimal:
+    """The number, or the refusal `error` makes (made only then: a trade's hot path)."""
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError, TypeError):
-        raise error from None
+        raise error() from None
     if not number.is_finite():
-        raise error
+        raise error()
     return number

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
 
 from accounts.models import User
 from common.dates import business_today
@@ -26,10 +27,11 @@ from settlement.choices import AccountKind, EntryKind
 from settlement.exceptions import InsufficientBalance, TradeAlreadyReversed
 from settlement.posting import (
     AccountRef,
+    EntryRow,
     Leg,
     answer_for_refused_entry,
     find_entry,
-    post_entry,
+    post_entry_with_row,
     reverse_entry,
 )
 
@@ -99,26 +101,11 @@ class _CounterContext:
 
 # Everything a trade reads, in one round trip inside its transaction, the day's row held
 # FOR SHARE (see hold_open_day): settling is the counter's hot path, and each ORM query
-# costs about a millisecond of Python.
+# costs about a millisecond of Python. A PL/pgSQL function (marketplace migration 0013), so
+# its plan is kept for the session instead of made again for every trade.
 _COUNTER_CONTEXT = """
-SELECT EXISTS (SELECT 1 FROM marketplace_marketstaff s
-                WHERE s.user_id = %(by)s AND s.market_id = %(market)s),
-       (SELECT d.status FROM marketplace_marketday d
-         WHERE d.market_id = %(market)s AND d.business_date = %(today)s FOR SHARE),
-       p.id, p.name_zh, p.is_active,
-       (SELECT array[r.buyer_pct, r.seller_pct, r.minimum_fee] FROM marketplace_commissionrule r
-         WHERE r.market_id = %(market)s AND r.category IN (p.category, '')
-         ORDER BY r.category DESC LIMIT 1),
-       a.id, a.slots,
-       (SELECT json_agg(json_build_array(t.card_number, t.id, t.kind, t.is_active, c.id, c.slots))
-          FROM marketplace_trader t
-          JOIN marketplace_account c ON c.trader_id = t.id
-           AND c.kind = CASE t.kind WHEN 'buyer' THEN 'prepaid' ELSE 'payable' END
-         WHERE t.market_id = %(market)s AND t.card_number IN (%(buyer_card)s, %(seller_card)s))
-  FROM marketplace_account a
-  LEFT JOIN farms_product p ON p.id = %(product_id)s OR p.code = %(product_code)s
- WHERE a.book_id = %(book)s AND a.kind = 'commission' AND a.trader_id IS NULL
-   AND a.user_id IS NULL
+SELECT * FROM market_counter_context(%(by)s, %(market)s, %(book)s, %(today)s, %(product_id)s,
+                                     %(product_code)s, %(buyer_card)s, %(seller_card)s)
 """
 
 
@@ -227,7 +214,8 @@ class _RefusedEntry(Exception):
 def _settle_trade(
     *, market, by, cards, product, gross_kg, tare_kg, unit_price, key, lot, today
 ) -> Trade:
-    """settle_trade inside its one transaction (post_entry without a savepoint of its own)."""
+    """settle_trade inside its one transaction: the entry, its postings and the trade in one
+    statement, without a savepoint of its own."""
     with transaction.atomic():
         try:
             _lock_lot(market=market, lot=lot)
@@ -276,21 +264,47 @@ def _settle_trade(
         # No posting of nothing: no commission, or a seller fee that took the whole amount.
         legs = [leg for leg in legs if leg.amount]
         try:
-            entry, _created = post_entry(
+            entry, trade_id = post_entry_with_row(
                 book=market.book,
                 kind=EntryKind.TRADE,
                 legs=legs,
                 idempotency_key=key,
                 request=request,
+                row=EntryRow(
+                    table=Trade._meta.db_table,
+                    values={
+                        "market_id": market.pk,
+                        "business_date": today,
+                        "seller_id": seller.trader_id,
+                        "buyer_id": buyer.trader_id,
+                        "product_id": counter.product_id,
+                        "lot_id": lot.pk if lot else None,
+                        "gross_kg": gross,
+                        "tare_kg": tare,
+                        "net_kg": net,
+                        # Amounts in the fields' currency, CNY.
+                        "unit_price": price,
+                        "unit_price_currency": "CNY",
+                        "amount": amount.amount,
+                        "amount_currency": "CNY",
+                        "buyer_fee": fees.buyer_fee.amount,
+                        "buyer_fee_currency": "CNY",
+                        "seller_fee": fees.seller_fee.amount,
+                        "seller_fee_currency": "CNY",
+                        "recorded_by_id": by.pk,
+                        "reversal_reason": "",
+                    },
+                    from_entry={"entry_id": "id", "recorded_at": "created_at"},
+                ),
                 by=by,
                 memo=f"{counter.product_name} {net} kg × {price}",
                 business_date=today,
-                savepoint=False,
             )
         except IntegrityError as error:
             raise _RefusedEntry(error, request=request, legs=legs) from error
         count(TRADES_SETTLED)
-        return Trade.objects.create(
+        trade = Trade(
+            pk=trade_id,
             market=market,
             business_date=today,
             seller_id=seller.trader_id,
@@ -300,7 +314,6 @@ def _settle_trade(
             gross_kg=gross,
             tare_kg=tare,
             net_kg=net,
-            # Amounts in the fields' currency, CNY.
             unit_price=price,
             amount=amount.amount,
             buyer_fee=fees.buyer_fee.amount,
@@ -309,6 +322,19 @@ def _settle_trade(
             recorded_by=by,
             recorded_at=entry.created_at,
         )
+        trade._state.adding = False
+        trade._state.db = connection.alias
+        # Written with the entry, not by save(): those who listen for new trades (the control
+        # tower's price rules) hear of it as from save().
+        post_save.send(
+            sender=Trade,
+            instance=trade,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=connection.alias,
+        )
+        return trade
 
 
 def _lock_lot(*, market: Market, lot: HarvestLot | None) -> None:

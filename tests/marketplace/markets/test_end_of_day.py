@@ -492,7 +492,7 @@ def test_a_trade_in_flight_lands_before_the_payouts_and_a_later_one_is_refused(m
     floor.top_up("a-1", floor.a, "1000.00")
     posting = threading.Event()
     go_on = threading.Event()
-    real_post_entry = counter_trades.post_entry
+    real_post_entry = counter_trades.post_entry_with_row
 
     def slow_post_entry(**kwargs):
         if kwargs["kind"] == EntryKind.TRADE:
@@ -500,7 +500,7 @@ def test_a_trade_in_flight_lands_before_the_payouts_and_a_later_one_is_refused(m
             assert go_on.wait(timeout=30)
         return real_post_entry(**kwargs)
 
-    monkeypatch.setattr(counter_trades, "post_entry", slow_post_entry)
+    monkeypatch.setattr(counter_trades, "post_entry_with_row", slow_post_entry)
     results = {}
 
     def in_thread(name, work):
