@@ -122,11 +122,14 @@ class _ShipmentHistories:
                 # gaps they would fill stay unmonitored (counted at the top of the band),
                 # which never flatters.
                 readings = readings.exclude(late=True, received_at__gt=shipment.arrived_at)
-            points = readings.values_list("recorded_at", "temperature_c")
+            points: Iterable[tuple[datetime, float]] = readings.values_list(
+                "recorded_at", "temperature_c"
+            ).iterator(chunk_size=5000)
             if start < boundary:
+                # Before the raw window: the hourly rollups, then the readings.
                 points = chain(_hourly_points(shipment, start, min(end, boundary)), points)
             self._exposures[key] = exposure_of_stretch(
-                points.iterator(chunk_size=5000) if isinstance(points, QuerySet) else points,
+                points,
                 start=start,
                 end=end,
                 max_gap=timedelta(minutes=shipment.signal_timeout_minutes),
