@@ -126,6 +126,9 @@ _ROLL_UP = f"""
     FROM touched t
     JOIN {READINGS} r ON r.logger_id = t.logger_id
         AND r.recorded_at >= t.hour AND r.recorded_at < t.hour + interval '1 hour'
+    -- Bounds known before the join starts, so only the months touched are read.
+    WHERE r.recorded_at >= (SELECT min(hour) FROM touched)
+      AND r.recorded_at < (SELECT max(hour) FROM touched) + interval '1 hour'
     GROUP BY t.logger_id, t.hour
     ON CONFLICT (logger_id, hour) DO UPDATE SET
         readings = EXCLUDED.readings, late_readings = EXCLUDED.late_readings,
