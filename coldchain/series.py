@@ -18,7 +18,7 @@ from django.contrib.postgres.aggregates import BoolOr
 from django.db.models import Avg, Count, DateTimeField, F, Func, Max, Min, Q, Sum, Value
 from django.utils import timezone
 
-from .history import subject_hours, subject_readings
+from .history import assignments_of, subject_hours, subject_readings
 from .models import ColdStore, Shipment
 from .reading_keeping import HOUR, hour_of, raw_window_start, rolled_up_until
 
@@ -74,13 +74,16 @@ def reading_series(
     point the mean of one time bucket (stamped with the bucket's start)."""
     now = now or timezone.now()
     boundary = raw_window_start(now)
+    rolled = rolled_up_until()
+    if (
+        rolled is not None
+        and rolled > boundary
+        and _hours_wide(subject, since, until, now, max_points)
+    ):
+        # Hour-long buckets or longer: the rollups say the same as the readings, and are
+        # decided on before counting, so a long window never counts its raw readings.
+        boundary = rolled if until is None else max(boundary, min(rolled, until))
     span = _span(subject, since=since, until=until, boundary=boundary)
-    if span["count"] > max_points and _width(span, max_points) >= HOUR:
-        # Hour-long buckets or longer: the rollups say the same as the readings.
-        rolled = rolled_up_until()
-        if rolled is not None and rolled > boundary:
-            boundary = rolled if until is None else min(rolled, until)
-            span = _span(subject, since=since, until=until, boundary=boundary)
     if span["hours"]:
         points = _points_with_hours(subject, since, until, boundary, span, max_points)
         return ReadingSeries(
@@ -127,6 +130,16 @@ def reading_series(
         points=points,
         late_readings=span["late"],
     )
+
+
+def _hours_wide(subject, since, until, now, max_points: int) -> bool:
+    """Whether the window asked for (a shipment's whole watch when no `since`) is long enough
+    for buckets of an hour or more."""
+    if since is None:
+        since = assignments_of(subject).values_list("starts_at", flat=True).first()
+        if since is None:
+            return False
+    return (until or now) - since >= (max_points - 1) * HOUR
 
 
 def _later(moment: datetime | None, boundary: datetime) -> datetime:
