@@ -7,6 +7,11 @@ class ColdchainConfig(AppConfig):
 
     name = "coldchain"
     verbose_name = _("Cold chain")
+    # Partition upkeep of the readings (migrations 0008, 0009; coldchain/reading_keeping.py).
+    owner_functions = (
+        "coldchain_prepare_reading_partition(date)",
+        "coldchain_drop_reading_partition(date)",
+    )
 
     def ready(self) -> None:
         from . import personal_data

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,8 +39,9 @@ from common.metrics import count, count_now
 
 from .batch_files import RAGGED
 from .exceptions import BatchTooLarge, ForeignReadings, IngestRejected
+from .ingest_store import insert_new
 from .metrics import INGEST_REFUSED, READINGS_STORED
-from .models import DataLogger, LoggerAssignment, Reading
+from .models import DataLogger, LoggerAssignment
 from .monitoring import ReadingIn, judge_readings
 from .selectors.loggers import assignments_covering
 
@@ -125,7 +126,7 @@ def ingest_readings(
     late = 0
     if batch.recorded_at:
         with transaction.atomic():
-            stored, late = _insert_new(logger_id=logger.pk, batch=batch)
+            stored, late = insert_new(logger_id=logger.pk, batch=batch)
             if stored:
                 judge_readings(logger_id=logger.pk, readings=stored)
             count(READINGS_STORED, len(stored))
@@ -301,6 +302,13 @@ def _sort_out_late(batch: _Batch, *, logger_id: int, now: datetime) -> None:
             "starts_at"
         )
     )
+    if _one_open_watch(assignments, batch.recorded_at, now):
+        # The common case (a logger on one open watch, or on none): nothing is refused and
+        # lateness is one comparison a row, without rebuilding the columns.
+        watch = assignments[0] if assignments else None
+        threshold = now - _late_after(watch)
+        batch.late = [moment < threshold for moment in batch.recorded_at]
+        return
     starts = [assignment.starts_at for assignment in assignments]
     default_window = timedelta(hours=settings.COLDCHAIN_LATE_READING_HOURS)
     kept: dict[str, list] = {name: [] for name in _Batch.COLUMNS}
@@ -326,6 +334,16 @@ def _sort_out_late(batch: _Batch, *, logger_id: int, now: datetime) -> None:
     for name, values in kept.items():
         setattr(batch, name, values)
     batch.errors.sort(key=lambda error: error["index"])
+
+
+def _one_open_watch(assignments: list, times: list, now: datetime) -> bool:
+    """No watch meets the batch, or one open watch covers all of it."""
+    if not assignments:
+        return True
+    if len(assignments) > 1:
+        return False
+    watch = assignments[0]
+    return watch.starts_at <= min(times) and (watch.ends_at is None or watch.ends_at > now)
 
 
 def _late_after(watch: LoggerAssignment | None) -> timedelta:
@@ -420,78 +438,3 @@ def _out_of_range(index: int, name: str, value: float, bounds: tuple[float, floa
         _("%(value)s is outside the plausible range %(low)s to %(high)s.")
         % {"value": f"{value:g}", "low": f"{bounds[0]:g}", "high": f"{bounds[1]:g}"},
     )
-
-
-# One statement for the whole batch. Each column is sent as one array literal, built here with
-# str.join: psycopg would otherwise adapt the 6,000 values of a batch one by one, which takes
-# longer than the INSERT itself. A column no row has (no position in a cold store's batch) is
-# sent empty and unnest pads it with NULLs; ST_MakePoint is strict, so no position, no point.
-# Rows go in in time order: two batches of one logger that overlap (a gateway's retry) then
-# take their keys in the same order, so one waits for the other instead of deadlocking.
-_INSERT_NEW = f"""
-    INSERT INTO {Reading._meta.db_table}
-        (logger_id, recorded_at, temperature_c, humidity_pct, position, battery_pct, late)
-    SELECT %s, r.recorded_at, r.temperature_c, r.humidity_pct,
-           ST_SetSRID(ST_MakePoint(r.longitude, r.latitude), 4326), r.battery_pct, r.late
-    FROM unnest(%s::timestamptz[], %s::float8[], %s::float8[], %s::float8[], %s::float8[],
-                %s::int2[], %s::bool[])
-        AS r(recorded_at, temperature_c, humidity_pct, longitude, latitude, battery_pct, late)
-    ORDER BY r.recorded_at
-    ON CONFLICT (logger_id, recorded_at) DO NOTHING
-    RETURNING recorded_at, late
-"""  # the table name is the model's; every value is a parameter
-
-
-def _insert_new(*, logger_id: int, batch: _Batch) -> tuple[list[ReadingIn], int]:
-    """Insert the batch's good rows; the ones that were new, as ReadingIn in time order, and
-    how many of those were flagged late."""
-    optional = [batch.humidity_pct, batch.longitude, batch.latitude, batch.battery_pct]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_NEW,
-            [
-                logger_id,
-                _array_literal([moment.isoformat() for moment in batch.recorded_at]),
-                _array_literal(map(repr, batch.temperature_c)),
-                *(_optional_array_literal(column) for column in optional),
-                _array_literal("true" if late else "false" for late in batch.late),
-            ],
-        )
-        new_times = cursor.fetchall()
-    if not new_times:
-        return [], 0
-    late_count = sum(1 for _moment, late in new_times if late)
-    if len(new_times) == len(batch.recorded_at):
-        chosen: Sequence[int] = range(len(new_times))
-    else:
-        position = {moment: index for index, moment in enumerate(batch.recorded_at)}
-        chosen = [position[moment] for moment, _late in new_times]
-    readings = [
-        ReadingIn(
-            batch.recorded_at[i],
-            batch.temperature_c[i],
-            batch.humidity_pct[i],
-            batch.longitude[i],
-            batch.latitude[i],
-            batch.battery_pct[i],
-        )
-        for i in chosen
-    ]
-    readings.sort(key=_by_time)  # loggers upload buffers out of order
-    return readings, late_count
-
-
-def _array_literal(texts) -> str:
-    # Safe unquoted: ISO times and Python's reprs of numbers hold no comma, brace, quote,
-    # backslash or space.
-    return "{" + ",".join(texts) + "}"
-
-
-def _optional_array_literal(column: list) -> str:
-    if all(value is None for value in column):
-        return "{}"
-    return _array_literal("NULL" if value is None else repr(value) for value in column)
-
-
-def _by_time(reading: ReadingIn) -> datetime:
-    return reading.recorded_at

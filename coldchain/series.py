@@ -3,17 +3,24 @@
 A window with more readings than that is averaged into equal time buckets by PostgreSQL
 (date_bin), so a week of one-minute readings costs one grouped range scan, not 10,000 rows sent
 to a phone.
+
+Before the raw window (READINGS_RAW_MONTHS) the buckets are summed from the hourly rollups, and
+so is any window whose buckets are an hour or longer, up to the last rolled-up hour: three years
+of a logger are then ~26,000 rollup rows, not 1.5 million readings. Such buckets are whole
+hours, counted from the hour of the first reading.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.postgres.aggregates import BoolOr
-from django.db.models import Avg, Count, DateTimeField, F, Func, Max, Min, Q, Value
+from django.db.models import Avg, Count, DateTimeField, F, Func, Max, Min, Q, Sum, Value
 from django.utils import timezone
 
-from .history import subject_readings
+from .history import assignments_of, subject_hours, subject_readings
 from .models import ColdStore, Shipment
+from .reading_keeping import HOUR, hour_of, raw_window_start, rolled_up_until
 
 MAX_POINTS = 720
 STORE_WINDOW = timedelta(hours=24)
@@ -61,16 +68,33 @@ def reading_series(
     since: datetime | None = None,
     until: datetime | None = None,
     max_points: int = MAX_POINTS,
+    now: datetime | None = None,
 ) -> ReadingSeries:
     """The subject's readings in [since, until), raw when they fit in `max_points`, else each
     point the mean of one time bucket (stamped with the bucket's start)."""
-    readings = subject_readings(subject, start=since, end=until)
-    span = readings.order_by().aggregate(
-        count=Count("recorded_at"),
-        late=Count("recorded_at", filter=Q(late=True)),
-        first=Min("recorded_at"),
-        last=Max("recorded_at"),
-    )
+    now = now or timezone.now()
+    boundary = raw_window_start(now)
+    rolled = rolled_up_until()
+    if (
+        rolled is not None
+        and rolled > boundary
+        and _hours_wide(subject, since, until, now, max_points)
+    ):
+        # Hour-long buckets or longer: the rollups say the same as the readings, and are
+        # decided on before counting, so a long window never counts its raw readings.
+        boundary = rolled if until is None else max(boundary, min(rolled, until))
+    span = _span(subject, since=since, until=until, boundary=boundary)
+    if span["hours"]:
+        points, late_readings = _points_with_hours(
+            subject, since, until, boundary, span, max_points
+        )
+        return ReadingSeries(
+            min_temperature_c=float(subject.min_temperature_c),
+            max_temperature_c=float(subject.max_temperature_c),
+            points=points,
+            late_readings=late_readings,
+        )
+    readings = subject_readings(subject, start=_later(since, boundary), end=until)
     if span["count"] <= max_points:
         rows = readings.values_list("recorded_at", "temperature_c", "humidity_pct", "late")
         points = [
@@ -78,9 +102,7 @@ def reading_series(
             for recorded_at, temperature_c, humidity_pct, late in rows
         ]
     else:
-        seconds = int((span["last"] - span["first"]).total_seconds()) + 1
-        # floor(span / width) + 1 buckets, which this width keeps below max_points.
-        width = timedelta(seconds=seconds // (max_points - 1) + 1)
+        width = _width(span, max_points)
         bucket = Func(
             Value(width),
             F("recorded_at"),
@@ -110,3 +132,119 @@ def reading_series(
         points=points,
         late_readings=span["late"],
     )
+
+
+def _hours_wide(subject, since, until, now, max_points: int) -> bool:
+    """Whether the window asked for (a shipment's whole watch when no `since`) is long enough
+    for buckets of an hour or more."""
+    if since is None:
+        since = assignments_of(subject).values_list("starts_at", flat=True).first()
+        if since is None:
+            return False
+    return (until or now) - since >= (max_points - 1) * HOUR
+
+
+def _later(moment: datetime | None, boundary: datetime) -> datetime:
+    return boundary if moment is None else max(moment, boundary)
+
+
+def _span(subject, *, since, until, boundary) -> dict:
+    """Count, late count, first and last reading of [since, until): hourly rollups before
+    `boundary`, readings from it; `hours` is how many readings the rollups gave."""
+    span = (
+        subject_readings(subject, start=_later(since, boundary), end=until)
+        .order_by()
+        .aggregate(
+            count=Count("recorded_at"),
+            late=Count("recorded_at", filter=Q(late=True)),
+            first=Min("recorded_at"),
+            last=Max("recorded_at"),
+        )
+    )
+    span["hours"] = 0
+    if since is not None and since >= boundary:
+        return span
+    hours = subject_hours(
+        subject, start=since, end=boundary if until is None else min(until, boundary)
+    )
+    # The first and the last hour by the rollups' key: two index probes, not a pass over
+    # years of hours; the counts come with the buckets (_points_with_hours).
+    first = hours.values_list("first_at", flat=True).first()
+    if first is None:
+        return span
+    span["hours"] = 1
+    span["first"] = first
+    span["last"] = span["last"] or hours.reverse().values_list("last_at", flat=True).first()
+    return span
+
+
+def _width(span: dict, max_points: int) -> timedelta:
+    seconds = int((span["last"] - span["first"]).total_seconds()) + 1
+    # floor(span / width) + 1 buckets, which this width keeps below max_points.
+    return timedelta(seconds=seconds // (max_points - 1) + 1)
+
+
+def _date_bin(width: timedelta, field: str, origin: datetime) -> Func:
+    return Func(
+        Value(width),
+        F(field),
+        Value(origin, output_field=DateTimeField()),
+        function="date_bin",
+        output_field=DateTimeField(),
+    )
+
+
+def _points_with_hours(subject, since, until, boundary, span, max_points) -> tuple[list[list], int]:
+    """Buckets of whole hours: sums of the rollups before `boundary`, of the readings from it,
+    added together where a bucket straddles it; and how many readings came late."""
+    hours_wide = max(1, math.ceil(_width(span, max_points) / HOUR))
+    width = hours_wide * HOUR
+    origin = hour_of(span["first"])
+    end = boundary if until is None else min(until, boundary)
+    sums: dict[datetime, list] = {}
+    hourly = (
+        subject_hours(subject, start=since, end=end)
+        .order_by()
+        .annotate(bucket=_date_bin(width, "hour", origin))
+        .values("bucket")
+        .annotate(
+            n=Sum("readings"),
+            t=Sum("temperature_sum_c"),
+            hn=Sum("humidity_readings"),
+            h=Sum("humidity_sum_pct"),
+            late=Sum("late_readings"),
+        )
+        .values_list("bucket", "n", "t", "hn", "h", "late")
+    )
+    raw = (
+        subject_readings(subject, start=_later(since, boundary), end=until)
+        .order_by()
+        .annotate(bucket=_date_bin(width, "recorded_at", origin))
+        .values("bucket")
+        .annotate(
+            n=Count("recorded_at"),
+            t=Sum("temperature_c"),
+            hn=Count("humidity_pct"),
+            h=Sum("humidity_pct"),
+            late=Count("recorded_at", filter=Q(late=True)),
+        )
+        .values_list("bucket", "n", "t", "hn", "h", "late")
+    )
+    for rows in (hourly, raw):
+        for bucket, n, t, hn, h, late in rows:
+            total = sums.setdefault(bucket, [0, 0.0, 0, 0.0, 0])
+            total[0] += n
+            total[1] += t
+            total[2] += hn
+            total[3] += h or 0.0
+            total[4] += late
+    points = [
+        [
+            _epoch(bucket),
+            _rounded(t / n, 2),
+            _rounded(h / hn, 1) if hn else None,
+            late > 0,
+        ]
+        for bucket, (n, t, hn, h, late) in sorted(sums.items())
+    ]
+    return points, sum(total[4] for total in sums.values())

@@ -21,11 +21,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from itertools import chain
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Count, F, FloatField, Func, Max, Min, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Exp, Lead, Least
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -35,7 +37,7 @@ from farms.selectors import lots_visible_to
 
 from .choices import ShipmentStatus
 from .exceptions import ColdChainError
-from .history import assignments_of, subject_readings
+from .history import assignments_of, subject_hours, subject_readings
 from .kinetics import (
     DEFAULT_ACTIVATION_ENERGY_KJ_MOL,
     GAS_CONSTANT_KJ_PER_MOL_K,
@@ -45,6 +47,7 @@ from .kinetics import (
     exposure_of_stretch,
 )
 from .models import ColdStore, LotCondition, Shipment, ShipmentLot
+from .reading_keeping import raw_window_start
 from .selectors.visibility import sees_everything
 
 HARVEST_TIME = time(8, 0)  # Beijing time; see the module docstring
@@ -109,7 +112,8 @@ class _ShipmentHistories:
     def exposure(self, shipment: Shipment, start: datetime, end: datetime) -> TemperatureExposure:
         key = (shipment.pk, start, end)
         if key not in self._exposures:
-            readings = subject_readings(shipment, start=start, end=end)
+            boundary = raw_window_start(self.now)
+            readings = subject_readings(shipment, start=max(start, boundary), end=end)
             if shipment.arrived_at is not None:
                 # Frozen at delivery: the receiver accepted the goods on the record as it
                 # stood then. Readings uploaded after it (flagged late: the watch had ended)
@@ -118,14 +122,32 @@ class _ShipmentHistories:
                 # gaps they would fill stay unmonitored (counted at the top of the band),
                 # which never flatters.
                 readings = readings.exclude(late=True, received_at__gt=shipment.arrived_at)
-            points = readings.values_list("recorded_at", "temperature_c")
+            points: Iterable[tuple[datetime, float]] = readings.values_list(
+                "recorded_at", "temperature_c"
+            ).iterator(chunk_size=5000)
+            if start < boundary:
+                # Before the raw window: the hourly rollups, then the readings.
+                points = chain(_hourly_points(shipment, start, min(end, boundary)), points)
             self._exposures[key] = exposure_of_stretch(
-                points.iterator(chunk_size=5000),
+                points,
                 start=start,
                 end=end,
                 max_gap=timedelta(minutes=shipment.signal_timeout_minutes),
             )
         return self._exposures[key]
+
+
+def _hourly_points(shipment: Shipment, start: datetime, end: datetime):
+    """Before the raw window: each rolled-up hour as its mean, at its first and its last
+    reading, so a gap between hours is still a gap (one inside an hour is not seen)."""
+    rows = subject_hours(shipment, start=start, end=end).values_list(
+        "first_at", "last_at", "temperature_sum_c", "readings"
+    )
+    for first_at, last_at, total_c, readings in rows.iterator(chunk_size=5000):
+        mean = total_c / readings
+        yield first_at, mean
+        if last_at > first_at:
+            yield last_at, mean
 
 
 def _monitored_stretches(
@@ -285,7 +307,9 @@ def temperature_summary(
     readings, exp() per row): on 50,000 readings about 4 times faster than fetching them."""
     cap_seconds = subject.signal_timeout_minutes * 60.0
     energy_over_r = DEFAULT_ACTIVATION_ENERGY_KJ_MOL / GAS_CONSTANT_KJ_PER_MOL_K
-    readings = subject_readings(subject, start=start, end=end).annotate(
+    boundary = raw_window_start(timezone.now())
+    raw_start = boundary if start is None else max(start, boundary)
+    readings = subject_readings(subject, start=raw_start, end=end).annotate(
         next_at=Window(Lead("recorded_at"), order_by=F("recorded_at").asc())
     )
     held = Least(_Seconds(F("next_at") - F("recorded_at")), Value(cap_seconds))
@@ -306,13 +330,32 @@ def temperature_summary(
         plain_c=Sum("temperature_c"),
         plain_rate=Sum(rate, output_field=FloatField()),
     )
+    old = _hourly_totals(
+        subject=subject,
+        start=start,
+        end=boundary if end is None else min(end, boundary),
+        cap_seconds=cap_seconds,
+        energy_over_r=energy_over_r,
+    )
+    if old is not None:
+        if not totals["count"]:
+            return _summary(
+                old["count"],
+                old,
+                old["weighted_c"] / old["weight"],
+                old["weighted_rate"] / old["weight"],
+                energy_over_r,
+            )
+        totals = _merged(old, totals)
     count = totals["count"]
     if not count:
         return TemperatureSummary(readings=0, min_c=None, max_c=None, mean_c=None, mkt_c=None)
     if end is not None:
         last_weight = max((end - totals["last_at"]).total_seconds(), 0.0)
-    elif count > 1:
-        last_weight = (totals["last_at"] - totals["first_at"]).total_seconds() / (count - 1)
+    elif totals.get("raw_count", count) > 1:
+        last_weight = (totals["last_at"] - totals["first_at"]).total_seconds() / (
+            totals.get("raw_count", count) - 1
+        )
     else:
         last_weight = 1.0
     last_weight = min(last_weight, cap_seconds)
@@ -323,6 +366,10 @@ def temperature_summary(
         mean_rate = ((totals["weighted_rate"] or 0.0) + last_weight * last_rate) / weight
     else:  # every reading at one instant: equal weights
         mean, mean_rate = totals["plain_c"] / count, totals["plain_rate"] / count
+    return _summary(count, totals, mean, mean_rate, energy_over_r)
+
+
+def _summary(count: int, totals: dict, mean: float, mean_rate: float, energy_over_r: float):
     mkt = energy_over_r / -math.log(mean_rate) - KELVIN_AT_0_C
     return TemperatureSummary(
         readings=count,
@@ -331,3 +378,58 @@ def temperature_summary(
         mean_c=round(mean, 2),
         mkt_c=round(mkt, 2),
     )
+
+
+def _hourly_totals(*, subject, start, end, cap_seconds: float, energy_over_r: float):
+    """The summary's sums over [start, end) from the hourly rollups (before the raw window):
+    each hour is its mean held for its readings' time (their mean interval, at most the
+    loss-of-signal time, each); None without rollups."""
+    if start is not None and start >= end:
+        return None
+    totals = {
+        "count": 0,
+        "min_c": math.inf,
+        "max_c": -math.inf,
+        "weight": 0.0,
+        "weighted_c": 0.0,
+        "weighted_rate": 0.0,
+        "plain_c": 0.0,
+        "plain_rate": 0.0,
+    }
+    rows = subject_hours(subject, start=start, end=end).values_list(
+        "readings",
+        "temperature_min_c",
+        "temperature_max_c",
+        "temperature_sum_c",
+        "first_at",
+        "last_at",
+    )
+    for readings, low, high, total_c, first_at, last_at in rows.iterator(chunk_size=5000):
+        interval = (
+            (last_at - first_at).total_seconds() / (readings - 1) if readings > 1 else cap_seconds
+        )
+        held = readings * min(interval, cap_seconds)
+        mean = total_c / readings
+        rate = math.exp(-energy_over_r / (mean + KELVIN_AT_0_C))
+        totals["count"] += readings
+        totals["min_c"] = min(totals["min_c"], low)
+        totals["max_c"] = max(totals["max_c"], high)
+        totals["weight"] += held
+        totals["weighted_c"] += held * mean
+        totals["weighted_rate"] += held * rate
+        totals["plain_c"] += total_c
+        totals["plain_rate"] += readings * rate
+    return totals if totals["count"] and totals["weight"] > 0 else None
+
+
+def _merged(old: dict, raw: dict) -> dict:
+    """Rollup sums before the raw window joined to the raw readings' after it."""
+    merged = dict(raw)
+    merged["count"] = old["count"] + raw["count"]
+    merged["min_c"] = min(old["min_c"], raw["min_c"])
+    merged["max_c"] = max(old["max_c"], raw["max_c"])
+    for key in ("weight", "weighted_c", "weighted_rate", "plain_c", "plain_rate"):
+        merged[key] = old[key] + (raw[key] or 0.0)
+    # The mean interval after the last reading (no `end`) is the raw readings' own.
+    merged["raw_count"] = raw["count"]
+    return merged

@@ -10,7 +10,9 @@ application role (DATABASE_APP_ROLE). The owner grants that role, after every `m
 - no ownership, so no DDL: `ALTER TABLE … DISABLE TRIGGER` is refused by PostgreSQL itself.
 
 An app declares its append-only tables on its AppConfig:
-`append_only_models = {"Posting": (), "JournalEntry": ("seal_seq", "chain_hash")}`.
+`append_only_models = {"Posting": (), "JournalEntry": ("seal_seq", "chain_hash")}`, and the
+functions the role may call that run with the owner's rights (schema upkeep such as making a
+month's partition): `owner_functions = ("coldchain_prepare_reading_partition(date)",)`.
 """
 
 import logging
@@ -41,6 +43,15 @@ def append_only_tables() -> dict[str, tuple[str, ...]]:
                 _column_of(model, field_name) for field_name in columns
             )
     return tables
+
+
+def owner_functions() -> list[str]:
+    """Signatures of the SECURITY DEFINER functions the application role may call."""
+    return [
+        signature
+        for config in apps.get_app_configs()
+        for signature in getattr(config, "owner_functions", ())
+    ]
 
 
 def grant_application_role(*, using: str = "default") -> bool:
@@ -86,6 +97,15 @@ def grant_application_role(*, using: str = "default") -> bool:
                         sql.SQL(", ").join(sql.Identifier(column) for column in updatable),
                         sql.Identifier(table),
                         grantee,
+                    )
+                )
+        for signature in owner_functions():
+            cursor.execute("SELECT to_regprocedure(%s)", [signature])
+            if cursor.fetchone()[0] is not None:
+                # The signature is the app's own code, not input.
+                run(
+                    sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(
+                        sql.SQL(signature), grantee
                     )
                 )
     return True

@@ -23,6 +23,12 @@ COLDCHAIN_MAX_CLOCK_SKEW_SECONDS = env_int("COLDCHAIN_MAX_CLOCK_SKEW_SECONDS", 3
 # carry its own window.
 COLDCHAIN_LATE_READING_HOURS = env_int("COLDCHAIN_LATE_READING_HOURS", 24)
 COLDCHAIN_MKT_ACTIVATION_ENERGY_KJ_MOL = 83.144
+# Years of readings (coldchain/reading_keeping.py): the readings table has one partition a
+# month, made READINGS_PARTITIONS_AHEAD_MONTHS ahead; raw readings are kept READINGS_RAW_MONTHS
+# whole months before the current one, then their month is dropped (its hourly rollups stay).
+# At least 13: ingest accepts readings up to a year old, and their month must still be raw.
+READINGS_PARTITIONS_AHEAD_MONTHS = env_int("READINGS_PARTITIONS_AHEAD_MONTHS", 3)
+READINGS_RAW_MONTHS = max(env_int("READINGS_RAW_MONTHS", 13), 13)
 
 # Instant delivery (delivery/). A courier has DELIVERY_OFFER_SECONDS to answer an offer before
 # it moves to the next candidate; dispatch looks at the DELIVERY_CANDIDATES nearest couriers on

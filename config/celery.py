@@ -45,6 +45,25 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 280},
     },
+    # Years of readings (coldchain/reading_keeping.py). Daily at 01:10 (beat's time zone): the readings
+    # partitions of this month and the months ahead, and of any month the DEFAULT partition
+    # caught. Hourly at :05: each logger's closed hours rolled up. Daily at 02:20: raw
+    # months older than READINGS_RAW_MONTHS dropped, once their hours are all rolled up.
+    "coldchain-reading-partitions": {
+        "task": "coldchain.prepare_reading_partitions",
+        "schedule": crontab(hour=1, minute=10),
+        "options": {"expires": 3600},
+    },
+    "coldchain-reading-hours": {
+        "task": "coldchain.roll_up_reading_hours",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
+    "coldchain-expired-readings": {
+        "task": "coldchain.drop_expired_readings",
+        "schedule": crontab(hour=2, minute=20),
+        "options": {"expires": 3600},
+    },
     # Every 20 seconds: the safety net of dispatch (delivery.services.dispatch.sweep). Offers
     # past their time whose countdown task was lost (a worker restarted) move on; packed orders
     # without a task, and tasks nobody took, are offered again.

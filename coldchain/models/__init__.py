@@ -15,6 +15,8 @@ from .monitoring import (
     Excursion,
     LoggerAssignment,
     Reading,
+    ReadingHour,
+    ReadingRollupProgress,
 )
 from .places import ColdStore, MonitoredRange, Site, Vehicle
 from .shipments import Handover, Shipment, ShipmentEvent, ShipmentLot, handover_record_path
@@ -31,6 +33,8 @@ __all__ = [
     "LotCondition",
     "MonitoredRange",
     "Reading",
+    "ReadingHour",
+    "ReadingRollupProgress",
     "Shipment",
     "ShipmentEvent",
     "ShipmentLot",

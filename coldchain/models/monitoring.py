@@ -136,9 +136,63 @@ class Reading(models.Model):
         verbose_name_plural = _("readings")
         # autosummarize: new block ranges join the index as they fill, not at the next VACUUM
         # (unsummarized ranges turned a time-range read into a sequential scan).
+        # The table is partitioned by month of `recorded_at` (migration 0008; Django cannot
+        # say so): coldchain/reading_keeping.py creates the months ahead and drops the old.
+        # BRIN on `received_at` finds what arrived since the last hourly rollup, late
+        # readings of old months included, for the price of a few index pages.
         indexes = [
-            BrinIndex(fields=["recorded_at"], name="reading_recorded_brin", autosummarize=True)
+            BrinIndex(fields=["recorded_at"], name="reading_recorded_brin", autosummarize=True),
+            BrinIndex(fields=["received_at"], name="reading_received_brin", autosummarize=True),
         ]
+
+
+class ReadingHour(models.Model):
+    """One logger's readings of one hour (UTC), rolled up: kept forever, after the raw readings
+    of its month are dropped (READINGS_RAW_MONTHS). Sums, not means, so hours add up into any
+    longer bucket exactly; a late reading re-rolls its whole hour."""
+
+    pk = models.CompositePrimaryKey("logger_id", "hour")
+    logger = models.ForeignKey(
+        DataLogger,
+        on_delete=models.PROTECT,
+        related_name="reading_hours",
+        verbose_name=_("logger"),
+        db_index=False,
+    )
+    hour = models.DateTimeField(_("hour"))
+    readings = models.PositiveIntegerField(_("readings"))
+    late_readings = models.PositiveIntegerField(_("readings that arrived late"))
+    temperature_min_c = models.FloatField(_("lowest temperature (°C)"))
+    temperature_max_c = models.FloatField(_("highest temperature (°C)"))
+    temperature_sum_c = models.FloatField(_("sum of temperatures (°C)"))
+    humidity_readings = models.PositiveIntegerField(_("readings with humidity"))
+    humidity_min_pct = models.FloatField(_("lowest humidity (%)"), null=True, blank=True)
+    humidity_max_pct = models.FloatField(_("highest humidity (%)"), null=True, blank=True)
+    humidity_sum_pct = models.FloatField(_("sum of humidities (%)"), null=True, blank=True)
+    first_at = models.DateTimeField(_("first reading at"))
+    last_at = models.DateTimeField(_("last reading at"))
+    rolled_up_at = models.DateTimeField(_("rolled up at"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("hour of readings")
+        verbose_name_plural = _("hours of readings")
+
+    @property
+    def temperature_mean_c(self) -> float:
+        return self.temperature_sum_c / self.readings
+
+
+class ReadingRollupProgress(models.Model):
+    """How far the hourly rollup has read: every reading received before `received_until`
+    is in its hour's row, so every hour before `hours_until` is complete (but for readings
+    that arrive late after it, which the next run adds). One row."""
+
+    received_until = models.DateTimeField(_("received until"))
+    hours_until = models.DateTimeField(_("hours complete until"))
+
+    class Meta:
+        verbose_name = _("rollup progress")
+        verbose_name_plural = _("rollup progress")
 
 
 def one_subject(shipment: Shipment | None, store: ColdStore | None) -> Shipment | ColdStore:

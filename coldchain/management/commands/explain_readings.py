@@ -106,7 +106,11 @@ class Command(BaseCommand):
                 [start, per_logger, [logger.pk for logger in loggers]],
             )
             cursor.execute(f"ANALYZE {Reading._meta.db_table}")
-            cursor.execute("SELECT brin_summarize_new_values('reading_recorded_brin')")
+            # The index on the partitioned table is one BRIN index per month.
+            cursor.execute(
+                "SELECT brin_summarize_new_values(inhrelid) FROM pg_inherits "
+                "WHERE inhparent = 'reading_recorded_brin'::regclass"
+            )
         shipment = self._shipment(wanted) if wanted else _sample_shipment()
         assign_logger(
             logger=loggers[0],
@@ -122,8 +126,11 @@ class Command(BaseCommand):
 
     def _show_table(self) -> None:
         with connection.cursor() as cursor:
+            # The table is partitioned by month: its size is the sum of its partitions'.
             cursor.execute(
-                "SELECT reltuples::bigint, relpages FROM pg_class WHERE relname = %s",
+                "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint, "
+                "coalesce(sum(c.relpages), 0)::bigint FROM pg_inherits i "
+                "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass",
                 [Reading._meta.db_table],
             )
             rows, pages = cursor.fetchone()
