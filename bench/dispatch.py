@@ -174,9 +174,10 @@ def build_couriers(rng: random.Random) -> None:
             """
             INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name,
                                        email, is_staff, is_active, date_joined, role,
-                                       display_name, weight_unit, must_change_password)
+                                       display_name, weight_unit, must_change_password,
+                                       large_text)
             SELECT '!', false, %(prefix)s || n, '', '', '', false, true, now(), %(role)s,
-                   '骑手 ' || n, 'kg', false
+                   '骑手 ' || n, 'kg', false, false
               FROM generate_series(1, %(count)s) AS n
             ON CONFLICT (username) DO NOTHING
             """,
