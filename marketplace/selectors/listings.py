@@ -6,13 +6,16 @@ sees and changes all of her own listings; a manager of her co-operative sees and
 the members'; a platform admin all of them.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, FloatField, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import User
@@ -20,7 +23,11 @@ from accounts.permissions import is_admin
 from farms.selectors import everywhere_hold_reason, farms_visible_to, held_everywhere
 from marketplace.choices import ListingStatus
 from marketplace.models import Listing, ListingPhoto
-from marketplace.selectors.pickup import approximate_distance_to
+from marketplace.selectors.pickup import (
+    approximate_distance_to,
+    approximate_lon_lat,
+    exact_pickup_for,
+)
 
 
 def with_display_facts(listings: QuerySet[Listing]) -> QuerySet[Listing]:
@@ -122,6 +129,118 @@ def display_facts_for(page: list[Listing]) -> list[Listing]:
             )
         listings.append(listing)
     return listings
+
+
+@dataclass(frozen=True)
+class Found:
+    """A listing a search found: its id, and its distances from `near` in metres (exact, and
+    from the snapped point; None without `near`)."""
+
+    id: int
+    distance_m: float | None = None
+    approximate_distance_m: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A search result as the viewer may see it: plain values read in one query, no model
+    rows (a page of 20 is the busiest read of the market). `pickup` and `distance_m` are
+    exact or snapped per `marketplace.selectors.pickup`."""
+
+    id: int
+    status: str
+    product_code: str
+    product_name_zh: str
+    product_name_en: str
+    category: str
+    grade: str
+    certifications: list[str]
+    harvest_date: date
+    price_per_kg: Decimal
+    currency: str
+    available_kg: Decimal
+    minimum_order_kg: Decimal
+    available_from: datetime
+    available_until: datetime
+    pickup: tuple[float, float]
+    distance_m: float | None
+    lot_id: int
+    seller_id: int
+    farm_name: str
+    cooperative_name: str
+    thumbnail_name: str | None
+    notes: str
+    held_reason: str | None
+
+
+_RESULT_COLUMNS = (
+    "pk",
+    "status",
+    "product__code",
+    "product__name_zh",
+    "product__name_en",
+    "product__category",
+    "grade",
+    "certifications",
+    "harvest_date",
+    "price_per_kg",
+    "price_per_kg_currency",
+    "available_kg",
+    "minimum_order_kg",
+    "available_from",
+    "available_until",
+    "pickup_longitude",
+    "pickup_latitude",
+    "lot_id",
+    "seller_id",
+    "farm_name",
+    "cooperative_name",
+    "thumbnail_name",
+    "notes",
+    "held_reason",
+    "exact_pickup",
+)
+
+
+def _coordinate(function: str) -> Func:
+    return Func(
+        Cast("pickup_point", GeometryField(srid=4326)), function=function, output_field=FloatField()
+    )
+
+
+def search_results(found: list[Found], *, viewer: User) -> list[SearchResult]:
+    """What each found listing shows this viewer, in the order found (one query: display
+    facts, and whether the viewer sees the exact pickup point)."""
+    rows = (
+        with_display_facts(Listing.objects.filter(pk__in=[row.id for row in found]).order_by())
+        .annotate(
+            pickup_longitude=_coordinate("ST_X"),
+            pickup_latitude=_coordinate("ST_Y"),
+            exact_pickup=exact_pickup_for(viewer),
+        )
+        .values_list(*_RESULT_COLUMNS)
+    )
+    by_id = {row[0]: row for row in rows}
+    results = []
+    for place in found:
+        (*facts, longitude, latitude, lot_id, seller_id, farm, cooperative, thumbnail, notes,
+         held_reason, exact) = by_id[place.id]  # fmt: skip
+        distance = place.distance_m if exact else place.approximate_distance_m
+        results.append(
+            SearchResult(
+                *facts,
+                pickup=(longitude, latitude) if exact else approximate_lon_lat(longitude, latitude),
+                distance_m=distance,
+                lot_id=lot_id,
+                seller_id=seller_id,
+                farm_name=farm,
+                cooperative_name=cooperative,
+                thumbnail_name=thumbnail,
+                notes=notes,
+                held_reason=held_reason,
+            )
+        )
+    return results
 
 
 def listings_for_viewer(user: User) -> QuerySet[Listing]:

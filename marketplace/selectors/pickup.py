@@ -14,7 +14,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.gis.db.models import GeometryField, PointField
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
-from django.db.models import Func, Value
+from django.db.models import (
+    BooleanField,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    Func,
+    OuterRef,
+    Q,
+    Value,
+)
 from django.db.models.functions import Cast
 
 from accounts.models import User
@@ -35,9 +44,13 @@ ORDERS_SHOWING_EXACT_POINT = (
 )
 
 
+def approximate_lon_lat(longitude: float, latitude: float) -> tuple[float, float]:
+    """A point snapped to the 0.01° grid, as PostGIS's ST_SnapToGrid does in SQL."""
+    return round(longitude, 2), round(latitude, 2)
+
+
 def approximate_point(point: Point) -> Point:
-    """The point snapped to the 0.01° grid, as PostGIS's ST_SnapToGrid does in SQL."""
-    return Point(round(point.x, 2), round(point.y, 2), srid=4326)
+    return Point(*approximate_lon_lat(point.x, point.y), srid=4326)
 
 
 def approximate_distance_to(point: Point) -> Distance:
@@ -67,6 +80,23 @@ def listings_with_exact_pickup_for(user: User, listings: Iterable[Listing]) -> s
     return set(own) | set(ordered)
 
 
+def exact_pickup_for(user: User) -> Expression:
+    """SQL, for annotating listings: whether this user may see a listing's exact pickup
+    point (the rule of `listings_with_exact_pickup_for`, inside the query that reads them)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return Value(False)
+    if is_admin(user):
+        return Value(True)
+    ordered = OrderLine.objects.filter(
+        listing_id=OuterRef("pk"), order__buyer=user, order__status__in=ORDERS_SHOWING_EXACT_POINT
+    )
+    shown = Q(Exists(ordered))
+    farms = farms_visible_to(user)
+    if not farms.query.is_empty():
+        shown |= Q(Exists(farms.filter(pk=OuterRef("lot__farm_id")).values("pk")))
+    return ExpressionWrapper(shown, output_field=BooleanField())
+
+
 def pickup_point_shown(listing: Listing, *, exact: bool) -> Point:
     return listing.pickup_point if exact else approximate_point(listing.pickup_point)
 
@@ -74,7 +104,10 @@ def pickup_point_shown(listing: Listing, *, exact: bool) -> Point:
 def distance_shown_km(listing: Listing, *, exact: bool) -> Decimal | None:
     """The distance a search result shows, in km to the nearest 0.5; None without `near`."""
     distance = getattr(listing, "distance" if exact else "approximate_distance", None)
-    if distance is None:
-        return None
-    steps = (Decimal(distance.km) / DISTANCE_STEP_KM).quantize(Decimal(1), ROUND_HALF_UP)
+    return None if distance is None else km_shown(distance.m)
+
+
+def km_shown(metres: float) -> Decimal:
+    """A distance as results show it: in km, to the nearest 0.5."""
+    steps = (Decimal(metres / 1000) / DISTANCE_STEP_KM).quantize(Decimal(1), ROUND_HALF_UP)
     return (steps * DISTANCE_STEP_KM).quantize(Decimal("0.1"))
