@@ -14,16 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.gis.db.models import GeometryField, PointField
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
-from django.db.models import (
-    BooleanField,
-    Exists,
-    Expression,
-    ExpressionWrapper,
-    Func,
-    OuterRef,
-    Q,
-    Value,
-)
+from django.db.models import Func, Value
 from django.db.models.functions import Cast
 
 from accounts.models import User
@@ -69,32 +60,28 @@ def listings_with_exact_pickup_for(user: User, listings: Iterable[Listing]) -> s
     ids = [listing.pk for listing in listings]
     if not ids or not (user and user.is_authenticated and user.is_active):
         return set()
-    if is_admin(user):
+    sees_all, own = exact_pickup_beyond_orders(user, ids)
+    if sees_all:
         return set(ids)
-    own = Listing.objects.filter(
-        pk__in=ids, lot__farm__in=farms_visible_to(user).values("pk")
-    ).values_list("pk", flat=True)
     ordered = OrderLine.objects.filter(
         listing_id__in=ids, order__buyer=user, order__status__in=ORDERS_SHOWING_EXACT_POINT
     ).values_list("listing_id", flat=True)
-    return set(own) | set(ordered)
+    return own | set(ordered)
 
 
-def exact_pickup_for(user: User) -> Expression:
-    """SQL, for annotating listings: whether this user may see a listing's exact pickup
-    point (the rule of `listings_with_exact_pickup_for`, inside the query that reads them)."""
+def exact_pickup_beyond_orders(user: User, ids: list[int]) -> tuple[bool, set[int]]:
+    """Whether this user sees every exact pickup point (an admin), and else which of these
+    listings are her side's (her farms', her co-operative's); what she bought is the other
+    half of the rule (`listings_with_exact_pickup_for`). No query for a buyer."""
     if not (user and user.is_authenticated and user.is_active):
-        return Value(False)
+        return False, set()
     if is_admin(user):
-        return Value(True)
-    ordered = OrderLine.objects.filter(
-        listing_id=OuterRef("pk"), order__buyer=user, order__status__in=ORDERS_SHOWING_EXACT_POINT
-    )
-    shown = Q(Exists(ordered))
+        return True, set()
     farms = farms_visible_to(user)
-    if not farms.query.is_empty():
-        shown |= Q(Exists(farms.filter(pk=OuterRef("lot__farm_id")).values("pk")))
-    return ExpressionWrapper(shown, output_field=BooleanField())
+    if farms.query.is_empty():
+        return False, set()
+    own = Listing.objects.filter(pk__in=ids, lot__farm__in=farms.values("pk"))
+    return False, set(own.values_list("pk", flat=True))
 
 
 def pickup_point_shown(listing: Listing, *, exact: bool) -> Point:
