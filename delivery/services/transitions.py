@@ -12,7 +12,7 @@ and translated when a page shows it.
 """
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -138,7 +138,7 @@ def first_step_sql(event: type[StatusEvent], *, link: str, rows: str) -> str:
     named `rows` (its columns `id` and `status`), from nothing to its status, by the platform,
     at the parameter %(at)s."""
     table = event._meta.db_table
-    column = event._meta.get_field(link).column
+    column = cast(models.Field, event._meta.get_field(link)).column
     return (
         f"INSERT INTO {table} ({column}, from_status, to_status, actor_id, reason, at)"
         f" SELECT id, '', status, NULL, '', %(at)s FROM {rows}"

@@ -236,14 +236,28 @@ def search_results(found: list[Found], *, viewer: User) -> list[SearchResult]:
     for place in found:
         if place.id not in by_id:
             continue  # deleted since it was found
-        *facts, longitude, latitude, lot_id, seller_id, farm, cooperative, thumbnail, notes = by_id[
-            place.id
-        ][:-2]
-        held_reason, ordered = by_id[place.id][-2:]
+        (id_, status, code, name_zh, name_en, category, grade, certifications, harvested,
+         price, currency, available_kg, minimum_kg, available_from, available_until,
+         longitude, latitude, lot_id, seller_id, farm, cooperative, thumbnail, notes,
+         held_reason, ordered) = by_id[place.id]  # fmt: skip
         exact = sees_all or ordered or place.id in own
         results.append(
             SearchResult(
-                *facts,
+                id=id_,
+                status=status,
+                product_code=code,
+                product_name_zh=name_zh,
+                product_name_en=name_en,
+                category=category,
+                grade=grade,
+                certifications=certifications,
+                harvest_date=harvested,
+                price_per_kg=price,
+                currency=currency,
+                available_kg=available_kg,
+                minimum_order_kg=minimum_kg,
+                available_from=available_from,
+                available_until=available_until,
                 pickup=(longitude, latitude) if exact else approximate_lon_lat(longitude, latitude),
                 distance_m=place.distance_m if exact else place.approximate_distance_m,
                 lot_id=lot_id,
