@@ -5,10 +5,12 @@ password someone else set, except on the views that let her do it (or sign out).
 """
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox import auth as knox_auth
+from knox.signals import token_expired
 from rest_framework import authentication, exceptions
 
 
@@ -31,6 +33,18 @@ class FirstPasswordGateMixin:
 
 class TokenAuthentication(FirstPasswordGateMixin, knox_auth.TokenAuthentication):
     """`Authorization: Token <key>`, the key from POST /api/auth/token/."""
+
+    def _cleanup_token(self, auth_token) -> bool:
+        """Refuse (and delete) the token if it has expired. knox would also read all the
+        user's other tokens to delete the expired ones, one more query on every request;
+        an expired token is refused by this same check, and `issue_api_token` deletes the
+        user's expired tokens when it issues a new one."""
+        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+            username = auth_token.user.get_username()
+            auth_token.delete()
+            token_expired.send(sender=self.__class__, username=username, source="auth_token")
+            return True
+        return False
 
 
 class SessionAuthentication(FirstPasswordGateMixin, authentication.SessionAuthentication):

@@ -44,6 +44,7 @@ from ..models import (
     DeliveryTaskStatus,
     OfferStatus,
     TaskOffer,
+    TaskOfferEvent,
 )
 from ..ranking import (
     NEVER,
@@ -65,7 +66,7 @@ from ..selectors.dispatch import (
     waiting_orders_of,
 )
 from ..selectors.packing import ready_in_minutes
-from .transitions import Why, move_offer, move_orders, move_task, offer_made
+from .transitions import Why, first_step_sql, move_offer, move_orders, move_task
 
 _COURIER = Courier._meta.db_table
 _TASK = DeliveryTask._meta.db_table
@@ -212,7 +213,8 @@ def set_task_status(
 # commit between the statement's snapshot and the lock is safe: another offer to him meets the
 # one-pending-offer constraint (ON CONFLICT: nothing written); his accepting one needed a
 # pending offer the snapshot still sees; going off shift or being deactivated is re-checked
-# on the locked row.
+# on the locked row. The offer's first step of history (`transitions.first_step_sql`) is written
+# by the same statement.
 _OFFER_IF_FREE_SQL = f"""
 WITH courier AS (
         SELECT id, user_id, capacity
@@ -235,7 +237,9 @@ WITH courier AS (
                    AND t.status = ANY(%(active_tasks)s)
                    AND o.status = ANY(%(carried_orders)s)) + %(orders)s <= courier.capacity
         ON CONFLICT DO NOTHING
-        RETURNING id
+        RETURNING id, status
+), made AS (
+        {first_step_sql(TaskOfferEvent, link="offer", rows="offer")}
 )
 SELECT offer.id, courier.user_id FROM offer, courier
 """
@@ -273,6 +277,7 @@ def _offer_to(
         "expires_at": offer.expires_at,
         "distance_m": offer.distance_m,
         "score": offer.score,
+        "at": timezone.now(),
     }
     with connection.cursor() as cursor:
         cursor.execute(_OFFER_IF_FREE_SQL, params)
@@ -281,7 +286,6 @@ def _offer_to(
         return None
     offer.pk, user_id = inserted
     offer.courier = Courier(pk=candidate.courier_id, user_id=user_id)  # as the push needs him
-    offer_made(offer)
     count(OFFERS_MADE)
     _schedule_expiry(offer, seconds=rules.offer_seconds)
     realtime.push_offer(offer)

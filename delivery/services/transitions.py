@@ -12,7 +12,7 @@ and translated when a page shows it.
 """
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -132,6 +132,19 @@ def _begin(row: Row, *, event: type[Event], link: str, by: User | None, why: str
     return step
 
 
+def first_step_sql(event: type[StatusEvent], *, link: str, rows: str) -> str:
+    """`_begin` as SQL, for a statement that writes new rows itself (dispatch's hot path, one
+    round trip instead of two): an INSERT … SELECT of the first step of each row of the CTE
+    named `rows` (its columns `id` and `status`), from nothing to its status, by the platform,
+    at the parameter %(at)s."""
+    table = event._meta.db_table
+    column = cast(models.Field, event._meta.get_field(link)).column
+    return (
+        f"INSERT INTO {table} ({column}, from_status, to_status, actor_id, reason, at)"
+        f" SELECT id, '', status, NULL, '', %(at)s FROM {rows}"
+    )
+
+
 # --- Consumer orders ------------------------------------------------------------------------
 
 
@@ -207,11 +220,6 @@ def move_orders(
 # --- Delivery tasks -------------------------------------------------------------------------
 
 
-def task_made(task: DeliveryTask, *, by: User | None = None, why: str = "") -> DeliveryTaskEvent:
-    """The first step of a new task's history."""
-    return _begin(task, event=DeliveryTaskEvent, link="task", by=by, why=why)
-
-
 def move_task(
     task: DeliveryTask,
     to: str,
@@ -233,11 +241,6 @@ def move_task(
 
 
 # --- Task offers ----------------------------------------------------------------------------
-
-
-def offer_made(offer: TaskOffer, *, by: User | None = None, why: str = "") -> TaskOfferEvent:
-    """The first step of a new offer's history (it waits for the courier's answer)."""
-    return _begin(offer, event=TaskOfferEvent, link="offer", by=by, why=why)
 
 
 def move_offer(

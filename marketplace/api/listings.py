@@ -17,12 +17,11 @@ from accounts.permissions import HasRole, get_visible_or_404
 from common.api.pagination import StandardPagination
 from common.photos import upload_body_limit
 from common.request_limits import request_body_limit
-from common.units import WeightUnit, price_per_kg_from
+from common.units import WeightUnit, price_per_kg_from, unit_of
 from farms.selectors import lots_visible_to
 from marketplace.exceptions import InvalidPrice
 from marketplace.filters import ListingSearchFilter, SellerListingFilter
 from marketplace.selectors import listings as selectors
-from marketplace.selectors.pickup import listings_with_exact_pickup_for
 from marketplace.services import listings as services
 
 from .serializers_listings import (
@@ -32,6 +31,7 @@ from .serializers_listings import (
     ListingPhotoInputSerializer,
     ListingPhotoOutputSerializer,
     ListingUpdateInputSerializer,
+    search_results_data,
 )
 
 SELLERS = (Role.FARMER, Role.COOPERATIVE_MANAGER)  # platform admins hold every role
@@ -44,7 +44,8 @@ class ListingPagination(StandardPagination):
     """Pages of 20 whose total comes with the page (COUNT(*) OVER ()), in one query.
 
     The search's filters (a radius, prices, dates) cost as much to count as to page:
-    counting in the page's own query halves the work of every search.
+    counting in the page's own query halves the work of every search. The page is what was
+    found (ids and distances, `selectors.Found`), as plain values, not model rows.
     """
 
     page_size = 20
@@ -54,13 +55,20 @@ class ListingPagination(StandardPagination):
         page_size = self.get_page_size(request)  # refuses a malformed page or page size
         number = int(request.query_params.get(self.page_query_param) or 1)
         offset = (number - 1) * page_size
-        rows = list(queryset.annotate(total_found=Window(Count("pk")))[offset : offset + page_size])
+        near = "distance" in queryset.query.annotations
+        columns = ["pk", "total_found", *(["distance", "approximate_distance"] if near else [])]
+        rows = list(
+            queryset.annotate(total_found=Window(Count("pk"))).values_list(*columns)[
+                offset : offset + page_size
+            ]
+        )
         if not rows and number > 1:
             raise NotFound(_("Invalid page."))
         paginator = self.django_paginator_class(queryset, page_size)
-        paginator.count = rows[0].total_found if rows else 0  # no second COUNT query
-        self.page = Page(rows, number, paginator)
-        return rows
+        paginator.count = rows[0][1] if rows else 0  # no second COUNT query
+        found = [selectors.Found(row[0], *((row[2].m, row[3].m) if near else ())) for row in rows]
+        self.page = Page(found, number, paginator)
+        return found
 
 
 def _price_per_kg(data: dict):
@@ -111,14 +119,11 @@ class ListingViewSet(viewsets.GenericViewSet):
         return self.get_filterset_class()
 
     def _page(self, queryset):
-        page = self.paginate_queryset(self.filter_queryset(queryset).only("pk"))
-        listings = selectors.display_facts_for(page)
-        context = {
-            **self.get_serializer_context(),
-            "exact_pickup": listings_with_exact_pickup_for(self.request.user, listings),
-        }
-        data = ListingOutputSerializer(listings, many=True, context=context)
-        return self.get_paginated_response(data.data)
+        found = self.paginate_queryset(self.filter_queryset(queryset))
+        results = selectors.search_results(found, viewer=self.request.user)
+        return self.get_paginated_response(
+            search_results_data(results, unit=unit_of(self.request.user))
+        )
 
     def _render(self, listing_id: int, *, status_code=status.HTTP_200_OK) -> Response:
         listing = get_visible_or_404(

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -12,8 +13,10 @@ from common.units import WeightUnit, kg_in, unit_of
 from farms.choices import Certification, Grade, ProductCategory
 from marketplace.choices import ListingStatus
 from marketplace.models import Listing
+from marketplace.selectors.listings import SearchResult
 from marketplace.selectors.pickup import (
     distance_shown_km,
+    km_shown,
     listings_with_exact_pickup_for,
     pickup_point_shown,
 )
@@ -242,6 +245,59 @@ class ListingOutputSerializer(serializers.Serializer):
             "notes": listing.notes,
             "held_reason": self.get_held_reason(listing),
         }
+
+
+def search_results_data(results: list[SearchResult], *, unit: str) -> list[dict]:
+    """A page of search results as `ListingOutputSerializer` writes a listing (the schema
+    of the list is that serializer's), from the plain values the search reads."""
+    status_labels = {value: str(label) for value, label in ListingStatus.choices}
+    category_labels = {value: str(label) for value, label in ProductCategory.choices}
+    grade_labels = {value: str(label) for value, label in Grade.choices}
+    certification_labels = {value: str(label) for value, label in Certification.choices}
+    url = default_storage.url
+    data = []
+    for result in results:
+        price = Money(result.price_per_kg, result.currency)
+        data.append(
+            {
+                "id": result.id,
+                "status": result.status,
+                "status_label": status_labels[result.status],
+                "product": result.product_code,
+                "product_name_zh": result.product_name_zh,
+                "product_name_en": result.product_name_en,
+                "category": result.category,
+                "category_label": category_labels[result.category],
+                "grade": result.grade,
+                "grade_label": grade_labels[result.grade],
+                "certifications": [
+                    {"value": value, "label": certification_labels[value]}
+                    for value in result.certifications
+                ],
+                "harvest_date": result.harvest_date.isoformat(),
+                "price_per_kg": str(price.amount),
+                "currency": str(price.currency),
+                "price": str(price_per_unit(price, unit).amount),
+                "price_unit": unit,
+                "available_kg": str(result.available_kg),
+                "available": str(kg_in(unit, result.available_kg)),
+                "minimum_order_kg": str(result.minimum_order_kg),
+                "available_from": _datetime(result.available_from),
+                "available_until": _datetime(result.available_until),
+                "pickup_point": {"type": "Point", "coordinates": list(result.pickup)},
+                "distance_km": None
+                if result.distance_m is None
+                else str(km_shown(result.distance_m)),
+                "lot": result.lot_id,
+                "seller": result.seller_id,
+                "farm_name": result.farm_name,
+                "cooperative_name": result.cooperative_name,
+                "thumbnail_url": url(result.thumbnail_name) if result.thumbnail_name else None,
+                "notes": result.notes,
+                "held_reason": result.held_reason,
+            }
+        )
+    return data
 
 
 class ListingDetailOutputSerializer(ListingOutputSerializer):

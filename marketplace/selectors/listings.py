@@ -6,21 +6,29 @@ sees and changes all of her own listings; a manager of her co-operative sees and
 the members'; a platform admin all of them.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.gis.measure import D
+from django.db import connection
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.permissions import is_admin
+from farms.models import Cooperative, Farm, HarvestLot, LotHold, Product
 from farms.selectors import everywhere_hold_reason, farms_visible_to, held_everywhere
 from marketplace.choices import ListingStatus
-from marketplace.models import Listing, ListingPhoto
-from marketplace.selectors.pickup import approximate_distance_to
+from marketplace.models import Listing, ListingPhoto, Order, OrderLine
+from marketplace.selectors.pickup import (
+    ORDERS_SHOWING_EXACT_POINT,
+    approximate_distance_to,
+    approximate_lon_lat,
+    exact_pickup_beyond_orders,
+)
 
 
 def with_display_facts(listings: QuerySet[Listing]) -> QuerySet[Listing]:
@@ -122,6 +130,146 @@ def display_facts_for(page: list[Listing]) -> list[Listing]:
             )
         listings.append(listing)
     return listings
+
+
+@dataclass(frozen=True)
+class Found:
+    """A listing a search found: its id, and its distances from `near` in metres (exact, and
+    from the snapped point; None without `near`)."""
+
+    id: int
+    distance_m: float | None = None
+    approximate_distance_m: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A search result as the viewer may see it: plain values read in one query, no model
+    rows (a page of 20 is the busiest read of the market). `pickup` and `distance_m` are
+    exact or snapped per `marketplace.selectors.pickup`."""
+
+    id: int
+    status: str
+    product_code: str
+    product_name_zh: str
+    product_name_en: str
+    category: str
+    grade: str
+    certifications: list[str]
+    harvest_date: date
+    price_per_kg: Decimal
+    currency: str
+    available_kg: Decimal
+    minimum_order_kg: Decimal
+    available_from: datetime
+    available_until: datetime
+    pickup: tuple[float, float]
+    distance_m: float | None
+    lot_id: int
+    seller_id: int
+    farm_name: str
+    cooperative_name: str
+    thumbnail_name: str | None
+    notes: str
+    held_reason: str | None
+
+
+_LISTING = Listing._meta.db_table
+_PHOTO = ListingPhoto._meta.db_table
+_LINE = OrderLine._meta.db_table
+_ORDER = Order._meta.db_table
+_PRODUCT = Product._meta.db_table
+_LOT = HarvestLot._meta.db_table
+_FARM = Farm._meta.db_table
+_COOPERATIVE = Cooperative._meta.db_table
+_HOLD = LotHold._meta.db_table
+
+# What a page of results shows, for its ids in their order: `with_display_facts` written
+# once more as one plain statement (a search page is the busiest read of the market, and
+# building the ORM's query cost more than running it), with whether the viewer bought it
+# (an accepted order shows the exact pickup point, `selectors.pickup`).
+# tests/marketplace/test_search.py checks a result reads as the listing's own page does.
+SEARCH_RESULTS_SQL = f"""
+SELECT l.id, l.status, p.code, p.name_zh, p.name_en, p.category, l.grade, l.certifications,
+       l.harvest_date, l.price_per_kg, l.price_per_kg_currency, l.available_kg,
+       l.minimum_order_kg, l.available_from, l.available_until,
+       ST_X(l.pickup_point::geometry), ST_Y(l.pickup_point::geometry),
+       l.lot_id, l.seller_id, f.name, c.name,
+       (SELECT ph.thumbnail FROM {_PHOTO} ph
+         WHERE ph.listing_id = l.id ORDER BY ph.position, ph.id LIMIT 1),
+       l.notes,
+       (SELECT h.reason FROM {_HOLD} h
+         WHERE h.lot_id = l.lot_id AND h.market_id IS NULL AND h.released_at IS NULL
+         ORDER BY h.placed_at, h.id LIMIT 1),
+       EXISTS (SELECT 1 FROM {_LINE} ol JOIN {_ORDER} o ON o.id = ol.order_id
+                WHERE ol.listing_id = l.id AND o.buyer_id = %(viewer)s
+                  AND o.status = ANY(%(showing)s))
+  FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS page(id, n)
+  JOIN {_LISTING} l ON l.id = page.id
+  JOIN {_PRODUCT} p ON p.id = l.product_id
+  JOIN {_LOT} lot ON lot.id = l.lot_id
+  JOIN {_FARM} f ON f.id = lot.farm_id
+  JOIN {_COOPERATIVE} c ON c.id = f.cooperative_id
+ ORDER BY page.n
+"""
+
+
+def search_results(found: list[Found], *, viewer: User) -> list[SearchResult]:
+    """What each found listing shows this viewer, in the order found: one query for a buyer
+    (two for a seller, whose own listings show their exact pickup point too)."""
+    if not found:
+        return []
+    ids = [row.id for row in found]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            SEARCH_RESULTS_SQL,
+            {
+                "ids": ids,
+                "viewer": viewer.pk if viewer and viewer.is_authenticated else None,
+                "showing": list(ORDERS_SHOWING_EXACT_POINT),
+            },
+        )
+        rows = cursor.fetchall()
+    by_id = {row[0]: row for row in rows}
+    sees_all, own = exact_pickup_beyond_orders(viewer, ids)
+    results = []
+    for place in found:
+        if place.id not in by_id:
+            continue  # deleted since it was found
+        (id_, status, code, name_zh, name_en, category, grade, certifications, harvested,
+         price, currency, available_kg, minimum_kg, available_from, available_until,
+         longitude, latitude, lot_id, seller_id, farm, cooperative, thumbnail, notes,
+         held_reason, ordered) = by_id[place.id]  # fmt: skip
+        exact = sees_all or ordered or place.id in own
+        results.append(
+            SearchResult(
+                id=id_,
+                status=status,
+                product_code=code,
+                product_name_zh=name_zh,
+                product_name_en=name_en,
+                category=category,
+                grade=grade,
+                certifications=certifications,
+                harvest_date=harvested,
+                price_per_kg=price,
+                currency=currency,
+                available_kg=available_kg,
+                minimum_order_kg=minimum_kg,
+                available_from=available_from,
+                available_until=available_until,
+                pickup=(longitude, latitude) if exact else approximate_lon_lat(longitude, latitude),
+                distance_m=place.distance_m if exact else place.approximate_distance_m,
+                lot_id=lot_id,
+                seller_id=seller_id,
+                farm_name=farm,
+                cooperative_name=cooperative,
+                thumbnail_name=thumbnail,
+                notes=notes,
+                held_reason=held_reason,
+            )
+        )
+    return results
 
 
 def listings_for_viewer(user: User) -> QuerySet[Listing]:

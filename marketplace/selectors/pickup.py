@@ -35,9 +35,13 @@ ORDERS_SHOWING_EXACT_POINT = (
 )
 
 
+def approximate_lon_lat(longitude: float, latitude: float) -> tuple[float, float]:
+    """A point snapped to the 0.01° grid, as PostGIS's ST_SnapToGrid does in SQL."""
+    return round(longitude, 2), round(latitude, 2)
+
+
 def approximate_point(point: Point) -> Point:
-    """The point snapped to the 0.01° grid, as PostGIS's ST_SnapToGrid does in SQL."""
-    return Point(round(point.x, 2), round(point.y, 2), srid=4326)
+    return Point(*approximate_lon_lat(point.x, point.y), srid=4326)
 
 
 def approximate_distance_to(point: Point) -> Distance:
@@ -56,15 +60,28 @@ def listings_with_exact_pickup_for(user: User, listings: Iterable[Listing]) -> s
     ids = [listing.pk for listing in listings]
     if not ids or not (user and user.is_authenticated and user.is_active):
         return set()
-    if is_admin(user):
+    sees_all, own = exact_pickup_beyond_orders(user, ids)
+    if sees_all:
         return set(ids)
-    own = Listing.objects.filter(
-        pk__in=ids, lot__farm__in=farms_visible_to(user).values("pk")
-    ).values_list("pk", flat=True)
     ordered = OrderLine.objects.filter(
         listing_id__in=ids, order__buyer=user, order__status__in=ORDERS_SHOWING_EXACT_POINT
     ).values_list("listing_id", flat=True)
-    return set(own) | set(ordered)
+    return own | set(ordered)
+
+
+def exact_pickup_beyond_orders(user: User, ids: list[int]) -> tuple[bool, set[int]]:
+    """Whether this user sees every exact pickup point (an admin), and else which of these
+    listings are her side's (her farms', her co-operative's); what she bought is the other
+    half of the rule (`listings_with_exact_pickup_for`). No query for a buyer."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False, set()
+    if is_admin(user):
+        return True, set()
+    farms = farms_visible_to(user)
+    if farms.query.is_empty():
+        return False, set()
+    own = Listing.objects.filter(pk__in=ids, lot__farm__in=farms.values("pk"))
+    return False, set(own.values_list("pk", flat=True))
 
 
 def pickup_point_shown(listing: Listing, *, exact: bool) -> Point:
@@ -74,7 +91,10 @@ def pickup_point_shown(listing: Listing, *, exact: bool) -> Point:
 def distance_shown_km(listing: Listing, *, exact: bool) -> Decimal | None:
     """The distance a search result shows, in km to the nearest 0.5; None without `near`."""
     distance = getattr(listing, "distance" if exact else "approximate_distance", None)
-    if distance is None:
-        return None
-    steps = (Decimal(distance.km) / DISTANCE_STEP_KM).quantize(Decimal(1), ROUND_HALF_UP)
+    return None if distance is None else km_shown(distance.m)
+
+
+def km_shown(metres: float) -> Decimal:
+    """A distance as results show it: in km, to the nearest 0.5."""
+    steps = (Decimal(metres / 1000) / DISTANCE_STEP_KM).quantize(Decimal(1), ROUND_HALF_UP)
     return (steps * DISTANCE_STEP_KM).quantize(Decimal("0.1"))

@@ -198,6 +198,27 @@ def test_result_shows_what_a_buyer_needs(api_as, buyer):
     assert Decimal(row["distance_km"]) < Decimal("1")
 
 
+@pytest.mark.parametrize("viewer", ["buyer", "farmer"])
+def test_a_result_reads_as_the_listing_itself_does(api_as, buyer, viewer):
+    """The search page is written from plain values (search_results_data), the listing's own
+    page by ListingOutputSerializer: each field the same, for the rounded and the exact point."""
+    listing = _listing_at(118.79437, 36.86218, certifications=["organic"], notes="早上取货")
+    user = buyer if viewer == "buyer" else listing.lot.farm.farmer
+    user.weight_unit = "jin"
+    user.save(update_fields=["weight_unit"])
+    client = api_as(user)
+
+    [row] = client.get(URL, {"near": "118.70,36.80"}, HTTP_ACCEPT_LANGUAGE="zh-hans").json()[
+        "results"
+    ]
+    own = client.get(f"{URL}{listing.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+
+    assert row.pop("distance_km") is not None
+    own.pop("photos")
+    assert own.pop("distance_km") is None  # no `near` on a listing's own page
+    assert row == own
+
+
 def test_pages_of_20(api_as, buyer):
     farm = FarmFactory()
     for _ in range(23):
