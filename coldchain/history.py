@@ -5,6 +5,7 @@ Raw readings are kept READINGS_RAW_MONTHS months (coldchain/reading_keeping.py);
 `raw_window_start` the history is the loggers' hourly rollups (`subject_hours`). An hour at
 either end of an assignment counts whole: the rollup cannot split it."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -18,12 +19,16 @@ def assignments_of(subject: Shipment | ColdStore) -> QuerySet[LoggerAssignment]:
 
 
 def subject_readings(
-    subject: Shipment | ColdStore, *, start: datetime | None = None, end: datetime | None = None
+    subject: Shipment | ColdStore,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    assignments: Sequence[LoggerAssignment] | None = None,
 ) -> QuerySet[Reading]:
     """Readings of `subject` in [start, end), in time order. Each assignment is one range scan
     of the readings' primary key (logger, recorded_at)."""
     periods = Q(pk__in=[])
-    for assignment in assignments_of(subject):
+    for assignment in assignments_of(subject) if assignments is None else assignments:
         period = Q(logger_id=assignment.logger_id, recorded_at__gte=assignment.starts_at)
         if assignment.ends_at is not None:
             period &= Q(recorded_at__lt=assignment.ends_at)
@@ -37,12 +42,16 @@ def subject_readings(
 
 
 def subject_hours(
-    subject: Shipment | ColdStore, *, start: datetime | None = None, end: datetime | None = None
+    subject: Shipment | ColdStore,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    assignments: Sequence[LoggerAssignment] | None = None,
 ) -> QuerySet[ReadingHour]:
     """Hourly rollups of `subject`'s loggers for the hours starting in [start's hour, end), in
     time order; each assignment one range scan of the rollups' key (logger, hour)."""
     periods = Q(pk__in=[])
-    for assignment in assignments_of(subject):
+    for assignment in assignments_of(subject) if assignments is None else assignments:
         period = Q(logger_id=assignment.logger_id, hour__gte=_hour(assignment.starts_at))
         if assignment.ends_at is not None:
             period &= Q(hour__lt=assignment.ends_at)
