@@ -13,6 +13,7 @@ hours, counted from the hour of the first reading.
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.contrib.postgres.aggregates import BoolOr
 from django.db.models import (
@@ -143,13 +144,18 @@ def reading_series(
             )
             # The bucket's start as epoch seconds from PostgreSQL: turning 700 timestamps into
             # aware datetimes in Python cost more than the grouped scan itself.
-            .annotate(start=Func(F("bucket"), template=EPOCH, output_field=FloatField()))
+            .annotate(epoch=Func(F("bucket"), template=EPOCH, output_field=FloatField()))
             .order_by("bucket")
-            .values_list("start", "temperature_c", "humidity_pct", "any_late")
+            .values_list("epoch", "temperature_c", "humidity_pct", "any_late")
         )
         points = [
-            [_seconds(start), _rounded(temperature_c, 2), _rounded(humidity_pct, 1), late]
-            for start, temperature_c, humidity_pct, late in rows
+            [
+                _seconds(cast(float, epoch)),
+                _rounded(temperature_c, 2),
+                _rounded(humidity_pct, 1),
+                late,
+            ]
+            for epoch, temperature_c, humidity_pct, late in rows
         ]
     return ReadingSeries(
         min_temperature_c=float(subject.min_temperature_c),
