@@ -40,6 +40,10 @@ BATCH_TASKS = (
     "controltower.evaluate_risk_rules",
     "common.take_nightly_backup",
     "accounts.clear_expired_sessions",
+    # The readings' upkeep: partitions ahead, hourly rollups, whole old months dropped.
+    "coldchain.prepare_reading_partitions",
+    "coldchain.roll_up_reading_hours",
+    "coldchain.drop_expired_readings",
 )
 
 TASK_ROUTES = {
