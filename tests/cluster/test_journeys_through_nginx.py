@@ -63,6 +63,10 @@ def test_the_controller_watches_the_cold_chain_screen_live(ops, phone):
     controller.goto(f"{URL}/coldchain/")
 
     controller.wait_for_selector("html[data-live=open]")
+    # The counters and tiles are filled from /api/coldchain/screen/ once the socket is open.
+    controller.wait_for_function(
+        "document.querySelector('[data-count=shipments]').textContent.trim() !== '–'"
+    )
     assert "°C" in controller.inner_text("main")
 
 
