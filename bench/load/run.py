@@ -144,7 +144,12 @@ def main() -> int:
 
     if not args.no_prepare:
         print("== preparing the load's accounts (manage.py prepare_load)", flush=True)
-        subprocess.run([sys.executable, "manage.py", "prepare_load"], cwd=ROOT, env=env, check=True)
+        # In the served stack's database, with its secret key; DEBUG for this command alone
+        # (prepare_load, like seed_demo, refuses to run in production).
+        prepare_env = {**stack_environment(), "DJANGO_DEBUG": "true"}
+        subprocess.run(
+            [sys.executable, "manage.py", "prepare_load"], cwd=ROOT, env=prepare_env, check=True
+        )
     watched = processes(args.url, args.web_pids, args.worker_pids, args.beat_pid)
     if not watched:
         print("no web or worker process found: give --web-pids/--worker-pids")
