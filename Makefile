@@ -67,7 +67,7 @@ restore-check: services $(VENV)/.installed
 # contract test runs on its own afterwards: Schemathesis's generated cases do not run under
 # xdist (they are collected, then skipped without a word).
 test: services-browser $(VENV)/.installed translations lint
-	$(BIN)/pytest --create-db -n 2 --dist loadfile --ignore=tests/common/test_api_contract.py
+	$(BIN)/pytest --create-db -n 2 --dist loadfile --ignore=tests/common/test_api_contract.py --ignore=tests/bench
 	$(BIN)/pytest --create-db tests/common/test_api_contract.py
 
 # Style (ruff), the house's layers (import-linter) and the domain's types (mypy).
@@ -95,8 +95,10 @@ bench: $(VENV)/.installed translations
 # already running at LOAD_URL (make cluster's nginx by default) for LOAD_MINUTES; prepares
 # the load's accounts in the stack's database first (DATABASE_URL, as the stack has it).
 # Prints throughput and p95 per operation, errors, sockets and the processes' memory. Not
-# part of make test. LOAD_ARGS passes more (--web-pids 1,2 --worker-pids 3 --no-prepare).
+# part of make test (a minute of CI's 20): its own tests (tests/bench: the pool of accounts and
+# the locustfile) run first here. LOAD_ARGS passes more (--web-pids 1,2 --worker-pids 3 --no-prepare).
 load: $(VENV)/.installed
+	$(BIN)/pytest --create-db -q -p no:randomly tests/bench
 	$(BIN)/python bench/load/run.py --url $(LOAD_URL) --minutes $(LOAD_MINUTES) $(LOAD_ARGS)
 
 services:
