@@ -1,0 +1,1 @@
+"""The brute-force yardsticks the benchmarks time the real paths against."""
