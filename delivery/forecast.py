@@ -15,8 +15,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
-from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 KG = Decimal("0.001")
 WEEK = 7
@@ -143,6 +141,11 @@ def _holt_winters(series: list[float], horizon_days: int) -> Forecast | None:
 
 
 def _fit(data: np.ndarray, *, trend: str | None):
+    # Imported on first use, not with the URLs: statsmodels takes about 1.5 s to import, which
+    # every web process and worker start would pay for a nightly forecast.
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
     model = ExponentialSmoothing(
         data,
         trend=trend,

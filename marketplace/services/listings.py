@@ -24,7 +24,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from moneyed import Money
-from pypinyin import Style, lazy_pinyin
 
 from accounts.models import User
 from accounts.notifications import notify
@@ -159,6 +158,9 @@ def _clean_notes(notes: str) -> str:
 
 def pinyin_initials(name_zh: str) -> str:
     """黄瓜 → "hg": the first letter of each syllable; other characters are kept as typed."""
+    # Imported on first use: pypinyin loads its phrase dictionary at import (about 0.5 s).
+    from pypinyin import Style, lazy_pinyin
+
     return "".join(lazy_pinyin(name_zh, style=Style.FIRST_LETTER, errors="default")).lower()[:60]
 
 

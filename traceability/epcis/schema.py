@@ -7,14 +7,20 @@ at once; "date-time" and "uri" formats are checked too (jsonschema's format-nong
 import json
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jsonschema import Draft7Validator, FormatChecker
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
 
 SCHEMA_PATH = Path(__file__).with_name("EPCIS-JSON-Schema.json")
 
 
 @cache
-def validator() -> Draft7Validator:
+def validator() -> "Draft7Validator":
+    # Imported on first use, not with the URLs: jsonschema's format checks compile an IRI
+    # grammar at import (about 2 s), which every web process and worker start would pay.
+    from jsonschema import Draft7Validator, FormatChecker
+
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return Draft7Validator(schema, format_checker=FormatChecker())
 
