@@ -6,6 +6,7 @@ The ws/me/ socket needs the real ASGI app: both browsers use tests/e2e/conftest.
 """
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,8 @@ def test_farmer_lists_buyer_orders_farmer_sees_it_live_and_accepts(
     buyer.screenshot(path=output_dir / "3-buyer-search.png", full_page=True)
 
     result.click()
+    # Waits for the page's load, not only its form: its styles and photo are what is measured.
+    buyer.wait_for_url(re.compile(r"/produce/\d+/$"))
     buyer.fill("#id_quantity", "20")
     buyer.fill("#id_note", "Pickup tomorrow 7:00")
     assert fits_the_screen(buyer)

@@ -65,6 +65,8 @@ def test_consumer_signs_up_on_her_phone_and_places_an_order(
     fund_wallet(user, "50.00")
 
     page.click("a[href='/shop/']")
+    # The shop's script listens to the button once the page has loaded.
+    page.wait_for_url(f"{base}/shop/")
     page.click("[data-use-location]")
     page.wait_for_selector("[data-catalogue]")
     page.fill(f"[data-product='{spinach.pk}'] input", "1.5")

@@ -7,6 +7,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import Notification
 from config.asgi import application
@@ -21,6 +22,13 @@ def session_cookie_for(user) -> tuple[bytes, bytes]:
     client.force_login(user)
     session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
     return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode())
+
+
+def accept_in_english(**kwargs):
+    """The status label is in the language of whoever changed the order: the seller reads
+    English here."""
+    with translation.override("en"):
+        accept_order(**kwargs)
 
 
 @pytest.fixture
@@ -63,7 +71,7 @@ async def test_buyer_sees_the_acceptance_live(listing, buyer):
     order = await sync_to_async(place_order)(buyer=buyer, lines=[(listing.pk, Decimal("3"))])
     buyer_socket = await connected_socket(buyer)
 
-    await sync_to_async(accept_order)(by=seller, order_id=order.pk)
+    await sync_to_async(accept_in_english)(by=seller, order_id=order.pk)
 
     event = await buyer_socket.receive_json_from(timeout=5)
     assert event["type"] == "order.status_changed"
