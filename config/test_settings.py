@@ -43,10 +43,23 @@ TEST_REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 # `make test` runs the suite in two processes (pytest-xdist; each gets its own database from
 # pytest-django): each also gets its own Redis database, the next ones up, so one process's
 # Celery worker never takes the other's tasks. A server a test starts inherits the URL.
+# The API contract test runs in processes of its own (scripts/test_suite.py sets
+# FRESHCHAIN_TEST_SHARD=K/N): each gets a test database and a Redis database above theirs.
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _XDIST_WORKER.startswith("gw") and not os.environ.get("TEST_REDIS_URL_RESOLVED"):
+_SHARD = os.environ.get("FRESHCHAIN_TEST_SHARD", "")
+_PROCESS = (
+    int(_XDIST_WORKER[2:])
+    if _XDIST_WORKER.startswith("gw")
+    else 1 + int(_SHARD.split("/")[0])
+    if _SHARD
+    else None
+)
+if _SHARD:
+    _NAME = DATABASES["default"]["NAME"]
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{_NAME}_share{_SHARD.split('/')[0]}"}
+if _PROCESS is not None and not os.environ.get("TEST_REDIS_URL_RESOLVED"):
     _base, _, _number = TEST_REDIS_URL.rpartition("/")
-    TEST_REDIS_URL = f"{_base}/{int(_number) + int(_XDIST_WORKER[2:])}"
+    TEST_REDIS_URL = f"{_base}/{int(_number) + _PROCESS}"
     # Processes the tests start (servers, workers) read the worker's URL as it is.
     os.environ["TEST_REDIS_URL"] = TEST_REDIS_URL
     os.environ["TEST_REDIS_URL_RESOLVED"] = "1"
