@@ -1,12 +1,13 @@
 """`make test`'s pytest: the suite in two processes, then the API contract test in as many.
 
-The suite runs under pytest-xdist: two processes, a file's tests together, the long files
-first (tests/conftest.py orders them; --no-loadscope-reorder keeps that order). The API
-contract test (tests/common/test_api_contract.py) cannot go with it: its generated cases all
-carry one test id, so xdist cannot share them out. It runs afterwards in one process per core
-(CONTRACT_PROCESSES overrides), each keeping every N-th case (FRESHCHAIN_TEST_SHARD=K/N) with a
-test database and a Redis database of its own (config/test_settings.py). Running it beside the
-suite instead saved nothing: the suite keeps both cores busy. Each contract process's report
+The suite runs under pytest-xdist: two processes, a file's tests together, in pytest-django's
+order (--no-loadscope-reorder; handing out the browser journeys first was measured slower).
+The API contract test (tests/common/test_api_contract.py) cannot go with it: its generated
+cases all carry one test id, so xdist cannot share them out. It runs afterwards in one process
+per core (CONTRACT_PROCESSES overrides), each keeping every N-th case
+(FRESHCHAIN_TEST_SHARD=K/N) with a test database and a Redis database of its own
+(config/test_settings.py). Running it beside the suite instead saved nothing: the suite keeps
+both cores busy. Each contract process's report
 is printed whole when it ends; the exit status is the worst of all. Extra arguments go to
 every pytest.
 """

@@ -30,22 +30,11 @@ BASE_DIR = Path(__file__).resolve().parents[1]
 collect_ignore = [] if os.environ.get("FRESHCHAIN_CLUSTER_TESTS") == "1" else ["cluster"]
 
 
-def _long_file(item) -> bool:
-    """Browser journeys and the demo's seeding: few tests a file, each of them seconds long."""
-    path = Path(str(item.fspath))
-    return path.parent.name == "e2e" or "demo" in path.stem
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    # `make test` hands whole files to its two processes in collection order
-    # (--no-loadscope-reorder): the long files go first, so the run does not end with one
-    # process still in a browser journey while the other waits. Last of the hooks, after
-    # pytest-django has put the tests with real commits after the others.
-    items.sort(key=lambda item: not _long_file(item))
-    # FRESHCHAIN_TEST_SHARD=K/N keeps the K-th of N shares (every N-th test from the K-th).
-    # scripts/test_suite.py can split the API contract test this way: its generated cases
-    # share one test id, so pytest-xdist cannot share them out.
+    """FRESHCHAIN_TEST_SHARD=K/N keeps the K-th of N shares (every N-th test from the K-th).
+    scripts/test_suite.py splits the API contract test this way: its generated cases share
+    one test id, so pytest-xdist cannot share them out."""
     if shard := os.environ.get("FRESHCHAIN_TEST_SHARD"):
         k, n = (int(part) for part in shard.split("/"))
         config.hook.pytest_deselected(items=[it for i, it in enumerate(items) if i % n != k - 1])
