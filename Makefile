@@ -64,8 +64,8 @@ restore-check: services $(VENV)/.installed
 # --create-db: a fresh test database every run, so rows left by an interrupted run (tests with
 # real commits, for threads and the Celery worker) can never fail the next one.
 # scripts/test_suite.py runs the suite in two processes (pytest-xdist), a file's tests together,
-# each with its own database and Redis database; then the API contract
-# test in one process per core (its generated cases cannot be shared out by xdist).
+# each with its own database and Redis database; then the API contract test in one process per
+# core (its generated cases cannot be shared out by xdist).
 test: services-browser $(VENV)/.installed translations lint
 	$(BIN)/python scripts/test_suite.py
 

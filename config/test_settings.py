@@ -47,16 +47,13 @@ TEST_REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 # FRESHCHAIN_TEST_SHARD=K/N): each gets a test database and a Redis database above theirs.
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 _SHARD = os.environ.get("FRESHCHAIN_TEST_SHARD", "")
-_PROCESS = (
-    int(_XDIST_WORKER[2:])
-    if _XDIST_WORKER.startswith("gw")
-    else 1 + int(_SHARD.split("/")[0])
-    if _SHARD
-    else None
-)
-if _SHARD:
-    _NAME = DATABASES["default"]["NAME"]
-    DATABASES["default"]["TEST"] = {"NAME": f"test_{_NAME}_share{_SHARD.split('/')[0]}"}
+_PROCESS = None
+if _XDIST_WORKER.startswith("gw"):
+    _PROCESS = int(_XDIST_WORKER[2:])
+elif _SHARD:
+    _share = _SHARD.split("/")[0]
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_share{_share}"}
+    _PROCESS = 1 + int(_share)
 if _PROCESS is not None and not os.environ.get("TEST_REDIS_URL_RESOLVED"):
     _base, _, _number = TEST_REDIS_URL.rpartition("/")
     TEST_REDIS_URL = f"{_base}/{int(_number) + _PROCESS}"
